@@ -1,0 +1,5 @@
+"""signalkit: Django signals made discoverable, controllable, testable and scalable."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

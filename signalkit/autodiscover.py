@@ -1,0 +1,52 @@
+"""Import ``<app>.signals`` (and any configured module) for every installed app."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from django.apps import AppConfig, apps
+from django.utils.module_loading import module_has_submodule
+
+from signalkit.conf import get_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+#: Dotted names already imported by autodiscovery in this process.
+discovered: set[str] = set()
+
+
+class AutodiscoveryError(Exception):
+    """A module found by autodiscovery raised while being imported."""
+
+
+def autodiscover(app_configs: Iterable[AppConfig] | None = None) -> list[str]:
+    """Import the configured modules of every installed app, once per process.
+
+    Returns the dotted names imported by this call. Apps without the module
+    are skipped; an exception raised inside a module propagates as
+    :class:`AutodiscoveryError` naming the module, chained to the original.
+    """
+    conf = get_settings()
+    if not conf.autodiscover:
+        return []
+    imported = []
+    for config in apps.get_app_configs() if app_configs is None else app_configs:
+        if config.label in conf.autodiscover_exclude or config.module is None:
+            continue
+        for module_name in conf.autodiscover_modules:
+            dotted = f"{config.name}.{module_name}"
+            if dotted in discovered or not module_has_submodule(config.module, module_name):
+                continue
+            try:
+                import_module(dotted)
+            except Exception as exc:
+                exc.add_note(f"(raised while signalkit autodiscovered {dotted!r})")
+                raise AutodiscoveryError(
+                    f"Importing {dotted!r} (app {config.label!r}) failed during signalkit "
+                    f"autodiscovery: {type(exc).__name__}: {exc}"
+                ) from exc
+            discovered.add(dotted)
+            imported.append(dotted)
+    return imported

@@ -1,0 +1,41 @@
+"""System checks for the ``SIGNALKIT`` setting (IDs listed in ``docs/checks.rst``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from signalkit.conf import get_settings, raw_settings
+from signalkit.validation import problems
+
+_IDS = {
+    "not_dict": "signalkit.E001",
+    "unknown_key": "signalkit.E002",
+    "wrong_type": "signalkit.E003",
+    "bad_value": "signalkit.E004",
+}
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Report every invalid part of ``SIGNALKIT`` (E001-E004)."""
+    return [
+        Error(problem.message, hint=problem.hint, id=_IDS[problem.kind])
+        for problem in problems(raw_settings())
+    ]
+
+
+@register(Tags.compatibility)
+def check_autodiscover_exclude(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Warn about excluded app labels that are not installed (W001)."""
+    labels = {config.label for config in apps.get_app_configs()}
+    return [
+        Warning(
+            f"SIGNALKIT['AUTODISCOVER_EXCLUDE'] names {label!r}, which is not an installed app label.",
+            hint=f"Installed labels: {', '.join(sorted(labels))}.",
+            id="signalkit.W001",
+        )
+        for label in sorted(get_settings().autodiscover_exclude - labels)
+    ]

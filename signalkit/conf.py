@@ -1,0 +1,117 @@
+"""The ``SIGNALKIT`` setting: one dict, merged over defaults, read at call time.
+
+Values are validated by :mod:`signalkit.validation`; invalid parts fall back to
+their defaults here so that ``ready()`` never crashes, and the system checks
+report them (``manage.py check`` refuses to pass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from signalkit.validation import DEFAULTS, valid_subset
+
+SETTING_NAME = "SIGNALKIT"
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    model: str
+    user_field: str = "user"
+    defaults: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    models: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    exclude_fields: tuple[str, ...] = ()
+    mask_fields: tuple[str, ...] = ()
+    auth_events: bool = True
+    trusted_proxies: tuple[str, ...] = ()
+    on_error: str = "raise"
+
+
+@dataclass(frozen=True)
+class OffloadSettings:
+    backend: str = "default"
+    queue_name: str = "default"
+    delivery: str = "on_commit"
+
+
+@dataclass(frozen=True)
+class SignalkitSettings:
+    autodiscover: bool
+    autodiscover_modules: tuple[str, ...]
+    autodiscover_exclude: frozenset[str]
+    receivers: dict[str, bool]
+    profile: ProfileSettings | None
+    audit: AuditSettings
+    offload: OffloadSettings
+
+    @property
+    def disabled_receivers(self) -> frozenset[str]:
+        return frozenset(key for key, enabled in self.receivers.items() if not enabled)
+
+
+def raw_settings() -> object:
+    """The user's ``SIGNALKIT`` value, as written (``{}`` when unset)."""
+    return getattr(settings, SETTING_NAME, {})
+
+
+@cache
+def get_settings() -> SignalkitSettings:
+    """The effective settings: the user's valid values over the defaults."""
+    user = valid_subset(raw_settings())
+    merged: dict[str, Any] = {**DEFAULTS, **user}
+    for section in ("AUDIT", "OFFLOAD"):
+        merged[section] = {**DEFAULTS[section], **(user.get(section) or {})}
+    return SignalkitSettings(
+        autodiscover=merged["AUTODISCOVER"],
+        autodiscover_modules=tuple(merged["AUTODISCOVER_MODULES"]),
+        autodiscover_exclude=frozenset(merged["AUTODISCOVER_EXCLUDE"]),
+        receivers=dict(merged["RECEIVERS"]),
+        profile=_profile(merged["PROFILE"]),
+        audit=_audit(merged["AUDIT"]),
+        offload=OffloadSettings(
+            backend=merged["OFFLOAD"]["BACKEND"],
+            queue_name=merged["OFFLOAD"]["QUEUE_NAME"],
+            delivery=merged["OFFLOAD"]["DELIVERY"],
+        ),
+    )
+
+
+def _profile(value: dict[str, Any] | None) -> ProfileSettings | None:
+    if not value or "MODEL" not in value:
+        return None
+    return ProfileSettings(
+        model=value["MODEL"],
+        user_field=value.get("USER_FIELD", "user"),
+        defaults=value.get("DEFAULTS"),
+    )
+
+
+def _audit(value: dict[str, Any]) -> AuditSettings:
+    models = value["MODELS"]
+    if not isinstance(models, dict):
+        models = {label: {} for label in models}
+    return AuditSettings(
+        models={label: dict(options or {}) for label, options in models.items()},
+        exclude_fields=tuple(value["EXCLUDE_FIELDS"]),
+        mask_fields=tuple(value["MASK_FIELDS"]),
+        auth_events=value["AUTH_EVENTS"],
+        trusted_proxies=tuple(value["TRUSTED_PROXIES"]),
+        on_error=value["ON_ERROR"],
+    )
+
+
+@receiver(setting_changed, dispatch_uid="signalkit.conf.reset_settings")
+def reset_settings(*, setting: str, **kwargs: Any) -> None:
+    """Forget the cached settings when ``override_settings`` changes them."""
+    if setting == SETTING_NAME:
+        get_settings.cache_clear()

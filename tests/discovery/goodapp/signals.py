@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from tests.discovery import imports
+
+imports.append(__name__)

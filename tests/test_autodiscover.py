@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+from django.apps import AppConfig, apps
+from django.test import override_settings
+
+from signalkit import autodiscover as autodiscover_module
+from signalkit.autodiscover import AutodiscoveryError, autodiscover
+from tests.discovery import imports
+from tests.testapp.models import Author
+from tests.testapp.signals import seen_authors
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture
+def fresh() -> Iterator[None]:
+    """Forget the discovery of the test-only apps, before and after each test."""
+
+    def forget() -> None:
+        imports.clear()
+        for name in [name for name in sys.modules if name.startswith("tests.discovery.")]:
+            if name.count(".") == 3:
+                del sys.modules[name]
+        autodiscover_module.discovered.difference_update(
+            {name for name in autodiscover_module.discovered if name.startswith("tests.discovery.")}
+        )
+
+    forget()
+    yield
+    forget()
+
+
+def configs(*names: str) -> list[AppConfig]:
+    return [AppConfig.create(f"tests.discovery.{name}") for name in names]
+
+
+@pytest.mark.usefixtures("fresh")
+class AutodiscoverTests:
+    def test_imports_signals_module_of_each_app(self) -> None:
+        assert autodiscover(configs("goodapp", "plainapp")) == ["tests.discovery.goodapp.signals"]
+        assert imports == ["tests.discovery.goodapp.signals"]
+
+    def test_imports_once_per_process_even_if_module_cache_is_cleared(self) -> None:
+        autodiscover(configs("goodapp"))
+        del sys.modules["tests.discovery.goodapp.signals"]
+        assert autodiscover(configs("goodapp")) == []
+        assert imports == ["tests.discovery.goodapp.signals"]
+
+    def test_error_inside_module_propagates_with_its_name(self) -> None:
+        with pytest.raises(AutodiscoveryError) as info:
+            autodiscover(configs("brokenapp"))
+        assert str(info.value) == (
+            "Importing 'tests.discovery.brokenapp.signals' (app 'brokenapp') failed during "
+            "signalkit autodiscovery: ZeroDivisionError: broken on purpose"
+        )
+        assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+    def test_failed_module_is_tried_again_next_time(self) -> None:
+        for _ in range(2):
+            with pytest.raises(AutodiscoveryError):
+                autodiscover(configs("brokenapp"))
+
+    @override_settings(SIGNALKIT={"AUTODISCOVER": False})
+    def test_switched_off(self) -> None:
+        assert autodiscover(configs("goodapp")) == []
+        assert imports == []
+
+    @override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": ["brokenapp"]})
+    def test_excluded_labels_are_skipped(self) -> None:
+        assert autodiscover(configs("brokenapp", "goodapp")) == ["tests.discovery.goodapp.signals"]
+
+    @override_settings(SIGNALKIT={"AUTODISCOVER_MODULES": ["signals", "handlers"]})
+    def test_every_configured_module_name(self) -> None:
+        assert autodiscover(configs("goodapp")) == [
+            "tests.discovery.goodapp.signals",
+            "tests.discovery.goodapp.handlers",
+        ]
+
+    def test_app_without_the_module_is_skipped(self) -> None:
+        assert autodiscover(configs("plainapp")) == []
+
+
+@pytest.mark.django_db
+class InstalledAppDiscoveryTests:
+    def test_testapp_signals_connected_without_any_import_in_ready(self) -> None:
+        seen_authors.clear()
+        Author.objects.create(name="Ada")
+        assert seen_authors == ["Ada"]
+
+    def test_ready_running_again_connects_nothing_twice(self) -> None:
+        apps.get_app_config("signalkit").ready()
+        apps.get_app_config("signalkit").ready()
+        seen_authors.clear()
+        Author.objects.create(name="Grace")
+        assert seen_authors == ["Grace"]
+        assert "tests.testapp.signals" in autodiscover_module.discovered

@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.test import SimpleTestCase, override_settings
+
+from signalkit.checks import check_autodiscover_exclude, check_settings
+
+if TYPE_CHECKING:
+    from django.core.checks import CheckMessage
+
+
+def ids_and_messages(messages: list[CheckMessage]) -> list[tuple[str | None, str]]:
+    return [(message.id, message.msg) for message in messages]
+
+
+def run(value: Any) -> list[tuple[str | None, str]]:
+    with override_settings(SIGNALKIT=value):
+        return ids_and_messages(check_settings())
+
+
+class CheckSettingsTests(SimpleTestCase):
+    def test_valid_full_setting_passes(self) -> None:
+        assert (
+            run(
+                {
+                    "AUTODISCOVER": True,
+                    "AUTODISCOVER_MODULES": ["signals", "receivers"],
+                    "AUTODISCOVER_EXCLUDE": ["admin"],
+                    "RECEIVERS": {"blog.signals.notify_followers": False},
+                    "PROFILE": {
+                        "MODEL": "accounts.Profile",
+                        "USER_FIELD": "user",
+                        "DEFAULTS": None,
+                    },
+                    "AUDIT": {
+                        "MODELS": {"blog.Post": {"exclude": ["body"], "mask": ["secret"]}},
+                        "EXCLUDE_FIELDS": ["last_login"],
+                        "MASK_FIELDS": ["*password*"],
+                        "AUTH_EVENTS": True,
+                        "TRUSTED_PROXIES": ["10.0.0.1"],
+                        "ON_ERROR": "log",
+                    },
+                    "OFFLOAD": {
+                        "BACKEND": "default",
+                        "QUEUE_NAME": "default",
+                        "DELIVERY": "outbox",
+                    },
+                }
+            )
+            == []
+        )
+
+    def test_unset_setting_passes(self) -> None:
+        assert run({}) == []
+
+    def test_non_dict_is_e001(self) -> None:
+        assert run(["signals"]) == [
+            ("signalkit.E001", "SIGNALKIT is ['signals'], which is not a dict.")
+        ]
+
+    def test_unknown_top_level_key_is_e002_with_suggestion(self) -> None:
+        with override_settings(SIGNALKIT={"AUTODISCOVERY": False}):
+            (message,) = check_settings()
+        assert message.id == "signalkit.E002"
+        assert message.msg == "SIGNALKIT has an unknown key 'AUTODISCOVERY'."
+        assert message.hint == "Did you mean 'AUTODISCOVER'?"
+
+    def test_unknown_nested_key_names_the_path(self) -> None:
+        assert run({"AUDIT": {"MODLES": []}}) == [
+            ("signalkit.E002", "SIGNALKIT['AUDIT'] has an unknown key 'MODLES'.")
+        ]
+
+    def test_wrong_type_is_e003(self) -> None:
+        assert run({"AUTODISCOVER": "yes"}) == [
+            ("signalkit.E003", "SIGNALKIT['AUTODISCOVER'] is 'yes', which is not True or False.")
+        ]
+
+    def test_module_name_not_a_string_names_the_index(self) -> None:
+        assert run({"AUTODISCOVER_MODULES": ["signals", 3]}) == [
+            (
+                "signalkit.E003",
+                "SIGNALKIT['AUTODISCOVER_MODULES'][1] is 3, which is not a string.",
+            )
+        ]
+
+    def test_module_name_that_is_no_module_is_e004(self) -> None:
+        assert run({"AUTODISCOVER_MODULES": ["my-signals"]}) == [
+            (
+                "signalkit.E004",
+                "SIGNALKIT['AUTODISCOVER_MODULES'][0] is 'my-signals', which is not "
+                "a module name such as 'signals'.",
+            )
+        ]
+
+    def test_modules_given_as_a_string_is_e003(self) -> None:
+        assert run({"AUTODISCOVER_MODULES": "signals"}) == [
+            (
+                "signalkit.E003",
+                "SIGNALKIT['AUTODISCOVER_MODULES'] is 'signals', which is not a list of strings.",
+            )
+        ]
+
+    def test_receiver_toggle_not_bool(self) -> None:
+        assert run({"RECEIVERS": {"blog.signals.x": "off"}}) == [
+            (
+                "signalkit.E003",
+                "SIGNALKIT['RECEIVERS']['blog.signals.x'] is 'off', which is not True or False.",
+            )
+        ]
+
+    def test_receiver_key_not_a_string(self) -> None:
+        assert run({"RECEIVERS": {1: False}}) == [
+            ("signalkit.E003", "SIGNALKIT['RECEIVERS'] has the key 1, which is not a string.")
+        ]
+
+    def test_receivers_not_a_dict(self) -> None:
+        assert run({"RECEIVERS": ["a.b"]}) == [
+            (
+                "signalkit.E003",
+                "SIGNALKIT['RECEIVERS'] is ['a.b'], which is not a dict of receiver key -> bool.",
+            )
+        ]
+
+    def test_bad_choice_is_e004(self) -> None:
+        assert run({"AUDIT": {"ON_ERROR": "ignore"}}) == [
+            (
+                "signalkit.E004",
+                "SIGNALKIT['AUDIT']['ON_ERROR'] is 'ignore', which is not one of 'raise', 'log'.",
+            )
+        ]
+
+    def test_offload_delivery_choice(self) -> None:
+        assert run({"OFFLOAD": {"DELIVERY": "now"}}) == [
+            (
+                "signalkit.E004",
+                "SIGNALKIT['OFFLOAD']['DELIVERY'] is 'now', which is not one of "
+                "'on_commit', 'outbox'.",
+            )
+        ]
+
+    def test_profile_without_model(self) -> None:
+        assert run({"PROFILE": {"USER_FIELD": "user"}}) == [
+            ("signalkit.E004", "SIGNALKIT['PROFILE'] has no 'MODEL' key.")
+        ]
+
+    def test_profile_model_not_a_label(self) -> None:
+        assert run({"PROFILE": {"MODEL": "Profile"}}) == [
+            (
+                "signalkit.E004",
+                "SIGNALKIT['PROFILE']['MODEL'] is 'Profile', which is not a model label.",
+            )
+        ]
+
+    def test_profile_defaults_not_a_path(self) -> None:
+        assert run({"PROFILE": {"MODEL": "a.B", "DEFAULTS": 3}}) == [
+            (
+                "signalkit.E003",
+                "SIGNALKIT['PROFILE']['DEFAULTS'] is 3, which is not None or a dotted path.",
+            )
+        ]
+
+    def test_section_not_a_dict(self) -> None:
+        assert run({"AUDIT": ["blog.Post"]}) == [
+            ("signalkit.E003", "SIGNALKIT['AUDIT'] is ['blog.Post'], which is not a dict.")
+        ]
+
+    def test_audit_model_labels_are_checked(self) -> None:
+        assert run({"AUDIT": {"MODELS": ["Post"]}}) == [
+            (
+                "signalkit.E004",
+                "SIGNALKIT['AUDIT']['MODELS'][0] is 'Post', which is not a model label "
+                "'app_label.ModelName'.",
+            )
+        ]
+
+    def test_audit_model_options_unknown_key(self) -> None:
+        assert run({"AUDIT": {"MODELS": {"blog.Post": {"masks": ["x"]}}}}) == [
+            (
+                "signalkit.E002",
+                "SIGNALKIT['AUDIT']['MODELS']['blog.Post'] has an unknown key 'masks'.",
+            )
+        ]
+
+    def test_every_problem_is_reported(self) -> None:
+        result = run({"AUTODISCOVER": 1, "NOPE": 2, "OFFLOAD": {"DELIVERY": "x"}})
+        assert [message_id for message_id, _ in result] == [
+            "signalkit.E003",
+            "signalkit.E002",
+            "signalkit.E004",
+        ]
+
+
+class CheckAutodiscoverExcludeTests(SimpleTestCase):
+    @override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": ["testapp", "nosuchapp"]})
+    def test_unknown_label_warns(self) -> None:
+        (message,) = check_autodiscover_exclude()
+        assert message.id == "signalkit.W001"
+        assert message.msg == (
+            "SIGNALKIT['AUTODISCOVER_EXCLUDE'] names 'nosuchapp', which is not an installed app label."
+        )
+
+    @override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": ["testapp"]})
+    def test_installed_label_passes(self) -> None:
+        assert check_autodiscover_exclude() == []

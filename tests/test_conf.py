@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django.test import SimpleTestCase, override_settings
+
+from signalkit.conf import get_settings
+
+
+class GetSettingsTests(SimpleTestCase):
+    def test_defaults_when_unset(self) -> None:
+        with override_settings(SIGNALKIT={}):
+            conf = get_settings()
+        assert conf.autodiscover is True
+        assert conf.autodiscover_modules == ("signals",)
+        assert conf.autodiscover_exclude == frozenset()
+        assert conf.receivers == {}
+        assert conf.profile is None
+        assert conf.audit.models == {}
+        assert conf.audit.exclude_fields == ("last_login",)
+        assert "*password*" in conf.audit.mask_fields
+        assert conf.audit.on_error == "raise"
+        assert conf.offload.delivery == "on_commit"
+
+    def test_override_settings_resets_the_cache(self) -> None:
+        before = get_settings()
+        with override_settings(SIGNALKIT={"RECEIVERS": {"a.b": False}}):
+            assert get_settings().disabled_receivers == frozenset({"a.b"})
+        assert get_settings() == before
+
+    def test_result_is_cached_between_calls(self) -> None:
+        assert get_settings() is get_settings()
+
+    @override_settings(SIGNALKIT={"AUDIT": {"ON_ERROR": "log"}})
+    def test_sections_merge_over_defaults(self) -> None:
+        audit = get_settings().audit
+        assert audit.on_error == "log"
+        assert audit.exclude_fields == ("last_login",)
+
+    @override_settings(SIGNALKIT={"AUDIT": {"MODELS": {"testapp.Article": {"mask": ["title"]}}}})
+    def test_audit_models_dict_form_keeps_options(self) -> None:
+        assert get_settings().audit.models == {"testapp.Article": {"mask": ["title"]}}
+
+    @override_settings(SIGNALKIT={"AUDIT": {"MODELS": ["testapp.Article"]}})
+    def test_audit_models_list_form_becomes_dict(self) -> None:
+        assert get_settings().audit.models == {"testapp.Article": {}}
+
+    @override_settings(SIGNALKIT={"PROFILE": {"MODEL": "testapp.Author", "USER_FIELD": "owner"}})
+    def test_profile_section(self) -> None:
+        profile = get_settings().profile
+        assert profile is not None
+        assert (profile.model, profile.user_field, profile.defaults) == (
+            "testapp.Author",
+            "owner",
+            None,
+        )
+
+    @override_settings(SIGNALKIT=["not", "a", "dict"])
+    def test_non_dict_falls_back_to_defaults(self) -> None:
+        assert get_settings().autodiscover is True
+
+    @override_settings(SIGNALKIT={"AUTODISCOVER": "yes", "AUTODISCOVER_MODULES": ["handlers"]})
+    def test_invalid_values_fall_back_but_valid_ones_apply(self) -> None:
+        conf = get_settings()
+        assert conf.autodiscover is True
+        assert conf.autodiscover_modules == ("handlers",)
+
+    @override_settings(SIGNALKIT={"OFFLOAD": {"DELIVERY": "later", "QUEUE_NAME": "mail"}})
+    def test_invalid_section_key_falls_back_alone(self) -> None:
+        offload = get_settings().offload
+        assert (offload.delivery, offload.queue_name) == ("on_commit", "mail")
