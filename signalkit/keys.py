@@ -1,0 +1,127 @@
+"""Receiver keys: the stable names that toggles, mutes and listsignals use.
+
+The rules (documented in ``docs/receivers.rst``):
+
+- a function or static method: ``module.qualname``;
+- a bound method: ``module.Class.method`` (its function's key);
+- a ``functools.partial``: the key of the function it wraps;
+- a callable instance: ``module.Class`` of its class;
+- a receiver given ``name=`` by :func:`signalkit.receiver` (or any object with a
+  ``__signalkit_key__`` attribute, such as signalkit's deferred receivers): that name.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+from types import BuiltinFunctionType, FunctionType, MethodType
+from typing import Any
+
+#: The attribute through which a receiver names its own key.
+KEY_ATTRIBUTE = "__signalkit_key__"
+
+#: Keys of receivers that Django itself connects start with this prefix.
+DJANGO_PREFIX = "django."
+
+#: signalkit's own bookkeeping receivers; never muted by a catch-all mute.
+BOOKKEEPING_PREFIXES = ("signalkit.conf.", "signalkit.gate.", "signalkit.testing.")
+
+# id(target) -> key, evicted by a weakref callback when the target dies, so an
+# id is never reused while its entry exists.
+_cache: dict[int, str] = {}
+
+
+def unwrap(receiver: Any) -> Any:
+    """The callable whose code runs: through bound methods, partials, deferred
+    receivers and ``__wrapped__`` chains."""
+    seen = 0
+    while seen < 100:
+        seen += 1
+        if isinstance(receiver, MethodType):
+            receiver = receiver.__func__
+        elif isinstance(receiver, functools.partial):
+            receiver = receiver.func
+        elif isinstance(receiver, FunctionType | BuiltinFunctionType):
+            unwrapped = inspect.unwrap(receiver)
+            if unwrapped is receiver:
+                return receiver
+            receiver = unwrapped
+        else:
+            target = _own_attribute(receiver, "__wrapped__")
+            if target is None:
+                return receiver
+            receiver = target
+    return receiver
+
+
+def _own_attribute(obj: Any, name: str) -> Any:
+    # Only plain attribute lookups on ordinary objects: never trigger a lazy
+    # object's evaluation or a __getattr__ hook.
+    if isinstance(obj, type):
+        return None
+    try:
+        return inspect.getattr_static(obj, name, None) and getattr(obj, name, None)
+    except Exception:
+        return None
+
+
+def compute_key(receiver: Any) -> str:
+    """The key of ``receiver`` (uncached)."""
+    named = _own_attribute(receiver, KEY_ATTRIBUTE)
+    if isinstance(named, str):
+        return named
+    if isinstance(receiver, MethodType):
+        return compute_key(receiver.__func__)
+    if isinstance(receiver, functools.partial):
+        return compute_key(receiver.func)
+    if isinstance(receiver, FunctionType | BuiltinFunctionType | type):
+        module = getattr(receiver, "__module__", None) or "?"
+        qualname = getattr(receiver, "__qualname__", None) or getattr(receiver, "__name__", "?")
+        return f"{module}.{qualname}"
+    cls = type(receiver)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def receiver_key(receiver: Any) -> str:
+    """The key of ``receiver``, cached per underlying function or object."""
+    target = receiver.__func__ if type(receiver) is MethodType else receiver
+    key = _cache.get(id(target))
+    if key is not None:
+        return key
+    key = compute_key(target)
+    try:
+        weakref.finalize(target, _cache.pop, id(target), None)
+    except TypeError:
+        return key  # not weak-referenceable: never cached
+    _cache[id(target)] = key
+    return key
+
+
+def forget(receiver: Any) -> None:
+    """Drop the cached key of ``receiver`` (after its name changed)."""
+    target = receiver.__func__ if type(receiver) is MethodType else receiver
+    _cache.pop(id(target), None)
+
+
+def set_key(func: Any, name: str) -> None:
+    """Give ``func`` an explicit key (``signalkit.receiver(name=...)``)."""
+    setattr(func, KEY_ATTRIBUTE, name)
+    forget(func)
+
+
+def is_protected(key: str) -> bool:
+    """Receivers that a catch-all mute spares: Django's own and signalkit's bookkeeping."""
+    return key.startswith(DJANGO_PREFIX) or key.startswith(BOOKKEEPING_PREFIXES)
+
+
+def location(receiver: Any) -> tuple[str, int] | None:
+    """``(filename, first line)`` of the code that runs for ``receiver``, if known."""
+    target = unwrap(receiver)
+    code = getattr(target, "__code__", None)
+    if code is None and not isinstance(target, FunctionType):
+        call = getattr(type(target), "__call__", None)
+        code = getattr(call, "__code__", None)
+    if code is None:
+        return None
+    return code.co_filename, code.co_firstlineno
