@@ -39,6 +39,12 @@ TEMPLATES = [
     }
 ]
 
+# Distinct PostgreSQL test databases for runs that overlap (tox runs two at once).
+_suffix = "".join(
+    c if c.isalnum() else "_"
+    for c in os.environ.get("SIGNALKIT_TEST_DB_SUFFIX", os.environ.get("TOX_ENV_NAME", ""))
+)
+
 if os.environ.get("SIGNALKIT_TEST_DB") == "postgres":
     _pg = {
         "ENGINE": "django.db.backends.postgresql",
@@ -48,8 +54,8 @@ if os.environ.get("SIGNALKIT_TEST_DB") == "postgres":
         "PASSWORD": os.environ.get("PGPASSWORD", ""),
     }
     DATABASES = {
-        "default": {**_pg, "NAME": "signalkit", "TEST": {"NAME": "test_signalkit"}},
-        "other": {**_pg, "NAME": "signalkit_other", "TEST": {"NAME": "test_signalkit_other"}},
+        "default": {**_pg, "NAME": "signalkit", "TEST": {"NAME": f"test_signalkit_{_suffix}"}},
+        "other": {**_pg, "NAME": "signalkit_other", "TEST": {"NAME": f"test_signalkit_other_{_suffix}"}},
     }
 else:
     DATABASES = {
