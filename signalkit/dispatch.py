@@ -1,0 +1,117 @@
+"""Documented custom signals: :class:`Signal` and :func:`define_signal`."""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+from django.dispatch import Signal as DjangoSignal
+
+from signalkit.robust import asend_robust_logged, send_robust_logged
+
+# path -> signal; weak, so a signal that nothing references any more disappears.
+_defined: weakref.WeakValueDictionary[str, Signal] = weakref.WeakValueDictionary()
+
+
+def defined_signals() -> list[Signal]:
+    """Every live :class:`Signal`, in definition order."""
+    return list(_defined.values())
+
+
+class Signal(DjangoSignal):
+    """A :class:`django.dispatch.Signal` that knows its name, module, documentation
+    and arguments.
+
+    ``args`` names the keyword arguments ``send()`` passes to receivers; with
+    ``strict=True`` the four send methods raise :class:`TypeError` when an argument
+    is missing or unexpected.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        doc: str = "",
+        args: Iterable[str] = (),
+        strict: bool = False,
+        use_caching: bool = False,
+        module: str | None = None,
+    ) -> None:
+        super().__init__(use_caching=use_caching)
+        self.name = name
+        self.module = module if module is not None else _caller_module()
+        self.doc = doc
+        self.args = tuple(args)
+        self.strict = strict
+        if strict:
+            # Instance attributes, so that only strict signals pay for the check.
+            self.send = self._strict(super().send)  # type: ignore[method-assign]
+            self.send_robust = self._strict(self.send_robust)  # type: ignore[method-assign]
+            self.asend = self._strict_async(super().asend)  # type: ignore[method-assign]
+            self.asend_robust = self._strict_async(self.asend_robust)  # type: ignore[method-assign]
+        if name is not None:
+            _defined[self.path] = self
+        else:
+            _defined[f"{self.module}.<unnamed {id(self):#x}>"] = self
+
+    @property
+    def path(self) -> str:
+        return f"{self.module}.{self.name}" if self.name else self.module
+
+    def __repr__(self) -> str:
+        return f"<signalkit.Signal {self.path}>"
+
+    def check_arguments(self, named: dict[str, Any]) -> None:
+        """Raise :class:`TypeError` unless ``named`` has exactly the declared arguments."""
+        expected = set(self.args)
+        missing = sorted(expected - named.keys())
+        unexpected = sorted(named.keys() - expected)
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing {', '.join(map(repr, missing))}")
+            if unexpected:
+                parts.append(f"unexpected {', '.join(map(repr, unexpected))}")
+            raise TypeError(
+                f"{self.path} takes the arguments {', '.join(map(repr, self.args)) or 'none'}: "
+                f"{'; '.join(parts)}."
+            )
+
+    def _strict(self, method: Any) -> Any:
+        def send(sender: Any, **named: Any) -> Any:
+            self.check_arguments(named)
+            return method(sender, **named)
+
+        return send
+
+    def _strict_async(self, method: Any) -> Any:
+        async def asend(sender: Any, **named: Any) -> Any:
+            self.check_arguments(named)
+            return await method(sender, **named)
+
+        return asend
+
+    def send_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+        """Like Django's, but logs each failure with the receiver's key (partials and
+        callable objects included)."""
+        return send_robust_logged(self, sender, named)
+
+    async def asend_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+        """Like Django's, but logs each failure with the receiver's key."""
+        return await asend_robust_logged(self, sender, named)
+
+
+def _caller_module(depth: int = 2) -> str:
+    frame = sys._getframe(depth)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back  # type: ignore[assignment]
+    return str(frame.f_globals.get("__name__", "?")) if frame is not None else "?"
+
+
+def define_signal(
+    name: str, *, doc: str = "", args: Iterable[str] = (), strict: bool = False
+) -> Signal:
+    """Create and register a documented :class:`Signal` defined in the caller's module."""
+    return Signal(name, doc=doc, args=args, strict=strict, module=_caller_module())

@@ -1,0 +1,144 @@
+"""``signalkit.receiver``: a drop-in for ``django.dispatch.receiver``.
+
+A plain receiver is connected exactly as Django would connect it (so it costs
+nothing more at send time). A receiver with ``on_commit=True`` or
+``offload=True`` is connected through a :class:`DeferredReceiver` that defers the
+call; the wrapper is connected under the function's own lookup key, so
+``signal.disconnect(func, sender=...)`` keeps working.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.dispatch.dispatcher import _make_id
+
+from signalkit import keys
+
+if TYPE_CHECKING:
+    from django.dispatch import Signal
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The deferred wrapper of each function, alive exactly as long as the function.
+_wrappers: weakref.WeakKeyDictionary[Any, DeferredReceiver] = weakref.WeakKeyDictionary()
+
+
+class DeferredReceiver:
+    """Calls its function after the sender's transaction commits (``on_commit``)
+    or hands it to the task queue (``offload``)."""
+
+    def __init__(self, func: Any, *, weak: bool, on_commit: bool, offload: bool) -> None:
+        self._ref: Callable[[], Any] = weakref.ref(func) if weak else (lambda: func)
+        self.on_commit = on_commit
+        self.offload = offload
+        self.__signalkit_key__ = keys.receiver_key(func)
+        self.is_async = iscoroutinefunction(func)
+
+    @property
+    def __wrapped__(self) -> Any:
+        return self._ref()
+
+    def __repr__(self) -> str:
+        how = "offload" if self.offload else "on_commit"
+        return f"<DeferredReceiver {self.__signalkit_key__} ({how})>"
+
+    def __call__(self, signal: Signal, sender: Any, **kwargs: Any) -> Any:
+        return self.defer(signal, sender, kwargs)
+
+    def defer(self, signal: Signal, sender: Any, kwargs: dict[str, Any]) -> Any:
+        func = self._ref()
+        if func is None:
+            return None
+        if self.offload:
+            from signalkit.offload import enqueue  # the task queue is optional
+
+            return enqueue(self, func, signal, sender, kwargs)
+        call: Callable[[], Any] = partial(func, signal=signal, sender=sender, **kwargs)
+        if self.is_async:
+            call = partial(async_to_sync(func), signal=signal, sender=sender, **kwargs)
+        transaction.on_commit(call, using=kwargs.get("using") or DEFAULT_DB_ALIAS)
+        return None
+
+
+class AsyncDeferredReceiver(DeferredReceiver):
+    """The deferred wrapper of an ``async def`` receiver; Django awaits it."""
+
+    def __init__(self, func: Any, *, weak: bool, on_commit: bool, offload: bool) -> None:
+        super().__init__(func, weak=weak, on_commit=on_commit, offload=offload)
+        markcoroutinefunction(self)
+
+    async def __call__(self, signal: Signal, sender: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        # Registered from the thread that owns the database connection.
+        return await sync_to_async(self.defer)(signal, sender, kwargs)
+
+
+def connect(
+    signal: Signal,
+    func: Any,
+    *,
+    sender: Any = None,
+    dispatch_uid: Any = None,
+    weak: bool = True,
+    name: str | None = None,
+    on_commit: bool = False,
+    offload: bool = False,
+) -> None:
+    """Connect ``func`` to ``signal`` as :func:`receiver` does."""
+    if name is not None:
+        keys.set_key(func, name)
+    if not (on_commit or offload):
+        signal.connect(func, sender=sender, weak=weak, dispatch_uid=dispatch_uid)
+        return
+    if offload:
+        from signalkit.offload import check_offloadable
+
+        check_offloadable(signal, func)
+    wrapper = _wrappers.get(func)
+    if wrapper is None or (wrapper.on_commit, wrapper.offload) != (on_commit, offload):
+        cls = AsyncDeferredReceiver if iscoroutinefunction(func) else DeferredReceiver
+        wrapper = cls(func, weak=weak, on_commit=on_commit, offload=offload)
+        _wrappers[func] = wrapper
+    # Under the function's own lookup key, so disconnect(func) finds the wrapper.
+    uid = dispatch_uid if dispatch_uid is not None else _make_id(func)
+    signal.connect(wrapper, sender=sender, weak=weak, dispatch_uid=uid)
+
+
+def receiver(
+    signal_or_list: Signal | Sequence[Signal],
+    *,
+    sender: Any = None,
+    dispatch_uid: Any = None,
+    weak: bool = True,
+    name: str | None = None,
+    on_commit: bool = False,
+    offload: bool = False,
+) -> Callable[[F], F]:
+    """Connect the decorated function, like :func:`django.dispatch.receiver`.
+
+    ``name`` sets its toggle key; ``on_commit=True`` calls it only after the
+    sender's transaction (on the ``using`` database) commits; ``offload=True``
+    runs it on the task queue.
+    """
+    signals = list(signal_or_list) if isinstance(signal_or_list, list | tuple) else [signal_or_list]
+
+    def decorator(func: F) -> F:
+        for signal in signals:
+            connect(
+                signal,
+                func,
+                sender=sender,
+                dispatch_uid=dispatch_uid,
+                weak=weak,
+                name=name,
+                on_commit=on_commit,
+                offload=offload,
+            )
+        return func
+
+    return decorator
