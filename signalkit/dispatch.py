@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 import weakref
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit.robust import asend_robust_logged, send_robust_logged
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # path -> signal; weak, so a signal that nothing references any more disappears.
 _defined: weakref.WeakValueDictionary[str, Signal] = weakref.WeakValueDictionary()

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.db import DEFAULT_DB_ALIAS, transaction
-from django.dispatch.dispatcher import _make_id
 
 from signalkit import keys
 
@@ -27,6 +26,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # The deferred wrapper of each function, alive exactly as long as the function.
 _wrappers: weakref.WeakKeyDictionary[Any, DeferredReceiver] = weakref.WeakKeyDictionary()
+
+
+def _lookup_id(target: Any) -> Any:
+    # The id Django's connect()/disconnect() compute for a receiver.
+    if hasattr(target, "__func__"):
+        return (id(target.__self__), id(target.__func__))
+    return id(target)
 
 
 class DeferredReceiver:
@@ -55,10 +61,6 @@ class DeferredReceiver:
         func = self._ref()
         if func is None:
             return None
-        if self.offload:
-            from signalkit.offload import enqueue  # the task queue is optional
-
-            return enqueue(self, func, signal, sender, kwargs)
         call: Callable[[], Any] = partial(func, signal=signal, sender=sender, **kwargs)
         if self.is_async:
             call = partial(async_to_sync(func), signal=signal, sender=sender, **kwargs)
@@ -73,7 +75,7 @@ class AsyncDeferredReceiver(DeferredReceiver):
         super().__init__(func, weak=weak, on_commit=on_commit, offload=offload)
         markcoroutinefunction(self)
 
-    async def __call__(self, signal: Signal, sender: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def __call__(self, signal: Signal, sender: Any, **kwargs: Any) -> Any:
         # Registered from the thread that owns the database connection.
         return await sync_to_async(self.defer)(signal, sender, kwargs)
 
@@ -96,16 +98,16 @@ def connect(
         signal.connect(func, sender=sender, weak=weak, dispatch_uid=dispatch_uid)
         return
     if offload:
-        from signalkit.offload import check_offloadable
-
-        check_offloadable(signal, func)
+        raise NotImplementedError(
+            "signalkit.receiver(offload=True) is not available in this version of signalkit."
+        )
     wrapper = _wrappers.get(func)
     if wrapper is None or (wrapper.on_commit, wrapper.offload) != (on_commit, offload):
         cls = AsyncDeferredReceiver if iscoroutinefunction(func) else DeferredReceiver
         wrapper = cls(func, weak=weak, on_commit=on_commit, offload=offload)
         _wrappers[func] = wrapper
     # Under the function's own lookup key, so disconnect(func) finds the wrapper.
-    uid = dispatch_uid if dispatch_uid is not None else _make_id(func)
+    uid = dispatch_uid if dispatch_uid is not None else _lookup_id(func)
     signal.connect(wrapper, sender=sender, weak=weak, dispatch_uid=uid)
 
 
@@ -125,7 +127,9 @@ def receiver(
     sender's transaction (on the ``using`` database) commits; ``offload=True``
     runs it on the task queue.
     """
-    signals = list(signal_or_list) if isinstance(signal_or_list, list | tuple) else [signal_or_list]
+    signals: list[Signal] = (
+        list(signal_or_list) if isinstance(signal_or_list, list | tuple) else [signal_or_list]  # type: ignore[list-item]
+    )
 
     def decorator(func: F) -> F:
         for signal in signals:
