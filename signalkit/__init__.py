@@ -2,4 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+__all__ = ["Signal", "define_signal", "receiver", "registry", "send_on_commit"]
+
+if TYPE_CHECKING:
+    from signalkit.commit import send_on_commit
+    from signalkit.dispatch import Signal, define_signal
+    from signalkit.receivers import receiver
+
+# Imported lazily: ``import signalkit`` (e.g. by the pytest plugin) must not
+# touch Django's settings or models.
+_LAZY = {
+    "Signal": "signalkit.dispatch",
+    "define_signal": "signalkit.dispatch",
+    "receiver": "signalkit.receivers",
+    "registry": "signalkit.registry",
+    "send_on_commit": "signalkit.commit",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'signalkit' has no attribute {name!r}")

@@ -13,5 +13,7 @@ class SignalkitConfig(AppConfig):
     def ready(self) -> None:
         from signalkit import checks  # noqa: F401  (registers the system checks)
         from signalkit.autodiscover import autodiscover
+        from signalkit.gate import refresh_toggles
 
+        refresh_toggles()
         autodiscover()

@@ -115,3 +115,6 @@ def reset_settings(*, setting: str, **kwargs: Any) -> None:
     """Forget the cached settings when ``override_settings`` changes them."""
     if setting == SETTING_NAME:
         get_settings.cache_clear()
+        from signalkit.gate import refresh_toggles
+
+        refresh_toggles()

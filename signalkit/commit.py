@@ -1,0 +1,34 @@
+"""``send_on_commit``: send a signal once the current transaction commits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import DEFAULT_DB_ALIAS, transaction
+
+from signalkit.robust import send_robust_logged
+
+if TYPE_CHECKING:
+    from django.dispatch import Signal
+
+
+def send_on_commit(
+    signal: Signal, sender: Any, *, db: str | None = None, robust: bool = True, **kwargs: Any
+) -> None:
+    """Send ``signal`` when the transaction on database ``db`` commits.
+
+    In autocommit it is sent at once; for a transaction or savepoint that rolls
+    back it is never sent. ``db`` defaults to the ``using`` argument the signal
+    carries (which receivers still get), else the default database. With
+    ``robust=True`` a failing receiver is logged (by its key) and the others
+    still run; with ``robust=False`` its exception propagates from the commit.
+    """
+    using = db or kwargs.get("using") or DEFAULT_DB_ALIAS
+
+    def send() -> None:
+        if robust:
+            send_robust_logged(signal, sender, kwargs)
+        else:
+            signal.send(sender, **kwargs)
+
+    transaction.on_commit(send, using=using)

@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import Signal
+from django.test import override_settings
+
+from signalkit import gate
+from signalkit.gate import Mute, muting
+
+
+def make_receiver(calls: list[str], name: str) -> Any:
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        calls.append(name)
+
+    receiver.__qualname__ = name
+    return receiver
+
+
+class GateInstallationTests:
+    def test_not_installed_while_idle(self) -> None:
+        assert not gate.installed()
+
+    def test_installed_only_while_a_mute_is_active(self) -> None:
+        with muting(Mute()):
+            assert gate.installed()
+        assert not gate.installed()
+
+    def test_installed_while_a_toggle_is_off(self) -> None:
+        with override_settings(SIGNALKIT={"RECEIVERS": {"x.y": False}}):
+            assert gate.installed()
+        assert not gate.installed()
+
+    def test_toggle_set_to_true_does_not_install(self) -> None:
+        with override_settings(SIGNALKIT={"RECEIVERS": {"x.y": True}}):
+            assert not gate.installed()
+
+    def test_ready_running_again_keeps_state(self) -> None:
+        from django.apps import apps
+
+        with override_settings(SIGNALKIT={"RECEIVERS": {"x.y": False}}):
+            apps.get_app_config("signalkit").ready()
+            assert gate.installed()
+        assert not gate.installed()
+
+    def test_bad_scope_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="scope is 'thread'"), muting(Mute(), scope="thread"):
+            pass
+
+
+class MuteTests:
+    def setup_method(self) -> None:
+        self.calls: list[str] = []
+        self.signal = Signal()
+        self.first = make_receiver(self.calls, "first")
+        self.second = make_receiver(self.calls, "second")
+        self.signal.connect(self.first)
+        self.signal.connect(self.second)
+
+    def test_mute_of_one_signal(self) -> None:
+        other = Signal()
+        other.connect(self.first)
+        with muting(Mute([self.signal])):
+            self.signal.send(None)
+            other.send(None)
+        assert self.calls == ["first"]
+
+    def test_mute_of_one_receiver_by_callable_and_by_key(self) -> None:
+        with muting(Mute(receivers=[self.first])):
+            self.signal.send(None)
+        key = f"{__name__}.second"
+        with muting(Mute(receivers=[key])):
+            self.signal.send(None)
+        assert self.calls == ["second", "first"]
+
+    def test_receivers_stay_connected(self) -> None:
+        before = list(self.signal.receivers)
+        with muting(Mute()):
+            assert self.signal.send(None) == []
+        assert self.signal.receivers == before
+        self.signal.send(None)
+        assert self.calls == ["first", "second"]
+
+    def test_has_listeners_is_honest(self) -> None:
+        with muting(Mute([self.signal])):
+            assert not self.signal.has_listeners()
+        assert self.signal.has_listeners()
+
+    def test_receiver_connected_inside_block_is_muted_then_works(self) -> None:
+        late = make_receiver(self.calls, "late")
+        with muting(Mute([self.signal])):
+            self.signal.connect(late)
+            self.signal.send(None)
+        assert self.calls == []
+        self.signal.send(None)
+        assert self.calls == ["first", "second", "late"]
+
+    def test_disconnect_inside_block_is_kept(self) -> None:
+        with muting(Mute([self.signal])):
+            self.signal.disconnect(self.first)
+        self.signal.send(None)
+        assert self.calls == ["second"]
+
+    def test_signal_created_inside_block_is_covered(self) -> None:
+        with muting(Mute()):
+            new = Signal()
+            new.connect(self.first)
+            new.send(None)
+        assert self.calls == []
+
+    def test_sender_selector_by_class_and_label(self) -> None:
+        from tests.testapp.models import Article, Author
+
+        received: list[Any] = []
+
+        def on_save(sender: Any, **kwargs: Any) -> None:
+            received.append(sender)
+
+        pre_save.connect(on_save)
+        try:
+            with muting(Mute([pre_save], sender=Author)):
+                pre_save.send(Author, instance=None)
+                pre_save.send(Article, instance=None)
+            with muting(Mute([pre_save], sender="testapp.Article")):
+                pre_save.send(Author, instance=None)
+                pre_save.send(Article, instance=None)
+        finally:
+            pre_save.disconnect(on_save)
+        assert received == [Article, Author]
+
+    def test_dotted_path_selector(self) -> None:
+        received: list[Any] = []
+
+        def on_save(sender: Any, **kwargs: Any) -> None:
+            received.append(sender)
+
+        post_save.connect(on_save)
+        try:
+            with muting(Mute(["django.db.models.signals.post_save"])):
+                post_save.send(object, instance=None)
+        finally:
+            post_save.disconnect(on_save)
+        assert received == []
+
+    def test_bad_dotted_path(self) -> None:
+        with pytest.raises(ValueError, match="not the dotted path of a signal"):
+            Mute(["django.db.models.signals.no_such_signal"])
+        with pytest.raises(ValueError, match="not a signal"):
+            Mute(["django.db.models.signals.ModelSignal"])
+
+    def test_catch_all_spares_django_and_bookkeeping_receivers(self) -> None:
+        from django.core.signals import setting_changed
+
+        django_receiver = make_receiver(self.calls, "django_own")
+        django_receiver.__module__ = "django.test.signals"
+        setting_changed.connect(django_receiver)
+        try:
+            with muting(Mute()):
+                setting_changed.send(None, setting="X", value=1, enter=True)
+        finally:
+            setting_changed.disconnect(django_receiver)
+        assert self.calls == ["django_own"]
+
+    def test_explicit_signal_mute_silences_django_receivers_too(self) -> None:
+        django_receiver = make_receiver(self.calls, "django_own")
+        django_receiver.__module__ = "django.contrib.fake"
+        self.signal.connect(django_receiver)
+        with muting(Mute([self.signal])):
+            self.signal.send(None)
+        assert self.calls == []
+
+    def test_nesting_in_any_order(self) -> None:
+        outer, inner = Mute(receivers=[self.first]), Mute(receivers=[self.second])
+        outer_block, inner_block = muting(outer), muting(inner)
+        outer_block.__enter__()
+        inner_block.__enter__()
+        outer_block.__exit__(None, None, None)
+        self.signal.send(None)
+        inner_block.__exit__(None, None, None)
+        self.signal.send(None)
+        assert self.calls == ["first", "first", "second"]
+
+    def test_same_mute_entered_twice_stays_until_both_end(self) -> None:
+        mute = Mute([self.signal])
+        with muting(mute):
+            with muting(mute):
+                pass
+            self.signal.send(None)
+        assert self.calls == []
+        self.signal.send(None)
+        assert self.calls == ["first", "second"]
+
+    def test_other_threads_are_not_muted(self) -> None:
+        def send() -> None:
+            self.signal.send(None)
+
+        with muting(Mute([self.signal])):
+            thread = threading.Thread(target=send)
+            thread.start()
+            thread.join()
+        assert self.calls == ["first", "second"]
+
+    def test_process_scope_mutes_other_threads(self) -> None:
+        def send() -> None:
+            self.signal.send(None)
+
+        with muting(Mute([self.signal]), scope="process"):
+            thread = threading.Thread(target=send)
+            thread.start()
+            thread.join()
+        assert self.calls == []
+        assert not gate.installed()
+
+    def test_dispatch_uid_dedupe_inside_block(self) -> None:
+        with muting(Mute([self.signal])):
+            self.signal.connect(make_receiver(self.calls, "uid1"), dispatch_uid="uid", weak=False)
+            self.signal.connect(make_receiver(self.calls, "uid2"), dispatch_uid="uid", weak=False)
+        self.signal.send(None)
+        assert self.calls == ["first", "second", "uid1"]
+
+
+class AsyncMuteTests:
+    def test_async_receivers_are_filtered_and_tasks_isolated(self) -> None:
+        calls: list[str] = []
+        signal = Signal()
+
+        async def receiver(sender: Any, **kwargs: Any) -> None:
+            calls.append(sender)
+
+        signal.connect(receiver)
+
+        async def muted_task(entered: asyncio.Event, done: asyncio.Event) -> None:
+            with muting(Mute([signal])):
+                entered.set()
+                await signal.asend("muted")
+                await done.wait()
+
+        async def other_task(entered: asyncio.Event, done: asyncio.Event) -> None:
+            await entered.wait()
+            await signal.asend("other")
+            done.set()
+
+        async def main() -> None:
+            entered, done = asyncio.Event(), asyncio.Event()
+            await asyncio.gather(muted_task(entered, done), other_task(entered, done))
+
+        asyncio.run(main())
+        assert calls == ["other"]

@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import Signal
+from django.dispatch import receiver as django_receiver
+from django.test import override_settings
+
+import signalkit
+from signalkit.receivers import DeferredReceiver
+from tests.testapp.models import Author
+
+calls: list[Any] = []
+
+
+def plain(sender: Any, **kwargs: Any) -> None:
+    calls.append(("plain", sender))
+
+
+def other(sender: Any, **kwargs: Any) -> None:
+    calls.append(("other", sender))
+
+
+class Handler:
+    def method(self, sender: Any, **kwargs: Any) -> None:
+        calls.append(("method", sender))
+
+    def __call__(self, sender: Any, **kwargs: Any) -> None:
+        calls.append(("instance", sender))
+
+
+@pytest.fixture(autouse=True)
+def _clear() -> None:
+    calls.clear()
+
+
+class ReceiverDecoratorTests:
+    def test_drop_in_connects_like_django(self) -> None:
+        signal = Signal()
+        result = signalkit.receiver(signal)(plain)
+        assert result is plain
+        signal.send("s")
+        assert calls == [("plain", "s")]
+        assert signal.disconnect(plain)
+
+    def test_list_of_signals(self) -> None:
+        first, second = Signal(), Signal()
+        signalkit.receiver([first, second], sender="a")(plain)
+        first.send("a")
+        second.send("a")
+        second.send("b")
+        assert calls == [("plain", "a"), ("plain", "a")]
+
+    def test_connection_is_identical_to_djangos(self) -> None:
+        ours, theirs = Signal(), Signal()
+        signalkit.receiver(ours, sender=Author, dispatch_uid="uid")(plain)
+        django_receiver(theirs, sender=Author, dispatch_uid="uid")(plain)
+        assert ours.receivers == theirs.receivers
+
+    def test_name_sets_the_toggle_key(self) -> None:
+        signal = Signal()
+
+        def named(sender: Any, **kwargs: Any) -> None:
+            calls.append("named")
+
+        signalkit.receiver(signal, name="my.toggle")(named)
+        with override_settings(SIGNALKIT={"RECEIVERS": {"my.toggle": False}}):
+            signal.send(None)
+        signal.send(None)
+        assert calls == ["named"]
+
+
+class ToggleTests:
+    def setup_method(self) -> None:
+        self.signal = Signal()
+        self.signal.connect(plain)
+        self.signal.connect(other)
+
+    def test_toggle_off_skips_receiver(self) -> None:
+        with override_settings(SIGNALKIT={"RECEIVERS": {f"{__name__}.plain": False}}):
+            self.signal.send("s")
+        assert calls == [("other", "s")]
+
+    def test_toggle_flips_back(self) -> None:
+        with override_settings(SIGNALKIT={"RECEIVERS": {f"{__name__}.plain": False}}):
+            with override_settings(SIGNALKIT={"RECEIVERS": {f"{__name__}.plain": True}}):
+                self.signal.send("on")
+            self.signal.send("off")
+        self.signal.send("on again")
+        assert calls == [
+            ("plain", "on"),
+            ("other", "on"),
+            ("other", "off"),
+            ("plain", "on again"),
+            ("other", "on again"),
+        ]
+
+    def test_receivers_stay_in_signal_receivers(self) -> None:
+        before = list(self.signal.receivers)
+        with override_settings(SIGNALKIT={"RECEIVERS": {f"{__name__}.plain": False}}):
+            assert self.signal.receivers == before
+
+    def test_send_robust_asend_and_asend_robust_obey(self) -> None:
+        key = f"{__name__}.plain"
+        with override_settings(SIGNALKIT={"RECEIVERS": {key: False}}):
+            robust = self.signal.send_robust("r")
+            asynchronous = asyncio.run(self.signal.asend("a"))
+            async_robust = asyncio.run(self.signal.asend_robust("ar"))
+        assert [r for r, _ in robust] == [other]
+        assert [r for r, _ in asynchronous] == [other]
+        assert [r for r, _ in async_robust] == [other]
+
+    def test_bound_method_partial_and_instance_keys(self) -> None:
+        handler = Handler()
+        signal = Signal()
+        signal.connect(handler.method)
+        bound = functools.partial(plain)
+        signal.connect(bound)
+        signal.connect(handler)
+        disabled = {
+            f"{__name__}.Handler.method": False,
+            f"{__name__}.plain": False,
+            f"{__name__}.Handler": False,
+        }
+        with override_settings(SIGNALKIT={"RECEIVERS": disabled}):
+            signal.send("x")
+        assert calls == []
+        signal.send("y")
+        assert calls == [("method", "y"), ("plain", "y"), ("instance", "y")]
+
+    def test_djangos_own_receiver_can_be_switched_off(self) -> None:
+        from django.core.signals import request_started
+        from django.db import close_old_connections
+
+        key = "django.db.close_old_connections"
+        assert close_old_connections in request_started._live_receivers(None)[0]
+        with override_settings(SIGNALKIT={"RECEIVERS": {key: False}}):
+            assert close_old_connections not in request_started._live_receivers(None)[0]
+
+    def test_receiver_connected_after_toggle_began_is_covered(self) -> None:
+        with override_settings(SIGNALKIT={"RECEIVERS": {f"{__name__}.plain": False}}):
+            late = Signal()
+            late.connect(plain)
+            late.send("late")
+        assert calls == []
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+class OnCommitReceiverTests:
+    def setup_method(self) -> None:
+        def after_commit(sender: Any, *, instance: Author, created: bool, **kwargs: Any) -> None:
+            calls.append((instance.name, created, kwargs["using"]))
+
+        self.func = after_commit
+        signalkit.receiver(post_save, sender=Author, on_commit=True)(after_commit)
+
+    def teardown_method(self) -> None:
+        post_save.disconnect(self.func, sender=Author)
+
+    def test_runs_at_once_in_autocommit(self) -> None:
+        Author.objects.create(name="auto")
+        assert calls == [("auto", True, "default")]
+
+    def test_waits_for_commit(self) -> None:
+        with transaction.atomic():
+            Author.objects.create(name="atomic")
+            assert calls == []
+        assert calls == [("atomic", True, "default")]
+
+    def test_never_runs_for_rollback(self) -> None:
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            Author.objects.create(name="gone")
+            raise ZeroDivisionError
+        assert calls == []
+
+    def test_never_runs_for_rolled_back_savepoint(self) -> None:
+        with transaction.atomic():
+            Author.objects.create(name="kept")
+            try:
+                with transaction.atomic():
+                    Author.objects.create(name="savepoint")
+                    raise ZeroDivisionError
+            except ZeroDivisionError:
+                pass
+        assert calls == [("kept", True, "default")]
+
+    def test_disconnect_by_function(self) -> None:
+        assert post_save.disconnect(self.func, sender=Author)
+        Author.objects.create(name="nobody")
+        assert calls == []
+
+    def test_uses_the_signals_database(self) -> None:
+        with transaction.atomic(using="other"):
+            post_save.send(Author, instance=Author(name="x"), created=False, using="other")
+            assert calls == []
+        assert calls == [("x", False, "other")]
+
+    def test_wrapper_is_listed_with_flags(self) -> None:
+        wrappers = [
+            r for r in post_save._live_receivers(Author)[0] if isinstance(r, DeferredReceiver)
+        ]
+        assert len(wrappers) == 1
+        assert wrappers[0].on_commit
+        assert wrappers[0].__wrapped__ is self.func
+
+    def test_toggle_applies_at_send_time(self) -> None:
+        key = f"{__name__}.OnCommitReceiverTests.setup_method.<locals>.after_commit"
+        with override_settings(SIGNALKIT={"RECEIVERS": {key: False}}):
+            Author.objects.create(name="off")
+        assert calls == []
+
+
+@pytest.mark.django_db(transaction=True)
+class AsyncOnCommitReceiverTests:
+    def test_async_receiver_runs_after_commit(self) -> None:
+        signal = Signal()
+
+        async def async_after(sender: Any, **kwargs: Any) -> None:
+            calls.append(("async", sender))
+
+        signalkit.receiver(signal, on_commit=True)(async_after)
+
+        async def main() -> None:
+            await signal.asend("a")
+
+        with transaction.atomic():
+            # As under ASGI: the database work runs in the thread that owns the
+            # transaction.
+            async_to_sync(main)()
+            signal.send("s")
+            assert calls == []
+        assert sorted(calls) == [("async", "a"), ("async", "s")]
