@@ -17,6 +17,7 @@ asyncio tasks are unaffected) unless entered with ``scope="process"``.
 from __future__ import annotations
 
 import threading
+import weakref
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -45,7 +46,15 @@ class Mute:
     receivers Django itself connects and signalkit's own bookkeeping.
     """
 
-    __slots__ = ("_signals", "catch_all", "keys", "sender", "sender_label", "signal_ids")
+    __slots__ = (
+        "_signals",
+        "catch_all",
+        "keys",
+        "sender",
+        "sender_label",
+        "signal_ids",
+        "silences_everything",
+    )
 
     def __init__(
         self,
@@ -66,6 +75,8 @@ class Mute:
             )
         )
         self.catch_all = self.signal_ids is None and self.keys is None
+        # Named signals, every receiver: nothing to look at per receiver.
+        self.silences_everything = self.signal_ids is not None and self.keys is None
 
     def __repr__(self) -> str:
         parts = [repr(signal) for signal in self._signals] or ["every signal"]
@@ -114,26 +125,116 @@ def _sender_label(sender: Any) -> str | None:
 
 
 def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
-    sync_receivers, async_receivers = _original_live_receivers(self, sender)
-    if not (sync_receivers or async_receivers):
-        return sync_receivers, async_receivers
-    mutes = _context_mutes.get() + _process_mutes
-    if mutes:
-        mutes = tuple(mute for mute in mutes if mute.applies_to(self, sender))
-    disabled = _disabled
-    if not (mutes or disabled):
-        return sync_receivers, async_receivers
-    return _keep(sync_receivers, mutes, disabled), _keep(async_receivers, mutes, disabled)
-
-
-def _keep(receivers: list[Any], mutes: tuple[Mute, ...], disabled: frozenset[str]) -> list[Any]:
-    kept = []
-    for receiver in receivers:
-        key = receiver_key(receiver)
-        if key in disabled or any(mute.silences(key) for mute in mutes):
+    active: list[Mute] = []
+    mutes = _context_mutes.get()
+    if _process_mutes:
+        mutes += _process_mutes
+    for mute in mutes:
+        if mute.applies_to(self, sender):
+            if mute.silences_everything:
+                return [], []
+            active.append(mute)
+    entries = _entries(self, sender)
+    if entries is None:  # an entry shape this version does not know: Django decides
+        return _filter_resolved(self, sender, active)
+    sync_receivers: list[Any] = []
+    async_receivers: list[Any] = []
+    for ref, sender_ref, is_async, key in entries:
+        if active and any(mute.silences(key) for mute in active):
             continue
-        kept.append(receiver)
-    return kept
+        if isinstance(ref, weakref.ReferenceType):
+            ref = ref()
+            if ref is None:
+                continue
+        if sender_ref is not None and sender_ref() is None:
+            continue
+        (async_receivers if is_async else sync_receivers).append(ref)
+    return sync_receivers, async_receivers
+
+
+_Entry = tuple[Any, Any, bool, str]
+
+
+def _entries(signal: Signal, sender: Any) -> list[_Entry] | None:
+    """The receivers of ``signal`` for ``sender`` that the toggles let through, with
+    their keys: cached per signal and sender until the receivers or toggles change."""
+    receivers = signal.receivers
+    if not receivers:
+        return []
+    state = signal.__dict__.get(_STATE)
+    # connect() appends a new entry, disconnect() shortens the list and the dead
+    # receiver clean-up replaces it: these three tell every change apart.
+    if (
+        state is None
+        or state[0] is not receivers
+        or state[1] != len(receivers)
+        or state[2] is not receivers[-1]
+        or state[3] is not _disabled
+    ):
+        state = (receivers, len(receivers), receivers[-1], _disabled, {})
+        signal.__dict__[_STATE] = state
+    by_sender: dict[Any, list[_Entry] | None] = state[4]
+    sender_id = _lookup_id(sender)
+    try:
+        return by_sender[sender_id]
+    except KeyError:
+        pass
+    entries = _build_entries(list(receivers), sender_id)
+    if len(by_sender) >= _MAX_SENDERS:
+        by_sender.clear()
+    by_sender[sender_id] = entries
+    return entries
+
+
+def _build_entries(receivers: list[Any], sender_id: Any) -> list[_Entry] | None:
+    entries = []
+    for entry in receivers:
+        # Django 5.2: (lookup_key, ref, is_async); 6.0+: (lookup_key, ref, sender_ref, is_async).
+        if len(entry) == 3:
+            lookup_key, ref, is_async = entry
+            sender_ref = None
+        elif len(entry) == 4:
+            lookup_key, ref, sender_ref, is_async = entry
+        else:
+            return None
+        if lookup_key[1] != _NONE_ID and lookup_key[1] != sender_id:
+            continue
+        target = ref() if isinstance(ref, weakref.ReferenceType) else ref
+        if target is None:
+            continue
+        key = receiver_key(target)
+        if key not in _disabled:
+            entries.append((ref, sender_ref, bool(is_async), key))
+    return entries
+
+
+def _filter_resolved(
+    signal: Signal, sender: Any, active: list[Mute]
+) -> tuple[list[Any], list[Any]]:
+    sync_receivers, async_receivers = _original_live_receivers(signal, sender)
+
+    def keep(receivers: list[Any]) -> list[Any]:
+        kept = []
+        for receiver in receivers:
+            key = receiver_key(receiver)
+            if key in _disabled or any(mute.silences(key) for mute in active):
+                continue
+            kept.append(receiver)
+        return kept
+
+    return keep(sync_receivers), keep(async_receivers)
+
+
+def _lookup_id(target: Any) -> Any:
+    # The id Django's dispatcher computes for a receiver or a sender.
+    if hasattr(target, "__func__"):
+        return (id(target.__self__), id(target.__func__))
+    return id(target)
+
+
+_NONE_ID = _lookup_id(None)
+_STATE = "_signalkit_gate"
+_MAX_SENDERS = 1024
 
 
 def installed() -> bool:

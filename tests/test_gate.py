@@ -250,3 +250,68 @@ class AsyncMuteTests:
 
         asyncio.run(main())
         assert calls == ["other"]
+
+
+class ToggleCacheTests:
+    """The toggled receivers are cached per signal; every change must show."""
+
+    def setup_method(self) -> None:
+        self.calls: list[str] = []
+        self.signal = Signal()
+        self.receivers = [make_receiver(self.calls, name) for name in ("a", "b", "c")]
+        for receiver in self.receivers:
+            self.signal.connect(receiver)
+
+    def toggled(self) -> Any:
+        return override_settings(SIGNALKIT={"RECEIVERS": {f"{__name__}.b": False}})
+
+    def test_disconnect_then_connect_keeping_the_length(self) -> None:
+        with self.toggled():
+            self.signal.send(None)
+            self.signal.disconnect(self.receivers[0])
+            replacement = make_receiver(self.calls, "d")
+            self.signal.connect(replacement)
+            self.signal.send(None)
+        assert self.calls == ["a", "c", "c", "d"]
+
+    def test_dead_weak_receiver_is_skipped(self) -> None:
+        import gc
+
+        with self.toggled():
+            self.signal.connect(make_receiver(self.calls, "temporary"))
+            gc.collect()
+            self.signal.send(None)
+        assert self.calls == ["a", "c"]
+
+    def test_senders_are_told_apart(self) -> None:
+        only_for_x = make_receiver(self.calls, "x")
+        self.signal.connect(only_for_x, sender="x")
+        with self.toggled():
+            self.signal.send("y")
+            self.signal.send("x")
+        assert self.calls == ["a", "c", "a", "c", "x"]
+
+    def test_changing_toggles_rebuilds(self) -> None:
+        with self.toggled():
+            self.signal.send(None)
+            with override_settings(SIGNALKIT={"RECEIVERS": {f"{__name__}.a": False}}):
+                self.signal.send(None)
+        assert self.calls == ["a", "c", "b", "c"]
+
+    def test_caching_signal_and_has_listeners(self) -> None:
+        from tests.testapp.models import Author
+
+        signal = Signal(use_caching=True)
+        signal.connect(self.receivers[1], sender=Author)
+        with self.toggled():
+            assert not signal.has_listeners(Author)
+            assert signal.send(Author) == []
+        assert signal.has_listeners(Author)
+
+    def test_unknown_entry_shape_is_not_read(self) -> None:
+        assert gate._build_entries([((1, gate._NONE_ID), self.receivers[0])], 1) is None
+
+    def test_fallback_filters_what_django_resolves(self) -> None:
+        with self.toggled():
+            sync_receivers, _ = gate._filter_resolved(self.signal, None, [Mute(receivers=["x"])])
+        assert [r.__qualname__ for r in sync_receivers] == ["a", "c"]

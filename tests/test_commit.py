@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+import signalkit
+from signalkit.dispatch import Signal
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
+
+
+class SendOnCommitTests:
+    def setup_method(self) -> None:
+        self.signal = Signal("committed")
+        self.received: list[dict[str, Any]] = []
+        self.signal.connect(self.on_signal)
+
+    def on_signal(self, sender: Any, **kwargs: Any) -> None:
+        self.received.append({"sender": sender, **kwargs})
+
+    def test_sent_at_once_in_autocommit(self) -> None:
+        signalkit.send_on_commit(self.signal, "s", value=1)
+        assert self.received == [{"sender": "s", "signal": self.signal, "value": 1}]
+
+    def test_sent_after_commit(self) -> None:
+        with transaction.atomic():
+            signalkit.send_on_commit(self.signal, "s", value=1)
+            assert self.received == []
+        assert len(self.received) == 1
+
+    def test_never_sent_for_rollback(self) -> None:
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            signalkit.send_on_commit(self.signal, "s")
+            raise ZeroDivisionError
+        assert self.received == []
+
+    def test_never_sent_for_rolled_back_savepoint(self) -> None:
+        with transaction.atomic():
+            signalkit.send_on_commit(self.signal, "outer")
+            with pytest.raises(ZeroDivisionError), transaction.atomic():
+                signalkit.send_on_commit(self.signal, "inner")
+                raise ZeroDivisionError
+        assert [item["sender"] for item in self.received] == ["outer"]
+
+    def test_using_kwarg_selects_the_database_and_is_forwarded(self) -> None:
+        with transaction.atomic(using="other"):
+            signalkit.send_on_commit(self.signal, "s", using="other")
+            assert self.received == []
+        assert self.received == [{"sender": "s", "signal": self.signal, "using": "other"}]
+
+    def test_db_argument_wins_over_using(self) -> None:
+        with transaction.atomic(using="default"):
+            signalkit.send_on_commit(self.signal, "s", db="default", using="other")
+            assert self.received == []
+        assert self.received[0]["using"] == "other"
+
+    def test_transaction_on_another_database_does_not_delay(self) -> None:
+        with transaction.atomic(using="other"):
+            signalkit.send_on_commit(self.signal, "s")
+            assert len(self.received) == 1
+
+    def test_robust_logs_and_continues(self, caplog: pytest.LogCaptureFixture) -> None:
+        def failing(sender: Any, **kwargs: Any) -> None:
+            raise RuntimeError("receiver failed")
+
+        signal = Signal("robustly_committed")
+        signal.connect(failing)
+        signal.connect(self.on_signal)
+        with caplog.at_level(logging.ERROR, logger="signalkit.dispatch"), transaction.atomic():
+            signalkit.send_on_commit(signal, "s")
+        assert len(self.received) == 1
+        assert "receiver failed" in caplog.records[0].getMessage()
+        assert "SendOnCommitTests.test_robust_logs_and_continues.<locals>.failing" in (
+            caplog.records[0].getMessage()
+        )
+
+    def test_not_robust_raises_from_commit(self) -> None:
+        def failing(sender: Any, **kwargs: Any) -> None:
+            raise RuntimeError("receiver failed")
+
+        signal = Signal("fragile")
+        signal.connect(failing)
+        with pytest.raises(RuntimeError, match="receiver failed"), transaction.atomic():
+            signalkit.send_on_commit(signal, "s", robust=False)

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import Any
+
+import pytest
+from django.dispatch import Signal as DjangoSignal
+
+import signalkit
+from signalkit.dispatch import Signal, defined_signals
+
+order_placed = signalkit.define_signal(
+    "order_placed", doc="An order was placed.", args=("order", "total"), strict=True
+)
+
+
+class Exploding:
+    def __call__(self, sender: Any, **kwargs: Any) -> None:
+        raise RuntimeError("boom")
+
+
+def explode(sender: Any, *, reason: str, **kwargs: Any) -> None:
+    raise RuntimeError(reason)
+
+
+class SignalTests:
+    def test_is_a_django_signal_with_its_documentation(self) -> None:
+        signal = Signal("thing_happened", doc="A thing happened.", args=["thing"])
+        assert isinstance(signal, DjangoSignal)
+        assert (signal.name, signal.module, signal.path) == (
+            "thing_happened",
+            __name__,
+            f"{__name__}.thing_happened",
+        )
+        assert signal.doc == "A thing happened."
+        assert signal.args == ("thing",)
+        assert not signal.strict
+        assert repr(signal) == f"<signalkit.Signal {__name__}.thing_happened>"
+
+    def test_define_signal_registers_it_in_the_callers_module(self) -> None:
+        assert order_placed.path == f"{__name__}.order_placed"
+        assert order_placed in defined_signals()
+
+    def test_unnamed_signal_is_registered_too(self) -> None:
+        signal = Signal()
+        assert signal in defined_signals()
+        assert signal.name is None
+
+    def test_registry_holds_no_strong_reference(self) -> None:
+        import gc
+
+        count = len(defined_signals())
+        Signal("short_lived")
+        gc.collect()
+        assert len(defined_signals()) == count
+
+    def test_not_strict_accepts_any_arguments(self) -> None:
+        signal = Signal("loose", args=["a"])
+        assert signal.send(None, b=1) == []
+
+    def test_caching_signal(self) -> None:
+        signal = Signal("cached", use_caching=True)
+        received: list[Any] = []
+
+        class Sender:
+            pass
+
+        def on_send(sender: Any, **kwargs: Any) -> None:
+            received.append(sender)
+
+        signal.connect(on_send, sender=Sender)
+        signal.send(Sender)
+        signal.send(Sender)
+        assert received == [Sender, Sender]
+
+
+class StrictSignalTests:
+    def test_send_with_declared_arguments(self) -> None:
+        received: list[dict[str, Any]] = []
+
+        def on_order(sender: Any, **kwargs: Any) -> None:
+            received.append(kwargs)
+
+        order_placed.connect(on_order)
+        try:
+            order_placed.send(None, order=1, total=2)
+        finally:
+            order_placed.disconnect(on_order)
+        assert received == [{"signal": order_placed, "order": 1, "total": 2}]
+
+    @pytest.mark.parametrize("method", ["send", "send_robust"])
+    def test_sync_methods_refuse_missing_and_unexpected(self, method: str) -> None:
+        with pytest.raises(TypeError) as info:
+            getattr(order_placed, method)(None, order=1, totl=2)
+        assert str(info.value) == (
+            f"{__name__}.order_placed takes the arguments 'order', 'total': "
+            "missing 'total'; unexpected 'totl'."
+        )
+
+    @pytest.mark.parametrize("method", ["asend", "asend_robust"])
+    def test_async_methods_refuse_missing(self, method: str) -> None:
+        with pytest.raises(TypeError, match="missing 'total'"):
+            asyncio.run(getattr(order_placed, method)(None, order=1))
+
+    def test_signal_without_arguments(self) -> None:
+        signal = Signal("bare", strict=True)
+        with pytest.raises(TypeError, match="takes the arguments none: unexpected 'x'"):
+            signal.send(None, x=1)
+
+
+class SendRobustTests:
+    def test_logs_partials_and_callable_objects_by_key(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        signal = Signal("robust")
+        partial = functools.partial(explode, reason="partial failed")
+        instance = Exploding()
+        signal.connect(partial)
+        signal.connect(instance)
+        with caplog.at_level(logging.ERROR, logger="signalkit.dispatch"):
+            responses = signal.send_robust(None)
+        assert [type(response) for _, response in responses] == [RuntimeError, RuntimeError]
+        assert [record.getMessage() for record in caplog.records] == [
+            f"Error calling receiver {__name__}.explode of {signal!r} in send_robust(): "
+            "partial failed",
+            f"Error calling receiver {__name__}.Exploding of {signal!r} in send_robust(): boom",
+        ]
+
+    def test_async_robust_collects_errors(self, caplog: pytest.LogCaptureFixture) -> None:
+        signal = Signal("async_robust")
+
+        async def failing(sender: Any, **kwargs: Any) -> None:
+            raise ValueError("async failed")
+
+        def working(sender: Any, **kwargs: Any) -> str:
+            return "ok"
+
+        signal.connect(failing)
+        signal.connect(working)
+        with caplog.at_level(logging.ERROR, logger="signalkit.dispatch"):
+            responses = asyncio.run(signal.asend_robust(None))
+            sync_responses = signal.send_robust(None)
+        assert [(receiver, str(response)) for receiver, response in responses] == [
+            (working, "ok"),
+            (failing, "async failed"),
+        ]
+        assert [(receiver, str(response)) for receiver, response in sync_responses] == [
+            (working, "ok"),
+            (failing, "async failed"),
+        ]
+        assert len(caplog.records) == 2
+
+    def test_no_receivers(self) -> None:
+        assert Signal("empty").send_robust(None) == []
+        assert asyncio.run(Signal("empty_async").asend_robust(None)) == []
