@@ -1,10 +1,25 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from blog.models import Post
+from django.contrib import admin, messages
+
+from blog.models import Comment, Post, Subscriber, Tag
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "created"]
+class PostAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["title", "slug", "published", "created"]
+    list_filter = ["published", "tags"]
+    actions = ["publish"]
+
+    @admin.action(description="Publish the selected posts (e-mails subscribers after commit)")
+    def publish(self, request: Any, queryset: Any) -> None:
+        for post in queryset:
+            post.publish()
+        messages.success(request, "Published; see the console for the e-mails.")
+
+
+admin.site.register(Tag)
+admin.site.register(Comment)
+admin.site.register(Subscriber)

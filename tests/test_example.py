@@ -1,0 +1,80 @@
+"""Smoke tests of the example project, run in its own processes on a SQLite file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "example_project"
+
+
+@pytest.fixture(scope="module")
+def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    database = tmp_path_factory.mktemp("example") / "db.sqlite3"
+    manage("migrate", "--noinput", db=database)
+    manage("demo_setup", db=database)
+    return database
+
+
+def manage(*args: str, db: Path) -> str:
+    env = {**os.environ, "EXAMPLE_DB": str(db), "DJANGO_SETTINGS_MODULE": "example.settings"}
+    env.pop("SIGNALKIT_TEST_DB", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=EXAMPLE,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+SCRIPT = """
+from django.core import mail
+from django.db import transaction
+from django.test import Client
+from django.test.utils import setup_test_environment
+
+setup_test_environment()
+from blog.models import Comment, Post
+
+client = Client()
+assert client.get("/").status_code == 200
+post = Post.objects.create(title="Smoke test post", body="Hello")
+assert post.slug == "smoke-test-post", post.slug
+with transaction.atomic():
+    post.publish()
+    assert mail.outbox == [], "e-mailed before commit"
+assert [message.subject for message in mail.outbox] == ["New post: Smoke test post"]
+page = client.get("/").content.decode()
+assert "Smoke test post" in page, "the cached list was not invalidated"
+assert client.get(f"/posts/{post.pk}/").status_code == 200
+Comment.objects.create(post=post, name="x", body="y")
+print("ok")
+"""
+
+
+class ExampleProjectTests:
+    def test_check_passes(self, example_db: Path) -> None:
+        assert "no issues" in manage("check", db=example_db)
+
+    def test_demo_setup_is_idempotent(self, example_db: Path) -> None:
+        assert manage("demo_setup", db=example_db) == ""
+
+    def test_fixture_saves_are_raw(self, example_db: Path) -> None:
+        out = manage(
+            "shell",
+            "-c",
+            "from blog.models import Post; print(Post.objects.get(pk=1).slug)",
+            db=example_db,
+        )
+        assert out.splitlines()[-1] == ""
+
+    def test_features_work_end_to_end(self, example_db: Path) -> None:
+        assert manage("shell", "-c", SCRIPT, db=example_db).splitlines()[-1] == "ok"
