@@ -13,5 +13,8 @@ class SignalkitConfig(AppConfig):
     def ready(self) -> None:
         from signalkit import checks  # noqa: F401  (registers the system checks)
         from signalkit.autodiscover import autodiscover
+        from signalkit.profiles import checks as _profile_checks  # noqa: F401
+        from signalkit.profiles import receivers as _profiles
 
+        _profiles.connect()
         autodiscover()

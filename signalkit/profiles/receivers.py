@@ -1,0 +1,51 @@
+"""The ``post_save`` receiver that gives every new user a profile.
+
+Its toggle key is ``signalkit.profiles.receivers.create_profile``.
+
+It is connected once, for every sender, and keeps only saves of the user model
+(or a proxy of it, which Django names as the sender): a per-model connection
+would miss proxies and custom user models swapped in later (``AUTH_USER_MODEL``
+under ``override_settings``), and ``post_save`` has no fast path that a catch-all
+receiver would switch off. For other models it costs one call that returns at
+its first line unless ``PROFILE`` is set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_save
+
+from signalkit.conf import get_settings
+from signalkit.profiles.config import current, user_model
+from signalkit.profiles.ensure import ensure_profile
+
+#: The toggle key of :func:`create_profile` (``SIGNALKIT['RECEIVERS']``).
+KEY = "signalkit.profiles.receivers.create_profile"
+DISPATCH_UID = KEY
+
+
+def create_profile(
+    sender: Any, *, instance: Any, created: bool, raw: bool, using: str, **kwargs: Any
+) -> None:
+    """Create the profile of a user that was just created (not for fixtures: ``raw``)."""
+    if not created or raw:
+        return
+    settings = get_settings()
+    if settings.profile is None or not settings.receivers.get(KEY, True):
+        return
+    meta = getattr(sender, "_meta", None)
+    if meta is None or meta.concrete_model is not user_model()._meta.concrete_model:
+        return
+    config = current()
+    if config is not None:
+        ensure_profile(instance, using=using, config=config)
+
+
+def connect() -> None:
+    """Connect :func:`create_profile` to ``post_save`` (idempotent)."""
+    post_save.connect(create_profile, dispatch_uid=DISPATCH_UID)
+
+
+def disconnect() -> None:
+    post_save.disconnect(dispatch_uid=DISPATCH_UID)
