@@ -44,6 +44,23 @@ class GetProfileTests(TestCase):
             assert user.profile is first
             assert first.user is user
 
+    def test_profile_missing_when_first_looked_up_is_created_and_cached(self) -> None:
+        user = UserFactory.create()
+        assert not hasattr(user, "profile")  # caches "no profile" on the user
+        profile = get_profile(user)
+        assert user.profile == profile
+
+    @override_settings(
+        SIGNALKIT={
+            **signalkit(DEFAULTS="tests.profilesapp.defaults.not_a_dict"),
+            "RECEIVERS": {KEY: False},
+        }
+    )
+    def test_defaults_must_return_a_dict(self) -> None:
+        with pytest.raises(TypeError, match=r"it must return a dict of field values\.$"):
+            get_profile(UserFactory.create())
+        assert not Profile.objects.exists()
+
     def test_unsaved_user_is_refused(self) -> None:
         with pytest.raises(ValueError, match="not saved"):
             get_profile(User(username="ghost"))

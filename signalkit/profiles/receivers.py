@@ -14,15 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db.models.signals import post_save
 
 from signalkit.conf import get_settings
-from signalkit.profiles.config import current, user_model
+from signalkit.profiles.config import current
 from signalkit.profiles.ensure import ensure_profile
 
 #: The toggle key of :func:`create_profile` (``SIGNALKIT['RECEIVERS']``).
 KEY = "signalkit.profiles.receivers.create_profile"
 DISPATCH_UID = KEY
+
+_labels: dict[Any, str | None] = {}
 
 
 def create_profile(
@@ -34,12 +37,23 @@ def create_profile(
     settings = get_settings()
     if settings.profile is None or not settings.receivers.get(KEY, True):
         return
-    meta = getattr(sender, "_meta", None)
-    if meta is None or meta.concrete_model is not user_model()._meta.concrete_model:
+    if _concrete_label(sender) != django_settings.AUTH_USER_MODEL.lower():
         return
     config = current()
     if config is not None:
         ensure_profile(instance, using=using, config=config)
+
+
+def _concrete_label(sender: Any) -> str | None:
+    # Runs for every model's saves: the label of a class never changes, so it is
+    # computed once per sender.
+    try:
+        return _labels[sender]
+    except KeyError:
+        meta = getattr(sender, "_meta", None)
+        label = None if meta is None else meta.concrete_model._meta.label_lower
+        _labels[sender] = label
+        return label
 
 
 def connect() -> None:
