@@ -42,7 +42,7 @@ class ProfileFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
 
     def save_new(self, form: ModelForm, commit: bool = True) -> Any:  # type: ignore[type-arg]
         existing = (
-            self.fk.model._default_manager.using(self.instance._state.db)
+            self.fk.model._base_manager.using(self.instance._state.db)
             .filter(**{self.fk.name: self.instance})
             .first()
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import IntegrityError, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 
 from signalkit.profiles.config import ProfileConfig, require
 
@@ -24,8 +24,8 @@ def ensure_profile(
     config = config or require()
     if user.pk is None:
         raise ValueError(f"Cannot get the profile of {user!r}: the user is not saved.")
-    db = using or user._state.db or "default"
-    manager = config.model._default_manager.db_manager(db)
+    db = using or user._state.db or DEFAULT_DB_ALIAS
+    manager = config.model._base_manager.db_manager(db)
     lookup = {config.field.name: user}
     try:
         profile = manager.get(**lookup)
@@ -46,7 +46,7 @@ def ensure_profile(
     return profile, False
 
 
-def _cache(config: ProfileConfig, user: Any, profile: models.Model) -> None:
+def _cache(config: ProfileConfig, user: Any, profile: Any) -> None:
     # So that ``user.profile`` (one-to-one) and ``profile.user`` need no query.
     config.field.set_cached_value(profile, user)
     if config.field.one_to_one and not config.field.remote_field.hidden:
