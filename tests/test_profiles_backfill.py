@@ -43,6 +43,16 @@ class CreateMissingTests(TestCase):
         assert create_missing(batch_size=1) == 2
         assert Profile.objects.get(user=users[1]).nickname == "kept"
 
+    @override_settings(SIGNALKIT=signalkit(DEFAULTS="tests.profilesapp.defaults.racing_backfill"))
+    def test_batch_racing_a_concurrent_profile_is_written_again_without_it(self) -> None:
+        make_users(3)
+        assert create_missing() == 2
+        assert sorted(Profile.objects.values_list("nickname", flat=True)) == [
+            "concurrent",
+            "old0",
+            "old2",
+        ]
+
     def test_batch_size_below_one_is_refused(self) -> None:
         with pytest.raises(ValueError, match=r"^batch_size is 0; it must be at least 1\.$"):
             create_missing(batch_size=0)

@@ -48,10 +48,11 @@ def create_missing(*, using: str = "default", batch_size: int = 1000) -> int:
             users = _batch(config, using, last_pk, batch_size)
             if not users:
                 return created
+            profiles = [_new_profile(config, user) for user in users]
             try:
                 with transaction.atomic(using=using):
                     config.model._base_manager.using(using).bulk_create(
-                        [_new_profile(config, user) for user in users], batch_size=batch_size
+                        profiles, batch_size=batch_size
                     )
             except IntegrityError:
                 if attempt == RETRIES:

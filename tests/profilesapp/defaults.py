@@ -25,3 +25,12 @@ def racing(user: Any) -> dict[str, Any]:
 
     Profile.objects.bulk_create([Profile(user=user, nickname="winner")])
     return {"nickname": "loser"}
+
+
+def racing_backfill(user: Any) -> dict[str, Any]:
+    """While a backfill builds its batch, a request creates ``old1``'s profile."""
+    from tests.profilesapp.models import Profile
+
+    if user.username == "old1" and not Profile.objects.filter(user=user).exists():
+        Profile.objects.bulk_create([Profile(user=user, nickname="concurrent")])
+    return {"nickname": user.username}
