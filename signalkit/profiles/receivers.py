@@ -59,7 +59,3 @@ def _concrete_label(sender: Any) -> str | None:
 def connect() -> None:
     """Connect :func:`create_profile` to ``post_save`` (idempotent)."""
     post_save.connect(create_profile, dispatch_uid=DISPATCH_UID)
-
-
-def disconnect() -> None:
-    post_save.disconnect(dispatch_uid=DISPATCH_UID)
