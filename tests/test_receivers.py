@@ -197,7 +197,9 @@ class OnCommitReceiverTests:
 
     def test_uses_the_signals_database(self) -> None:
         with transaction.atomic(using="other"):
-            post_save.send(Author, instance=Author(name="x"), created=False, using="other")
+            post_save.send(
+                Author, instance=Author(name="x"), created=False, raw=False, using="other"
+            )
             assert calls == []
         assert calls == [("x", False, "other")]
 

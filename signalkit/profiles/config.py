@@ -1,0 +1,213 @@
+"""``SIGNALKIT['PROFILE']`` resolved into the objects it names.
+
+One function finds every problem of the setting; the system checks report them
+(``signalkit.E010``-``E013``) and the runtime refuses to guess when there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
+from django.db.models.fields import NOT_PROVIDED
+from django.utils.module_loading import import_string
+
+from signalkit.conf import get_settings
+
+if TYPE_CHECKING:
+    from signalkit.conf import ProfileSettings
+
+Defaults = Callable[[Any], dict[str, Any]]
+_WHERE = "SIGNALKIT['PROFILE']"
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    """The profile model, its link to the user model and the ``DEFAULTS`` callable."""
+
+    model: type[models.Model]
+    field: models.ForeignKey[Any, Any]
+    defaults: Defaults | None
+
+    def values_for(self, user: Any) -> dict[str, Any]:
+        """The field values of a new profile of ``user`` (``DEFAULTS(user)`` or ``{}``)."""
+        if self.defaults is None:
+            return {}
+        values = self.defaults(user)
+        if not isinstance(values, dict):
+            raise TypeError(
+                f"{_WHERE}['DEFAULTS'] returned {values!r}; it must return a dict of field values."
+            )
+        return values
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: str
+    message: str
+    hint: str
+
+
+def user_model() -> type[models.Model]:
+    return get_user_model()
+
+
+def resolve(settings: ProfileSettings) -> tuple[ProfileConfig | None, list[Problem]]:
+    """The configuration named by ``settings``, or ``None`` and what is wrong with it."""
+    try:
+        model = apps.get_model(settings.model)
+    except (LookupError, ValueError):
+        return None, [
+            Problem(
+                "signalkit.E010",
+                f"{_WHERE}['MODEL'] is {settings.model!r}, which is not an installed model.",
+                "Use 'app_label.ModelName' of an installed model with a OneToOneField "
+                "to the user model.",
+            )
+        ]
+    problems: list[Problem] = []
+    field = _user_field(model, settings.user_field, problems)
+    defaults = _defaults(settings.defaults, problems)
+    if field is not None and settings.defaults is None:
+        required = required_fields(model, field)
+        if required:
+            problems.append(
+                Problem(
+                    "signalkit.E012",
+                    f"{_WHERE}: {model._meta.label} has required fields without a default "
+                    f"({', '.join(required)}) and 'DEFAULTS' is None.",
+                    "Give those fields a default, or set 'DEFAULTS' to the dotted path of a "
+                    "callable that takes the user and returns a dict with their values.",
+                )
+            )
+    if problems or field is None:
+        return None, problems
+    return ProfileConfig(model=model, field=field, defaults=defaults), []
+
+
+def _user_field(
+    model: type[models.Model], name: str, problems: list[Problem]
+) -> models.ForeignKey[Any, Any] | None:
+    label = model._meta.label
+    hint = (
+        "Set 'USER_FIELD' to the name of a OneToOneField (or a unique ForeignKey) to the user "
+        "model on the profile model."
+    )
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        problems.append(
+            Problem(
+                "signalkit.E011",
+                f"{_WHERE}['USER_FIELD'] is {name!r}: {label} has no such field.",
+                hint,
+            )
+        )
+        return None
+    target = user_model()._meta.concrete_model or user_model()
+    remote = field.related_model if isinstance(field, models.ForeignKey) else None
+    if (
+        not isinstance(field, models.ForeignKey)
+        or not isinstance(remote, type)
+        or remote._meta.concrete_model is not target
+        or not is_unique(model, field)
+    ):
+        problems.append(
+            Problem(
+                "signalkit.E011",
+                f"{_WHERE}['USER_FIELD'] is {name!r}: {label}.{name} is not a OneToOneField "
+                f"or a unique ForeignKey to {target._meta.label}.",
+                hint,
+            )
+        )
+        return None
+    return field
+
+
+def is_unique(model: type[models.Model], field: models.Field[Any, Any]) -> bool:
+    """Whether ``field`` alone is unique: ``unique=True`` or an unconditional single-field constraint."""
+    if field.unique:
+        return True
+    return any(
+        isinstance(constraint, models.UniqueConstraint)
+        and tuple(constraint.fields) == (field.name,)
+        and constraint.condition is None
+        for constraint in model._meta.total_unique_constraints
+    )
+
+
+def _defaults(path: str | None, problems: list[Problem]) -> Defaults | None:
+    if path is None:
+        return None
+    try:
+        func = import_string(path)
+    except ImportError as error:
+        problems.append(
+            Problem(
+                "signalkit.E013",
+                f"{_WHERE}['DEFAULTS'] is {path!r}, which cannot be imported: {error}",
+                "Use the dotted path of a callable that takes the user and returns a dict.",
+            )
+        )
+        return None
+    if not callable(func):
+        problems.append(
+            Problem(
+                "signalkit.E013",
+                f"{_WHERE}['DEFAULTS'] is {path!r}, which is not callable.",
+                "Use the dotted path of a callable that takes the user and returns a dict.",
+            )
+        )
+        return None
+    return func  # type: ignore[no-any-return]
+
+
+def required_fields(model: type[models.Model], user_field: models.Field[Any, Any]) -> list[str]:
+    """Fields a new profile cannot be saved (or validated) without."""
+    names = []
+    for field in model._meta.concrete_fields:
+        if (
+            field is user_field
+            or field.primary_key
+            or field.null
+            or field.has_default()
+            or field.db_default is not NOT_PROVIDED
+            or getattr(field, "generated", False)
+            or getattr(field, "auto_now", False)
+            or getattr(field, "auto_now_add", False)
+            or (field.blank and field.empty_strings_allowed)
+        ):
+            continue
+        names.append(field.name)
+    return names
+
+
+def current() -> ProfileConfig | None:
+    """The configuration in effect now; ``None`` when ``PROFILE`` is not set.
+
+    Raises :class:`~django.core.exceptions.ImproperlyConfigured` with the first
+    problem when the setting names something that does not work.
+    """
+    settings = get_settings().profile
+    if settings is None:
+        return None
+    config, problems = resolve(settings)
+    if config is None:
+        raise ImproperlyConfigured(f"{problems[0].message} ({problems[0].id}) {problems[0].hint}")
+    return config
+
+
+def require() -> ProfileConfig:
+    """Like :func:`current`, but ``PROFILE`` must be set."""
+    config = current()
+    if config is None:
+        raise ImproperlyConfigured(
+            f"{_WHERE} is not set. Set it to a dict such as "
+            "{'MODEL': 'accounts.Profile', 'USER_FIELD': 'user'}."
+        )
+    return config

@@ -1,0 +1,36 @@
+"""``DEFAULTS`` callables for the profile tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+calls: list[Any] = []
+
+
+def profile_defaults(user: Any) -> dict[str, Any]:
+    calls.append(user)
+    return {"nickname": user.get_username(), "timezone": "Europe/Paris"}
+
+
+def not_a_dict(user: Any) -> Any:
+    return [("nickname", "x")]
+
+
+NOT_CALLABLE = {"nickname": "x"}
+
+
+def racing(user: Any) -> dict[str, Any]:
+    """Another request creates the profile between the lookup and the insert."""
+    from tests.profilesapp.models import Profile
+
+    Profile.objects.bulk_create([Profile(user=user, nickname="winner")])
+    return {"nickname": "loser"}
+
+
+def racing_backfill(user: Any) -> dict[str, Any]:
+    """While a backfill builds its batch, a request creates ``old1``'s profile."""
+    from tests.profilesapp.models import Profile
+
+    if user.username == "old1" and not Profile.objects.filter(user=user).exists():
+        Profile.objects.bulk_create([Profile(user=user, nickname="concurrent")])
+    return {"nickname": user.username}

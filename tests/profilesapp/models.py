@@ -1,0 +1,98 @@
+"""Senders and profile models for the ``signalkit.profiles`` tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import User
+from django.db import models
+
+
+class Profile(models.Model):
+    """The profile of the tests: one required field that ``DEFAULTS`` fills."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    nickname = models.CharField(max_length=50)
+    bio = models.TextField(blank=True, default="")
+    timezone = models.CharField(max_length=50, default="UTC")
+
+    def __str__(self) -> str:
+        return self.nickname
+
+
+class Preferences(models.Model):
+    """A profile whose every field has a default (needs no ``DEFAULTS``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    theme = models.CharField(max_length=20, default="light")
+    newsletter = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.theme
+
+
+class Membership(models.Model):
+    """A profile keyed by a foreign key made unique by a constraint."""
+
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    level = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account"], name="membership_one_per_user")]
+
+    def __str__(self) -> str:
+        return f"level {self.level}"
+
+
+class Note(models.Model):
+    """Not a profile: many notes per user, and a one-to-one to another model."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    profile = models.OneToOneField(Profile, on_delete=models.CASCADE)
+    score = models.IntegerField()
+
+    def __str__(self) -> str:
+        return str(self.score)
+
+
+class StaffUser(User):
+    """A proxy of the user model: ``post_save`` names it as the sender."""
+
+    class Meta:
+        proxy = True
+
+
+class MemberManager(BaseUserManager["Member"]):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> Member:
+        member = self.model(email=self.normalize_email(email), **extra)
+        member.set_password(password)
+        member.save(using=self._db)
+        return member
+
+
+class Member(AbstractBaseUser):
+    """A custom user model, swapped in with ``override_settings(AUTH_USER_MODEL=...)``."""
+
+    email = models.EmailField(unique=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    objects = MemberManager()
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class MemberProfile(models.Model):
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="profile")
+    display_name = models.CharField(max_length=50, blank=True, default="")
+
+    def __str__(self) -> str:
+        return self.display_name

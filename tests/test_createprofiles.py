@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.test import TestCase, override_settings
+
+from tests.profilesapp.config import signalkit
+from tests.profilesapp.models import Profile
+
+
+def createprofiles(*args: str) -> str:
+    out = StringIO()
+    call_command("createprofiles", *args, stdout=out)
+    return out.getvalue()
+
+
+def make_users(count: int, *, using: str = "default") -> None:
+    User.objects.using(using).bulk_create(
+        [User(username=f"old{n}", password="!") for n in range(count)]
+    )
+
+
+@override_settings(SIGNALKIT=signalkit())
+class CreateProfilesCommandTests(TestCase):
+    databases = {"default", "other"}
+
+    def test_prints_how_many_were_created(self) -> None:
+        make_users(3)
+        assert createprofiles("--batch-size", "2") == "Created 3 profiles.\n"
+        assert Profile.objects.count() == 3
+
+    def test_second_run_creates_none(self) -> None:
+        make_users(1)
+        assert createprofiles() == "Created 1 profile.\n"
+        assert createprofiles() == "Created 0 profiles.\n"
+
+    def test_dry_run_counts_and_creates_nothing(self) -> None:
+        make_users(2)
+        assert createprofiles("--dry-run") == "Would create 2 profiles.\n"
+        assert not Profile.objects.exists()
+
+    def test_database_option(self) -> None:
+        make_users(2, using="other")
+        assert createprofiles("--database", "other") == "Created 2 profiles.\n"
+        assert Profile.objects.using("other").count() == 2
+        assert not Profile.objects.exists()
+
+    def test_loaded_fixture_users_are_skipped_then_backfilled(self) -> None:
+        call_command("loaddata", "profiles_users", verbosity=0)
+        assert User.objects.filter(pk__in=[901, 902]).count() == 2
+        assert not Profile.objects.exists()
+        assert createprofiles() == "Created 2 profiles.\n"
+        assert sorted(Profile.objects.values_list("user_id", "nickname")) == [
+            (901, "fixture-ada"),
+            (902, "fixture-grace"),
+        ]
+
+    def test_unknown_database_is_an_error(self) -> None:
+        with pytest.raises(
+            CommandError, match=r"^Unknown database 'nope'\. Known databases: default, other\.$"
+        ):
+            createprofiles("--database", "nope")
+
+    def test_batch_size_below_one_is_an_error(self) -> None:
+        with pytest.raises(CommandError, match=r"^--batch-size is 0; it must be at least 1\.$"):
+            createprofiles("--batch-size", "0")
+
+    @override_settings(SIGNALKIT={})
+    def test_unset_profile_is_an_error(self) -> None:
+        with pytest.raises(CommandError, match=r"^SIGNALKIT\['PROFILE'\] is not set\."):
+            createprofiles()
+
+    @override_settings(SIGNALKIT=signalkit(MODEL="profilesapp.Nope"))
+    def test_broken_profile_setting_is_an_error(self) -> None:
+        with pytest.raises(CommandError, match=r"is not an installed model\. \(signalkit\.E010\)"):
+            createprofiles()

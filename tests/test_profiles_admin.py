@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.test import TestCase, override_settings
+
+from signalkit.profiles.admin import ProfileInline
+from tests.profilesapp.admin_site import site
+from tests.profilesapp.config import signalkit
+from tests.profilesapp.models import Preferences, Profile
+
+ADD_URL = "/admin/auth/user/add/"
+
+
+def add_form(username: str, **profile: str) -> dict[str, Any]:
+    data = {
+        "username": username,
+        "password1": "a-Long-unusual-passw0rd",
+        "password2": "a-Long-unusual-passw0rd",
+        "usable_password": "true",
+        "profile-TOTAL_FORMS": "1",
+        "profile-INITIAL_FORMS": "0",
+        "profile-MIN_NUM_FORMS": "0",
+        "profile-MAX_NUM_FORMS": "1",
+        "profile-0-id": "",
+        "profile-0-user": "",
+    }
+    data.update({f"profile-0-{name}": value for name, value in profile.items()})
+    return data
+
+
+@override_settings(ROOT_URLCONF="tests.profilesapp.urls", SIGNALKIT=signalkit())
+class ProfileInlineTests(TestCase):
+    def setUp(self) -> None:
+        self.admin = User.objects.create_superuser("admin", "admin@example.com", "pw")
+        self.client.force_login(self.admin)
+
+    def test_adding_a_user_with_inline_data_updates_the_created_profile(self) -> None:
+        response = self.client.post(
+            ADD_URL, add_form("newbie", nickname="Newbie", bio="Hello", timezone="Asia/Tokyo")
+        )
+        assert response.status_code == 302, response.context["errors"]
+        user = User.objects.get(username="newbie")
+        assert list(
+            Profile.objects.filter(user=user).values_list("nickname", "bio", "timezone")
+        ) == [("Newbie", "Hello", "Asia/Tokyo")]
+
+    def test_adding_a_user_without_inline_changes_keeps_the_defaults(self) -> None:
+        # An untouched extra form: what the browser sends with the initial values.
+        response = self.client.post(ADD_URL, add_form("plain", nickname="", bio="", timezone="UTC"))
+        assert response.status_code == 302
+        profile = Profile.objects.get(user__username="plain")
+        assert (profile.nickname, profile.timezone) == ("plain", "Europe/Paris")
+
+    def test_change_page_edits_the_existing_profile(self) -> None:
+        user = User.objects.create_user("existing")
+        url = f"/admin/auth/user/{user.pk}/change/"
+        page = self.client.get(url)
+        assert page.status_code == 200
+        assert 'name="profile-0-nickname"' in page.content.decode()
+        formset = page.context["inline_admin_formsets"][0].formset
+        assert formset.initial_form_count() == 1
+
+    def test_model_and_fk_name_follow_the_setting(self) -> None:
+        assert ProfileInline.model is Profile
+        assert ProfileInline.fk_name == "user"
+        with override_settings(SIGNALKIT=signalkit(MODEL="profilesapp.Preferences", DEFAULTS=None)):
+            model: object = ProfileInline.model
+            assert model is Preferences
+        with override_settings(SIGNALKIT={}):
+            assert ProfileInline.model is None
+
+    def test_admin_checks_pass(self) -> None:
+        assert site._registry[User].check() == []

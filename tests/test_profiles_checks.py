@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import SimpleTestCase, override_settings
+
+from signalkit.profiles.checks import check_profile
+from tests.profilesapp.config import signalkit
+
+
+def run(**profile: Any) -> list[tuple[str | None, str]]:
+    with override_settings(SIGNALKIT=signalkit(**profile)):
+        return [(message.id, message.msg) for message in check_profile()]
+
+
+class CheckProfileTests(SimpleTestCase):
+    def test_valid_setting_passes(self) -> None:
+        assert run() == []
+
+    def test_all_defaults_model_needs_no_defaults_callable(self) -> None:
+        assert run(MODEL="profilesapp.Preferences", DEFAULTS=None) == []
+
+    def test_unique_foreign_key_by_constraint_is_accepted(self) -> None:
+        assert run(MODEL="profilesapp.Membership", USER_FIELD="account", DEFAULTS=None) == []
+
+    def test_unset_profile_passes(self) -> None:
+        with override_settings(SIGNALKIT={}):
+            assert check_profile() == []
+
+    def test_model_not_installed_is_e010(self) -> None:
+        assert run(MODEL="accounts.Profile") == [
+            (
+                "signalkit.E010",
+                "SIGNALKIT['PROFILE']['MODEL'] is 'accounts.Profile', which is not an installed model.",
+            )
+        ]
+
+    def test_missing_user_field_is_e011(self) -> None:
+        assert run(USER_FIELD="owner") == [
+            (
+                "signalkit.E011",
+                "SIGNALKIT['PROFILE']['USER_FIELD'] is 'owner': profilesapp.Profile has no such field.",
+            )
+        ]
+
+    def test_plain_field_is_e011(self) -> None:
+        assert run(USER_FIELD="nickname") == [
+            (
+                "signalkit.E011",
+                "SIGNALKIT['PROFILE']['USER_FIELD'] is 'nickname': profilesapp.Profile.nickname is "
+                "not a OneToOneField or a unique ForeignKey to auth.User.",
+            )
+        ]
+
+    def test_non_unique_foreign_key_is_e011(self) -> None:
+        assert [id for id, _ in run(MODEL="profilesapp.Note", DEFAULTS=None)] == ["signalkit.E011"]
+
+    def test_one_to_one_to_another_model_is_e011(self) -> None:
+        messages = run(MODEL="profilesapp.Note", USER_FIELD="profile")
+        assert messages == [
+            (
+                "signalkit.E011",
+                "SIGNALKIT['PROFILE']['USER_FIELD'] is 'profile': profilesapp.Note.profile is "
+                "not a OneToOneField or a unique ForeignKey to auth.User.",
+            )
+        ]
+
+    def test_required_fields_without_defaults_is_e012(self) -> None:
+        assert run(DEFAULTS=None) == [
+            (
+                "signalkit.E012",
+                "SIGNALKIT['PROFILE']: profilesapp.Profile has required fields without a default "
+                "(nickname) and 'DEFAULTS' is None.",
+            )
+        ]
+
+    def test_unimportable_defaults_is_e013(self) -> None:
+        [(id, message)] = run(DEFAULTS="tests.profilesapp.defaults.missing")
+        assert id == "signalkit.E013"
+        assert message.startswith(
+            "SIGNALKIT['PROFILE']['DEFAULTS'] is 'tests.profilesapp.defaults.missing', "
+            "which cannot be imported:"
+        )
+
+    def test_not_callable_defaults_is_e013(self) -> None:
+        assert run(DEFAULTS="tests.profilesapp.defaults.NOT_CALLABLE") == [
+            (
+                "signalkit.E013",
+                "SIGNALKIT['PROFILE']['DEFAULTS'] is 'tests.profilesapp.defaults.NOT_CALLABLE', "
+                "which is not callable.",
+            )
+        ]
+
+    def test_problems_with_field_and_defaults_are_all_reported(self) -> None:
+        ids = [id for id, _ in run(USER_FIELD="bio", DEFAULTS="tests.nowhere.func")]
+        assert ids == ["signalkit.E011", "signalkit.E013"]
+
+    def test_check_is_registered(self) -> None:
+        from django.core import checks
+
+        with override_settings(SIGNALKIT=signalkit(MODEL="accounts.Profile")):
+            ids = [message.id for message in checks.run_checks()]
+        assert "signalkit.E010" in ids

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.contrib.auth.models import User
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, connection, connections
+from django.db.models.signals import pre_save
+from django.test import TestCase, TransactionTestCase, override_settings
+
+from signalkit.profiles import aget_profile, get_profile
+from signalkit.profiles.ensure import ensure_profile
+from signalkit.profiles.receivers import KEY
+from tests.factories import UserFactory
+from tests.profilesapp.config import signalkit
+from tests.profilesapp.models import Profile
+
+# Users made with the receiver switched off: they have no profile yet.
+NO_RECEIVER = {**signalkit(), "RECEIVERS": {KEY: False}}
+
+
+@override_settings(SIGNALKIT=NO_RECEIVER)
+class GetProfileTests(TestCase):
+    def test_missing_profile_is_created_with_defaults(self) -> None:
+        user = UserFactory.create(username="lin")
+        profile = get_profile(user)
+        assert (profile.nickname, profile.timezone) == ("lin", "Europe/Paris")
+        assert Profile.objects.count() == 1
+
+    def test_existing_profile_is_returned(self) -> None:
+        user = UserFactory.create()
+        existing = Profile.objects.create(user=user, nickname="mine")
+        assert get_profile(User.objects.get(pk=user.pk)) == existing
+        assert Profile.objects.count() == 1
+
+    def test_second_call_needs_no_query(self) -> None:
+        user = UserFactory.create()
+        first = get_profile(user)
+        with self.assertNumQueries(0):
+            assert get_profile(user) is first
+            assert user.profile is first
+            assert first.user is user
+
+    def test_profile_missing_when_first_looked_up_is_created_and_cached(self) -> None:
+        user = UserFactory.create()
+        assert not hasattr(user, "profile")  # caches "no profile" on the user
+        profile = get_profile(user)
+        assert user.profile == profile
+
+    @override_settings(
+        SIGNALKIT={
+            **signalkit(DEFAULTS="tests.profilesapp.defaults.not_a_dict"),
+            "RECEIVERS": {KEY: False},
+        }
+    )
+    def test_defaults_must_return_a_dict(self) -> None:
+        with pytest.raises(TypeError, match=r"it must return a dict of field values\.$"):
+            get_profile(UserFactory.create())
+        assert not Profile.objects.exists()
+
+    def test_unsaved_user_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="not saved"):
+            get_profile(User(username="ghost"))
+
+    @override_settings(SIGNALKIT={})
+    def test_unset_setting_is_improperly_configured(self) -> None:
+        with pytest.raises(ImproperlyConfigured, match=r"SIGNALKIT\['PROFILE'\] is not set"):
+            get_profile(UserFactory.create())
+
+    @override_settings(SIGNALKIT=signalkit(MODEL="profilesapp.Nope"))
+    def test_broken_setting_names_the_check(self) -> None:
+        with pytest.raises(ImproperlyConfigured, match=r"signalkit\.E010"):
+            get_profile(UserFactory.build(pk=1))
+
+    def test_aget_profile_creates_it(self) -> None:
+        user = UserFactory.create(username="async")
+        profile = async_to_sync(aget_profile)(user)
+        assert profile.nickname == "async"
+        assert Profile.objects.get().pk == profile.pk
+
+    @override_settings(
+        SIGNALKIT={
+            **signalkit(DEFAULTS="tests.profilesapp.defaults.racing"),
+            "RECEIVERS": {KEY: False},
+        }
+    )
+    def test_insert_losing_a_race_returns_the_winner(self) -> None:
+        user = UserFactory.create()
+        profile, created = ensure_profile(user)
+        assert (profile.nickname, created) == ("winner", False)
+        assert Profile.objects.count() == 1
+
+    def test_other_integrity_errors_propagate(self) -> None:
+        user = UserFactory.create()
+
+        def breaker(sender: Any, instance: Profile, **kwargs: Any) -> None:
+            instance.nickname = None  # type: ignore[assignment]
+
+        pre_save.connect(breaker, sender=Profile, weak=False)
+        try:
+            with pytest.raises(IntegrityError):
+                ensure_profile(user)
+        finally:
+            pre_save.disconnect(breaker, sender=Profile)
+        assert not Profile.objects.exists()
+
+
+@override_settings(SIGNALKIT=NO_RECEIVER)
+class UsingTests(TestCase):
+    databases = {"default", "other"}
+
+    def test_profile_is_created_on_the_users_database(self) -> None:
+        user = User.objects.db_manager("other").create_user("remote")
+        profile = get_profile(user)
+        assert profile._state.db == "other"
+        assert Profile.objects.using("other").count() == 1
+        assert not Profile.objects.using("default").exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite serializes writers with a file lock"
+)
+@override_settings(SIGNALKIT=NO_RECEIVER)
+class ConcurrentGetProfileTests(TransactionTestCase):
+    def test_two_threads_get_one_profile(self) -> None:
+        user = UserFactory.create()
+        both_looked_up = threading.Barrier(2, timeout=10)
+        results: list[Any] = []
+
+        def hold(sender: Any, **kwargs: Any) -> None:
+            both_looked_up.wait()  # both threads missed the profile and now insert
+
+        def work() -> None:
+            try:
+                results.append(ensure_profile(User.objects.get(pk=user.pk)))
+            except Exception as error:
+                results.append(error)
+            finally:
+                connections.close_all()
+
+        pre_save.connect(hold, sender=Profile, weak=False)
+        try:
+            threads = [threading.Thread(target=work) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            pre_save.disconnect(hold, sender=Profile)
+        assert sorted(created for _, created in results) == [False, True]
+        assert len({profile.pk for profile, _ in results}) == 1
+        assert Profile.objects.count() == 1

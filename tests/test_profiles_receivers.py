@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.core import serializers
+from django.db.models.signals import post_save
+from django.test import TestCase, override_settings
+
+from signalkit.keys import receiver_key
+from signalkit.profiles.receivers import KEY, connect, create_profile
+from tests.factories import UserFactory
+from tests.profilesapp import defaults
+from tests.profilesapp.config import signalkit
+from tests.profilesapp.models import Member, MemberProfile, Preferences, Profile, StaffUser
+
+
+@override_settings(SIGNALKIT=signalkit())
+class CreateProfileTests(TestCase):
+    def test_new_user_gets_a_profile_with_defaults(self) -> None:
+        user = User.objects.create_user("ada")
+        profile = Profile.objects.get(user=user)
+        assert (profile.nickname, profile.timezone, profile.bio) == ("ada", "Europe/Paris", "")
+
+    def test_defaults_callable_receives_the_user(self) -> None:
+        defaults.calls.clear()
+        user = UserFactory.create()
+        assert defaults.calls == [user]
+
+    def test_second_save_creates_no_duplicate(self) -> None:
+        user = UserFactory.create()
+        user.first_name = "Ada"
+        user.save()
+        post_save.send(User, instance=user, created=True, raw=False, using="default")
+        assert Profile.objects.filter(user=user).count() == 1
+
+    def test_existing_profile_is_kept_when_created_is_resent(self) -> None:
+        user = UserFactory.create()
+        Profile.objects.filter(user=user).update(nickname="kept")
+        post_save.send(User, instance=user, created=True, raw=False, using="default")
+        assert list(Profile.objects.values_list("nickname", flat=True)) == ["kept"]
+
+    def test_raw_save_is_skipped(self) -> None:
+        user = User(username="raw", password="!")
+        user.save_base(raw=True)
+        assert user.pk is not None
+        assert not Profile.objects.exists()
+
+    def test_deserialized_user_gets_no_profile(self) -> None:
+        data = (
+            '[{"model": "auth.user", "pk": 77, "fields": {"username": "loaded", "password": "!"}}]'
+        )
+        for obj in serializers.deserialize("json", data):
+            obj.save()
+        assert User.objects.filter(pk=77).exists()
+        assert not Profile.objects.exists()
+
+    def test_proxy_user_gets_a_profile(self) -> None:
+        staff = StaffUser.objects.create(username="proxy", password="!")
+        assert Profile.objects.get(user_id=staff.pk).nickname == "proxy"
+
+    def test_other_models_are_ignored(self) -> None:
+        user = UserFactory.create()
+        Profile.objects.all().delete()
+        Preferences.objects.create(user=user)
+        assert not Profile.objects.exists()
+
+    @override_settings(SIGNALKIT={**signalkit(), "RECEIVERS": {KEY: False}})
+    def test_toggled_off_creates_nothing(self) -> None:
+        UserFactory.create()
+        assert not Profile.objects.exists()
+
+    @override_settings(SIGNALKIT={})
+    def test_unset_profile_creates_nothing(self) -> None:
+        UserFactory.create()
+        assert not Profile.objects.exists()
+
+    @override_settings(SIGNALKIT=signalkit(MODEL="profilesapp.Preferences", DEFAULTS=None))
+    def test_settings_are_read_at_call_time(self) -> None:
+        user = UserFactory.create()
+        assert not Profile.objects.exists()
+        assert Preferences.objects.get(user=user).theme == "light"
+
+
+@override_settings(
+    AUTH_USER_MODEL="profilesapp.Member",
+    SIGNALKIT=signalkit(MODEL="profilesapp.MemberProfile", USER_FIELD="member", DEFAULTS=None),
+)
+class CustomUserModelTests(TestCase):
+    def test_custom_user_model_gets_a_profile(self) -> None:
+        member = Member.objects.create_user("grace@example.com")
+        assert MemberProfile.objects.get(member=member).display_name == ""
+
+    def test_the_default_user_model_is_then_ignored(self) -> None:
+        UserFactory.create()
+        assert not MemberProfile.objects.exists()
+        assert not Profile.objects.exists()
+
+
+@override_settings(SIGNALKIT=signalkit())
+class UsingTests(TestCase):
+    databases = {"default", "other"}
+
+    def test_profile_is_written_on_the_using_alias(self) -> None:
+        user = User.objects.db_manager("other").create_user("remote")
+        assert Profile.objects.using("other").get(user_id=user.pk).nickname == "remote"
+        assert not Profile.objects.using("default").exists()
+
+
+class ReceiverKeyTests(TestCase):
+    def test_key_is_the_documented_one(self) -> None:
+        assert KEY == "signalkit.profiles.receivers.create_profile"
+        assert receiver_key(create_profile) == KEY
+
+    def test_connect_is_idempotent(self) -> None:
+        before = len(post_save.receivers)
+        connect()
+        connect()
+        assert len(post_save.receivers) == before
+        assert post_save.has_listeners(User)
