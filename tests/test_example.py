@@ -56,6 +56,12 @@ page = client.get("/").content.decode()
 assert "Smoke test post" in page, "the cached list was not invalidated"
 assert client.get(f"/posts/{post.pk}/").status_code == 200
 Comment.objects.create(post=post, name="x", body="y")
+response = client.post(
+    "/signup/",
+    {"username": "newcomer", "password1": "a-long-Passw0rd!", "password2": "a-long-Passw0rd!"},
+)
+assert response.status_code == 302, response.content
+assert "Newcomer" in client.get("/profile/").content.decode()
 print("ok")
 """
 
@@ -65,7 +71,7 @@ class ExampleProjectTests:
         assert "no issues" in manage("check", db=example_db)
 
     def test_demo_setup_is_idempotent(self, example_db: Path) -> None:
-        assert manage("demo_setup", db=example_db) == ""
+        assert manage("demo_setup", db=example_db) == "Created 0 profiles.\n"
 
     def test_fixture_saves_are_raw(self, example_db: Path) -> None:
         out = manage(

@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "signalkit",
+    "accounts",
     "blog",
 ]
 
@@ -65,4 +66,11 @@ SIGNALKIT = {
     "RECEIVERS": {
         "blog.signals.ping_moderators": False,
     },
+    # A profile for every new user, on sign-up, in the admin and for superusers.
+    "PROFILE": {
+        "MODEL": "accounts.Profile",
+        "USER_FIELD": "user",
+        "DEFAULTS": "accounts.profiles.defaults",
+    },
 }
+LOGIN_URL = "/admin/login/"

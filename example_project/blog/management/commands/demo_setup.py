@@ -23,3 +23,5 @@ class Command(BaseCommand):
             # Fixtures are saved raw: receivers see raw=True and skip their work.
             call_command("loaddata", "demo", verbosity=0)
             self.stdout.write("Loaded the demo posts from blog/fixtures/demo.json.")
+        # Users loaded from fixtures (raw) or created before signalkit got none.
+        call_command("createprofiles", stdout=self.stdout)
