@@ -120,7 +120,7 @@ def location(receiver: Any) -> tuple[str, int] | None:
     target = unwrap(receiver)
     code = getattr(target, "__code__", None)
     if code is None and not isinstance(target, FunctionType):
-        call = getattr(type(target), "__call__", None)
+        call = inspect.getattr_static(type(target), "__call__", None)
         code = getattr(call, "__code__", None)
     if code is None:
         return None
