@@ -104,12 +104,14 @@ def name_in_module(obj: Any, module: str) -> str | None:
 
 
 def find_by_id(ids: set[Any]) -> dict[int, Any]:
-    """Module-level objects whose ``id()`` is in ``ids``."""
+    """Module-level objects (and attribute names) whose ``id()`` is in ``ids``."""
     found: dict[int, Any] = {}
     if not ids:
         return found
     for _, namespace in _namespaces():
-        for value in list(namespace.values()):
+        for name, value in list(namespace.items()):
             if id(value) in ids:
                 found[id(value)] = value
+            if id(name) in ids:
+                found[id(name)] = name
     return found

@@ -2,8 +2,9 @@
 
 Django keeps only ``id(sender)`` in the lookup key (6.0+ also a weak reference to
 it). The sender is found back through that reference, or among the objects that
-are usually senders (models with their abstract bases, app configs, and the
-classes and strings of loaded modules). An id that matches none of them is shown
+are usually senders (models with their abstract bases, app configs and labels,
+and the classes and strings of loaded modules, including their attribute names,
+with which identifier-like string literals are shared). An id that matches none of them is shown
 as such, never hidden. Receivers connected with a string model label whose model
 is not registered yet wait in the app registry; they are listed as pending.
 """
@@ -11,6 +12,7 @@ is not registered yet wait in the app registry; they are listed as pending.
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass
 from types import MethodType
 from typing import TYPE_CHECKING, Any
@@ -62,6 +64,10 @@ class SenderIndex:
                     self._by_id[make_id(cls)] = cls
         for config in apps.get_app_configs():
             self._by_id[make_id(config)] = config
+            # String senders: identifier-like literals are interned, so a
+            # sender="blog" is the very object of the interned app label.
+            label = sys.intern(config.label)
+            self._by_id.setdefault(make_id(label), label)
         for obj in extra:
             self._by_id.setdefault(make_id(obj), obj)
 
