@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 Listing = list[tuple[SignalInfo, list[ReceiverInfo]]]
 
+#: Columns the text format aims to fit in.
+WIDTH = 100
+
 #: Version of the JSON document; fields are only ever added.
 JSON_VERSION = 1
 
@@ -70,8 +73,12 @@ def flags(receiver: ReceiverInfo) -> list[str]:
     return [flag for flag in shown if flag]
 
 
-def text(data: Listing) -> str:
-    """Grouped by signal; one aligned line per receiver."""
+def text(data: Listing, width: int = WIDTH) -> str:
+    """Grouped by signal; one aligned line per receiver.
+
+    When a line of a group would run past ``width`` columns, the locations of
+    that group go on their own lines.
+    """
     if not data:
         return "No receivers.\n"
     blocks = []
@@ -91,9 +98,18 @@ def text(data: Listing) -> str:
             for r in receivers
         ]
         widths = [max((len(row[n]) for row in rows), default=0) for n in range(3)]
-        for row in rows:
-            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-            lines.append(("  " + "  ".join([*cells, row[3]])).rstrip())
+        cells = [
+            "  " + "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True))
+            for row in rows
+        ]
+        wide = any(
+            len(f"{c}  {row[3]}".rstrip()) > width for c, row in zip(cells, rows, strict=True)
+        )
+        for cell, row in zip(cells, rows, strict=True):
+            if not wide:
+                lines.append(f"{cell}  {row[3]}".rstrip())
+            else:  # the whole group, so that its columns stay aligned
+                lines.append(cell.rstrip() + (f"\n      at {row[3]}" if row[3] else ""))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 

@@ -18,6 +18,9 @@ item_shipped = define_signal("item_shipped", doc="An item left the warehouse.", 
 #: A string sender that is a module-level constant.
 SHOP_SENDER = "shop.v2"
 
+#: A string sender that needs escaping in mermaid labels.
+ODD_SENDER = 'a "quoted" <sender> & co'
+
 #: Evaluations of :data:`lazy`; scanning modules must never add one.
 evaluations: list[int] = []
 
