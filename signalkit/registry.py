@@ -210,7 +210,8 @@ def resolve_app(label: str) -> str:
 class _Builder:
     def __init__(self) -> None:
         self.disabled = get_settings().disabled_receivers
-        self.cwd = os.getcwd()
+        self.cwd_prefix = os.path.join(os.getcwd(), "")
+        self.paths: dict[str, str] = {}
 
     def from_entry(self, info: SignalInfo, entry: Entry, sender: str | None) -> ReceiverInfo:
         if not entry.readable:
@@ -265,9 +266,13 @@ class _Builder:
         )
 
     def _relative(self, filename: str) -> str:
-        if os.path.isabs(filename) and filename.startswith(self.cwd + os.sep):
-            return os.path.relpath(filename, self.cwd)
-        return filename
+        relative = self.paths.get(filename)
+        if relative is None:
+            relative = filename
+            if filename.startswith(self.cwd_prefix):
+                relative = filename[len(self.cwd_prefix) :]
+            self.paths[filename] = relative
+        return relative
 
 
 def _names(target: Any) -> tuple[str | None, str | None]:

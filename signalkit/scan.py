@@ -48,6 +48,15 @@ def signal_types() -> set[type]:
     return found
 
 
+def _matching(namespace: dict[str, Any], types: set[type]) -> list[tuple[str, Any]]:
+    # No copy of the namespace: iterating in place allocates nothing, so a scan
+    # of thousands of modules triggers no garbage collection.
+    try:
+        return [(n, v) for n, v in namespace.items() if type(v) in types]
+    except RuntimeError:  # another thread changed the module meanwhile
+        return [(n, v) for n, v in list(namespace.items()) if type(v) in types]
+
+
 def _rank(module: str) -> tuple[int, int]:
     # Where a signal is probably defined: a "signals" module, else the
     # shallowest module (re-exports usually live deeper, e.g. in views).
@@ -83,7 +92,7 @@ class SignalScan:
         best: dict[int, tuple[tuple[int, int], Signal, str, str]] = {}
         types = signal_types()
         for module, namespace in _namespaces():
-            hits = [(n, v) for n, v in list(namespace.items()) if type(v) in types]
+            hits = _matching(namespace, types)
             for name, value in hits:
                 rank = _rank(module)
                 current = best.get(id(value))
