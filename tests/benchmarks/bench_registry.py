@@ -71,6 +71,6 @@ class RegistryBenchTests:
     def test_listsignals_against_check(self) -> None:
         check = _wall("check")
         listsignals = _wall("listsignals")
-        print("\nmanage.py wall time (best of %d):" % RUNS)
+        print(f"\nmanage.py wall time (best of {RUNS}):")
         print(f"  check {check * 1000:.1f} ms, listsignals {listsignals * 1000:.1f} ms")
         _report("listsignals - check", listsignals - check, 150)
