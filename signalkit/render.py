@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from signalkit.keys import DJANGO_PREFIX
+from signalkit.keys import is_protected
 from signalkit.registry import ReceiverInfo, SignalInfo, registry, resolve_app, resolve_model
 
 if TYPE_CHECKING:
@@ -31,7 +31,8 @@ def listing(
     """Signals with their receivers; ``LookupError`` for an unknown signal, model or app.
 
     Named signals are always listed; otherwise only signals with receivers,
-    unless ``include_all``. Receivers Django itself connects are left out unless
+    unless ``include_all``. Receivers Django itself connects (and signalkit's
+    bookkeeping ones, such as the settings cache reset) are left out unless
     ``include_django``.
     """
     infos = [registry.get(name) for name in names] if names else registry.signals()
@@ -49,7 +50,7 @@ def listing(
     else:
         found = registry.receivers(sender=sender, app=app)
     if not include_django:
-        found = [r for r in found if not r.key.startswith(DJANGO_PREFIX)]
+        found = [r for r in found if not is_protected(r.key)]
     grouped: dict[int, list[ReceiverInfo]] = {id(info): [] for info in infos}
     by_path = {info.path: id(info) for info in infos}
     for receiver in found:

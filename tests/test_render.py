@@ -63,6 +63,14 @@ class ListingTests:
         ]
         assert "django.db.close_old_connections" in keys
 
+    def test_signalkit_bookkeeping_hidden_with_djangos(self) -> None:
+        def keys(**kwargs: bool) -> list[str]:
+            data = listing(["setting_changed"], **kwargs)
+            return [r.key for _, receivers in data for r in receivers]
+
+        assert "signalkit.conf.reset_settings" not in keys()
+        assert "signalkit.conf.reset_settings" in keys(include_django=True)
+
     def test_named_signal_is_listed_even_without_receivers(self) -> None:
         ((info, receivers),) = listing(["pre_init"])
         assert info.name == "pre_init"
