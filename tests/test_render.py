@@ -64,8 +64,8 @@ class ListingTests:
         assert "django.db.close_old_connections" in keys
 
     def test_signalkit_bookkeeping_hidden_with_djangos(self) -> None:
-        def keys(**kwargs: bool) -> list[str]:
-            data = listing(["setting_changed"], **kwargs)
+        def keys(include_django: bool = False) -> list[str]:
+            data = listing(["setting_changed"], include_django=include_django)
             return [r.key for _, receivers in data for r in receivers]
 
         assert "signalkit.conf.reset_settings" not in keys()
