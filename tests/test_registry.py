@@ -15,6 +15,7 @@ from django.dispatch import Signal as DjangoSignal
 from django.test import override_settings
 
 from signalkit.dispatch import Signal
+from signalkit.entries import UnreadableEntryWarning
 from signalkit.receivers import connect
 from signalkit.registry import ReceiverInfo, registry
 from tests.registryapp import custom, handlers
@@ -253,6 +254,15 @@ class ReceiversTests:
             apps._pending_operations.pop(("registryapp", "later"))
         assert info.sender == "registryapp.later (pending)"
         assert info.key == "tests.registryapp.handlers.on_event"
+
+    def test_unreadable_entry_is_a_row_not_a_crash(self, signal: Signal) -> None:
+        signal.connect(handlers.on_event)
+        signal.receivers.append(("what", "is", "this", "shape", "?"))
+        with pytest.warns(UnreadableEntryWarning):
+            good, bad = registry.receivers(signal)
+        assert good.key == "tests.registryapp.handlers.on_event"
+        assert bad.key == "<unreadable entry ('what', 'is', 'this', 'shape', '?')>"
+        assert (bad.module, bad.location, bad.dead) == (None, None, False)
 
     @pytest.mark.parametrize(
         ("kwargs", "message"),
