@@ -155,7 +155,7 @@ class Registry:
             if info.signal is not None:
                 read += [(info, entry) for entry in read_entries(info.signal)]
         index = SenderIndex()
-        unknown = {entry.sender_id for _, entry in read if not index.knows(entry)}
+        unknown = {e.sender_id for _, e in read if e.readable and not index.knows(e)}
         if unknown:  # look for them among module-level objects
             index = SenderIndex(find_by_id(unknown).values())
         builder = _Builder()
@@ -167,9 +167,9 @@ class Registry:
         if sender_ids is None:
             by_signal = {id(info.signal): info for info in infos}
             for pending in pending_connections():
-                info = by_signal.get(id(pending.signal))  # type: ignore[assignment]
-                if info is not None:
-                    found.append(builder.from_pending(info, pending))
+                waiting = by_signal.get(id(pending.signal))
+                if waiting is not None:
+                    found.append(builder.from_pending(waiting, pending))
         if prefix is not None:
             found = [r for r in found if r.module and _in_package(r.module, prefix)]
         order = {id(info): n for n, info in enumerate(infos)}

@@ -11,12 +11,19 @@ from signalkit.receivers import connect
 from signalkit.registry import registry
 from signalkit.render import as_json, listing, mermaid, text
 from tests.registryapp import custom, handlers
+from tests.registryapp.cleanup import disconnect_test_signals
 from tests.testapp.models import Article
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 PATH = "tests.test_render.render_demo"
+
+
+@pytest.fixture(autouse=True)
+def _disconnect() -> Iterator[None]:
+    yield
+    disconnect_test_signals()
 
 
 @pytest.fixture
