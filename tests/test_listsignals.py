@@ -66,6 +66,37 @@ class ListSignalsTests:
         assert "remember_author" not in run("--sender", "testapp.Article")
         assert run("--app", "testapp", "post_save", "--format", "json").count('"key"') == 1
 
+    def test_exact_sender_and_app(self, signal: Signal) -> None:
+        signal.connect(handlers.decorated, sender=handlers.Handlers)
+        assert run(PATH, "--sender", "testapp.Article") == (
+            "command_demo (tests.test_listsignals.command_demo)\n"
+            "  tests.registryapp.handlers.on_event  testapp.Article  weak"
+            "  tests/registryapp/handlers.py:13\n"
+        )
+        assert run(PATH, "--app", "registryapp") == (
+            "command_demo (tests.test_listsignals.command_demo)\n"
+            "  tests.registryapp.handlers.on_event   testapp.Article                      weak\n"
+            "      at tests/registryapp/handlers.py:13\n"
+            "  tests.registryapp.handlers.decorated  tests.registryapp.handlers.Handlers  weak\n"
+            "      at tests/registryapp/handlers.py:29\n"
+        )
+        assert run(PATH, "--app", "testapp") == (
+            "command_demo (tests.test_listsignals.command_demo)\n  (no receivers)\n"
+        )
+
+    def test_exact_all_and_include_django(self) -> None:
+        assert run("pre_init", "--all") == (
+            "pre_init (django.db.models.signals.pre_init)\n  (no receivers)\n"
+        )
+        assert run("request_finished") == (
+            "request_finished (django.core.signals.request_finished)\n  (no receivers)\n"
+        )
+        document = json.loads(run("request_finished", "--include-django", "--format", "json"))
+        assert {r["key"] for r in document["signals"][0]["receivers"]} >= {
+            "django.db.close_old_connections",
+            "django.core.cache.close_caches",
+        }
+
     def test_json(self, signal: Signal) -> None:
         document = json.loads(run(PATH, "--format", "json"))
         assert document["version"] == 1
