@@ -11,7 +11,7 @@ class SignalkitConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from signalkit import checks  # noqa: F401  (registers the system checks)
+        from signalkit import checks, receiver_checks  # noqa: F401  (registers the system checks)
         from signalkit.autodiscover import autodiscover
         from signalkit.gate import refresh_toggles
         from signalkit.profiles import checks as profile_checks  # noqa: F401

@@ -60,6 +60,8 @@ def _own_attribute(obj: Any, name: str) -> Any:
     # object's evaluation or a __getattr__ hook.
     if isinstance(obj, type):
         return None
+    if type(obj) is FunctionType:  # the common case, and plain: its own __dict__
+        return obj.__dict__.get(name)
     try:
         return inspect.getattr_static(obj, name, None) and getattr(obj, name, None)
     except Exception:

@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "signalkit",
     "tests.testapp",
     "tests.profilesapp",
+    "tests.registryapp",
 ]
 
 MIDDLEWARE = [

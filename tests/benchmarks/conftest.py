@@ -1,10 +1,15 @@
+"""Benchmark helpers; ``bench_*.py`` files are collected as test modules (``make bench``)."""
+
 from __future__ import annotations
 
 import timeit
 from typing import TYPE_CHECKING
 
+import pytest
+
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
 
 def best_of(func: Callable[[], object], *, number: int = 20_000, repeat: int = 7) -> float:
@@ -39,3 +44,9 @@ def report(title: str, rows: list[tuple[str, float, float, float]]) -> None:
             f"  {label:<58} {ours * 1e6:>8.2f}us {baseline * 1e6:>8.2f}us "
             f"{ratio:>6.2f}x {target:>6.2f}x {verdict}"
         )
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
+        return pytest.Module.from_parent(parent, path=file_path)
+    return None

@@ -1,0 +1,46 @@
+"""``manage.py listsignals``: signals, their receivers, senders and locations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from signalkit.render import FORMATS, listing
+
+if TYPE_CHECKING:
+    from argparse import ArgumentParser
+
+
+class Command(BaseCommand):
+    help = "List signals and their receivers: sender, flags and where each is defined."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "signals", nargs="*", metavar="SIGNAL", help="Signal names or dotted paths."
+        )
+        parser.add_argument(
+            "--sender", help="Only receivers that run for this model (app_label.Model)."
+        )
+        parser.add_argument("--app", help="Only receivers defined in this app's modules.")
+        parser.add_argument(
+            "--all", action="store_true", dest="include_all", help="Also signals without receivers."
+        )
+        parser.add_argument(
+            "--include-django", action="store_true", help="Also receivers Django itself connects."
+        )
+        parser.add_argument("--format", choices=sorted(FORMATS), default="text")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            data = listing(
+                options["signals"],
+                sender=options["sender"],
+                app=options["app"],
+                include_all=options["include_all"],
+                include_django=options["include_django"],
+            )
+        except LookupError as error:
+            raise CommandError(str(error.args[0])) from None
+        self.stdout.write(FORMATS[options["format"]](data), ending="")

@@ -1,0 +1,117 @@
+"""System checks on connected receivers (IDs listed in ``docs/checks.rst``).
+
+- ``signalkit.W002``: a ``SIGNALKIT["RECEIVERS"]`` key that matches no receiver;
+- ``signalkit.W010``: one function connected twice to a signal for the same sender;
+- ``signalkit.W011``: a weak receiver defined in a local scope;
+- ``signalkit.W012``: an object with an ``async def __call__`` connected as a receiver.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections import defaultdict
+from types import FunctionType, MethodType
+from typing import TYPE_CHECKING, Any
+
+from django.core.checks import Tags, Warning, register
+
+from signalkit.conf import get_settings
+from signalkit.entries import make_id, read_entries
+from signalkit.keys import DJANGO_PREFIX, receiver_key, unwrap
+from signalkit.receivers import DeferredReceiver
+from signalkit.registry import registry
+
+if TYPE_CHECKING:
+    from django.core.checks import CheckMessage
+
+
+@register(Tags.signals)
+def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W010, W011 and W012 for every connected receiver but Django's own."""
+    messages: list[CheckMessage] = []
+    for info in registry.signals():
+        if info.signal is None:
+            continue
+        seen: dict[tuple[Any, Any], int] = defaultdict(int)
+        for entry in read_entries(info.signal):
+            receiver = entry.receiver
+            if receiver is None:
+                continue
+            key = receiver_key(receiver)
+            if key.startswith(DJANGO_PREFIX):
+                continue
+            target = receiver.__wrapped__ if isinstance(receiver, DeferredReceiver) else receiver
+            seen[(make_id(target), entry.sender_id)] += 1
+            if seen[(make_id(target), entry.sender_id)] == 2:
+                messages.append(_twice(key, info.path))
+            if entry.weak and "<locals>" in _qualname(receiver):
+                messages.append(_local(key, info.path))
+            if not entry.is_async and _async_call(receiver):
+                messages.append(_async_instance(key, info.path))
+    return messages
+
+
+def _twice(key: str, path: str) -> Warning:
+    return Warning(
+        f"{key} is connected twice to {path} for the same sender, under different lookup "
+        "keys (with and without a dispatch_uid, or two uids): it runs twice per signal.",
+        hint="Connect it once, always with the same dispatch_uid (or none).",
+        id="signalkit.W010",
+    )
+
+
+def _local(key: str, path: str) -> Warning:
+    return Warning(
+        f"{key} is a weak receiver of {path} defined in a local scope: it is disconnected "
+        "as soon as it is garbage-collected.",
+        hint="Define it at module level, or connect it with weak=False.",
+        id="signalkit.W011",
+    )
+
+
+def _async_instance(key: str, path: str) -> Warning:
+    return Warning(
+        f"{key} is an object with an async __call__ connected to {path}; Django treats it as "
+        "synchronous, so send() returns an un-awaited coroutine and asend() never awaits it.",
+        hint="Connect an async def function or method instead, or mark the object with "
+        "asgiref.sync.markcoroutinefunction().",
+        id="signalkit.W012",
+    )
+
+
+def _qualname(receiver: Any) -> str:
+    target = unwrap(receiver)
+    return str(target.__qualname__) if isinstance(target, FunctionType) else ""
+
+
+def _async_call(receiver: Any) -> bool:
+    if isinstance(receiver, FunctionType | MethodType | type):
+        return False
+    call = inspect.getattr_static(type(receiver), "__call__", None)
+    return inspect.iscoroutinefunction(call)
+
+
+@register(Tags.signals)
+def check_receiver_toggles(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W002: toggle keys that match no connected receiver."""
+    toggles = get_settings().receivers
+    if not toggles:
+        return []
+    connected = sorted({info.key for info in registry.receivers()})
+    messages: list[CheckMessage] = []
+    for key in sorted(set(toggles) - set(connected)):
+        matches = difflib.get_close_matches(key, connected, n=3, cutoff=0.6)
+        hint = (
+            f"Did you mean {', '.join(map(repr, matches))}?"
+            if matches
+            else "Run 'manage.py listsignals' to see the keys of connected receivers."
+        )
+        messages.append(
+            Warning(
+                f"SIGNALKIT['RECEIVERS'] has the key {key!r}, which matches no connected receiver.",
+                hint=hint,
+                id="signalkit.W002",
+            )
+        )
+    return messages

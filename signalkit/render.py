@@ -1,0 +1,181 @@
+"""What ``manage.py listsignals`` shows: the selection and its three formats."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from signalkit.keys import is_protected
+from signalkit.registry import ReceiverInfo, SignalInfo, registry, resolve_app, resolve_model
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+Listing = list[tuple[SignalInfo, list[ReceiverInfo]]]
+
+#: Columns the text format aims to fit in.
+WIDTH = 100
+
+#: Version of the JSON document; fields are only ever added.
+JSON_VERSION = 1
+
+
+def listing(
+    names: Sequence[str] = (),
+    *,
+    sender: str | None = None,
+    app: str | None = None,
+    include_all: bool = False,
+    include_django: bool = False,
+) -> Listing:
+    """Signals with their receivers; ``LookupError`` for an unknown signal, model or app.
+
+    Named signals are always listed; otherwise only signals with receivers,
+    unless ``include_all``. Receivers Django itself connects (and signalkit's
+    bookkeeping ones, such as the settings cache reset) are left out unless
+    ``include_django``.
+    """
+    infos = [registry.get(name) for name in names] if names else registry.signals()
+    if sender is not None:
+        resolve_model(sender)  # unknown models are an error even without receivers
+    if app is not None:
+        resolve_app(app)
+    if names:
+        found = [
+            receiver
+            for info in infos
+            if info.signal is not None
+            for receiver in registry.receivers(info.signal, sender=sender, app=app)
+        ]
+    else:
+        found = registry.receivers(sender=sender, app=app)
+    if not include_django:
+        found = [r for r in found if not is_protected(r.key)]
+    grouped: dict[int, list[ReceiverInfo]] = {id(info): [] for info in infos}
+    by_path = {info.path: id(info) for info in infos}
+    for receiver in found:
+        grouped[by_path[receiver.signal.path]].append(receiver)
+    return [
+        (info, grouped[id(info)]) for info in infos if grouped[id(info)] or names or include_all
+    ]
+
+
+def flags(receiver: ReceiverInfo) -> list[str]:
+    """The short flags the text format shows."""
+    shown = ["async" if receiver.is_async else "", "weak" if receiver.weak else "strong"]
+    if receiver.dispatch_uid is not None:
+        shown.append(f"uid={receiver.dispatch_uid!r}")
+    shown += [
+        "disabled" if not receiver.enabled else "",
+        "dead" if receiver.dead else "",
+        "on_commit" if receiver.on_commit else "",
+        "offload" if receiver.offload else "",
+    ]
+    return [flag for flag in shown if flag]
+
+
+def text(data: Listing, width: int = WIDTH) -> str:
+    """Grouped by signal; one aligned line per receiver.
+
+    When a line of a group would run past ``width`` columns, the locations of
+    that group go on their own lines.
+    """
+    if not data:
+        return "No receivers.\n"
+    blocks = []
+    for info, receivers in data:
+        lines = [f"{info.name} ({info.path})"]
+        if info.signal is None:
+            lines.append("  (its module is not imported)")
+        elif not receivers:
+            lines.append("  (no receivers)")
+        rows = [
+            (
+                r.key,
+                "any sender" if r.sender is None else r.sender,
+                ", ".join(flags(r)),
+                r.location or "",
+            )
+            for r in receivers
+        ]
+        widths = [max((len(row[n]) for row in rows), default=0) for n in range(3)]
+        cells = [
+            "  " + "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True))
+            for row in rows
+        ]
+        wide = any(
+            len(f"{c}  {row[3]}".rstrip()) > width for c, row in zip(cells, rows, strict=True)
+        )
+        for cell, row in zip(cells, rows, strict=True):
+            if not wide:
+                lines.append(f"{cell}  {row[3]}".rstrip())
+            else:  # the whole group, so that its columns stay aligned
+                lines.append(cell.rstrip() + (f"\n      at {row[3]}" if row[3] else ""))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def as_json(data: Listing) -> str:
+    """The documented JSON document (``docs/commands.rst``)."""
+    document = {
+        "version": JSON_VERSION,
+        "signals": [
+            {
+                "name": info.name,
+                "path": info.path,
+                "builtin": info.builtin,
+                "args": list(info.args),
+                "doc": info.doc,
+                "receivers": [_receiver_json(r) for r in receivers],
+            }
+            for info, receivers in data
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _receiver_json(receiver: ReceiverInfo) -> dict[str, Any]:
+    uid = receiver.dispatch_uid
+    if uid is not None and not isinstance(uid, str | int | float | bool):
+        uid = repr(uid)
+    return {
+        "key": receiver.key,
+        "module": receiver.module,
+        "qualname": receiver.qualname,
+        "sender": receiver.sender,
+        "dispatch_uid": uid,
+        "weak": receiver.weak,
+        "is_async": receiver.is_async,
+        "dead": receiver.dead,
+        "enabled": receiver.enabled,
+        "location": receiver.location,
+        "on_commit": receiver.on_commit,
+        "offload": receiver.offload,
+    }
+
+
+def _label(value: str) -> str:
+    # Mermaid entity codes, so that no label can close its quotes or inject markup.
+    for char, code in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+        value = value.replace(char, code)
+    return f'"{value}"'
+
+
+def mermaid(data: Listing) -> str:
+    """A ``flowchart LR`` of signal -> receiver, the sender on each edge."""
+    lines = ["flowchart LR"]
+    nodes: dict[str, str] = {}
+    edges = []
+    for n, (info, receivers) in enumerate(data):
+        lines.append(f"    s{n}[{_label(info.name)}]")
+        for receiver in receivers:
+            node = nodes.get(receiver.key)
+            if node is None:
+                node = nodes[receiver.key] = f"r{len(nodes)}"
+                lines.append(f"    {node}[{_label(receiver.key)}]")
+            sender = "any sender" if receiver.sender is None else receiver.sender
+            edges.append(f"    s{n} -->|{_label(sender)}| {node}")
+    return "\n".join(lines + edges) + "\n"
+
+
+FORMATS = {"text": text, "json": as_json, "mermaid": mermaid}

@@ -1,0 +1,33 @@
+"""Custom signals of every kind, for the registry tests (not autodiscovered)."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal as DjangoSignal
+from django.utils.functional import SimpleLazyObject
+
+from signalkit.dispatch import Signal, define_signal
+
+#: A plain Django signal: found by the module scan.
+order_paid = DjangoSignal()
+
+#: A signalkit signal without a name: named after this variable.
+order_cancelled = Signal(doc="An order was cancelled.", args=("order", "reason"))
+
+item_shipped = define_signal("item_shipped", doc="An item left the warehouse.", args=("item",))
+
+#: A string sender that is a module-level constant.
+SHOP_SENDER = "shop.v2"
+
+#: A string sender that needs escaping in mermaid labels.
+ODD_SENDER = 'a "quoted" <sender> & co'
+
+#: Evaluations of :data:`lazy`; scanning modules must never add one.
+evaluations: list[int] = []
+
+
+def _evaluate() -> object:
+    evaluations.append(1)
+    return object()
+
+
+lazy = SimpleLazyObject(_evaluate)

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import functools
+import gc
+from typing import Any
+
+from signalkit import keys
+from tests.registryapp import handlers
+
+HANDLERS = "tests/registryapp/handlers.py"
+
+
+def _line(receiver: Any) -> int | None:
+    where = keys.location(receiver)
+    if where is None:
+        return None
+    assert where[0].endswith(HANDLERS)
+    return where[1]
+
+
+class ReceiverKeyTests:
+    def test_function(self) -> None:
+        assert keys.receiver_key(handlers.on_event) == "tests.registryapp.handlers.on_event"
+
+    def test_static_method(self) -> None:
+        assert keys.receiver_key(handlers.Handlers.static) == (
+            "tests.registryapp.handlers.Handlers.static"
+        )
+
+    def test_bound_method_is_its_functions_key(self) -> None:
+        assert keys.receiver_key(handlers.Handlers().method) == (
+            "tests.registryapp.handlers.Handlers.method"
+        )
+
+    def test_partial_is_the_wrapped_functions_key(self) -> None:
+        bound = functools.partial(handlers.with_option, option="x")
+        assert keys.receiver_key(bound) == "tests.registryapp.handlers.with_option"
+        assert keys.receiver_key(functools.partial(handlers.Handlers().method)) == (
+            "tests.registryapp.handlers.Handlers.method"
+        )
+
+    def test_callable_instance_is_its_class(self) -> None:
+        assert keys.receiver_key(handlers.CallableReceiver()) == (
+            "tests.registryapp.handlers.CallableReceiver"
+        )
+
+    def test_decorated_function_keeps_its_name(self) -> None:
+        assert keys.receiver_key(handlers.decorated) == "tests.registryapp.handlers.decorated"
+
+    def test_local_function_has_locals_in_its_key(self) -> None:
+        assert keys.receiver_key(handlers.make_local_receiver()) == (
+            "tests.registryapp.handlers.make_local_receiver.<locals>.local"
+        )
+
+    def test_name_override(self) -> None:
+        func = handlers.make_local_receiver()
+        assert keys.receiver_key(func).endswith(".local")  # cached now
+        keys.set_key(func, "shop.renamed")
+        assert keys.receiver_key(func) == "shop.renamed"
+        assert func.__signalkit_key__ == "shop.renamed"
+
+    def test_cache_entry_dies_with_its_function(self) -> None:
+        func = handlers.make_local_receiver()
+        keys.receiver_key(func)
+        ident = id(func)
+        assert ident in keys._cache
+        del func
+        gc.collect()
+        assert ident not in keys._cache
+
+
+class UnwrapTests:
+    def test_through_methods_partials_and_wrapped(self) -> None:
+        method = handlers.Handlers().method
+        assert keys.unwrap(method) is handlers.Handlers.method
+        assert keys.unwrap(functools.partial(handlers.with_option)) is handlers.with_option
+        assert keys.unwrap(handlers.decorated) is handlers.decorated.__wrapped__
+
+    def test_instances_are_their_own_target(self) -> None:
+        instance = handlers.CallableReceiver()
+        assert keys.unwrap(instance) is instance
+
+
+class LocationTests:
+    def test_every_kind_of_receiver(self) -> None:
+        assert _line(handlers.on_event) == 13
+        assert _line(handlers.decorated) == 29  # the decorated function, not the wrapper
+        assert _line(functools.partial(handlers.with_option)) == 34
+        assert _line(handlers.Handlers().method) == 39
+        assert _line(handlers.Handlers.static) == 42
+        assert _line(handlers.CallableReceiver()) == 48
+
+    def test_builtins_have_no_location(self) -> None:
+        assert keys.location(len) is None
+
+
+class IsProtectedTests:
+    def test_djangos_and_bookkeeping_receivers(self) -> None:
+        assert keys.is_protected("django.db.close_old_connections")
+        assert keys.is_protected("signalkit.conf.reset_settings")
+        assert not keys.is_protected("signalkit.audit.record_save")
+        assert not keys.is_protected("djangoapp.handlers.f")

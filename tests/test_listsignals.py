@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from io import StringIO
+from typing import TYPE_CHECKING
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from signalkit.dispatch import Signal
+from tests.registryapp import handlers
+from tests.registryapp.cleanup import disconnect_test_signals
+from tests.testapp.models import Article
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+PATH = "tests.test_listsignals.command_demo"
+
+
+@pytest.fixture(autouse=True)
+def _disconnect() -> Iterator[None]:
+    yield
+    disconnect_test_signals()
+
+
+@pytest.fixture
+def signal() -> Iterator[Signal]:
+    signal = Signal("command_demo", module="tests.test_listsignals")
+    signal.connect(handlers.on_event, sender=Article)
+    yield signal
+    del signal
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("listsignals", *args, stdout=out)
+    return out.getvalue()
+
+
+class ListSignalsTests:
+    def test_text(self, signal: Signal) -> None:
+        assert run(PATH) == (
+            "command_demo (tests.test_listsignals.command_demo)\n"
+            "  tests.registryapp.handlers.on_event  testapp.Article  weak"
+            "  tests/registryapp/handlers.py:13\n"
+        )
+
+    def test_default_lists_the_projects_receivers(self, signal: Signal) -> None:
+        out = run()
+        assert "post_save (django.db.models.signals.post_save)\n" in out
+        assert "tests.testapp.signals.remember_author" in out
+        assert PATH in out
+        assert "close_old_connections" not in out
+        assert "(no receivers)" not in out
+
+    def test_include_django_and_all(self) -> None:
+        assert "django.db.close_old_connections" in run("--include-django")
+        assert "pre_init (django.db.models.signals.pre_init)\n  (no receivers)\n" in run("--all")
+
+    def test_sender_and_app(self, signal: Signal) -> None:
+        assert "remember_author" in run("--sender", "testapp.Author")
+        assert "remember_author" not in run("--sender", "testapp.Article")
+        assert run("--app", "testapp", "post_save", "--format", "json").count('"key"') == 1
+
+    def test_exact_sender_and_app(self, signal: Signal) -> None:
+        signal.connect(handlers.decorated, sender=handlers.Handlers)
+        assert run(PATH, "--sender", "testapp.Article") == (
+            "command_demo (tests.test_listsignals.command_demo)\n"
+            "  tests.registryapp.handlers.on_event  testapp.Article  weak"
+            "  tests/registryapp/handlers.py:13\n"
+        )
+        assert run(PATH, "--app", "registryapp") == (
+            "command_demo (tests.test_listsignals.command_demo)\n"
+            "  tests.registryapp.handlers.on_event   testapp.Article                      weak\n"
+            "      at tests/registryapp/handlers.py:13\n"
+            "  tests.registryapp.handlers.decorated  tests.registryapp.handlers.Handlers  weak\n"
+            "      at tests/registryapp/handlers.py:29\n"
+        )
+        assert run(PATH, "--app", "testapp") == (
+            "command_demo (tests.test_listsignals.command_demo)\n  (no receivers)\n"
+        )
+
+    def test_exact_all_and_include_django(self) -> None:
+        assert run("pre_init", "--all") == (
+            "pre_init (django.db.models.signals.pre_init)\n  (no receivers)\n"
+        )
+        assert run("request_finished") == (
+            "request_finished (django.core.signals.request_finished)\n  (no receivers)\n"
+        )
+        document = json.loads(run("request_finished", "--include-django", "--format", "json"))
+        assert {r["key"] for r in document["signals"][0]["receivers"]} >= {
+            "django.db.close_old_connections",
+            "django.core.cache.close_caches",
+        }
+
+    def test_json(self, signal: Signal) -> None:
+        document = json.loads(run(PATH, "--format", "json"))
+        assert document["version"] == 1
+        assert [r["key"] for r in document["signals"][0]["receivers"]] == [
+            "tests.registryapp.handlers.on_event"
+        ]
+
+    def test_mermaid(self, signal: Signal) -> None:
+        assert run(PATH, "--format=mermaid") == (
+            "flowchart LR\n"
+            '    s0["command_demo"]\n'
+            '    r0["tests.registryapp.handlers.on_event"]\n'
+            '    s0 -->|"testapp.Article"| r0\n'
+        )
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["post_sav"], "Unknown signal 'post_sav'. Did you mean 'post_save'"),
+            (["--sender", "testapp.Artcle"], "Did you mean 'testapp.Article'"),
+            (["--app", "testap"], "Unknown app label 'testap'. Did you mean 'testapp'?"),
+        ],
+    )
+    def test_bad_input_is_a_command_error(self, args: list[str], message: str) -> None:
+        out = StringIO()
+        with pytest.raises(CommandError, match=message):
+            call_command("listsignals", *args, stdout=out)
+        assert out.getvalue() == ""
+
+    def test_bad_input_exits_non_zero_with_nothing_on_stdout(self) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "django", "listsignals", "post_sav"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": "."},
+        )
+        assert result.returncode == 1
+        assert result.stdout == ""
+        assert "CommandError: Unknown signal 'post_sav'. Did you mean 'post_save'" in result.stderr

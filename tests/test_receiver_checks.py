@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from signalkit.dispatch import Signal
+from signalkit.receiver_checks import check_receiver_toggles, check_receivers
+from tests.registryapp import handlers
+from tests.registryapp.cleanup import disconnect_test_signals
+from tests.testapp.models import Article, Author
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture(autouse=True)
+def _disconnect() -> Iterator[None]:
+    yield
+    disconnect_test_signals()
+
+
+@pytest.fixture
+def signal() -> Iterator[Signal]:
+    signal = Signal("checks_demo", module="tests.test_receiver_checks")
+    yield signal
+    del signal
+
+
+def ids(messages: list[Any]) -> list[str]:
+    return [message.id for message in messages]
+
+
+class CheckReceiversTests:
+    def test_clean_project_has_no_warnings(self) -> None:
+        assert check_receivers() == []
+
+    def test_same_function_connected_twice_for_one_sender(self, signal: Signal) -> None:
+        signal.connect(handlers.on_event, sender=Article)
+        signal.connect(handlers.on_event, sender=Article, dispatch_uid="again")
+        signal.connect(handlers.on_event, sender=Author)  # another sender: fine
+        (message,) = check_receivers()
+        assert message.id == "signalkit.W010"
+        assert message.msg.startswith(
+            "tests.registryapp.handlers.on_event is connected twice to "
+            "tests.test_receiver_checks.checks_demo for the same sender"
+        )
+
+    def test_weak_local_receiver(self, signal: Signal) -> None:
+        local = handlers.make_local_receiver()
+        signal.connect(local)
+        signal.connect(handlers.make_local_receiver(), weak=False)  # strong: fine
+        (message,) = check_receivers()
+        assert message.id == "signalkit.W011"
+        assert "make_local_receiver.<locals>.local is a weak receiver" in message.msg
+
+    def test_async_callable_instance(self, signal: Signal) -> None:
+        instance = handlers.AsyncCallableReceiver()
+        signal.connect(instance)
+        signal.connect(handlers.on_event_async)  # a coroutine function: fine
+        (message,) = check_receivers()
+        assert message.id == "signalkit.W012"
+        assert message.msg.startswith("tests.registryapp.handlers.AsyncCallableReceiver is")
+
+    def test_djangos_own_receivers_are_not_checked(self) -> None:
+        assert "signalkit.W010" not in ids(run_checks(tags=["signals"]))
+
+
+class CheckReceiverTogglesTests:
+    def test_no_toggles(self) -> None:
+        assert check_receiver_toggles() == []
+
+    @override_settings(SIGNALKIT={"RECEIVERS": {"tests.testapp.signals.remember_author": False}})
+    def test_toggle_of_a_connected_receiver(self) -> None:
+        assert check_receiver_toggles() == []
+
+    @override_settings(SIGNALKIT={"RECEIVERS": {"tests.testapp.signals.remember_autor": True}})
+    def test_unknown_toggle_suggests_close_keys(self) -> None:
+        (message,) = check_receiver_toggles()
+        assert message.id == "signalkit.W002"
+        assert message.msg == (
+            "SIGNALKIT['RECEIVERS'] has the key 'tests.testapp.signals.remember_autor', "
+            "which matches no connected receiver."
+        )
+        assert message.hint == "Did you mean 'tests.testapp.signals.remember_author'?"
+
+    @override_settings(SIGNALKIT={"RECEIVERS": {"nothing.like.it": False}})
+    def test_unknown_toggle_without_close_match(self) -> None:
+        (message,) = check_receiver_toggles()
+        assert message.hint == "Run 'manage.py listsignals' to see the keys of connected receivers."
+
+    def test_registered_with_the_signals_tag(self) -> None:
+        with override_settings(SIGNALKIT={"RECEIVERS": {"nothing.like.it": False}}):
+            assert "signalkit.W002" in ids(run_checks(tags=["signals"]))

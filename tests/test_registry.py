@@ -1,0 +1,284 @@
+from __future__ import annotations
+
+import functools
+import gc
+import sys
+import weakref
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import django
+import pytest
+from django.core.signals import setting_changed
+from django.db.models.signals import post_save
+from django.dispatch import Signal as DjangoSignal
+from django.test import override_settings
+
+from signalkit.dispatch import Signal
+from signalkit.entries import UnreadableEntryWarning
+from signalkit.receivers import connect
+from signalkit.registry import ReceiverInfo, registry
+from tests.registryapp import custom, handlers
+from tests.registryapp.cleanup import disconnect_test_signals
+from tests.testapp.models import Article, Author, Stamped
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+HANDLERS = "tests/registryapp/handlers.py"
+
+
+@pytest.fixture(autouse=True)
+def _disconnect() -> Iterator[None]:
+    yield
+    disconnect_test_signals()
+
+
+@pytest.fixture
+def signal() -> Iterator[Signal]:
+    signal = Signal("registry_demo", module="tests.test_registry", args=("item",))
+    yield signal
+    del signal
+    gc.collect()
+
+
+def only(signal: Any, **kwargs: Any) -> ReceiverInfo:
+    (info,) = registry.receivers(signal, **kwargs)
+    return info
+
+
+class SignalsTests:
+    def test_builtin_signals_first_in_catalog_order(self) -> None:
+        infos = registry.signals()
+        builtin = [info for info in infos if info.builtin]
+        assert len(builtin) == (24 if django.VERSION >= (6, 0) else 21)
+        assert infos[: len(builtin)] == builtin
+        (save,) = [info for info in builtin if info.name == "post_save"]
+        assert save.signal is post_save
+        assert save.path == "django.db.models.signals.post_save"
+
+    def test_custom_signals_by_path(self) -> None:
+        by_path = {info.path: info for info in registry.signals()}
+        shipped = by_path["tests.registryapp.custom.item_shipped"]
+        assert shipped.signal is custom.item_shipped
+        assert shipped.args == ("item",)
+        assert shipped.doc == "An item left the warehouse."
+        assert not shipped.builtin
+        paid = by_path["tests.registryapp.custom.order_paid"]
+        assert paid.signal is custom.order_paid
+        assert paid.name == "order_paid"
+
+    def test_unnamed_signalkit_signal_is_named_after_its_variable(self) -> None:
+        info = registry.get("tests.registryapp.custom.order_cancelled")
+        assert info.signal is custom.order_cancelled
+        assert info.name == "order_cancelled"
+        assert info.args == ("order", "reason")
+
+    def test_scan_never_evaluates_lazy_objects(self) -> None:
+        registry.clear_cache()
+        registry.signals()
+        assert custom.evaluations == []
+
+    def test_holds_only_weak_references(self) -> None:
+        module = ModuleType("tests.registry_temporary")
+        module.temporary = DjangoSignal()  # type: ignore[attr-defined]
+        sys.modules[module.__name__] = module
+        try:
+            assert registry.get("tests.registry_temporary.temporary")
+        finally:
+            del sys.modules[module.__name__]
+        ref = weakref.ref(module.temporary)
+        del module
+        gc.collect()
+        assert ref() is None
+        registry.clear_cache()
+        with pytest.raises(LookupError):
+            registry.get("tests.registry_temporary.temporary")
+
+
+class GetTests:
+    def test_by_name_or_path(self) -> None:
+        assert registry.get("post_save").signal is post_save
+        assert registry.get("django.core.signals.setting_changed").signal is setting_changed
+
+    def test_unknown_name_suggests_close_matches(self) -> None:
+        with pytest.raises(
+            LookupError, match=r"Unknown signal 'post_sve'\. Did you mean 'post_save'"
+        ):
+            registry.get("post_sve")
+
+    def test_ambiguous_name_lists_paths(self, signal: Signal) -> None:
+        other = Signal("post_save", module="tests.test_registry")
+        with pytest.raises(LookupError, match=r"ambiguous: use one of django\.db\.models"):
+            registry.get("post_save")
+        del other
+
+
+class ReceiversTests:
+    def test_function(self, signal: Signal) -> None:
+        signal.connect(handlers.on_event)
+        info = only(signal)
+        assert info.signal.path == "tests.test_registry.registry_demo"
+        assert info.key == "tests.registryapp.handlers.on_event"
+        assert (info.module, info.qualname) == ("tests.registryapp.handlers", "on_event")
+        assert info.location == f"{HANDLERS}:13"
+        assert info.sender is None
+        assert (info.weak, info.is_async, info.dead, info.enabled) == (True, False, False, True)
+        assert (info.dispatch_uid, info.on_commit, info.offload) == (None, False, False)
+
+    def test_async_function(self, signal: Signal) -> None:
+        signal.connect(handlers.on_event_async)
+        assert only(signal).is_async
+
+    def test_static_and_bound_methods(self, signal: Signal) -> None:
+        instance = handlers.Handlers()
+        signal.connect(handlers.Handlers.static)
+        signal.connect(instance.method)
+        static, method = registry.receivers(signal)
+        assert static.key == "tests.registryapp.handlers.Handlers.static"
+        assert static.location == f"{HANDLERS}:42"
+        assert method.key == "tests.registryapp.handlers.Handlers.method"
+        assert method.qualname == "Handlers.method"
+        assert method.location == f"{HANDLERS}:39"
+
+    def test_partial_and_callable_instance(self, signal: Signal) -> None:
+        bound = functools.partial(handlers.with_option, option="x")
+        instance = handlers.CallableReceiver()
+        signal.connect(bound, weak=False)
+        signal.connect(instance)
+        partial, callable_ = registry.receivers(signal)
+        assert partial.key == "tests.registryapp.handlers.with_option"
+        assert partial.location == f"{HANDLERS}:34"
+        assert not partial.weak
+        assert callable_.key == "tests.registryapp.handlers.CallableReceiver"
+        assert callable_.qualname == "CallableReceiver"
+        assert callable_.location == f"{HANDLERS}:48"
+
+    def test_decorated_function_through_wrapped(self, signal: Signal) -> None:
+        signal.connect(handlers.decorated)
+        info = only(signal)
+        assert info.key == "tests.registryapp.handlers.decorated"
+        assert info.location == f"{HANDLERS}:29"
+
+    def test_name_overrides_the_key(self, signal: Signal) -> None:
+        def named(sender: Any, **kwargs: Any) -> None:
+            pass
+
+        connect(signal, named, name="shop.named")
+        assert only(signal).key == "shop.named"
+
+    def test_deferred_receiver_shows_its_function(self) -> None:
+        connect(post_save, handlers.on_event, sender=Author, on_commit=True)
+        try:
+            info = only(post_save, app="registryapp")
+        finally:
+            post_save.disconnect(handlers.on_event, sender=Author)
+        assert info.key == "tests.registryapp.handlers.on_event"
+        assert info.module == "tests.registryapp.handlers"
+        assert info.location == f"{HANDLERS}:13"
+        assert info.sender == "testapp.Author"
+        assert (info.on_commit, info.offload, info.dispatch_uid) == (True, False, None)
+
+    @pytest.mark.parametrize("uid", ["shop.uid", 7, ("shop", 1)])
+    def test_dispatch_uid(self, signal: Signal, uid: Any) -> None:
+        signal.connect(handlers.on_event, dispatch_uid=uid)
+        assert only(signal).dispatch_uid == uid
+
+    def test_dead_receiver(self, signal: Signal) -> None:
+        local = handlers.make_local_receiver()
+        signal.connect(local)
+        del local
+        gc.collect()
+        info = only(signal)
+        assert info.dead
+        assert info.key == "<dead receiver>"
+        assert info.location is None
+
+    @override_settings(SIGNALKIT={"RECEIVERS": {"tests.registryapp.handlers.on_event": False}})
+    def test_disabled_toggle(self, signal: Signal) -> None:
+        signal.connect(handlers.on_event)
+        assert not only(signal).enabled
+
+    def test_senders(self, signal: Signal) -> None:
+        opaque = object()  # neither weak-referenceable nor module-level
+        senders = (Article, Stamped, custom.SHOP_SENDER, "registryapp", "on_event", opaque)
+        for sender in senders:
+            signal.connect(handlers.on_event, sender=sender)
+        labels = [info.sender for info in registry.receivers(signal)]
+        assert labels == [
+            "testapp.Article",
+            "testapp.Stamped",
+            "shop.v2",
+            "registryapp",
+            "on_event",
+            f"<unresolved sender id {id(opaque):#x}>",
+        ]
+
+    def test_user_model_app_config_and_handler_senders(self, signal: Signal) -> None:
+        from django.apps import apps
+        from django.contrib.auth import get_user_model
+        from django.core.handlers.wsgi import WSGIHandler
+
+        for sender in (get_user_model(), apps.get_app_config("auth"), WSGIHandler, None):
+            signal.connect(handlers.on_event, sender=sender)
+        assert [info.sender for info in registry.receivers(signal)] == [
+            "auth.User",
+            "auth (AppConfig)",
+            "django.core.handlers.wsgi.WSGIHandler",
+            None,
+        ]
+
+    def test_sender_filter_keeps_any_sender_receivers(self, signal: Signal) -> None:
+        signal.connect(handlers.on_event, sender=Article)
+        signal.connect(handlers.decorated, sender=Author)
+        signal.connect(handlers.on_event_async)
+        keys = [r.qualname for r in registry.receivers(signal, sender="testapp.article")]
+        assert keys == ["on_event", "on_event_async"]
+        assert [r.qualname for r in registry.receivers(signal, sender=Author)] == [
+            "decorated",
+            "on_event_async",
+        ]
+
+    def test_app_filter(self, signal: Signal) -> None:
+        signal.connect(handlers.on_event)
+        signal.connect(custom._evaluate)
+        assert [r.qualname for r in registry.receivers(signal, app="registryapp")] == [
+            "on_event",
+            "_evaluate",
+        ]
+        assert registry.receivers(signal, app="testapp") == []
+        assert [r.key for r in registry.receivers(app="testapp")] == [
+            "tests.testapp.signals.remember_author"
+        ]
+
+    def test_pending_string_sender(self) -> None:
+        from django.apps import apps
+
+        post_save.connect(handlers.on_event, sender="registryapp.Later")
+        try:
+            info = only(post_save, app="registryapp")
+        finally:
+            apps._pending_operations.pop(("registryapp", "later"))
+        assert info.sender == "registryapp.later (pending)"
+        assert info.key == "tests.registryapp.handlers.on_event"
+
+    def test_unreadable_entry_is_a_row_not_a_crash(self, signal: Signal) -> None:
+        signal.connect(handlers.on_event)
+        signal.receivers.append(("what", "is", "this", "shape", "?"))
+        with pytest.warns(UnreadableEntryWarning):
+            good, bad = registry.receivers(signal)
+        assert good.key == "tests.registryapp.handlers.on_event"
+        assert bad.key == "<unreadable entry ('what', 'is', 'this', 'shape', '?')>"
+        assert (bad.module, bad.location, bad.dead) == (None, None, False)
+
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            ({"signal": "post_sav"}, "Did you mean 'post_save'"),
+            ({"sender": "testapp.Autor"}, "Unknown model 'testapp.Autor'.*'testapp.Author'"),
+            ({"app": "testap"}, "Unknown app label 'testap'. Did you mean 'testapp'"),
+        ],
+    )
+    def test_bad_input(self, kwargs: dict[str, Any], message: str) -> None:
+        with pytest.raises(LookupError, match=message):
+            registry.receivers(**kwargs)
