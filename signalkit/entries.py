@@ -62,7 +62,7 @@ def read_entries(signal: Signal) -> list[Entry]:
 
 def read_entry(entry: Any) -> Entry:
     """One entry; unknown shapes give an unreadable :class:`Entry` and a warning."""
-    shape = _shape(entry)
+    shape = unpack(entry)
     if shape is None:
         warnings.warn(
             f"signalkit cannot read the Signal.receivers entry {entry!r}; it is listed as "
@@ -102,7 +102,10 @@ def read_entry(entry: Any) -> Entry:
     )
 
 
-def _shape(entry: Any) -> tuple[tuple[Any, Any], Any, Any, bool | None] | None:
+def unpack(entry: Any) -> tuple[tuple[Any, Any], Any, Any, bool | None] | None:
+    """``(lookup_key, ref, sender_ref, is_async)`` of an entry, ``None`` for an unknown
+    shape; ``sender_ref`` is ``None`` and ``is_async`` may be ``None`` (unknown) for
+    older shapes."""
     if type(entry) is not tuple or not 2 <= len(entry) <= 4:
         return None
     key = entry[0]

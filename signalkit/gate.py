@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from django.dispatch.dispatcher import Signal
 from django.utils.module_loading import import_string
 
+from signalkit.entries import make_id, unpack
 from signalkit.keys import is_protected, receiver_key
 
 if TYPE_CHECKING:
@@ -189,14 +190,10 @@ def _entries(signal: Signal, sender: Any) -> list[_Entry] | None:
 def _build_entries(receivers: list[Any], sender_id: Any) -> list[_Entry] | None:
     entries = []
     for entry in receivers:
-        # Django 5.2: (lookup_key, ref, is_async); 6.0+: (lookup_key, ref, sender_ref, is_async).
-        if len(entry) == 3:
-            lookup_key, ref, is_async = entry
-            sender_ref = None
-        elif len(entry) == 4:
-            lookup_key, ref, sender_ref, is_async = entry
-        else:
+        shape = unpack(entry)
+        if shape is None or shape[3] is None:
             return None
+        lookup_key, ref, sender_ref, is_async = shape
         if lookup_key[1] != _NONE_ID and lookup_key[1] != sender_id:
             continue
         target = ref() if isinstance(ref, weakref.ReferenceType) else ref
@@ -225,14 +222,8 @@ def _filter_resolved(
     return keep(sync_receivers), keep(async_receivers)
 
 
-def _lookup_id(target: Any) -> Any:
-    # The id Django's dispatcher computes for a receiver or a sender.
-    if hasattr(target, "__func__"):
-        return (id(target.__self__), id(target.__func__))
-    return id(target)
-
-
-_NONE_ID = _lookup_id(None)
+_lookup_id = make_id
+_NONE_ID = make_id(None)
 _STATE = "_signalkit_gate"
 _MAX_SENDERS = 1024
 

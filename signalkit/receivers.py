@@ -18,6 +18,7 @@ from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefuncti
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from signalkit import keys
+from signalkit.entries import make_id
 
 if TYPE_CHECKING:
     from django.dispatch import Signal
@@ -26,13 +27,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # The deferred wrapper of each function, alive exactly as long as the function.
 _wrappers: weakref.WeakKeyDictionary[Any, DeferredReceiver] = weakref.WeakKeyDictionary()
-
-
-def _lookup_id(target: Any) -> Any:
-    # The id Django's connect()/disconnect() compute for a receiver.
-    if hasattr(target, "__func__"):
-        return (id(target.__self__), id(target.__func__))
-    return id(target)
 
 
 class DeferredReceiver:
@@ -107,7 +101,7 @@ def connect(
         wrapper = cls(func, weak=weak, on_commit=on_commit, offload=offload)
         _wrappers[func] = wrapper
     # Under the function's own lookup key, so disconnect(func) finds the wrapper.
-    uid = dispatch_uid if dispatch_uid is not None else _lookup_id(func)
+    uid = dispatch_uid if dispatch_uid is not None else make_id(func)
     signal.connect(wrapper, sender=sender, weak=weak, dispatch_uid=uid)
 
 
