@@ -28,7 +28,14 @@ demo: $(STAMP)
 	cd $(DEMO) && ../$(BIN)/python manage.py migrate --noinput
 	cd $(DEMO) && ../$(BIN)/python manage.py demo_setup
 	@echo
-	@echo "signalkit demo: http://127.0.0.1:8000/   admin: http://127.0.0.1:8000/admin/ (user 'admin', password 'admin')"
+	@echo "Every signal with receivers in the example project (manage.py listsignals):"
+	@echo
+	cd $(DEMO) && ../$(BIN)/python manage.py listsignals
+	@echo
+	@echo "signalkit demo: http://127.0.0.1:8000/           the blog (cached list, published posts)"
+	@echo "                http://127.0.0.1:8000/signup/    sign up: signalkit creates your profile"
+	@echo "                http://127.0.0.1:8000/admin/     admin: user 'admin', password 'admin'"
+	@echo "                publish a post in the admin and watch this console for the e-mail"
 	@echo
 	cd $(DEMO) && ../$(BIN)/python manage.py runserver 127.0.0.1:8000
 
