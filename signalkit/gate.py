@@ -30,10 +30,21 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
 _original_live_receivers = Signal._live_receivers
+_original_send = Signal.send
 _lock = threading.Lock()
 _context_mutes: ContextVar[tuple[Mute, ...]] = ContextVar("signalkit_mutes", default=())
 _process_mutes: tuple[Mute, ...] = ()
+# ids of the signals that the active mutes silence entirely (no sender, no
+# receivers selected): sending them skips the receiver lookup altogether.
+_context_silenced: ContextVar[frozenset[int]] = ContextVar(
+    "signalkit_silenced", default=frozenset()
+)
+_process_silenced: frozenset[int] = frozenset()
+_get_silenced = _context_silenced.get
 _context_mute_count = 0
+# Active mutes (any context) that silence whole signals: while there are any,
+# Signal.send checks for them before Django's per-sender cache lookup.
+_silencing_count = 0
 _disabled: frozenset[str] = frozenset()
 
 
@@ -45,7 +56,15 @@ class Mute:
     receivers Django itself connects and signalkit's own bookkeeping.
     """
 
-    __slots__ = ("_signals", "catch_all", "keys", "sender", "sender_label", "signal_ids")
+    __slots__ = (
+        "_signals",
+        "catch_all",
+        "keys",
+        "sender",
+        "sender_label",
+        "signal_ids",
+        "silenced_ids",
+    )
 
     def __init__(
         self,
@@ -54,10 +73,10 @@ class Mute:
         sender: Any = None,
         receivers: Iterable[Any] | None = None,
     ) -> None:
-        self._signals = tuple(_resolve_signal(signal) for signal in signals)
+        self._signals = tuple(resolve_signal(signal) for signal in signals)
         self.signal_ids = frozenset(id(signal) for signal in self._signals) or None
         self.sender = sender
-        self.sender_label = _sender_label(sender)
+        self.sender_label = sender_label(sender)
         self.keys = (
             None
             if receivers is None
@@ -66,6 +85,12 @@ class Mute:
             )
         )
         self.catch_all = self.signal_ids is None and self.keys is None
+        # Signals this mute silences for every sender and every receiver.
+        self.silenced_ids = (
+            self.signal_ids
+            if self.signal_ids is not None and sender is None and self.keys is None
+            else frozenset()
+        )
 
     def __repr__(self) -> str:
         parts = [repr(signal) for signal in self._signals] or ["every signal"]
@@ -80,7 +105,7 @@ class Mute:
             return False
         if self.sender is None or sender is self.sender:
             return True
-        return self.sender_label is not None and _sender_label(sender) == self.sender_label
+        return self.sender_label is not None and sender_label(sender) == self.sender_label
 
     def silences(self, key: str) -> bool:
         if self.keys is not None:
@@ -88,7 +113,8 @@ class Mute:
         return not (self.catch_all and is_protected(key))
 
 
-def _resolve_signal(signal: Signal | str) -> Signal:
+def resolve_signal(signal: Signal | str) -> Signal:
+    """``signal``, or the signal its dotted path names."""
     if isinstance(signal, Signal):
         return signal
     if isinstance(signal, str):
@@ -105,7 +131,8 @@ def _resolve_signal(signal: Signal | str) -> Signal:
     raise TypeError(f"{signal!r} is not a signal or the dotted path of one.")
 
 
-def _sender_label(sender: Any) -> str | None:
+def sender_label(sender: Any) -> str | None:
+    """``"app_label.Model"`` of a model class (or the label given as a string)."""
     if isinstance(sender, str):
         return sender
     meta = getattr(sender, "_meta", None) if isinstance(sender, type) else None
@@ -114,6 +141,9 @@ def _sender_label(sender: Any) -> str | None:
 
 
 def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
+    signal_id = id(self)
+    if signal_id in _get_silenced() or signal_id in _process_silenced:
+        return [], []
     sync_receivers, async_receivers = _original_live_receivers(self, sender)
     if not (sync_receivers or async_receivers):
         return sync_receivers, async_receivers
@@ -124,6 +154,13 @@ def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[An
     if not (mutes or disabled):
         return sync_receivers, async_receivers
     return _keep(sync_receivers, mutes, disabled), _keep(async_receivers, mutes, disabled)
+
+
+def _gated_send(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+    signal_id = id(self)
+    if signal_id in _get_silenced() or signal_id in _process_silenced:
+        return []
+    return _original_send(self, sender, **named)
 
 
 def _keep(receivers: list[Any], mutes: tuple[Mute, ...], disabled: frozenset[str]) -> list[Any]:
@@ -148,6 +185,18 @@ def _refresh() -> None:
         Signal._live_receivers = _gated_live_receivers  # type: ignore[method-assign]
     elif not wanted and installed():
         Signal._live_receivers = _original_live_receivers  # type: ignore[method-assign]
+    # Leave send alone while something else (a signal capture) wraps it.
+    current = Signal.__dict__.get("send")
+    if current is _original_send or current is _gated_send:
+        send = _gated_send if _silencing_count else _original_send
+        if current is not send:
+            Signal.send = send  # type: ignore[method-assign]
+
+
+def refresh() -> None:
+    """Put the gate's hooks in the state the active mutes and toggles need."""
+    with _lock:
+        _refresh()
 
 
 def refresh_toggles() -> None:
@@ -170,29 +219,58 @@ def active_mutes() -> tuple[Mute, ...]:
     return _context_mutes.get() + _process_mutes
 
 
+def _silenced(mutes: tuple[Mute, ...]) -> frozenset[int]:
+    return frozenset().union(*(mute.silenced_ids for mute in mutes))
+
+
+def _check_scope(scope: str) -> None:
+    if scope not in ("context", "process"):
+        raise ValueError(f"scope is {scope!r}; use 'context' or 'process'.")
+
+
+def enter(mute: Mute, scope: str = "context") -> None:
+    """Start applying ``mute``; :func:`leave` ends it (``muting()`` without a generator)."""
+    global _process_mutes, _process_silenced, _context_mute_count, _silencing_count
+    _check_scope(scope)
+    with _lock:
+        if mute.silenced_ids:
+            _silencing_count += 1
+        if scope == "process":
+            _process_mutes = (*_process_mutes, mute)
+            _process_silenced = _silenced(_process_mutes)
+        else:
+            mutes = (*_context_mutes.get(), mute)
+            _context_mutes.set(mutes)
+            _context_silenced.set(_silenced(mutes))
+            _context_mute_count += 1
+        _refresh()
+
+
+def leave(mute: Mute, scope: str = "context") -> None:
+    """Stop applying one entry of ``mute`` started by :func:`enter`."""
+    global _process_mutes, _process_silenced, _context_mute_count, _silencing_count
+    with _lock:
+        if mute.silenced_ids:
+            _silencing_count -= 1
+        if scope == "process":
+            _process_mutes = _without(_process_mutes, mute)
+            _process_silenced = _silenced(_process_mutes)
+        else:
+            mutes = _without(_context_mutes.get(), mute)
+            _context_mutes.set(mutes)
+            _context_silenced.set(_silenced(mutes))
+            _context_mute_count -= 1
+        _refresh()
+
+
 @contextmanager
 def muting(mute: Mute, *, scope: str = "context") -> Iterator[Mute]:
     """Apply ``mute`` for the duration of the block."""
-    global _process_mutes, _context_mute_count
-    if scope not in ("context", "process"):
-        raise ValueError(f"scope is {scope!r}; use 'context' or 'process'.")
-    with _lock:
-        if scope == "process":
-            _process_mutes = (*_process_mutes, mute)
-        else:
-            _context_mutes.set((*_context_mutes.get(), mute))
-            _context_mute_count += 1
-        _refresh()
+    enter(mute, scope)
     try:
         yield mute
     finally:
-        with _lock:
-            if scope == "process":
-                _process_mutes = _without(_process_mutes, mute)
-            else:
-                _context_mutes.set(_without(_context_mutes.get(), mute))
-                _context_mute_count -= 1
-            _refresh()
+        leave(mute, scope)
 
 
 def _without(mutes: tuple[Mute, ...], mute: Mute) -> tuple[Mute, ...]:
