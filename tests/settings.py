@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "signalkit",
     "tests.testapp",
+    "tests.testingapp",
 ]
 
 MIDDLEWARE = [

@@ -4,16 +4,24 @@ import asyncio
 import threading
 import unittest
 from typing import TYPE_CHECKING, Any
+from urllib.request import urlopen
 
 import pytest
 from django.contrib.auth.hashers import get_hashers
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal
-from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_settings
+from django.test import (
+    LiveServerTestCase,
+    SimpleTestCase,
+    TestCase,
+    TransactionTestCase,
+    override_settings,
+)
 
 from signalkit import gate
 from signalkit.testing import MuteSignalsMixin, mute_signals
 from tests.testapp.models import Author, Tag
+from tests.testingapp.views import pinged
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -352,3 +360,41 @@ class MuteSignalsMixinTests:
 
         assert run_case(Case).wasSuccessful()
         assert calls == ["save Tag"]
+
+
+def on_ping(sender: Any, **kwargs: Any) -> None:
+    calls.append("ping")
+
+
+@pytest.mark.django_db(transaction=True)
+class MuteSignalsLiveServerTests:
+    """The live server answers requests in its own threads."""
+
+    @pytest.fixture(autouse=True)
+    def ping_receiver(self) -> Iterator[None]:
+        pinged.connect(on_ping)
+        yield
+        pinged.disconnect(on_ping)
+
+    @staticmethod
+    def live_server_case(scope: str) -> type[LiveServerTestCase]:
+        @override_settings(ROOT_URLCONF="tests.testingapp.views", STATIC_URL="/static/")
+        @mute_signals(pinged, scope=scope)
+        class Case(LiveServerTestCase):
+            def test_ping(self) -> None:
+                with urlopen(f"{self.live_server_url}/ping/") as response:
+                    self.body = response.read()
+
+        return Case
+
+    def test_process_scope_reaches_the_server_threads(self) -> None:
+        result = run_case(self.live_server_case("process"))
+        assert result.testsRun == 1
+        assert result.wasSuccessful(), result.errors
+        assert calls == []
+        assert gate.active_mutes() == ()
+
+    def test_context_scope_does_not(self) -> None:
+        result = run_case(self.live_server_case("context"))
+        assert result.wasSuccessful(), result.errors
+        assert calls == ["ping"]
