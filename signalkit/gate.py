@@ -32,15 +32,14 @@ if TYPE_CHECKING:
 _original_live_receivers = Signal._live_receivers
 _original_send = Signal.send
 _lock = threading.Lock()
-_context_mutes: ContextVar[tuple[Mute, ...]] = ContextVar("signalkit_mutes", default=())
-_process_mutes: tuple[Mute, ...] = ()
-# ids of the signals that the active mutes silence entirely (no sender, no
-# receivers selected): sending them skips the receiver lookup altogether.
-_context_silenced: ContextVar[frozenset[int]] = ContextVar(
-    "signalkit_silenced", default=frozenset()
+# The context's mutes, and the ids of the signals they silence entirely (no
+# sender, no receivers selected): sending those skips the receiver lookup.
+_context_state: ContextVar[tuple[tuple[Mute, ...], frozenset[int]]] = ContextVar(
+    "signalkit_mutes", default=((), frozenset())
 )
+_get_state = _context_state.get
+_process_mutes: tuple[Mute, ...] = ()
 _process_silenced: frozenset[int] = frozenset()
-_get_silenced = _context_silenced.get
 _context_mute_count = 0
 # Active mutes (any context) that silence whole signals: while there are any,
 # Signal.send checks for them before Django's per-sender cache lookup.
@@ -142,12 +141,12 @@ def sender_label(sender: Any) -> str | None:
 
 def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
     signal_id = id(self)
-    if signal_id in _get_silenced() or signal_id in _process_silenced:
+    if signal_id in _get_state()[1] or signal_id in _process_silenced:
         return [], []
     sync_receivers, async_receivers = _original_live_receivers(self, sender)
     if not (sync_receivers or async_receivers):
         return sync_receivers, async_receivers
-    mutes = _context_mutes.get() + _process_mutes
+    mutes = _get_state()[0] + _process_mutes
     if mutes:
         mutes = tuple(mute for mute in mutes if mute.applies_to(self, sender))
     disabled = _disabled
@@ -158,7 +157,7 @@ def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[An
 
 def _gated_send(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
     signal_id = id(self)
-    if signal_id in _get_silenced() or signal_id in _process_silenced:
+    if signal_id in _get_state()[1] or signal_id in _process_silenced:
         return []
     return _original_send(self, sender, **named)
 
@@ -179,18 +178,20 @@ def installed() -> bool:
 
 
 def _refresh() -> None:
-    # Caller holds _lock.
-    wanted = bool(_disabled or _process_mutes or _context_mute_count)
-    if wanted and not installed():
-        Signal._live_receivers = _gated_live_receivers  # type: ignore[method-assign]
-    elif not wanted and installed():
+    # Caller holds _lock. Runs twice per mute block: kept lean.
+    live = Signal.__dict__["_live_receivers"]
+    if _disabled or _process_mutes or _context_mute_count:
+        if live is not _gated_live_receivers:
+            Signal._live_receivers = _gated_live_receivers  # type: ignore[method-assign]
+    elif live is _gated_live_receivers:
         Signal._live_receivers = _original_live_receivers  # type: ignore[method-assign]
     # Leave send alone while something else (a signal capture) wraps it.
-    current = Signal.__dict__.get("send")
-    if current is _original_send or current is _gated_send:
-        send = _gated_send if _silencing_count else _original_send
-        if current is not send:
-            Signal.send = send  # type: ignore[method-assign]
+    send = Signal.__dict__["send"]
+    if send is _original_send:
+        if _silencing_count:
+            Signal.send = _gated_send  # type: ignore[method-assign]
+    elif send is _gated_send and not _silencing_count:
+        Signal.send = _original_send  # type: ignore[method-assign]
 
 
 def refresh() -> None:
@@ -216,11 +217,20 @@ def is_enabled(key: str) -> bool:
 
 def active_mutes() -> tuple[Mute, ...]:
     """The mutes in force for the current context (context-local and process-wide)."""
-    return _context_mutes.get() + _process_mutes
+    return _get_state()[0] + _process_mutes
+
+
+_NOTHING: frozenset[int] = frozenset()
 
 
 def _silenced(mutes: tuple[Mute, ...]) -> frozenset[int]:
-    return frozenset().union(*(mute.silenced_ids for mute in mutes))
+    # Entering and leaving a mute block must stay cheap: skip the unions that
+    # the common cases (no mute, one mute) do not need.
+    if not mutes:
+        return _NOTHING
+    if len(mutes) == 1:
+        return mutes[0].silenced_ids
+    return _NOTHING.union(*(mute.silenced_ids for mute in mutes))
 
 
 def _check_scope(scope: str) -> None:
@@ -231,17 +241,20 @@ def _check_scope(scope: str) -> None:
 def enter(mute: Mute, scope: str = "context") -> None:
     """Start applying ``mute``; :func:`leave` ends it (``muting()`` without a generator)."""
     global _process_mutes, _process_silenced, _context_mute_count, _silencing_count
-    _check_scope(scope)
+    if scope != "context":
+        _check_scope(scope)
+    silenced = mute.silenced_ids
     with _lock:
-        if mute.silenced_ids:
+        if silenced:
             _silencing_count += 1
         if scope == "process":
             _process_mutes = (*_process_mutes, mute)
-            _process_silenced = _silenced(_process_mutes)
+            _process_silenced = _process_silenced | silenced if silenced else _process_silenced
         else:
-            mutes = (*_context_mutes.get(), mute)
-            _context_mutes.set(mutes)
-            _context_silenced.set(_silenced(mutes))
+            mutes, context_silenced = _get_state()
+            if silenced:
+                context_silenced = context_silenced | silenced if context_silenced else silenced
+            _context_state.set(((*mutes, mute), context_silenced))
             _context_mute_count += 1
         _refresh()
 
@@ -249,16 +262,20 @@ def enter(mute: Mute, scope: str = "context") -> None:
 def leave(mute: Mute, scope: str = "context") -> None:
     """Stop applying one entry of ``mute`` started by :func:`enter`."""
     global _process_mutes, _process_silenced, _context_mute_count, _silencing_count
+    silenced = mute.silenced_ids
     with _lock:
-        if mute.silenced_ids:
+        if silenced:
             _silencing_count -= 1
         if scope == "process":
             _process_mutes = _without(_process_mutes, mute)
-            _process_silenced = _silenced(_process_mutes)
+            if silenced:
+                _process_silenced = _silenced(_process_mutes)
         else:
-            mutes = _without(_context_mutes.get(), mute)
-            _context_mutes.set(mutes)
-            _context_silenced.set(_silenced(mutes))
+            mutes, context_silenced = _get_state()
+            mutes = _without(mutes, mute)
+            if silenced:
+                context_silenced = _silenced(mutes)
+            _context_state.set((mutes, context_silenced))
             _context_mute_count -= 1
         _refresh()
 
@@ -276,6 +293,8 @@ def muting(mute: Mute, *, scope: str = "context") -> Iterator[Mute]:
 def _without(mutes: tuple[Mute, ...], mute: Mute) -> tuple[Mute, ...]:
     # The last entry of this very mute, so that blocks may end in any order and
     # one mute entered twice stays active until both blocks end.
+    if mutes and mutes[-1] is mute:
+        return mutes[:-1]
     for index in range(len(mutes) - 1, -1, -1):
         if mutes[index] is mute:
             return mutes[:index] + mutes[index + 1 :]

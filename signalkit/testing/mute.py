@@ -30,6 +30,13 @@ DEFAULT_MUTED_SIGNALS: tuple[str, ...] = (
 )
 
 
+# mute_signals() of the common shapes (signals, perhaps a sender class or
+# label), shared by every call that asks for the same: an instance keeps no
+# state, and building its Mute costs more than entering it. Signals and
+# classes hash by identity; bounded for safety.
+_shared: dict[tuple[Any, ...], mute_signals] = {}
+
+
 class mute_signals:
     """Mute ``signals`` (every signal when none is given) for a block, a function,
     a coroutine function or a test case class.
@@ -43,17 +50,35 @@ class mute_signals:
 
     __slots__ = ("mute", "scope")
 
-    def __init__(
-        self,
+    mute: gate.Mute
+    scope: str
+
+    def __new__(
+        cls,
         *signals: Signal | str,
         sender: Any = None,
         receivers: Iterable[Any] | None = None,
         scope: str = "context",
-    ) -> None:
+    ) -> mute_signals:
+        key = None
+        if receivers is None and (sender is None or isinstance(sender, (str, type))):
+            key = (signals, sender, scope)
+            try:
+                shared = _shared.get(key)
+            except TypeError:  # something unhashable: not a signal anyway
+                key = shared = None
+            if shared is not None:
+                return shared
         if scope not in ("context", "process"):
             raise ValueError(f"scope is {scope!r}; use 'context' or 'process'.")
+        self = super().__new__(cls)
         self.mute = gate.Mute(signals, sender=sender, receivers=receivers)
         self.scope = scope
+        if key is not None:
+            if len(_shared) >= 256:
+                _shared.clear()
+            _shared[key] = self
+        return self
 
     def __repr__(self) -> str:
         return f"<mute_signals {self.mute!r} scope={self.scope!r}>"
