@@ -398,3 +398,27 @@ class MuteSignalsLiveServerTests:
         result = run_case(self.live_server_case("context"))
         assert result.wasSuccessful(), result.errors
         assert calls == ["ping"]
+
+
+class MuteSignalsSharingTests:
+    def test_same_arguments_share_one_instance(self) -> None:
+        assert mute_signals(custom) is mute_signals(custom)
+        assert mute_signals(custom, sender="testapp.Tag") is not mute_signals(custom)
+        assert mute_signals(receivers=[on_custom]) is not mute_signals(receivers=[on_custom])
+
+    def test_shared_instance_nested_in_two_threads(self) -> None:
+        barrier = threading.Barrier(2)
+
+        def send() -> None:
+            with mute_signals(custom):
+                barrier.wait()
+                custom.send(None)
+                barrier.wait()
+            custom.send(None)
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert calls == ["custom", "custom"]
