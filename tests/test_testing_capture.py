@@ -129,6 +129,33 @@ class CaptureSignalsTests:
         assert gate.active_mutes() == ()
 
 
+    def test_mute_ending_inside_the_capture(self) -> None:
+        muted = mute_signals(plain)
+        muted.__enter__()
+        with capture_signals() as capture:
+            plain.send(None)
+            muted.__exit__(None, None, None)
+            plain.send(None)
+        assert Signal.__dict__["send"] is ORIGINALS[(Signal, "send")]
+        assert len(capture.calls) == 2
+        assert len(received) == 1
+
+    def test_capture_ended_in_another_context(self) -> None:
+        async def main() -> None:
+            blocks = capture_signals()
+            capture = await asyncio.create_task(enter(blocks))
+            plain.send("inside")
+            blocks.__exit__(None, None, None)
+            plain.send("after")
+            assert [call.sender for call in capture.calls] == []
+
+        async def enter(blocks: Any) -> Any:
+            return blocks.__enter__()
+
+        asyncio.run(main())
+        assert len(received) == 2
+
+
 class AssertSentTests:
     def test_passes_and_returns_the_matching_calls(self) -> None:
         author = Author(name="a")

@@ -112,11 +112,12 @@ def capture_signals(*signals: Signal | str) -> Iterator[Capture]:
     block, muted or not, in the current thread or asyncio task."""
     capture = Capture(tuple(_resolve(signal) for signal in signals))
     _install()
-    token = _active.set((*_active.get(), capture))
+    _active.set((*_active.get(), capture))
     try:
         yield capture
     finally:
-        _active.reset(token)
+        # Not a token reset: the block may end in another context (async fixtures).
+        _active.set(tuple(active for active in _active.get() if active is not capture))
         _uninstall()
 
 
