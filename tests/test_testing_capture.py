@@ -128,7 +128,6 @@ class CaptureSignalsTests:
         assert len(received) == 1
         assert gate.active_mutes() == ()
 
-
     def test_mute_ending_inside_the_capture(self) -> None:
         muted = mute_signals(plain)
         muted.__enter__()
