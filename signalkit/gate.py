@@ -262,7 +262,11 @@ def enter(mute: Mute, scope: str = "context") -> None:
                 context_silenced = context_silenced | silenced if context_silenced else silenced
             _context_state.set(((*mutes, mute), context_silenced))
             _context_mute_count += 1
-        _refresh()
+        # _refresh(), reduced to what entering can change.
+        if Signal.__dict__["_live_receivers"] is not _gated_live_receivers:
+            Signal._live_receivers = _gated_live_receivers  # type: ignore[method-assign]
+        if silenced and Signal.__dict__["send"] is _original_send:
+            Signal.send = _gated_send  # type: ignore[method-assign]
 
 
 def leave(mute: Mute, scope: str = "context") -> None:
@@ -278,12 +282,19 @@ def leave(mute: Mute, scope: str = "context") -> None:
                 _process_silenced = _silenced(_process_mutes)
         else:
             mutes, context_silenced = _get_state()
-            mutes = _without(mutes, mute)
+            mutes = mutes[:-1] if mutes and mutes[-1] is mute else _without(mutes, mute)
             if silenced:
-                context_silenced = _silenced(mutes)
+                context_silenced = _silenced(mutes) if mutes else _NOTHING
             _context_state.set((mutes, context_silenced))
             _context_mute_count -= 1
-        _refresh()
+        # _refresh(), reduced to what leaving can change.
+        if (
+            not (_disabled or _process_mutes or _context_mute_count)
+            and Signal.__dict__["_live_receivers"] is _gated_live_receivers
+        ):
+            Signal._live_receivers = _original_live_receivers  # type: ignore[method-assign]
+        if silenced and not _silencing_count and Signal.__dict__["send"] is _gated_send:
+            Signal.send = _original_send  # type: ignore[method-assign]
 
 
 @contextmanager

@@ -11,6 +11,7 @@ import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from signalkit import gate
+from signalkit.gate import enter, leave
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -86,7 +87,7 @@ class mute_signals:
     # Entering keeps no state on the instance: one instance may be entered in
     # several threads or tasks at once, and nested within itself.
     def __enter__(self) -> gate.Mute:
-        gate.enter(self.mute, self.scope)
+        enter(self.mute, self.scope)
         return self.mute
 
     def __exit__(
@@ -95,7 +96,7 @@ class mute_signals:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        gate.leave(self.mute, self.scope)
+        leave(self.mute, self.scope)
 
     async def __aenter__(self) -> gate.Mute:
         return self.__enter__()
