@@ -33,7 +33,7 @@ demo: $(STAMP)
 	cd $(DEMO) && ../$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest tests/benchmarks -p no:randomly -s -q -o addopts="" -W ignore::DeprecationWarning
+	$(BIN)/python -m pytest tests/benchmarks -s -q -o addopts="" -o python_files="bench_*.py"
 
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
