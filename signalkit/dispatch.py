@@ -49,10 +49,21 @@ class Signal(DjangoSignal):
         self.strict = strict
         if strict:
             # Instance attributes, so that only strict signals pay for the check.
-            self.send = self._strict(super().send)  # type: ignore[method-assign]
-            self.send_robust = self._strict(self.send_robust)  # type: ignore[method-assign]
-            self.asend = self._strict_async(super().asend)  # type: ignore[method-assign]
-            self.asend_robust = self._strict_async(self.asend_robust)  # type: ignore[method-assign]
+            # The methods are looked up at each call, so that wrappers put on the
+            # classes later (signal captures, the gate) also see strict sends.
+            cls = type(self)
+            self.send = self._strict(  # type: ignore[method-assign]
+                lambda sender, **named: DjangoSignal.send(self, sender, **named)
+            )
+            self.send_robust = self._strict(  # type: ignore[method-assign]
+                lambda sender, **named: cls.send_robust(self, sender, **named)
+            )
+            self.asend = self._strict_async(  # type: ignore[method-assign]
+                lambda sender, **named: DjangoSignal.asend(self, sender, **named)
+            )
+            self.asend_robust = self._strict_async(  # type: ignore[method-assign]
+                lambda sender, **named: cls.asend_robust(self, sender, **named)
+            )
         if name is not None:
             _defined[self.path] = self
         else:

@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "tests.testapp",
     "tests.profilesapp",
     "tests.registryapp",
+    "tests.testingapp",
 ]
 
 MIDDLEWARE = [

@@ -315,3 +315,48 @@ class ToggleCacheTests:
         with self.toggled():
             sync_receivers, _ = gate._filter_resolved(self.signal, None, [Mute(receivers=["x"])])
         assert [r.__qualname__ for r in sync_receivers] == ["a", "c"]
+
+
+class WholeSignalFastPathTests:
+    def setup_method(self) -> None:
+        self.calls: list[str] = []
+        self.signal = Signal()
+        self.signal.connect(make_receiver(self.calls, "first"), weak=False)
+
+    def test_send_hook_only_while_a_whole_signal_is_muted(self) -> None:
+        original = Signal.__dict__["send"]
+        with muting(Mute(receivers=["x.y"])):
+            assert Signal.__dict__["send"] is original
+        with muting(Mute([self.signal])):
+            assert Signal.__dict__["send"] is not original
+            assert self.signal.send(None) == []
+            assert not self.signal.has_listeners()
+        assert Signal.__dict__["send"] is original
+        self.signal.send(None)
+        assert self.calls == ["first"]
+
+    def test_a_sender_mute_is_not_a_whole_signal_mute(self) -> None:
+        with muting(Mute([self.signal], sender="me")):
+            self.signal.send("me")
+            self.signal.send("other")
+        assert self.calls == ["first"]
+
+    def test_whole_signal_mute_in_one_thread_only(self) -> None:
+        with muting(Mute([self.signal])):
+            thread = threading.Thread(target=self.signal.send, args=(None,))
+            thread.start()
+            thread.join()
+            self.signal.send(None)
+        assert self.calls == ["first"]
+
+    def test_enter_and_leave(self) -> None:
+        mute = Mute([self.signal])
+        gate.enter(mute)
+        gate.enter(mute, "process")
+        gate.leave(mute)
+        self.signal.send(None)
+        gate.leave(mute, "process")
+        self.signal.send(None)
+        assert self.calls == ["first"]
+        assert gate.active_mutes() == ()
+        assert not gate.installed()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_save
 
 from signalkit.conf import get_settings
@@ -28,11 +29,13 @@ DISPATCH_UID = KEY
 _labels: dict[Any, str | None] = {}
 
 
-def create_profile(
-    sender: Any, *, instance: Any, created: bool, raw: bool, using: str, **kwargs: Any
-) -> None:
-    """Create the profile of a user that was just created (not for fixtures: ``raw``)."""
-    if not created or raw:
+def create_profile(sender: Any, **kwargs: Any) -> None:
+    """Create the profile of a user that was just created (not for fixtures: ``raw``).
+
+    Connected for every sender, so it reads its arguments defensively: code that
+    sends ``post_save`` by hand for other models may leave some out.
+    """
+    if not kwargs.get("created") or kwargs.get("raw"):
         return
     if get_settings().profile is None:
         return
@@ -40,7 +43,9 @@ def create_profile(
         return
     config = current()
     if config is not None:
-        ensure_profile(instance, using=using, config=config)
+        ensure_profile(
+            kwargs["instance"], using=kwargs.get("using") or DEFAULT_DB_ALIAS, config=config
+        )
 
 
 def _concrete_label(sender: Any) -> str | None:

@@ -1,0 +1,105 @@
+"""What a mute selects: signals, a sender and receivers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.dispatch.dispatcher import Signal
+from django.utils.module_loading import import_string
+
+from signalkit.keys import is_protected, receiver_key
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+class Mute:
+    """What one mute silences: some signals (or all), for one sender (or any),
+    some receivers (or all).
+
+    A mute of every signal and every receiver (a *catch-all*) spares the
+    receivers Django itself connects and signalkit's own bookkeeping.
+    """
+
+    __slots__ = (
+        "_signals",
+        "catch_all",
+        "keys",
+        "sender",
+        "sender_label",
+        "signal_ids",
+        "silenced_ids",
+    )
+
+    def __init__(
+        self,
+        signals: Iterable[Signal | str] = (),
+        *,
+        sender: Any = None,
+        receivers: Iterable[Any] | None = None,
+    ) -> None:
+        self._signals = tuple(resolve_signal(signal) for signal in signals)
+        self.signal_ids = frozenset(id(signal) for signal in self._signals) or None
+        self.sender = sender
+        self.sender_label = sender_label(sender)
+        self.keys = (
+            None
+            if receivers is None
+            else frozenset(
+                item if isinstance(item, str) else receiver_key(item) for item in receivers
+            )
+        )
+        self.catch_all = self.signal_ids is None and self.keys is None
+        # Signals this mute silences for every sender and every receiver.
+        self.silenced_ids = (
+            self.signal_ids
+            if self.signal_ids is not None and sender is None and self.keys is None
+            else frozenset()
+        )
+
+    def __repr__(self) -> str:
+        parts = [repr(signal) for signal in self._signals] or ["every signal"]
+        if self.sender is not None:
+            parts.append(f"sender={self.sender_label or self.sender!r}")
+        if self.keys is not None:
+            parts.append(f"receivers={sorted(self.keys)!r}")
+        return f"<Mute {', '.join(parts)}>"
+
+    def applies_to(self, signal: Signal, sender: Any) -> bool:
+        if self.signal_ids is not None and id(signal) not in self.signal_ids:
+            return False
+        if self.sender is None or sender is self.sender:
+            return True
+        return self.sender_label is not None and sender_label(sender) == self.sender_label
+
+    def silences(self, key: str) -> bool:
+        if self.keys is not None:
+            return key in self.keys
+        return not (self.catch_all and is_protected(key))
+
+
+def resolve_signal(signal: Signal | str) -> Signal:
+    """``signal``, or the signal its dotted path names."""
+    if isinstance(signal, Signal):
+        return signal
+    if isinstance(signal, str):
+        try:
+            resolved = import_string(signal)
+        except ImportError as exc:
+            raise ValueError(
+                f"{signal!r} is not the dotted path of a signal, "
+                "such as 'django.db.models.signals.post_save'."
+            ) from exc
+        if isinstance(resolved, Signal):
+            return resolved
+        raise ValueError(f"{signal!r} is {resolved!r}, not a signal.")
+    raise TypeError(f"{signal!r} is not a signal or the dotted path of one.")
+
+
+def sender_label(sender: Any) -> str | None:
+    """``"app_label.Model"`` of a model class (or the label given as a string)."""
+    if isinstance(sender, str):
+        return sender
+    meta = getattr(sender, "_meta", None) if isinstance(sender, type) else None
+    label = getattr(meta, "label", None)
+    return label if isinstance(label, str) else None

@@ -1,0 +1,226 @@
+"""Recording signal sends in tests: :func:`capture_signals`.
+
+While a capture is active, the four send methods of Django's ``Signal`` (and
+signalkit's overrides of the robust ones) are wrapped so that every send is
+seen, also of muted signals and of signals without receivers (Django's send
+methods return before looking at receivers then). The wrappers are installed by
+the first active capture and removed by the last; captures are context-local.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.dispatch import Signal
+
+from signalkit import gate
+from signalkit.dispatch import Signal as SignalkitSignal
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+_METHODS = ("send", "send_robust", "asend", "asend_robust")
+_active: ContextVar[tuple[Capture, ...]] = ContextVar("signalkit_captures", default=())
+_lock = threading.Lock()
+_users = 0
+# (class, method name, original attribute) for each wrapped method.
+_saved: list[tuple[type, str, Any]] = []
+
+
+@dataclass(frozen=True)
+class Call:
+    """One send: the signal, its sender and the keyword arguments it passed."""
+
+    signal: Signal
+    sender: Any
+    kwargs: dict[str, Any]
+    method: str = "send"
+
+    def __str__(self) -> str:
+        arguments = ", ".join(f"{name}={value!r}" for name, value in self.kwargs.items())
+        return f"{_signal_name(self.signal)}.{self.method}(sender={_describe(self.sender)}, {arguments})"
+
+
+@dataclass
+class Capture:
+    """The sends seen while :func:`capture_signals` was active, oldest first."""
+
+    signals: tuple[Signal, ...] = ()
+    calls: list[Call] = field(default_factory=list)
+
+    def wants(self, signal: Signal) -> bool:
+        return not self.signals or any(signal is wanted for wanted in self.signals)
+
+    def matching(self, signal: Signal | str, sender: Any = ..., **kwargs: Any) -> list[Call]:
+        """The calls of ``signal`` from ``sender`` (any when omitted) whose
+        keyword arguments include ``kwargs``."""
+        resolved = _resolve(signal)
+        return [
+            call
+            for call in self.calls
+            if call.signal is resolved
+            and (sender is ... or _same_sender(call.sender, sender))
+            and all(
+                name in call.kwargs and call.kwargs[name] == value for name, value in kwargs.items()
+            )
+        ]
+
+    def assert_sent(
+        self, signal: Signal | str, *, sender: Any = ..., count: int | None = None, **kwargs: Any
+    ) -> list[Call]:
+        """Fail unless ``signal`` was sent (exactly ``count`` times if given) from
+        ``sender`` with ``kwargs``; return the matching calls."""
+        found = self.matching(signal, sender, **kwargs)
+        if (count is None and not found) or (count is not None and len(found) != count):
+            expected = "at least once" if count is None else f"{count} time(s)"
+            raise AssertionError(
+                f"Expected {_expectation(signal, sender, kwargs)} to be sent {expected}, "
+                f"it was sent {len(found)} time(s).\n{self.report()}"
+            )
+        return found
+
+    def assert_not_sent(self, signal: Signal | str, **match: Any) -> None:
+        """Fail if ``signal`` was sent with ``match`` (which may include ``sender``)."""
+        sender = match.pop("sender", ...)
+        found = self.matching(signal, sender, **match)
+        if found:
+            raise AssertionError(
+                f"Expected {_expectation(signal, sender, match)} not to be sent, "
+                f"it was sent {len(found)} time(s).\n{self.report()}"
+            )
+
+    def report(self) -> str:
+        """The calls, one a line, for failure messages."""
+        if not self.calls:
+            return "Nothing was sent."
+        return "Sent:\n" + "\n".join(
+            f"  {index}. {call}" for index, call in enumerate(self.calls, 1)
+        )
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+
+@contextmanager
+def capture_signals(*signals: Signal | str) -> Iterator[Capture]:
+    """Record each send of ``signals`` (every signal when none is given) in the
+    block, muted or not, in the current thread or asyncio task."""
+    capture = Capture(tuple(_resolve(signal) for signal in signals))
+    _install()
+    _active.set((*_active.get(), capture))
+    try:
+        yield capture
+    finally:
+        # Not a token reset: the block may end in another context (async fixtures).
+        _active.set(tuple(active for active in _active.get() if active is not capture))
+        _uninstall()
+
+
+def _record(signal: Signal, method: str, sender: Any, named: dict[str, Any]) -> None:
+    for capture in _active.get():
+        if capture.wants(signal):
+            capture.calls.append(Call(signal, sender, dict(named), method))
+
+
+def _wrap(method: str, original: Callable[..., Any], is_async: bool) -> Callable[..., Any]:
+    if is_async:
+
+        async def async_wrapper(self: Signal, sender: Any, **named: Any) -> Any:
+            if _active.get():
+                _record(self, method, sender, named)
+            return await original(self, sender, **named)
+
+        wrapper: Callable[..., Any] = async_wrapper
+    else:
+
+        def wrapper(self: Signal, sender: Any, **named: Any) -> Any:
+            if _active.get():
+                _record(self, method, sender, named)
+            return original(self, sender, **named)
+
+    wrapper.__signalkit_capture__ = True  # type: ignore[attr-defined]
+    wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _install() -> None:
+    global _users
+    with _lock:
+        _users += 1
+        if _users > 1:
+            return
+        # signalkit's Signal overrides the robust methods without calling
+        # Django's: wrapping both records each send once.
+        for cls in (Signal, SignalkitSignal):
+            for method in _METHODS:
+                original = cls.__dict__.get(method)
+                if original is None:
+                    continue
+                _saved.append((cls, method, original))
+                setattr(cls, method, _wrap(method, original, method.startswith("a")))
+
+
+def _uninstall() -> None:
+    global _users
+    with _lock:
+        _users -= 1
+        if _users:
+            return
+        while _saved:
+            cls, method, original = _saved.pop()
+            setattr(cls, method, original)
+    # The gate's own send hook goes back on if a mute still needs it.
+    gate.refresh()
+
+
+_resolve = gate.resolve_signal
+
+
+def _same_sender(actual: Any, expected: Any) -> bool:
+    if actual is expected or (isinstance(expected, str) and _label(actual) == expected):
+        return True
+    try:
+        return bool(actual == expected)
+    except Exception:
+        return False
+
+
+def _label(sender: Any) -> str | None:
+    return gate.sender_label(sender) if isinstance(sender, type) else None
+
+
+def _describe(sender: Any) -> str:
+    return _label(sender) or repr(sender)
+
+
+# Modules whose signals are named by their dotted path in reports, when imported.
+_SIGNAL_MODULES = (
+    "django.db.models.signals",
+    "django.core.signals",
+    "django.db.backends.signals",
+    "django.contrib.auth.signals",
+    "django.test.signals",
+)
+
+
+def _signal_name(signal: Signal) -> str:
+    path = getattr(signal, "path", None)
+    if isinstance(path, str):
+        return path
+    for module_name in _SIGNAL_MODULES:
+        module = sys.modules.get(module_name)
+        for name, value in vars(module or object).items():
+            if value is signal:
+                return f"{module_name}.{name}"
+    return repr(signal)
+
+
+def _expectation(signal: Signal | str, sender: Any, kwargs: dict[str, Any]) -> str:
+    parts = [] if sender is ... else [f"sender={_describe(sender)}"]
+    parts += [f"{name}={value!r}" for name, value in kwargs.items()]
+    return f"{_signal_name(_resolve(signal))}({', '.join(parts)})"

@@ -1,0 +1,176 @@
+"""Muting signals in tests: :class:`mute_signals` and :class:`MuteSignalsMixin`.
+
+Both apply a :class:`signalkit.gate.Mute`: receivers are filtered at send time,
+never removed from ``Signal.receivers``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from signalkit import gate
+from signalkit.gate import enter, leave
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from types import TracebackType
+
+    from django.dispatch import Signal
+
+_T = TypeVar("_T")
+
+#: What :class:`MuteSignalsMixin` mutes unless told otherwise.
+DEFAULT_MUTED_SIGNALS: tuple[str, ...] = (
+    "django.db.models.signals.pre_save",
+    "django.db.models.signals.post_save",
+    "django.db.models.signals.pre_delete",
+    "django.db.models.signals.post_delete",
+    "django.db.models.signals.m2m_changed",
+)
+
+
+# mute_signals() of the common shapes (signals, perhaps a sender class or
+# label), shared by every call that asks for the same: an instance keeps no
+# state, and building its Mute costs more than entering it. Signals and
+# classes hash by identity; bounded for safety.
+_shared: dict[tuple[Any, ...], mute_signals] = {}
+
+
+class mute_signals:
+    """Mute ``signals`` (every signal when none is given) for a block, a function,
+    a coroutine function or a test case class.
+
+    ``sender`` limits the mute to one sender (a class or ``"app_label.Model"``),
+    ``receivers`` to some receivers (callables or receiver keys). A mute without
+    signals and receivers spares the receivers Django itself connects and
+    signalkit's own bookkeeping. ``scope="context"`` (the default) affects only the
+    current thread or asyncio task; ``scope="process"`` every thread.
+    """
+
+    __slots__ = ("mute", "scope")
+
+    mute: gate.Mute
+    scope: str
+
+    def __new__(
+        cls,
+        *signals: Signal | str,
+        sender: Any = None,
+        receivers: Iterable[Any] | None = None,
+        scope: str = "context",
+    ) -> mute_signals:
+        key = None
+        if receivers is None and (sender is None or isinstance(sender, (str, type))):
+            key = (signals, sender, scope)
+            try:
+                shared = _shared.get(key)
+            except TypeError:  # something unhashable: not a signal anyway
+                key = shared = None
+            if shared is not None:
+                return shared
+        if scope not in ("context", "process"):
+            raise ValueError(f"scope is {scope!r}; use 'context' or 'process'.")
+        self = super().__new__(cls)
+        self.mute = gate.Mute(signals, sender=sender, receivers=receivers)
+        self.scope = scope
+        if key is not None:
+            if len(_shared) >= 256:
+                _shared.clear()
+            _shared[key] = self
+        return self
+
+    def __repr__(self) -> str:
+        return f"<mute_signals {self.mute!r} scope={self.scope!r}>"
+
+    # Entering keeps no state on the instance: one instance may be entered in
+    # several threads or tasks at once, and nested within itself.
+    def __enter__(self) -> gate.Mute:
+        enter(self.mute, self.scope)
+        return self.mute
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        leave(self.mute, self.scope)
+
+    async def __aenter__(self) -> gate.Mute:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def __call__(self, func: _T) -> _T:
+        if isinstance(func, type):
+            return decorate_test_case(func, self.mute, self.scope)  # type: ignore[return-value]
+        if not callable(func):
+            raise TypeError(f"mute_signals() cannot decorate {func!r}.")
+        if inspect.iscoroutinefunction(func):
+            return _wrap_async(func, self)  # type: ignore[return-value]
+        return _wrap_sync(func, self)  # type: ignore[return-value]
+
+
+def _wrap_sync(func: Callable[..., Any], muter: mute_signals) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        with muter:
+            return func(*args, **kwargs)
+
+    return inner
+
+
+def _wrap_async(func: Callable[..., Any], muter: mute_signals) -> Callable[..., Any]:
+    @functools.wraps(func)
+    async def inner(*args: Any, **kwargs: Any) -> Any:
+        # Entered inside the coroutine, so the mute lasts while it runs (in its task).
+        with muter:
+            return await func(*args, **kwargs)
+
+    return inner
+
+
+def decorate_test_case(cls: type[_T], mute: gate.Mute, scope: str) -> type[_T]:
+    """Apply ``mute`` from ``setUpClass`` (so ``setUpTestData`` is covered) until the
+    class cleanups, which unittest and pytest run even when ``setUpClass`` fails."""
+    from django.test import SimpleTestCase
+
+    if not issubclass(cls, SimpleTestCase):
+        raise TypeError(
+            f"mute_signals() can decorate SimpleTestCase, TestCase and TransactionTestCase "
+            f"subclasses, not {cls.__name__}; decorate its test methods, use "
+            "'with mute_signals(...)' or the pytest marker @pytest.mark.mute_signals."
+        )
+    original = cls.setUpClass.__func__  # type: ignore[attr-defined]
+
+    def setUpClass(inner_cls: type[SimpleTestCase]) -> None:
+        gate.enter(mute, scope)
+        inner_cls.addClassCleanup(gate.leave, mute, scope)
+        original(inner_cls)
+
+    cls.setUpClass = classmethod(setUpClass)  # type: ignore[assignment]
+    return cls
+
+
+class MuteSignalsMixin:
+    """Mute :attr:`muted_signals` for the whole test case class (``setUpClass``,
+    ``setUpTestData``, every test and ``tearDownClass``)."""
+
+    #: Signals or dotted paths of signals; an empty sequence mutes nothing.
+    muted_signals: ClassVar[Sequence[Signal | str]] = DEFAULT_MUTED_SIGNALS
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        if cls.muted_signals:
+            mute = gate.Mute(cls.muted_signals)
+            gate.enter(mute)
+            cls.addClassCleanup(gate.leave, mute)  # type: ignore[attr-defined]
+        super().setUpClass()  # type: ignore[misc]

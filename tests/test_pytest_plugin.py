@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from django.db.models.signals import post_save
+from django.dispatch import Signal
+
+from signalkit import gate
+from tests.factories import TagFactory
+from tests.testapp.models import Tag
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from signalkit.testing import Capture
+
+custom = Signal()
+calls: list[str] = []
+
+
+def on_custom(sender: Any, **kwargs: Any) -> None:
+    calls.append("custom")
+
+
+def on_save(sender: Any, **kwargs: Any) -> None:
+    calls.append(f"save {sender.__name__}")
+
+
+@pytest.fixture(autouse=True)
+def connected() -> Iterator[None]:
+    calls.clear()
+    custom.connect(on_custom)
+    post_save.connect(on_save, dispatch_uid="test_pytest_plugin.on_save")
+    yield
+    custom.disconnect(on_custom)
+    post_save.disconnect(dispatch_uid="test_pytest_plugin.on_save")
+
+
+@pytest.fixture
+def tag() -> Tag:
+    return TagFactory.create()
+
+
+class PluginRegistrationTests:
+    def test_entry_point(self) -> None:
+        [entry] = [ep for ep in entry_points(group="pytest11") if ep.name == "signalkit"]
+        assert entry.value == "signalkit.pytest_plugin"
+
+    def test_loaded(self, request: pytest.FixtureRequest) -> None:
+        assert request.config.pluginmanager.has_plugin("signalkit")
+
+    def test_marker_registered(self, request: pytest.FixtureRequest) -> None:
+        markers = request.config.getini("markers")
+        assert any(line.startswith("mute_signals(") for line in markers)
+
+    def test_import_touches_neither_settings_nor_models(self) -> None:
+        env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+        code = (
+            "import sys, signalkit.pytest_plugin\n"
+            "loaded = [m for m in sys.modules if m == 'django.conf' or m.startswith('django.db')]\n"
+            "assert not loaded, loaded\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stderr
+
+
+class MuteSignalsMarkerTests:
+    @pytest.mark.mute_signals(f"{__name__}.custom")
+    def test_dotted_path(self) -> None:
+        custom.send(None)
+        post_save.send(Tag, instance=None)
+        assert calls == ["save Tag"]
+
+    @pytest.mark.mute_signals
+    def test_every_signal(self) -> None:
+        custom.send(None)
+        post_save.send(Tag, instance=None)
+        assert calls == []
+
+    @pytest.mark.mute_signals(post_save, sender="testapp.Tag")
+    @pytest.mark.django_db
+    def test_covers_fixtures(self, tag: Tag) -> None:
+        assert tag.pk is not None
+        custom.send(None)
+        assert calls == ["custom"]
+
+    @pytest.mark.mute_signals(custom, scope="process")
+    def test_process_scope(self) -> None:
+        assert [mute.applies_to(custom, None) for mute in gate.active_mutes()] == [True]
+        custom.send(None)
+        assert calls == []
+
+    def test_unmarked_test_mutes_nothing(self) -> None:
+        assert gate.active_mutes() == ()
+        custom.send(None)
+        assert calls == ["custom"]
+
+
+@pytest.mark.mute_signals(custom)
+class MarkedClassTests:
+    @pytest.mark.mute_signals(post_save)
+    def test_class_and_method_markers_combine(self) -> None:
+        custom.send(None)
+        post_save.send(Tag, instance=None)
+        assert calls == []
+
+
+class SignalCaptureFixtureTests:
+    @pytest.mark.django_db
+    def test_captures_every_signal(self, signal_capture: Capture) -> None:
+        tag = TagFactory.create()
+        custom.send("me")
+        signal_capture.assert_sent(post_save, sender=Tag, instance=tag, created=True)
+        signal_capture.assert_sent(custom, sender="me", count=1)
+
+    @pytest.mark.mute_signals(custom)
+    def test_sees_muted_sends(self, signal_capture: Capture) -> None:
+        custom.send("me")
+        assert calls == []
+        signal_capture.assert_sent(custom, sender="me")

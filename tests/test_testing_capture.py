@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import Signal
+
+from signalkit import gate
+from signalkit.dispatch import Signal as SignalkitSignal
+from signalkit.testing import capture_signals, mute_signals
+from tests.testapp.models import Author, Tag
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ORIGINALS = {
+    (cls, name): cls.__dict__.get(name)
+    for cls in (Signal, SignalkitSignal)
+    for name in ("send", "send_robust", "asend", "asend_robust")
+}
+
+plain = Signal()
+documented = SignalkitSignal("documented", args=["value"])
+strict = SignalkitSignal("strict", args=["value"], strict=True)
+received: list[Any] = []
+
+
+def on_plain(sender: Any, **kwargs: Any) -> str:
+    received.append({name: value for name, value in kwargs.items() if name != "signal"})
+    return "ok"
+
+
+@pytest.fixture(autouse=True)
+def connected() -> Iterator[None]:
+    received.clear()
+    plain.connect(on_plain)
+    yield
+    plain.disconnect(on_plain)
+    assert {key: key[0].__dict__.get(key[1]) for key in ORIGINALS} == ORIGINALS
+
+
+class CaptureSignalsTests:
+    def test_records_signal_sender_and_kwargs(self) -> None:
+        with capture_signals() as capture:
+            plain.send("me", value=1)
+        [call] = capture.calls
+        assert (call.signal, call.sender, call.kwargs) == (plain, "me", {"value": 1})
+        assert received == [{"value": 1}]
+
+    def test_records_sends_of_signals_without_receivers(self) -> None:
+        lonely = Signal()
+        with capture_signals(lonely) as capture:
+            lonely.send(None, value=2)
+        assert [call.kwargs for call in capture.calls] == [{"value": 2}]
+
+    def test_records_sends_of_muted_signals(self) -> None:
+        with capture_signals() as capture, mute_signals(plain):
+            plain.send(None, value=3)
+        assert received == []
+        capture.assert_sent(plain, value=3)
+
+    def test_only_the_given_signals(self) -> None:
+        with capture_signals("django.db.models.signals.pre_save") as capture:
+            plain.send(None)
+            pre_save.send(Tag, instance=None)
+        assert [call.signal for call in capture.calls] == [pre_save]
+
+    def test_each_send_method_is_recorded_once(self) -> None:
+        async def asend() -> None:
+            await plain.asend(None)
+            await plain.asend_robust(None)
+
+        with capture_signals() as capture:
+            plain.send(None)
+            plain.send_robust(None)
+            asyncio.run(asend())
+        assert [call.method for call in capture.calls] == [
+            "send",
+            "send_robust",
+            "asend",
+            "asend_robust",
+        ]
+
+    @pytest.mark.parametrize("signal", [documented, strict], ids=["documented", "strict"])
+    def test_signalkit_signals_are_recorded_once_per_send(self, signal: SignalkitSignal) -> None:
+        async def asend() -> None:
+            await signal.asend(None, value=3)
+            await signal.asend_robust(None, value=4)
+
+        with capture_signals() as capture:
+            signal.send(None, value=1)
+            signal.send_robust(None, value=2)
+            asyncio.run(asend())
+        assert [(call.method, call.kwargs["value"]) for call in capture.calls] == [
+            ("send", 1),
+            ("send_robust", 2),
+            ("asend", 3),
+            ("asend_robust", 4),
+        ]
+
+    def test_other_threads_are_not_recorded(self) -> None:
+        with capture_signals() as capture:
+            thread = threading.Thread(target=plain.send, args=("thread",))
+            thread.start()
+            thread.join()
+            plain.send("main")
+        assert [call.sender for call in capture.calls] == ["main"]
+
+    def test_nested_captures_both_record(self) -> None:
+        with capture_signals() as outer:
+            plain.send("first")
+            with capture_signals(plain) as inner:
+                plain.send("second")
+        assert [call.sender for call in outer.calls] == ["first", "second"]
+        assert [call.sender for call in inner.calls] == ["second"]
+
+    def test_mute_outliving_the_capture_keeps_working(self) -> None:
+        muted = mute_signals(plain)
+        with capture_signals():
+            muted.__enter__()
+        plain.send(None)
+        muted.__exit__(None, None, None)
+        assert Signal.__dict__["send"] is ORIGINALS[(Signal, "send")]
+        plain.send(None)
+        assert len(received) == 1
+        assert gate.active_mutes() == ()
+
+    def test_mute_ending_inside_the_capture(self) -> None:
+        muted = mute_signals(plain)
+        muted.__enter__()
+        with capture_signals() as capture:
+            plain.send(None)
+            muted.__exit__(None, None, None)
+            plain.send(None)
+        assert Signal.__dict__["send"] is ORIGINALS[(Signal, "send")]
+        assert len(capture.calls) == 2
+        assert len(received) == 1
+
+    def test_capture_ended_in_another_context(self) -> None:
+        async def main() -> None:
+            blocks = capture_signals()
+            capture = await asyncio.create_task(enter(blocks))
+            plain.send("inside")
+            blocks.__exit__(None, None, None)
+            plain.send("after")
+            assert [call.sender for call in capture.calls] == []
+
+        async def enter(blocks: Any) -> Any:
+            return blocks.__enter__()
+
+        asyncio.run(main())
+        assert len(received) == 2
+
+
+class AssertSentTests:
+    def test_passes_and_returns_the_matching_calls(self) -> None:
+        author = Author(name="a")
+        with capture_signals() as capture:
+            post_save.send(Author, instance=author, created=True)
+        [call] = capture.assert_sent(post_save, sender=Author, instance=author, created=True)
+        assert call.sender is Author
+        capture.assert_sent("django.db.models.signals.post_save", sender="testapp.Author", count=1)
+
+    def test_failure_lists_what_was_sent(self) -> None:
+        with capture_signals() as capture:
+            post_save.send(Tag, instance=None, created=False)
+        with pytest.raises(AssertionError) as info:
+            capture.assert_sent(post_save, sender=Tag, created=True)
+        assert str(info.value) == (
+            "Expected django.db.models.signals.post_save(sender=testapp.Tag, created=True) "
+            "to be sent at least once, it was sent 0 time(s).\n"
+            "Sent:\n"
+            "  1. django.db.models.signals.post_save.send("
+            "sender=testapp.Tag, instance=None, created=False)"
+        )
+
+    def test_count(self) -> None:
+        with capture_signals() as capture:
+            plain.send(None)
+            plain.send(None)
+        capture.assert_sent(plain, count=2)
+        with pytest.raises(AssertionError, match=r"to be sent 1 time\(s\), it was sent 2"):
+            capture.assert_sent(plain, count=1)
+
+    def test_nothing_sent(self) -> None:
+        with capture_signals() as capture:
+            pass
+        with pytest.raises(AssertionError, match="Nothing was sent"):
+            capture.assert_sent(plain)
+
+
+class AssertNotSentTests:
+    def test_passes_when_nothing_matches(self) -> None:
+        with capture_signals() as capture:
+            plain.send("other", value=1)
+        capture.assert_not_sent(plain, sender="me")
+        capture.assert_not_sent(plain, value=2)
+        capture.assert_not_sent(pre_save)
+
+    def test_failure_lists_what_was_sent(self) -> None:
+        with capture_signals() as capture:
+            documented.send("me", value=1)
+        with pytest.raises(AssertionError) as info:
+            capture.assert_not_sent(documented, sender="me")
+        assert str(info.value) == (
+            f"Expected {__name__}.documented(sender='me') not to be sent, "
+            "it was sent 1 time(s).\n"
+            "Sent:\n"
+            f"  1. {__name__}.documented.send(sender='me', value=1)"
+        )

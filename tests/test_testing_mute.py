@@ -1,0 +1,424 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+import unittest
+from typing import TYPE_CHECKING, Any
+from urllib.request import urlopen
+
+import pytest
+from django.contrib.auth.hashers import get_hashers
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import Signal
+from django.test import (
+    LiveServerTestCase,
+    SimpleTestCase,
+    TestCase,
+    TransactionTestCase,
+    override_settings,
+)
+
+from signalkit import gate
+from signalkit.testing import MuteSignalsMixin, mute_signals
+from tests.testapp.models import Author, Tag
+from tests.testingapp.views import pinged
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+calls: list[str] = []
+
+
+def on_save(sender: Any, **kwargs: Any) -> None:
+    calls.append(f"save {sender.__name__}")
+
+
+def on_delete(sender: Any, **kwargs: Any) -> None:
+    calls.append(f"delete {sender.__name__}")
+
+
+def on_custom(sender: Any, **kwargs: Any) -> None:
+    calls.append("custom")
+
+
+custom = Signal()
+
+
+@pytest.fixture(autouse=True)
+def receivers() -> Iterator[None]:
+    calls.clear()
+    post_save.connect(on_save, dispatch_uid="test_testing_mute.on_save")
+    post_delete.connect(on_delete, dispatch_uid="test_testing_mute.on_delete")
+    custom.connect(on_custom)
+    yield
+    post_save.disconnect(dispatch_uid="test_testing_mute.on_save")
+    post_delete.disconnect(dispatch_uid="test_testing_mute.on_delete")
+    custom.disconnect(on_custom)
+    assert gate.active_mutes() == ()
+
+
+def run_case(case: type[unittest.TestCase]) -> unittest.TestResult:
+    """Run ``case`` as unittest would (class fixtures and cleanups included)."""
+    suite = unittest.TestSuite([unittest.defaultTestLoader.loadTestsFromTestCase(case)])
+    result = unittest.TestResult()
+    suite.run(result)
+    return result
+
+
+class MuteSignalsBlockTests:
+    def test_mutes_the_named_signal_only(self) -> None:
+        with mute_signals(post_save):
+            post_save.send(Tag, instance=None)
+            custom.send(None)
+        assert calls == ["custom"]
+
+    def test_receivers_run_again_after_the_block(self) -> None:
+        with mute_signals(post_save):
+            post_save.send(Tag, instance=None)
+        post_save.send(Tag, instance=None)
+        assert calls == ["save Tag"]
+
+    def test_dotted_path(self) -> None:
+        with mute_signals("django.db.models.signals.post_save"):
+            post_save.send(Tag, instance=None)
+        assert calls == []
+
+    def test_sender_by_class_and_by_label(self) -> None:
+        with mute_signals(post_save, sender=Author):
+            post_save.send(Author, instance=Author(name="unsaved"))
+            post_save.send(Tag, instance=None)
+        with mute_signals(post_save, sender="testapp.Tag"):
+            post_save.send(Author, instance=Author(name="unsaved"))
+            post_save.send(Tag, instance=None)
+        assert calls == ["save Tag", "save Author"]
+
+    def test_receivers_by_callable_and_by_key(self) -> None:
+        with mute_signals(receivers=[on_save]):
+            post_save.send(Tag, instance=None)
+            custom.send(None)
+        with mute_signals(receivers=[f"{__name__}.on_custom"]):
+            post_save.send(Tag, instance=None)
+            custom.send(None)
+        assert calls == ["custom", "save Tag"]
+
+    def test_every_signal_when_none_is_given(self) -> None:
+        with mute_signals():
+            post_save.send(Tag, instance=None)
+            post_delete.send(Tag, instance=None)
+            custom.send(None)
+        assert calls == []
+
+    def test_catch_all_spares_django_and_signalkit_receivers(self) -> None:
+        with mute_signals():
+            # Django's reset_hashers receiver of setting_changed still runs ...
+            with override_settings(
+                PASSWORD_HASHERS=["django.contrib.auth.hashers.ScryptPasswordHasher"]
+            ):
+                assert type(get_hashers()[0]).__name__ == "ScryptPasswordHasher"
+            # ... and so does signalkit's settings bookkeeping.
+            with override_settings(SIGNALKIT={"RECEIVERS": {"x.y": False}}):
+                assert not gate.is_enabled("x.y")
+            assert gate.is_enabled("x.y")
+
+    def test_blocks_end_in_any_order(self) -> None:
+        outer, inner = mute_signals(post_save), mute_signals(custom)
+        outer.__enter__()
+        inner.__enter__()
+        outer.__exit__(None, None, None)
+        post_save.send(Tag, instance=None)
+        custom.send(None)
+        inner.__exit__(None, None, None)
+        custom.send(None)
+        assert calls == ["save Tag", "custom"]
+
+    def test_one_instance_nested_in_itself(self) -> None:
+        muted = mute_signals(post_save)
+        with muted:
+            with muted:
+                post_save.send(Tag, instance=None)
+            post_save.send(Tag, instance=None)
+        post_save.send(Tag, instance=None)
+        assert calls == ["save Tag"]
+
+    def test_async_with(self) -> None:
+        async def main() -> None:
+            async with mute_signals(custom):
+                await custom.asend(None)
+            await custom.asend(None)
+
+        asyncio.run(main())
+        assert calls == ["custom"]
+
+    def test_bad_scope_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="scope is 'thread'; use 'context' or 'process'"):
+            mute_signals(scope="thread")
+
+    def test_bad_signal_path_is_refused(self) -> None:
+        with pytest.raises(ValueError, match=r"'no\.such\.signal' is not the dotted path"):
+            mute_signals("no.such.signal")
+
+
+class MuteSignalsScopeTests:
+    def test_other_threads_are_not_muted(self) -> None:
+        with mute_signals(custom):
+            thread = threading.Thread(target=custom.send, args=(None,))
+            thread.start()
+            thread.join()
+            custom.send(None)
+        assert calls == ["custom"]
+
+    def test_other_asyncio_tasks_are_not_muted(self) -> None:
+        async def muted() -> None:
+            with mute_signals(custom):
+                await asyncio.sleep(0.01)
+                await custom.asend(None)
+
+        async def unmuted() -> None:
+            await asyncio.sleep(0.005)
+            await custom.asend(None)
+
+        async def main() -> None:
+            await asyncio.gather(muted(), unmuted())
+
+        asyncio.run(main())
+        assert calls == ["custom"]
+
+    def test_tasks_started_inside_the_block_are_muted(self) -> None:
+        async def main() -> None:
+            with mute_signals(custom):
+                await asyncio.create_task(custom.asend(None))
+
+        asyncio.run(main())
+        assert calls == []
+
+    def test_process_scope_reaches_other_threads(self) -> None:
+        with mute_signals(custom, scope="process"):
+            thread = threading.Thread(target=custom.send, args=(None,))
+            thread.start()
+            thread.join()
+        custom.send(None)
+        assert calls == ["custom"]
+
+
+class MuteSignalsDecoratorTests:
+    def test_sync_function(self) -> None:
+        @mute_signals(custom)
+        def send() -> str:
+            custom.send(None)
+            return "done"
+
+        assert send() == "done"
+        assert send.__name__ == "send"
+        assert calls == []
+
+    def test_async_function(self) -> None:
+        @mute_signals(custom)
+        async def send() -> str:
+            await asyncio.sleep(0)
+            await custom.asend(None)
+            return "done"
+
+        assert asyncio.iscoroutinefunction(send)
+        assert asyncio.run(send()) == "done"
+        custom.send(None)
+        assert calls == ["custom"]
+
+    def test_decorated_function_used_from_two_threads_at_once(self) -> None:
+        barrier = threading.Barrier(2)
+
+        @mute_signals(custom)
+        def send() -> None:
+            barrier.wait()
+            custom.send(None)
+            barrier.wait()
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        custom.send(None)
+        assert calls == ["custom"]
+
+    def test_plain_class_is_refused(self) -> None:
+        with pytest.raises(TypeError, match="not Plain; decorate its test methods"):
+
+            @mute_signals()
+            class Plain:
+                pass
+
+
+@pytest.mark.django_db(transaction=True)
+class MuteSignalsClassDecoratorTests:
+    def test_test_case_keeps_its_tests_and_covers_set_up_test_data(self) -> None:
+        seen: list[list[str]] = []
+
+        @mute_signals(post_save)
+        class Case(TestCase):
+            @classmethod
+            def setUpTestData(cls) -> None:
+                Author.objects.create(name="in setUpTestData")
+                seen.append(list(calls))
+
+            def test_one(self) -> None:
+                Author.objects.create(name="in a test")
+                seen.append(list(calls))
+
+            def test_two(self) -> None:
+                seen.append(list(calls))
+
+        assert isinstance(Case, type)
+        result = run_case(Case)
+        assert result.testsRun == 2
+        assert result.wasSuccessful()
+        assert seen == [[], [], []]
+        Author.objects.create(name="after the class")
+        assert calls == ["save Author"]
+
+    @pytest.mark.parametrize("base", [SimpleTestCase, TransactionTestCase])
+    def test_other_test_case_classes(self, base: type[SimpleTestCase]) -> None:
+        @mute_signals(custom)
+        class Case(base):  # type: ignore[valid-type,misc]
+            databases = {"default"}
+
+            def test_send(self) -> None:
+                custom.send(None)
+
+        result = run_case(Case)
+        assert result.testsRun == 1
+        assert result.wasSuccessful()
+        assert calls == []
+        custom.send(None)
+        assert calls == ["custom"]
+
+    def test_failing_set_up_class_does_not_leak(self) -> None:
+        @mute_signals(custom)
+        class Case(TestCase):
+            @classmethod
+            def setUpTestData(cls) -> None:
+                raise RuntimeError("broken fixture")
+
+            def test_never_runs(self) -> None:
+                pass
+
+        result = run_case(Case)
+        assert len(result.errors) == 1
+        assert "broken fixture" in result.errors[0][1]
+        assert gate.active_mutes() == ()
+        custom.send(None)
+        assert calls == ["custom"]
+
+    def test_subclass_of_a_decorated_class(self) -> None:
+        @mute_signals(custom)
+        class Base(SimpleTestCase):
+            pass
+
+        class Case(Base):
+            def test_send(self) -> None:
+                custom.send(None)
+
+        assert run_case(Case).wasSuccessful()
+        assert calls == []
+        assert gate.active_mutes() == ()
+
+
+@pytest.mark.django_db(transaction=True)
+class MuteSignalsMixinTests:
+    def test_default_mutes_model_signals(self) -> None:
+        class Case(MuteSignalsMixin, TestCase):
+            @classmethod
+            def setUpTestData(cls) -> None:
+                Author.objects.create(name="a")
+
+            def test_delete(self) -> None:
+                Author.objects.all().delete()
+                custom.send(None)
+
+        assert run_case(Case).wasSuccessful()
+        assert calls == ["custom"]
+        assert gate.active_mutes() == ()
+
+    def test_empty_list_mutes_nothing(self) -> None:
+        class Case(MuteSignalsMixin, TestCase):
+            muted_signals = []
+
+            def test_save(self) -> None:
+                assert gate.active_mutes() == ()
+                Author.objects.create(name="a")
+
+        assert run_case(Case).wasSuccessful()
+        assert calls == ["save Author"]
+
+    def test_custom_signals(self) -> None:
+        class Case(MuteSignalsMixin, SimpleTestCase):
+            muted_signals = [custom, "django.db.models.signals.pre_save"]
+
+            def test_send(self) -> None:
+                custom.send(None)
+                pre_save.send(Tag, instance=None)
+                post_save.send(Tag, instance=None)
+
+        assert run_case(Case).wasSuccessful()
+        assert calls == ["save Tag"]
+
+
+def on_ping(sender: Any, **kwargs: Any) -> None:
+    calls.append("ping")
+
+
+@pytest.mark.django_db(transaction=True)
+class MuteSignalsLiveServerTests:
+    """The live server answers requests in its own threads."""
+
+    @pytest.fixture(autouse=True)
+    def ping_receiver(self) -> Iterator[None]:
+        pinged.connect(on_ping)
+        yield
+        pinged.disconnect(on_ping)
+
+    @staticmethod
+    def live_server_case(scope: str) -> type[LiveServerTestCase]:
+        @override_settings(ROOT_URLCONF="tests.testingapp.views", STATIC_URL="/static/")
+        @mute_signals(pinged, scope=scope)
+        class Case(LiveServerTestCase):
+            def test_ping(self) -> None:
+                with urlopen(f"{self.live_server_url}/ping/") as response:
+                    self.body = response.read()
+
+        return Case
+
+    def test_process_scope_reaches_the_server_threads(self) -> None:
+        result = run_case(self.live_server_case("process"))
+        assert result.testsRun == 1
+        assert result.wasSuccessful(), result.errors
+        assert calls == []
+        assert gate.active_mutes() == ()
+
+    def test_context_scope_does_not(self) -> None:
+        result = run_case(self.live_server_case("context"))
+        assert result.wasSuccessful(), result.errors
+        assert calls == ["ping"]
+
+
+class MuteSignalsSharingTests:
+    def test_same_arguments_share_one_instance(self) -> None:
+        assert mute_signals(custom) is mute_signals(custom)
+        assert mute_signals(custom, sender="testapp.Tag") is not mute_signals(custom)
+        assert mute_signals(receivers=[on_custom]) is not mute_signals(receivers=[on_custom])
+
+    def test_shared_instance_nested_in_two_threads(self) -> None:
+        barrier = threading.Barrier(2)
+
+        def send() -> None:
+            with mute_signals(custom):
+                barrier.wait()
+                custom.send(None)
+                barrier.wait()
+            custom.send(None)
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert calls == ["custom", "custom"]
