@@ -14,6 +14,7 @@ class SignalkitConfig(AppConfig):
         from signalkit import checks  # noqa: F401  (registers the system checks)
         from signalkit.autodiscover import autodiscover
         from signalkit.gate import refresh_toggles
+        from signalkit.offload import checks as offload_checks  # noqa: F401
 
         refresh_toggles()
         autodiscover()
