@@ -50,7 +50,7 @@ class ImmediateDeliveryTests(TransactionTestCase):
         article.save(update_fields=["title", "price"])
         effect = Effect.objects.get()
         assert effect.data["title"] == "Second"
-        assert effect.data["update_fields"] == ["frozenset", repr(frozenset({"title", "price"}))]
+        assert effect.data["update_fields"] == ["frozenset", "['price', 'title']"]
 
     def test_rollback_enqueues_nothing(self) -> None:
         with transaction.atomic():
@@ -84,7 +84,17 @@ class ImmediateDeliveryTests(TransactionTestCase):
         }
         article_event.send(sender=Article, article=article, values=values, using="default")
         effect = Effect.objects.get(receiver="record_event")
-        assert effect.data["values"] == ["dict", repr(values)]
+        assert effect.data["values"] == [
+            "dict",
+            {
+                "token": ["UUID", "UUID('12345678-1234-5678-1234-567812345678')"],
+                "amount": ["Decimal", "Decimal('1.10')"],
+                "day": ["date", "datetime.date(2026, 2, 3)"],
+                "at": ["time", "datetime.time(4, 5, 6)"],
+                "pair": ["tuple", "(1, 'a')"],
+                "tags": ["set", "['a', 'b']"],
+            },
+        ]
         assert effect.data["sender"] == ["ModelBase", repr(Article)]
 
 

@@ -14,8 +14,14 @@ logger = logging.getLogger("signalkit.offload")
 
 compat.require_tasks()
 
+# The Tasks API validates a task against its backend when it is defined, so the
+# definition names the configured backend and queue (this module is imported
+# lazily: at the first offloaded send, or by the worker). Each send still picks
+# the backend and queue configured at that moment.
+_defaults = get_settings().offload
 
-@compat.task()  # type: ignore[untyped-decorator]
+
+@compat.task(backend=_defaults.backend, queue_name=_defaults.queue_name)  # type: ignore[untyped-decorator]
 def run_receiver(
     receiver: str,
     signal: int,

@@ -17,6 +17,11 @@ article_event = signalkit.Signal(
 
 
 def _describe(value: Any) -> Any:
+    # Type and value, in a form that does not depend on set ordering.
+    if isinstance(value, dict):
+        return ["dict", {key: _describe(item) for key, item in value.items()}]
+    if isinstance(value, set | frozenset):
+        return [type(value).__name__, repr(sorted(value))]
     return [type(value).__name__, repr(value)]
 
 
