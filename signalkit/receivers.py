@@ -108,7 +108,11 @@ def connect(
         compat.require_tasks()
         targets.check_offloadable(signal, func)
     wrapper = _wrappers.get(func)
-    if wrapper is None or (wrapper.on_commit, wrapper.offload) != (on_commit, offload):
+    if wrapper is None or (wrapper.on_commit, wrapper.offload, wrapper.__signalkit_key__) != (
+        on_commit,
+        offload,
+        keys.receiver_key(func),
+    ):
         cls = AsyncDeferredReceiver if iscoroutinefunction(func) else DeferredReceiver
         wrapper = cls(func, weak=weak, on_commit=on_commit, offload=offload)
         _wrappers[func] = wrapper

@@ -86,7 +86,7 @@ def _environment(backend: str, missing: str) -> dict[str, str]:
     }
 
 
-def run_worker(backend: str, *, missing: str = "skip") -> str:
+def run_worker(backend: str, *, missing: str = "skip", timeout: float = TIMEOUT) -> str:
     """Run a worker until the queue is empty; its output. Fails on a timeout."""
     try:
         done = subprocess.run(
@@ -95,12 +95,13 @@ def run_worker(backend: str, *, missing: str = "skip") -> str:
             cwd=ROOT,
             capture_output=True,
             text=True,
-            timeout=TIMEOUT,
+            timeout=timeout,
             check=False,
         )
     except subprocess.TimeoutExpired as error:
-        pytest.fail(f"The {backend} worker did not finish within {TIMEOUT}s: {error.output!r}")
-    assert done.returncode == 0, done.stdout + done.stderr
+        tail = (error.output or b"")[-2000:]
+        pytest.fail(f"The {backend} worker did not finish within {timeout}s; it printed: {tail!r}")
+    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
     return done.stdout + done.stderr
 
 
