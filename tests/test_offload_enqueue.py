@@ -6,10 +6,13 @@ import uuid
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.dispatch import Signal
 from django.test import TestCase, TransactionTestCase, override_settings
 
+import signalkit
 from signalkit.gate import Mute, muting
 from signalkit.offload.compat import get_backend
 from signalkit.offload.enqueue import OffloadError
@@ -153,3 +156,23 @@ class EnqueueTests(TestCase):
             Article.objects.create(title="Outbox")
         assert "stores its tasks in no Django database" in str(caught.value)
         assert "'tests.offloadapp.signals.record_save'" in str(caught.value)
+
+
+async_calls: list[Any] = []
+
+
+@override_settings(TASKS=IMMEDIATE)
+class AsyncReceiverTests(TransactionTestCase):
+    def test_async_receiver_is_offloaded_and_awaited_on_the_worker(self) -> None:
+        signal = Signal()
+
+        async def remember(sender: Any, *, value: Any, **kwargs: Any) -> None:
+            async_calls.append((sender, value, sorted(kwargs)))
+
+        remember.__qualname__ = "async_remember"
+        signalkit.receiver(signal, offload=True)(remember)
+        try:
+            async_to_sync(signal.asend)("s", value=decimal.Decimal("1.5"))
+        finally:
+            signal.disconnect(remember)
+        assert async_calls == [("s", decimal.Decimal("1.5"), ["idempotency_key", "signal"])]

@@ -12,8 +12,10 @@ from typing import Any, ClassVar
 
 import pytest
 from django.db import transaction
-from django.test import TransactionTestCase, override_settings
+from django.test import TestCase, TransactionTestCase, override_settings
 
+from signalkit.offload.codec import Missing, encode
+from signalkit.offload.tasks import run_receiver
 from tests.offloadapp.models import Article, Effect
 from tests.workers import require_services, run_worker, running_worker, wait_for, worker_settings
 
@@ -104,3 +106,37 @@ class DatabaseWorkerTests(WorkerTestsMixin, TransactionTestCase):
 
 class RQWorkerTests(WorkerTestsMixin, TransactionTestCase):
     backend = "rq"
+
+
+class RunReceiverTests(TestCase):
+    def arguments(self, article: Article) -> dict[str, Any]:
+        return {
+            "receiver": "tests.offloadapp.signals.record_save",
+            "signal": 0,
+            "sender": encode(Article),
+            "kwargs": {
+                "instance": encode(article),
+                "created": True,
+                "update_fields": None,
+                "raw": False,
+                "using": "default",
+            },
+            "idempotency_key": "k",
+        }
+
+    def test_missing_fail_raises_so_the_backend_marks_the_task_failed(self) -> None:
+        article = Article.objects.create(title="Gone")
+        arguments = self.arguments(article)
+        Article.objects.filter(pk=article.pk).delete()
+        Effect.objects.all().delete()
+        with (
+            override_settings(SIGNALKIT={"OFFLOAD": {"MISSING": "fail"}}),
+            pytest.raises(Missing, match="no longer exists"),
+        ):
+            run_receiver.call(**arguments)
+        assert not Effect.objects.exists()
+
+    def test_worker_without_the_receiver_names_its_key(self) -> None:
+        arguments = {**self.arguments(Article.objects.create(title="A")), "receiver": "gone.key"}
+        with pytest.raises(LookupError, match=r"No offloaded receiver 'gone\.key'"):
+            run_receiver.call(**arguments)
