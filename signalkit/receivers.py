@@ -116,11 +116,11 @@ def connect(
         cls = AsyncDeferredReceiver if iscoroutinefunction(func) else DeferredReceiver
         wrapper = cls(func, weak=weak, on_commit=on_commit, offload=offload)
         _wrappers[func] = wrapper
+    if offload:
+        targets.register(signal, wrapper)
     # Under the function's own lookup key, so disconnect(func) finds the wrapper.
     uid = dispatch_uid if dispatch_uid is not None else _lookup_id(func)
     signal.connect(wrapper, sender=sender, weak=weak, dispatch_uid=uid)
-    if offload:
-        targets.register(signal, wrapper)
 
 
 def receiver(

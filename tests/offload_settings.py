@@ -18,8 +18,13 @@ BACKENDS = {
 }
 REDIS = {"HOST": "127.0.0.1", "PORT": 6379, "DB": 0}
 
-_database = {**DATABASES["offload"], "NAME": os.environ.get("SIGNALKIT_WORKER_DB", "")}
-DATABASES = {"default": _database, "offload": dict(_database)}
+# Workers keep their connections: Django closes old connections around each task.
+_database: dict[str, object] = {
+    **DATABASES["offload"],
+    "NAME": os.environ.get("SIGNALKIT_WORKER_DB", ""),
+    "CONN_MAX_AGE": 600,
+}
+DATABASES: dict[str, dict[str, object]] = {"default": _database, "offload": dict(_database)}  # type: ignore[no-redef]
 INSTALLED_APPS = [*INSTALLED_APPS, "django_rq"]
 TASKS = {
     "default": {

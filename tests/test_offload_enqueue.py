@@ -14,18 +14,14 @@ from django.test import TestCase, TransactionTestCase, override_settings
 
 import signalkit
 from signalkit.gate import Mute, muting
-from signalkit.offload.compat import get_backend
+from signalkit.offload.compat import TASKS_MODULE, get_backend
 from signalkit.offload.enqueue import OffloadError
 from tests.offloadapp.models import Article, Effect
 from tests.offloadapp.signals import article_event
 
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-DUMMY = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-try:
-    import django.tasks  # noqa: F401
-except ImportError:  # the backport on Django 5.2
-    IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+# The backends shipped with the Tasks API (built-in on Django 6, the backport on 5.2).
+IMMEDIATE = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend"}}
+DUMMY = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.dummy.DummyBackend"}}
 
 
 def enqueued() -> list[Any]:

@@ -70,6 +70,6 @@ class RegisterTests:
         try:
             with pytest.raises(ImproperlyConfigured, match="Two different offloaded receivers"):
                 signalkit.receiver(signal, offload=True, name="offload.tests.clash")(another)
+            assert not signal.disconnect(another)
         finally:
             signal.disconnect(offloaded)
-            signal.disconnect(another)
