@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,14 +20,10 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60.0
-QUEUE = (
-    "signalkit-"
-    + "".join(
-        c if c.isalnum() else "-"
-        for c in os.environ.get("SIGNALKIT_TEST_DB_SUFFIX", os.environ.get("TOX_ENV_NAME", "local"))
-    )
-    + f"-{os.getpid()}"
-)
+# Unique per run (parallel tox envs share Redis); at most 32 characters, the
+# database backend's limit.
+_RUN = os.environ.get("SIGNALKIT_TEST_DB_SUFFIX", os.environ.get("TOX_ENV_NAME", ""))
+QUEUE = f"sk-{zlib.crc32(_RUN.encode()):08x}-{os.getpid()}"
 REDIS = {"HOST": "127.0.0.1", "PORT": 6379, "DB": 0}
 BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
