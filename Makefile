@@ -15,7 +15,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e . --group test --group lint --group types --group docs --group pkg --group browser
+	$(BIN)/python -m pip install --quiet -e . --group test --group offload --group lint --group types --group docs --group pkg --group browser
 	$(BIN)/python -m pip install --quiet "tox>=4.22"
 	touch $(STAMP)
 

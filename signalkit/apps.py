@@ -14,6 +14,7 @@ class SignalkitConfig(AppConfig):
         from signalkit import checks, receiver_checks  # noqa: F401  (registers the system checks)
         from signalkit.autodiscover import autodiscover
         from signalkit.gate import refresh_toggles
+        from signalkit.offload import checks as offload_checks  # noqa: F401
         from signalkit.profiles import checks as profile_checks  # noqa: F401
         from signalkit.profiles import receivers as profiles
 

@@ -42,6 +42,7 @@ class OffloadSettings:
     backend: str = "default"
     queue_name: str = "default"
     delivery: str = "on_commit"
+    missing: str = "skip"
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def get_settings() -> SignalkitSettings:
             backend=merged["OFFLOAD"]["BACKEND"],
             queue_name=merged["OFFLOAD"]["QUEUE_NAME"],
             delivery=merged["OFFLOAD"]["DELIVERY"],
+            missing=merged["OFFLOAD"]["MISSING"],
         ),
     )
 

@@ -55,6 +55,11 @@ class DeferredReceiver:
         func = self._ref()
         if func is None:
             return None
+        if self.offload:
+            from signalkit.offload.enqueue import enqueue
+
+            enqueue(self, signal, sender, kwargs)
+            return None
         call: Callable[[], Any] = partial(func, signal=signal, sender=sender, **kwargs)
         if self.is_async:
             call = partial(async_to_sync(func), signal=signal, sender=sender, **kwargs)
@@ -92,14 +97,21 @@ def connect(
         signal.connect(func, sender=sender, weak=weak, dispatch_uid=dispatch_uid)
         return
     if offload:
-        raise NotImplementedError(
-            "signalkit.receiver(offload=True) is not available in this version of signalkit."
-        )
+        from signalkit.offload import compat, targets
+
+        compat.require_tasks()
+        targets.check_offloadable(signal, func)
     wrapper = _wrappers.get(func)
-    if wrapper is None or (wrapper.on_commit, wrapper.offload) != (on_commit, offload):
+    if wrapper is None or (wrapper.on_commit, wrapper.offload, wrapper.__signalkit_key__) != (
+        on_commit,
+        offload,
+        keys.receiver_key(func),
+    ):
         cls = AsyncDeferredReceiver if iscoroutinefunction(func) else DeferredReceiver
         wrapper = cls(func, weak=weak, on_commit=on_commit, offload=offload)
         _wrappers[func] = wrapper
+    if offload:
+        targets.register(signal, wrapper)
     # Under the function's own lookup key, so disconnect(func) finds the wrapper.
     uid = dispatch_uid if dispatch_uid is not None else make_id(func)
     signal.connect(wrapper, sender=sender, weak=weak, dispatch_uid=uid)

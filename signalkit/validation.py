@@ -27,7 +27,12 @@ DEFAULTS: dict[str, Any] = {
         "TRUSTED_PROXIES": [],
         "ON_ERROR": "raise",
     },
-    "OFFLOAD": {"BACKEND": "default", "QUEUE_NAME": "default", "DELIVERY": "on_commit"},
+    "OFFLOAD": {
+        "BACKEND": "default",
+        "QUEUE_NAME": "default",
+        "DELIVERY": "on_commit",
+        "MISSING": "skip",
+    },
 }
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -209,6 +214,7 @@ _OFFLOAD_SCHEMA: dict[str, Validator] = {
     "BACKEND": _type(str, "a task backend alias"),
     "QUEUE_NAME": _type(str, "a queue name"),
     "DELIVERY": _choice("on_commit", "outbox"),
+    "MISSING": _choice("skip", "none", "fail"),
 }
 
 

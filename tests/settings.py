@@ -18,6 +18,8 @@ INSTALLED_APPS = [
     "tests.profilesapp",
     "tests.registryapp",
     "tests.testingapp",
+    "tests.offloadapp",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +71,19 @@ else:
         "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
         "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
     }
+
+# Offload tests: worker processes must see the data, so the task database and the
+# data those tests write live in PostgreSQL even when the rest run on SQLite.
+DATABASES["offload"] = {
+    "ENGINE": "django.db.backends.postgresql",
+    "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+    "PORT": os.environ.get("PGPORT", "5432"),
+    "USER": os.environ.get("PGUSER", "postgres"),
+    "PASSWORD": os.environ.get("PGPASSWORD", ""),
+    "NAME": "signalkit_offload",
+    "TEST": {"NAME": f"test_signalkit_offload_{_suffix}"},
+}
+DATABASE_ROUTERS = ["tests.offloadapp.routers.TasksRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -60,7 +60,7 @@ class CreateProfilesCommandTests(TestCase):
 
     def test_unknown_database_is_an_error(self) -> None:
         with pytest.raises(
-            CommandError, match=r"^Unknown database 'nope'\. Known databases: default, other\.$"
+            CommandError, match=r"^Unknown database 'nope'\. Known databases: default, other, offload\.$"
         ):
             createprofiles("--database", "nope")
 

@@ -1,0 +1,180 @@
+"""The JSON codec of offloaded signal arguments.
+
+Task backends accept JSON only. Values JSON cannot carry exactly travel as
+one-key tagged objects (every JSON object in a payload is tagged, so a tag
+never collides with user data):
+
+==========================  ======================================
+value                       encoded as
+==========================  ======================================
+model instance              ``{"$model": [label, pk]}`` (re-fetched)
+deleted model instance      ``{"$deleted": [label, {attname: value}]}``
+QuerySet that deleted rows  ``{"$emptyqueryset": label}`` (its rows are gone)
+model class                 ``{"$modelclass": label}``
+other class                 ``{"$class": "module.QualName"}``
+UUID / Decimal              ``{"$uuid": str}`` / ``{"$decimal": str}``
+datetime / date / time      ``{"$datetime": iso}``, ``{"$date": iso}``, ``{"$time": iso}``
+timedelta                   ``{"$timedelta": [days, seconds, microseconds]}``
+tuple / set / frozenset     ``{"$tuple": [...]}``, ``{"$set": [...]}``, ``{"$frozenset": [...]}``
+dict with string keys       ``{"$dict": {...}}``
+==========================  ======================================
+
+Sets are sorted (by their encoded JSON), so equal payloads are equal strings.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import math
+import uuid
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model
+from django.db.models.fields.files import FieldFile
+from django.utils.module_loading import import_string
+
+
+class EncodeError(TypeError):
+    """A value that cannot travel to a worker."""
+
+
+def encode(value: Any) -> Any:
+    """``value`` as JSON-compatible data; :class:`EncodeError` if impossible."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise EncodeError(f"{value!r} is not a finite number")
+        return value
+    if isinstance(value, Model):
+        if value.pk is None:
+            raise EncodeError(f"{value!r} is an unsaved model instance (it has no primary key)")
+        return {"$model": [value._meta.label, encode(value.pk)]}
+    if isinstance(value, type):
+        if issubclass(value, Model):
+            return {"$modelclass": value._meta.label}
+        path = f"{value.__module__}.{value.__qualname__}"
+        if "<locals>" in path:
+            raise EncodeError(f"{value!r} is a class defined inside a function")
+        return {"$class": path}
+    if isinstance(value, uuid.UUID):
+        return {"$uuid": str(value)}
+    if isinstance(value, decimal.Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, datetime.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, datetime.time):
+        return {"$time": value.isoformat()}
+    if isinstance(value, datetime.timedelta):
+        return {"$timedelta": [value.days, value.seconds, value.microseconds]}
+    if isinstance(value, list):
+        return [encode(item) for item in value]
+    if isinstance(value, tuple):
+        return {"$tuple": [encode(item) for item in value]}
+    if isinstance(value, set | frozenset):
+        tag = "$frozenset" if isinstance(value, frozenset) else "$set"
+        return {tag: sorted((encode(item) for item in value), key=_sort_key)}
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise EncodeError(f"{value!r} has keys that are not strings")
+        return {"$dict": {key: encode(item) for key, item in value.items()}}
+    raise EncodeError(f"{type(value).__qualname__} values cannot be sent to a task worker")
+
+
+def _sort_key(item: Any) -> str:
+    return json.dumps(item, sort_keys=True)
+
+
+def snapshot(instance: Model) -> dict[str, Any]:
+    """The encoded field values of ``instance`` (for a deleted row)."""
+    values: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        value = field.value_from_object(instance)
+        if isinstance(value, FieldFile):
+            value = value.name
+        try:
+            values[field.attname] = encode(value)
+        except EncodeError as error:
+            raise EncodeError(f"field {field.name!r}: {error}") from error
+    return {"$deleted": [instance._meta.label, values]}
+
+
+class Missing(LookupError):
+    """A model instance of the payload no longer exists in the database."""
+
+    def __init__(self, label: str, pk: Any) -> None:
+        super().__init__(f"{label} with pk {pk!r} no longer exists")
+        self.label = label
+        self.pk = pk
+
+
+def decode(data: Any, *, using: str | None, none_if_missing: bool = False) -> Any:
+    """The value that :func:`encode` encoded; model instances are re-fetched
+    from database ``using`` (its router's choice when ``None``).
+
+    A row deleted meanwhile raises :class:`Missing`, or becomes ``None`` with
+    ``none_if_missing``.
+    """
+    if isinstance(data, list):
+        return [decode(item, using=using, none_if_missing=none_if_missing) for item in data]
+    if not isinstance(data, dict):
+        return data
+    ((tag, value),) = data.items()
+    if tag == "$dict":
+        return {
+            key: decode(item, using=using, none_if_missing=none_if_missing)
+            for key, item in value.items()
+        }
+    if tag in ("$tuple", "$set", "$frozenset"):
+        kind = {"$tuple": tuple, "$set": set, "$frozenset": frozenset}[tag]
+        return kind(decode(item, using=using, none_if_missing=none_if_missing) for item in value)
+    if tag == "$model":
+        return _fetch(value[0], decode(value[1], using=using), using, none_if_missing)
+    if tag == "$deleted":
+        return _rebuild(value[0], value[1], using)
+    return _SCALARS[tag](value)
+
+
+def _model(label: str) -> type[Model]:
+    from django.apps import apps
+
+    return apps.get_model(label)
+
+
+def _fetch(label: str, pk: Any, using: str | None, none_if_missing: bool) -> Any:
+    model = _model(label)
+    manager = model._base_manager.db_manager(using) if using else model._base_manager
+    try:
+        return manager.get(pk=pk)
+    except ObjectDoesNotExist:
+        if none_if_missing:
+            return None
+        raise Missing(label, pk) from None
+
+
+def _rebuild(label: str, values: dict[str, Any], using: str | None) -> Model:
+    model = _model(label)
+    instance = model(**{name: decode(value, using=using) for name, value in values.items()})
+    instance._state.adding = False
+    instance._state.db = using
+    return instance
+
+
+_SCALARS: dict[str, Any] = {
+    "$modelclass": _model,
+    "$class": import_string,
+    "$emptyqueryset": lambda label: _model(label)._base_manager.none(),
+    "$uuid": uuid.UUID,
+    "$decimal": decimal.Decimal,
+    "$datetime": datetime.datetime.fromisoformat,
+    "$date": datetime.date.fromisoformat,
+    "$time": datetime.time.fromisoformat,
+    "$timedelta": lambda parts: datetime.timedelta(*parts),
+}

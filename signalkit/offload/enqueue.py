@@ -1,0 +1,82 @@
+"""Send time: encode a receiver call and hand it to the task backend."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Model, QuerySet
+from django.db.models.signals import post_delete
+
+from signalkit.conf import get_settings
+from signalkit.offload import codec, compat, targets
+
+if TYPE_CHECKING:
+    from django.dispatch import Signal
+
+    from signalkit.receivers import DeferredReceiver
+
+
+class OffloadError(TypeError):
+    """A signal argument that cannot be sent to a task worker."""
+
+
+def encode_call(key: str, signal: Signal, sender: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The task arguments that run receiver ``key`` for this send."""
+    encoded: dict[str, Any] = {}
+    for name, value in [("sender", sender), *kwargs.items()]:
+        try:
+            if signal is post_delete and name in ("instance", "origin"):
+                encoded[name] = _deleted(value)
+            else:
+                encoded[name] = codec.encode(value)
+        except codec.EncodeError as error:
+            raise OffloadError(
+                f"Cannot offload receiver {key!r}: its argument {name!r} ({error}). "
+                f"Send JSON values, model instances, UUIDs, dates, times or Decimals, or "
+                f"connect the receiver without offload=True."
+            ) from error
+    return {
+        "receiver": key,
+        "signal": targets.signal_index(key, signal),
+        "sender": encoded.pop("sender"),
+        "kwargs": encoded,
+        "idempotency_key": uuid.uuid4().hex,
+    }
+
+
+def _deleted(value: Any) -> Any:
+    # The rows are gone by the time a worker runs: an instance travels as a
+    # snapshot of its field values, the QuerySet that deleted rows as an empty
+    # QuerySet of its model.
+    if isinstance(value, Model):
+        return codec.snapshot(value)
+    if isinstance(value, QuerySet):
+        return {"$emptyqueryset": value.model._meta.label}
+    return codec.encode(value)
+
+
+def enqueue(wrapper: DeferredReceiver, signal: Signal, sender: Any, kwargs: dict[str, Any]) -> None:
+    """Queue one call of ``wrapper``'s receiver, after the sender's transaction
+    commits (``DELIVERY`` ``"on_commit"``) or inside it (``"outbox"``)."""
+    settings = get_settings().offload
+    arguments = encode_call(wrapper.__signalkit_key__, signal, sender, kwargs)
+    using = kwargs.get("using") if isinstance(kwargs.get("using"), str) else DEFAULT_DB_ALIAS
+    from signalkit.offload.tasks import run_receiver
+
+    task = run_receiver.using(backend=settings.backend, queue_name=settings.queue_name)
+    if settings.delivery == "outbox":
+        stored_in = compat.backend_database(compat.get_backend(settings.backend))
+        if stored_in != using:
+            raise ImproperlyConfigured(
+                f"SIGNALKIT['OFFLOAD']['DELIVERY'] is 'outbox', but task backend "
+                f"{settings.backend!r} stores its tasks in "
+                f"{'database ' + repr(stored_in) if stored_in else 'no Django database'}, "
+                f"not in {using!r} where receiver {wrapper.__signalkit_key__!r} was sent. "
+                f"Use DELIVERY 'on_commit', or a database backend routed to {using!r}."
+            )
+        task.enqueue(**arguments)
+    else:
+        transaction.on_commit(lambda: task.enqueue(**arguments), using=using)

@@ -1,0 +1,127 @@
+"""Which receivers may be offloaded, and how a worker finds them again.
+
+A task addresses its receiver by key and by the position of the signal among
+the signals that receiver is offloaded for (a function may be offloaded for
+``post_save`` and ``post_delete``). The worker process imports the same
+modules (autodiscovery), so connecting fills this table there too.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import signals as model_signals
+
+from signalkit import keys
+
+if TYPE_CHECKING:
+    from django.dispatch import Signal
+
+    from signalkit.receivers import DeferredReceiver
+
+# Signals whose instance a worker cannot re-fetch, with the reason.
+_REFUSED: dict[int, tuple[str, str]] = {
+    id(model_signals.pre_init): ("pre_init", "the instance does not exist yet"),
+    id(model_signals.post_init): ("post_init", "it fires for every instance loaded, not a change"),
+    id(model_signals.class_prepared): ("class_prepared", "it fires while models load"),
+    id(model_signals.pre_save): (
+        "pre_save",
+        "a new row does not exist before the save commits, and a worker can only see the row "
+        "after it was saved; use post_save",
+    ),
+    id(model_signals.pre_delete): (
+        "pre_delete",
+        "the row is gone by the time a worker runs; use post_delete, whose receivers get the "
+        "deleted instance rebuilt from its field values",
+    ),
+}
+
+
+class Target:
+    """One offloaded receiver: its wrapper and the signals it is offloaded for."""
+
+    def __init__(self, wrapper: DeferredReceiver) -> None:
+        self.wrapper = wrapper
+        self.signals: list[weakref.ref[Signal]] = []
+
+    def index(self, signal: Signal) -> int:
+        for position, ref in enumerate(self.signals):
+            if ref() is signal:
+                return position
+        self.signals.append(weakref.ref(signal))
+        return len(self.signals) - 1
+
+
+_targets: dict[str, Target] = {}
+
+
+def check_offloadable(signal: Signal, func: Any) -> None:
+    """Raise :class:`ImproperlyConfigured` if ``func`` cannot run on a worker for
+    ``signal``."""
+    refused = _REFUSED.get(id(signal))
+    if refused is not None:
+        name, why = refused
+        raise ImproperlyConfigured(
+            f"Receiver {keys.receiver_key(func)!r} cannot be offloaded for {name}: {why}. "
+            f"Connect it without offload=True."
+        )
+
+
+def register(signal: Signal, wrapper: DeferredReceiver) -> None:
+    """Record ``wrapper`` as the offloaded receiver of its key for ``signal``."""
+    key = wrapper.__signalkit_key__
+    target = _targets.get(key)
+    if target is None or not _same_code(target.wrapper.__wrapped__, wrapper.__wrapped__):
+        if target is not None and target.wrapper.__wrapped__ is not None:
+            raise ImproperlyConfigured(
+                f"Two different offloaded receivers have the key {key!r}: "
+                f"{_where(target.wrapper.__wrapped__)} and {_where(wrapper.__wrapped__)}. "
+                f"Give one of them another name=."
+            )
+        target = _targets[key] = Target(wrapper)
+    target.wrapper = wrapper
+    target.index(signal)
+
+
+def _where(func: Any) -> str:
+    place = keys.location(func)
+    return f"{place[0]}:{place[1]}" if place else repr(func)
+
+
+def _same_code(first: Any, second: Any) -> bool:
+    # A module imported twice (or reloaded) defines a new function object
+    # with the same name: that is the same receiver.
+    first, second = keys.unwrap(first), keys.unwrap(second)
+    return first is second or (
+        getattr(first, "__module__", None) == getattr(second, "__module__", None)
+        and getattr(first, "__qualname__", None) == getattr(second, "__qualname__", None)
+    )
+
+
+def signal_index(key: str, signal: Signal) -> int:
+    """The position of ``signal`` among the signals of receiver ``key``."""
+    return _targets[key].index(signal)
+
+
+def resolve(key: str, index: int) -> tuple[Any, Signal]:
+    """The function and signal of a task; :class:`LookupError` naming the key
+    when this process has no such offloaded receiver."""
+    target = _targets.get(key)
+    func = target.wrapper.__wrapped__ if target is not None else None
+    if target is None or func is None or index >= len(target.signals):
+        raise LookupError(
+            f"No offloaded receiver {key!r} in this process. The worker must import the "
+            f"module that connects it (keep SIGNALKIT['AUTODISCOVER'] on, or import it in "
+            f"an AppConfig.ready())."
+        )
+    signal = target.signals[index]()
+    if signal is None:
+        raise LookupError(f"The signal of offloaded receiver {key!r} no longer exists.")
+    return func, signal
+
+
+def offloaded_keys() -> list[str]:
+    """The keys of every offloaded receiver connected in this process."""
+    return [key for key, target in _targets.items() if target.wrapper.__wrapped__ is not None]

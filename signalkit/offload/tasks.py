@@ -1,0 +1,54 @@
+"""Worker side: the one module-level task that runs every offloaded receiver."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync, iscoroutinefunction
+
+from signalkit.conf import get_settings
+from signalkit.offload import codec, compat, targets
+
+logger = logging.getLogger("signalkit.offload")
+
+compat.require_tasks()
+
+# The Tasks API validates a task against its backend when it is defined, so the
+# definition names the configured backend and queue (this module is imported
+# lazily: at the first offloaded send, or by the worker). Each send still picks
+# the backend and queue configured at that moment.
+_defaults = get_settings().offload
+
+
+@compat.task(backend=_defaults.backend, queue_name=_defaults.queue_name)  # type: ignore[untyped-decorator]
+def run_receiver(
+    receiver: str,
+    signal: int,
+    sender: Any,
+    kwargs: dict[str, Any],
+    idempotency_key: str,
+) -> None:
+    """Run offloaded receiver ``receiver`` with the decoded arguments.
+
+    Model instances are re-fetched; one deleted meanwhile is handled per
+    ``SIGNALKIT['OFFLOAD']['MISSING']``: ``"skip"`` the call, pass ``None``
+    (``"none"``), or ``"fail"`` the task.
+    """
+    func, signal_obj = targets.resolve(receiver, signal)
+    missing = get_settings().offload.missing
+    using = kwargs.get("using") if isinstance(kwargs.get("using"), str) else None
+    try:
+        decoded_sender = codec.decode(sender, using=using)
+        decoded = {
+            name: codec.decode(value, using=using, none_if_missing=missing == "none")
+            for name, value in kwargs.items()
+        }
+    except codec.Missing as error:
+        if missing == "fail":
+            raise
+        logger.info("Skipped offloaded receiver %s: %s.", receiver, error)
+        return
+    if iscoroutinefunction(func):
+        func = async_to_sync(func)
+    func(signal=signal_obj, sender=decoded_sender, idempotency_key=idempotency_key, **decoded)

@@ -1,0 +1,41 @@
+"""Settings of the task worker processes that the offload tests start.
+
+The test passes its database name, the task backend and the queue in the
+environment, so the worker sees exactly the test's (committed) data.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tests.settings import *  # noqa: F403
+from tests.settings import DATABASES, INSTALLED_APPS
+
+QUEUE = os.environ.get("SIGNALKIT_WORKER_QUEUE", "default")
+BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+}
+REDIS = {"HOST": "127.0.0.1", "PORT": 6379, "DB": 0}
+
+# Workers keep their connections: Django closes old connections around each task.
+_database: dict[str, object] = {
+    **DATABASES["offload"],
+    "NAME": os.environ.get("SIGNALKIT_WORKER_DB", ""),
+    "CONN_MAX_AGE": 600,
+}
+DATABASES: dict[str, dict[str, object]] = {"default": _database, "offload": dict(_database)}  # type: ignore[no-redef]
+INSTALLED_APPS = [*INSTALLED_APPS, "django_rq"]
+TASKS = {
+    "default": {
+        "BACKEND": BACKENDS[os.environ.get("SIGNALKIT_WORKER_BACKEND", "database")],
+        "QUEUES": [QUEUE],
+    }
+}
+RQ_QUEUES = {QUEUE: REDIS}
+SIGNALKIT = {
+    "OFFLOAD": {
+        "QUEUE_NAME": QUEUE,
+        "MISSING": os.environ.get("SIGNALKIT_WORKER_MISSING", "skip"),
+    }
+}

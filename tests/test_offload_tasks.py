@@ -1,0 +1,142 @@
+"""The worker side, end to end: real task backends with real worker processes.
+
+(a) the database backend (django-tasks-db) and its ``db_worker``, (b) the RQ
+backend (django-tasks-rq) and ``rqworker`` against Redis. Workers see only
+committed data, so these are transactional tests on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import decimal
+from typing import Any, ClassVar
+
+import pytest
+from django.db import transaction
+from django.test import TestCase, TransactionTestCase, override_settings
+
+from signalkit.offload.codec import Missing, encode
+from signalkit.offload.tasks import run_receiver
+from tests.offloadapp.models import Article, Effect
+from tests.workers import require_services, run_worker, running_worker, wait_for, worker_settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _services() -> None:
+    require_services()
+
+
+def effects(receiver: str) -> list[Effect]:
+    return list(Effect.objects.using("offload").filter(receiver=receiver).order_by("id"))
+
+
+class WorkerTestsMixin:
+    backend: ClassVar[str]
+    databases: ClassVar[Any] = {"default", "offload"}
+
+    def settings(self, **signalkit: Any) -> Any:
+        return override_settings(**worker_settings(self.backend, **signalkit))
+
+    def test_running_worker_runs_committed_send(self) -> None:
+        with self.settings(), running_worker(self.backend):
+            with transaction.atomic(using="offload"):
+                article = Article.objects.using("offload").create(title="Live")
+            wait_for(lambda: bool(effects("record_save")))
+        (effect,) = effects("record_save")
+        assert effect.object_pk == str(article.pk)
+        assert effect.data["title"] == "Live"
+        assert effect.data["created"] is True
+
+    def test_rollback_runs_no_task(self) -> None:
+        with self.settings():
+            with transaction.atomic(using="offload"):
+                Article.objects.using("offload").create(title="Rolled back")
+                transaction.set_rollback(True, using="offload")
+            Article.objects.using("offload").create(title="Committed")
+            run_worker(self.backend)
+        assert [effect.data["title"] for effect in effects("record_save")] == ["Committed"]
+
+    def test_update_fields_and_values_round_trip(self) -> None:
+        with self.settings():
+            article = Article.objects.using("offload").create(
+                title="A", price=decimal.Decimal("2.50")
+            )
+            article.title = "B"
+            article.save(using="offload", update_fields=["title"])
+            run_worker(self.backend)
+        first, second = effects("record_save")
+        assert first.data["update_fields"] == ["NoneType", "None"]
+        assert second.data["update_fields"] == ["frozenset", "['title']"]
+        assert second.data["title"] == "B"
+        assert first.data["idempotency_key"] != second.data["idempotency_key"]
+
+    def test_row_deleted_before_the_worker_runs_is_skipped(self) -> None:
+        with self.settings():
+            article = Article.objects.using("offload").create(
+                title="Short-lived", price=decimal.Decimal("3.10")
+            )
+            article.delete()
+            run_worker(self.backend)
+        assert effects("record_save") == []
+        (deleted,) = effects("record_delete")
+        assert deleted.data["title"] == "Short-lived"
+        assert deleted.data["price"] == ["Decimal", "Decimal('3.10')"]
+
+    def test_row_deleted_before_the_worker_runs_passes_none(self) -> None:
+        with self.settings():
+            Article.objects.using("offload").create(title="Gone").delete()
+            run_worker(self.backend, missing="none")
+        (effect,) = effects("record_save")
+        assert effect.object_pk == ""
+        assert effect.data["title"] is None
+
+
+class DatabaseWorkerTests(WorkerTestsMixin, TransactionTestCase):
+    backend = "database"
+
+    def test_outbox_commits_and_rolls_back_with_the_data(self) -> None:
+        with self.settings(DELIVERY="outbox"):
+            with transaction.atomic(using="offload"):
+                Article.objects.using("offload").create(title="Rolled back")
+                transaction.set_rollback(True, using="offload")
+            with transaction.atomic(using="offload"):
+                Article.objects.using("offload").create(title="Outbox")
+            run_worker(self.backend)
+        assert [effect.data["title"] for effect in effects("record_save")] == ["Outbox"]
+
+
+class RQWorkerTests(WorkerTestsMixin, TransactionTestCase):
+    backend = "rq"
+
+
+class RunReceiverTests(TestCase):
+    def arguments(self, article: Article) -> dict[str, Any]:
+        return {
+            "receiver": "tests.offloadapp.signals.record_save",
+            "signal": 0,
+            "sender": encode(Article),
+            "kwargs": {
+                "instance": encode(article),
+                "created": True,
+                "update_fields": None,
+                "raw": False,
+                "using": "default",
+            },
+            "idempotency_key": "k",
+        }
+
+    def test_missing_fail_raises_so_the_backend_marks_the_task_failed(self) -> None:
+        article = Article.objects.create(title="Gone")
+        arguments = self.arguments(article)
+        Article.objects.filter(pk=article.pk).delete()
+        Effect.objects.all().delete()
+        with (
+            override_settings(SIGNALKIT={"OFFLOAD": {"MISSING": "fail"}}),
+            pytest.raises(Missing, match="no longer exists"),
+        ):
+            run_receiver.call(**arguments)
+        assert not Effect.objects.exists()
+
+    def test_worker_without_the_receiver_names_its_key(self) -> None:
+        arguments = {**self.arguments(Article.objects.create(title="A")), "receiver": "gone.key"}
+        with pytest.raises(LookupError, match=r"No offloaded receiver 'gone\.key'"):
+            run_receiver.call(**arguments)
