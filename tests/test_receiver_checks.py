@@ -85,7 +85,7 @@ class CheckReceiverTogglesTests:
             "which matches no connected receiver."
         )
         # The closest key comes first.
-        assert message.hint.startswith("Did you mean 'tests.testapp.signals.remember_author'")
+        assert str(message.hint).startswith("Did you mean 'tests.testapp.signals.remember_author'")
 
     @override_settings(SIGNALKIT={"RECEIVERS": {"nothing.like.it": False}})
     def test_unknown_toggle_without_close_match(self) -> None:
