@@ -60,7 +60,8 @@ class CreateProfilesCommandTests(TestCase):
 
     def test_unknown_database_is_an_error(self) -> None:
         with pytest.raises(
-            CommandError, match=r"^Unknown database 'nope'\. Known databases: default, other, offload\.$"
+            CommandError,
+            match=r"^Unknown database 'nope'\. Known databases: default, other, offload\.$",
         ):
             createprofiles("--database", "nope")
 

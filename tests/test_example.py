@@ -20,8 +20,9 @@ def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return database
 
 
-def manage(*args: str, db: Path) -> str:
+def manage(*args: str, db: Path, offload: bool = False) -> str:
     env = {**os.environ, "EXAMPLE_DB": str(db), "DJANGO_SETTINGS_MODULE": "example.settings"}
+    env["EXAMPLE_OFFLOAD"] = "1" if offload else ""
     env.pop("SIGNALKIT_TEST_DB", None)
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -84,3 +85,21 @@ class ExampleProjectTests:
 
     def test_features_work_end_to_end(self, example_db: Path) -> None:
         assert manage("shell", "-c", SCRIPT, db=example_db).splitlines()[-1] == "ok"
+
+
+OFFLOAD_SCRIPT = """
+from blog.models import Post
+from django_tasks_db.models import DBTaskResult
+
+Post.objects.create(title="Queued post").publish()
+print(DBTaskResult.objects.count())
+"""
+
+
+def test_notify_followers_runs_on_a_worker(tmp_path: Path) -> None:
+    database = tmp_path / "offload.sqlite3"
+    manage("migrate", "--noinput", db=database, offload=True)
+    manage("demo_setup", db=database, offload=True)
+    assert manage("shell", "-c", OFFLOAD_SCRIPT, db=database, offload=True).splitlines()[-1] == "1"
+    out = manage("db_worker", "--batch", "--no-startup-delay", db=database, offload=True)
+    assert "Subject: New post: Queued post" in out

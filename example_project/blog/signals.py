@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
@@ -48,7 +49,13 @@ def invalidate_on_tags(sender: Any, *, action: str, **kwargs: Any) -> None:
         cache.delete(POST_LIST_CACHE_KEY)
 
 
-@signalkit.receiver(post_published, on_commit=True)
+@signalkit.receiver(
+    post_published,
+    # After commit, in this process -- or, with EXAMPLE_OFFLOAD=1, on a task worker
+    # (offloaded receivers are enqueued after commit too).
+    on_commit=not settings.EXAMPLE_OFFLOAD,
+    offload=settings.EXAMPLE_OFFLOAD,
+)
 def notify_followers(sender: type[Post], *, post: Post, **kwargs: Any) -> None:
     """E-mail every subscriber -- only once the post is committed."""
     recipients = list(Subscriber.objects.values_list("email", flat=True))

@@ -74,3 +74,10 @@ SIGNALKIT = {
     },
 }
 LOGIN_URL = "/admin/login/"
+
+# EXAMPLE_OFFLOAD=1 runs the "notify followers" receiver on a task queue (the
+# database backend): start `manage.py db_worker` beside the server.
+EXAMPLE_OFFLOAD = os.environ.get("EXAMPLE_OFFLOAD") == "1"
+if EXAMPLE_OFFLOAD:
+    INSTALLED_APPS.append("django_tasks_db")
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
