@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from signalkit import audit
+
 
 class SignalkitConfig(AppConfig):
     name = "signalkit"
@@ -15,3 +17,4 @@ class SignalkitConfig(AppConfig):
         from signalkit.autodiscover import autodiscover
 
         autodiscover()
+        audit.connect()  # receivers per audited model, auth events, system checks

@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "signalkit",
     "tests.testapp",
+    "tests.auditapp",
 ]
 
 MIDDLEWARE = [
@@ -55,7 +56,11 @@ if os.environ.get("SIGNALKIT_TEST_DB") == "postgres":
     }
     DATABASES = {
         "default": {**_pg, "NAME": "signalkit", "TEST": {"NAME": f"test_signalkit_{_suffix}"}},
-        "other": {**_pg, "NAME": "signalkit_other", "TEST": {"NAME": f"test_signalkit_other_{_suffix}"}},
+        "other": {
+            **_pg,
+            "NAME": "signalkit_other",
+            "TEST": {"NAME": f"test_signalkit_other_{_suffix}"},
+        },
     }
 else:
     DATABASES = {
