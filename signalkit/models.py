@@ -26,6 +26,9 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AuditLogImmutableError(_IMMUTABLE)
 
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AuditLogImmutableError(_IMMUTABLE)
+
     def _prune(self) -> int:
         # The private path used by ``auditprune``: one DELETE, no collection.
         deleted: int = self._raw_delete(self.db)
