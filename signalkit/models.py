@@ -64,6 +64,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor_id", "occurred_at"], name="signalkit_audit_actor"),
             models.Index(fields=["occurred_at"], name="signalkit_audit_time"),
             models.Index(fields=["action", "occurred_at"], name="signalkit_audit_action"),
+            models.Index(fields=["correlation_id"], name="signalkit_audit_correlation"),
         ]
 
     def __str__(self) -> str:
