@@ -22,7 +22,10 @@ MASKED = "[masked]"
 
 def to_json(value: Any) -> Any:
     """``value`` as a JSON-native value (recursively for lists and dicts)."""
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, str):
+        # PostgreSQL's jsonb rejects NUL characters; recording must never fail.
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
@@ -40,7 +43,7 @@ def to_json(value: Any) -> Any:
     if isinstance(value, FieldFile):
         return value.name or None
     if isinstance(value, dict):
-        return {str(key): to_json(item) for key, item in value.items()}
+        return {to_json(str(key)): to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [to_json(item) for item in value]
     return str(value)
@@ -52,4 +55,6 @@ def truncate(value: object, length: int) -> str:
         text = str(value)
     except Exception:
         text = f"<{type(value).__name__}>"
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
     return text if len(text) <= length else text[: length - 1] + "…"
