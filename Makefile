@@ -33,7 +33,7 @@ demo: $(STAMP)
 	cd $(DEMO) && ../$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest tests/benchmarks -p no:randomly -s -q -o addopts="" -W ignore::DeprecationWarning
+	$(BIN)/python -m pytest tests/benchmarks --ds=tests.benchmarks.settings -o python_files="bench_*.py" -p no:randomly -s -q -o addopts="" -W ignore::DeprecationWarning
 
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html

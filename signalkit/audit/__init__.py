@@ -30,8 +30,9 @@ def record(
     (converted to JSON); the other keyword arguments land in ``extra``. The
     event is written on ``obj``'s database, in the current transaction.
     """
+    from signalkit.audit.buffer import buffer_for
     from signalkit.audit.serialize import to_json
-    from signalkit.audit.writer import build, emit
+    from signalkit.audit.writer import build, write
     from signalkit.models import AuditEvent
 
     using = (obj._state.db if obj is not None else None) or router.db_for_write(AuditEvent)
@@ -48,8 +49,13 @@ def record(
         changes=to_json(changes or {}),
         extra=extra,
     )
-    emit(event, using)
-    return event
+    buffer = buffer_for(using)
+    if buffer is not None:
+        buffer.add(event)
+        return event.to_model()
+    model = event.to_model()
+    write([model], using)
+    return model
 
 
 def history(obj: Model) -> AuditEventQuerySet:

@@ -11,7 +11,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from signalkit.models import AuditEvent
+    from signalkit.audit.writer import Event
 
 _MERGEABLE = frozenset({"create", "update"})
 
@@ -28,12 +28,12 @@ class _Marker:
 class Buffer:
     def __init__(self, using: str) -> None:
         self.using = using
-        self.events: list[tuple[_Marker, AuditEvent]] = []
-        self.latest: dict[tuple[str, str], tuple[_Marker, AuditEvent]] = {}
+        self.events: list[tuple[_Marker, Event]] = []
+        self.latest: dict[tuple[str, str], tuple[_Marker, Event]] = {}
         self.sids: tuple[str, ...] | None = None
         self.marker = _Marker()
 
-    def add(self, event: AuditEvent) -> None:
+    def add(self, event: Event) -> None:
         connection = connections[self.using]
         sids = tuple(connection.savepoint_ids)
         if sids != self.sids:
@@ -64,7 +64,7 @@ class Buffer:
             write(events, self.using)
 
 
-def _merge(into: AuditEvent, event: AuditEvent) -> None:
+def _merge(into: Event, event: Event) -> None:
     changes: dict[str, Any] = into.changes
     for name, value in event.changes.items():
         if name in changes and isinstance(value, list) and isinstance(changes[name], list):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connections, transaction
 from django.utils import timezone
@@ -14,6 +14,12 @@ from signalkit.audit.context import current, resolve_actor
 from signalkit.audit.serialize import to_json, truncate
 from signalkit.conf import get_settings
 from signalkit.models import AuditEvent
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import Field
 
 logger = logging.getLogger("signalkit.audit")
 
@@ -49,6 +55,48 @@ def txid(using: str) -> str:
     return value
 
 
+FIELDS = (
+    "occurred_at",
+    "action",
+    "model_label",
+    "object_pk",
+    "object_repr",
+    "changes",
+    "actor_id",
+    "actor_repr",
+    "remote_addr",
+    "correlation_id",
+    "txid",
+    "extra",
+)
+
+
+class Event:
+    """An event about to be written: a light stand-in for an unsaved ``AuditEvent``."""
+
+    __slots__ = FIELDS
+
+    occurred_at: Any
+    action: str
+    model_label: str
+    object_pk: str
+    object_repr: str
+    changes: dict[str, Any]
+    actor_id: str
+    actor_repr: str
+    remote_addr: str | None
+    correlation_id: str
+    txid: str
+    extra: Any
+
+    def __init__(self, **values: Any) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def to_model(self) -> AuditEvent:
+        return AuditEvent(**{name: getattr(self, name) for name in FIELDS})
+
+
 def build(
     action: str,
     *,
@@ -59,12 +107,12 @@ def build(
     changes: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     actor: Any = None,
-) -> AuditEvent:
+) -> Event:
     """An unsaved event carrying the current context (actor, address, correlation id)."""
     ctx = current()
     actor_id, actor_repr = resolve_actor(actor if actor is not None else ctx and ctx.actor)
     merged = {**ctx.extra, **(extra or {})} if ctx is not None else dict(extra or {})
-    return AuditEvent(
+    return Event(
         occurred_at=timezone.now(),
         action=truncate(action, 32),
         model_label=truncate(model_label, 100),
@@ -80,7 +128,7 @@ def build(
     )
 
 
-def emit(event: AuditEvent, using: str) -> None:
+def emit(event: Event, using: str) -> None:
     """Write ``event`` now, or buffer it in the enclosing :func:`batch`."""
     buffer = batching.buffer_for(using)
     if buffer is not None:
@@ -89,7 +137,7 @@ def emit(event: AuditEvent, using: str) -> None:
         write([event], using)
 
 
-def write(events: list[AuditEvent], using: str) -> None:
+def write(events: list[Event] | list[AuditEvent], using: str) -> None:
     """Insert ``events`` following ``ON_ERROR``: raise, or log and go on."""
     if get_settings().audit.on_error == "raise":
         _insert(events, using)
@@ -106,8 +154,62 @@ def write(events: list[AuditEvent], using: str) -> None:
         logger.exception("signalkit could not record %d audit event(s)", len(events))
 
 
-def _insert(events: list[AuditEvent], using: str) -> None:
-    if len(events) == 1:
-        events[0].save(using=using, force_insert=True)
-    else:
-        AuditEvent.objects.using(using).bulk_create(events)
+def _insert(events: list[Event] | list[AuditEvent], using: str) -> None:
+    if isinstance(events[0], AuditEvent):
+        for model in events:
+            model.save(using=using, force_insert=True)
+        return
+    # One precompiled INSERT: the ORM's per-row compilation would cost more
+    # than the audited change itself.
+    connection = connections[using]
+    adapters = _adapters(connection)
+    rows = [[adapt(getattr(event, name)) for name, adapt in adapters] for event in events]
+    with connection.cursor() as cursor:
+        if len(rows) == 1:
+            cursor.execute(_sql(connection), rows[0])
+        else:
+            cursor.executemany(_sql(connection), rows)
+
+
+def _fields() -> list[Field[Any, Any]]:
+    by_name = {field.name: field for field in AuditEvent._meta.concrete_fields}
+    return [by_name[name] for name in FIELDS]
+
+
+def _adapters(connection: BaseDatabaseWrapper) -> list[tuple[str, Callable[[Any], Any]]]:
+    adapters: list[tuple[str, Callable[[Any], Any]]] | None = connection.__dict__.get(
+        "_signalkit_audit_adapters"
+    )
+    if adapters is None:
+        ops = connection.ops
+
+        def json_value(value: Any) -> Any:
+            return ops.adapt_json_value(value, None)
+
+        def text(value: Any) -> Any:
+            return value
+
+        special: dict[str, Callable[[Any], Any]] = {
+            "occurred_at": ops.adapt_datetimefield_value,
+            "changes": json_value,
+            "extra": json_value,
+            "remote_addr": ops.adapt_ipaddressfield_value,
+        }
+        # Every other column is a CharField holding a str already (see build()).
+        adapters = [(name, special.get(name, text)) for name in FIELDS]
+        connection.__dict__["_signalkit_audit_adapters"] = adapters
+    return adapters
+
+
+def _sql(connection: BaseDatabaseWrapper) -> str:
+    sql: str | None = connection.__dict__.get("_signalkit_audit_insert")
+    if sql is None:
+        quote = connection.ops.quote_name
+        columns = [str(field.column) for field in _fields()]
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            quote(str(AuditEvent._meta.db_table)),
+            ", ".join(quote(column) for column in columns),
+            ", ".join(["%s"] * len(columns)),
+        )
+        connection.__dict__["_signalkit_audit_insert"] = sql
+    return sql

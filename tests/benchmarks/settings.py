@@ -1,0 +1,12 @@
+"""Settings for ``make bench``: the test settings plus the peers that are installed."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from tests.settings import *  # noqa: F403
+from tests.settings import INSTALLED_APPS
+
+PEERS = [name for name in ("auditlog", "simple_history") if importlib.util.find_spec(name)]
+
+INSTALLED_APPS = [*INSTALLED_APPS, *PEERS, "tests.benchmarks.benchapp"]
