@@ -72,6 +72,12 @@ class SaveTests(TestCase):
         assert len(queries) == 2
         assert events(action="update")[0].changes == {"name": ["a", "b"]}
 
+    def test_update_of_an_instance_built_in_memory_records_the_new_values(self) -> None:
+        account = Account.objects.create(name="a")
+        Account(pk=account.pk, name="b", uid=account.uid).save()
+        [event] = events(action="update")
+        assert event.changes["name"] == [None, "b"]
+
     def test_update_fields_is_honoured(self) -> None:
         account = Account.objects.create(name="a", token="t")
         account.name = "b"

@@ -1,7 +1,7 @@
 """The model receivers, connected per audited model (never for all senders).
 
 Keys (for toggles and mutes): ``signalkit.audit.receivers.take_snapshot``,
-``signalkit.audit.receivers.record_save``, ``signalkit.audit.receivers.record_delete``,
+``signalkit.audit.receivers.forget_unsaved``, ``signalkit.audit.receivers.record_save``, ``signalkit.audit.receivers.record_delete``,
 ``signalkit.audit.receivers.record_m2m``.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_save
 
 from signalkit.audit import snapshot
 from signalkit.audit.plans import ModelPlan, build
@@ -36,6 +36,13 @@ def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> Non
     plan = _plans.get(sender)
     if plan is not None:
         snapshot.remember(instance, snapshot.take(instance, plan.attnames, plan.mutable))
+
+
+def forget_unsaved(sender: type[Model], *, instance: Model, **kwargs: Any) -> None:
+    # An instance built in memory (``Post(pk=1, title="x").save()`` updates an
+    # existing row): its post_init snapshot is not what the database holds.
+    if instance._state.adding:
+        instance.__dict__.pop(snapshot.ATTRIBUTE, None)
 
 
 def record_save(
@@ -203,6 +210,7 @@ def connect() -> None:
     for model, plan in plans.items():
         for signal, func in (
             (post_init, take_snapshot),
+            (pre_save, forget_unsaved),
             (post_save, record_save),
             (post_delete, record_delete),
         ):
