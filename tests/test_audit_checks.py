@@ -59,6 +59,6 @@ class AuditChecksTests(SimpleTestCase):
         ]
 
     def test_checks_are_registered(self) -> None:
-        with override_settings(SIGNALKIT={"AUDIT": {"MODELS": ["auditapp.Nope"]}}):
-            ids = {message.id for message in checks.run_checks()}
-        assert "signalkit.E020" in ids
+        registered = checks.registry.registry.get_checks()
+        for check in (check_audit_models, check_trusted_proxies, check_audit_model_table):
+            assert check in registered
