@@ -78,6 +78,15 @@ class BatchTests(TestCase):
         [event] = events(action="update")
         assert event.changes == {"name": ["a", "d"]}
 
+    def test_saves_that_end_where_they_started_leave_no_event(self) -> None:
+        account = Account.objects.create(name="a")
+        with audit.batch():
+            account.name = "b"
+            account.save()
+            account.name = "a"
+            account.save()
+        assert events(action="update") == []
+
     def test_events_of_rolled_back_savepoints_are_dropped(self) -> None:
         with audit.batch():
             Account.objects.create(name="kept")

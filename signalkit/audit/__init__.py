@@ -28,7 +28,9 @@ def record(
 
     ``obj`` names the object it is about; ``changes`` is stored as given
     (converted to JSON); the other keyword arguments land in ``extra``. The
-    event is written on ``obj``'s database, in the current transaction.
+    event is written on ``obj``'s database, in the current transaction
+    (inside :func:`batch` it is written when the block ends, and the returned
+    event stays unsaved).
     """
     from signalkit.audit.buffer import buffer_for
     from signalkit.audit.serialize import to_json

@@ -57,7 +57,11 @@ class Buffer:
         from signalkit.audit.writer import write
 
         alive = {id(entry[1]) for entry in connections[self.using].run_on_commit}
-        events = [event for marker, event in self.events if id(marker) in alive]
+        events = [
+            event
+            for marker, event in self.events
+            if id(marker) in alive and (event.changes or event.action != "update")
+        ]
         self.events.clear()
         self.latest.clear()
         if events:
