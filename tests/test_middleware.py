@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest, HttpResponse
-from django.test import RequestFactory, TestCase
+from django.test import RequestFactory, TestCase, override_settings
 
 from signalkit.audit.http import client_ip, correlation_id
 from signalkit.middleware import AtomicAuditMiddleware, AuditMiddleware
@@ -102,3 +102,35 @@ class AuditMiddlewareTests(TestCase):
         AtomicAuditMiddleware(failing)(self.request())
         assert not Account.objects.filter(name="half-done").exists()
         assert events(model_label="auditapp.Account") == []
+
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "signalkit.middleware.AuditMiddleware",
+]
+
+
+@audited()
+@override_settings(MIDDLEWARE=MIDDLEWARE, ROOT_URLCONF="tests.auditapp.urls")
+class AuditMiddlewareStackTests(TestCase):
+    def setUp(self) -> None:
+        self.user = User.objects.create_user("ann")
+
+    def test_sync_request_through_the_handler(self) -> None:
+        self.client.force_login(self.user)
+        response = self.client.get("/create/", headers={"x-request-id": "stack-1"})
+        assert response["X-Request-ID"] == "stack-1"
+        event = AuditEvent.objects.get(object_repr="sync view")
+        assert (event.actor_repr, event.correlation_id, event.remote_addr) == (
+            "ann",
+            "stack-1",
+            "127.0.0.1",
+        )
+
+    async def test_async_request_through_the_handler(self) -> None:
+        await self.async_client.aforce_login(self.user)
+        response = await self.async_client.get("/acreate/")
+        event = await AuditEvent.objects.aget(object_repr="async view")
+        assert event.actor_repr == "ann"
+        assert event.correlation_id == response["X-Request-ID"]
