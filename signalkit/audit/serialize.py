@@ -51,6 +51,8 @@ def to_json(value: Any) -> Any:
 
 def truncate(value: object, length: int) -> str:
     """``str(value)`` cut to ``length`` characters (never an error)."""
+    if type(value) is str and len(value) <= length and "\x00" not in value:
+        return value
     try:
         text = str(value)
     except Exception:

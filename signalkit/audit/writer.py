@@ -110,8 +110,11 @@ def build(
 ) -> Event:
     """An unsaved event carrying the current context (actor, address, correlation id)."""
     ctx = current()
-    actor_id, actor_repr = resolve_actor(actor if actor is not None else ctx and ctx.actor)
-    merged = {**ctx.extra, **(extra or {})} if ctx is not None else dict(extra or {})
+    if ctx is None and actor is None:
+        actor_id = actor_repr = ""
+    else:
+        actor_id, actor_repr = resolve_actor(actor if actor is not None else ctx and ctx.actor)
+    merged = {**ctx.extra, **(extra or {})} if ctx is not None else extra
     return Event(
         occurred_at=timezone.now(),
         action=truncate(action, 32),
@@ -124,7 +127,7 @@ def build(
         remote_addr=ctx.remote_addr if ctx is not None else None,
         correlation_id=ctx.correlation_id if ctx is not None else "",
         txid=txid(using),
-        extra=to_json(merged),
+        extra=to_json(merged) if merged else {},
     )
 
 
@@ -182,9 +185,10 @@ def _adapters(connection: BaseDatabaseWrapper) -> list[tuple[str, Callable[[Any]
     )
     if adapters is None:
         ops = connection.ops
+        empty = ops.adapt_json_value({}, None)
 
         def json_value(value: Any) -> Any:
-            return ops.adapt_json_value(value, None)
+            return ops.adapt_json_value(value, None) if value else empty
 
         def text(value: Any) -> Any:
             return value
