@@ -14,6 +14,8 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from signalkit.audit.serialize import to_json, truncate
 from signalkit.models import AuditEvent
+from tests.audit_utils import audited
+from tests.auditapp.models import Account
 
 # NUL is replaced (PostgreSQL cannot store it): tested separately.
 TEXT = st.text(st.characters(exclude_characters="\x00"), max_size=20)
@@ -81,3 +83,33 @@ class RoundTripTests(HypothesisTestCase):
         event = AuditEvent.objects.create(action="t", changes={"f": [None, to_json(value)]})
         stored = AuditEvent.objects.get(pk=event.pk).changes["f"][1]
         assert normalise(field.to_python(stored)) == value
+
+
+ACCOUNT_VALUES = st.fixed_dictionaries(
+    {
+        "name": TEXT,
+        "balance": st.decimals(
+            min_value=-(10**9), max_value=10**9, places=2, allow_nan=False, allow_infinity=False
+        ),
+        "born": st.none() | st.dates(),
+        "seen_at": st.none() | st.datetimes(timezones=st.just(datetime.UTC)),
+        "uid": st.uuids(),
+        "blob": st.none() | st.binary(max_size=32),
+        "data": st.dictionaries(TEXT, JSON_VALUES, max_size=3),
+    }
+)
+
+
+@audited(MODELS={"auditapp.Account": {}}, MASK_FIELDS=[])
+class RecordedValuesTests(HypothesisTestCase):
+    @settings(max_examples=30, deadline=None)
+    @given(values=ACCOUNT_VALUES)
+    def test_recorded_values_round_trip_to_the_saved_values(self, values: dict[str, Any]) -> None:
+        account = Account.objects.create(**values)
+        saved = Account.objects.get(pk=account.pk)
+        changes = AuditEvent.objects.get(action="create", object_pk=str(account.pk)).changes
+        for name in values:
+            field = Account._meta.get_field(name)
+            recorded = changes[name][1]
+            restored = None if recorded is None else field.to_python(recorded)
+            assert normalise(restored) == normalise(getattr(saved, name)), name
