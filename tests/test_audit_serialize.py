@@ -110,6 +110,7 @@ class RecordedValuesTests(HypothesisTestCase):
         changes = AuditEvent.objects.get(action="create", object_pk=str(account.pk)).changes
         for name in values:
             field = Account._meta.get_field(name)
+            assert isinstance(field, models.Field)
             recorded = changes[name][1]
             restored = None if recorded is None else field.to_python(recorded)
             assert normalise(restored) == normalise(getattr(saved, name)), name
