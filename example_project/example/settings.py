@@ -27,6 +27,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "signalkit.middleware.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "example.urls"
@@ -55,4 +56,6 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # signalkit's autodiscovery does.
 SIGNALKIT = {
     "AUTODISCOVER": True,
+    # Every change to posts and users is recorded; see the admin's audit log.
+    "AUDIT": {"MODELS": ["blog.Post", "auth.User"]},
 }
