@@ -188,6 +188,19 @@ class M2MTests(TestCase):
 
 
 class ConnectionTests(TestCase):
+    databases = {"default", "other"}
+
+    def test_events_go_to_the_database_of_the_change(self) -> None:
+        with audited():
+            account = Account.objects.using("other").create(name="elsewhere")
+            account.name = "moved"
+            account.save()
+        assert not AuditEvent.objects.exists()
+        assert [e.action for e in AuditEvent.objects.using("other").order_by("pk")] == [
+            "create",
+            "update",
+        ]
+
     def test_receivers_follow_override_settings(self) -> None:
         Account.objects.create(name="before")
         with audited():
