@@ -25,6 +25,10 @@ class AuditEventAdminTests(TestCase):
         assert list(response.context["cl"].result_list) == [self.event]
         searched = self.client.get(url, {"q": str(self.admin.pk)})
         assert self.event not in searched.context["cl"].result_list
+        AuditEvent.objects.create(action="custom", correlation_id="Req-1")
+        searched = self.client.get(url, {"q": "Req-1"})
+        assert [e.correlation_id for e in searched.context["cl"].result_list] == ["Req-1"]
+        assert list(self.client.get(url, {"q": "req-1"}).context["cl"].result_list) == []
 
     def test_nobody_can_add_change_or_delete(self) -> None:
         change = reverse("admin:signalkit_auditevent_change", args=[self.event.pk])
