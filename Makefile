@@ -40,7 +40,8 @@ demo: $(STAMP)
 	cd $(DEMO) && ../$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest tests/benchmarks -s -q -o addopts=""
+	$(BIN)/python -m pip install --quiet --group bench  # the peers measured next to signalkit
+	$(BIN)/python -m pytest tests/benchmarks --ds=tests.benchmarks.settings -s -q -o addopts="" -W ignore::DeprecationWarning
 
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html

@@ -11,7 +11,7 @@ class SignalkitConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from signalkit import checks, receiver_checks  # noqa: F401  (registers the system checks)
+        from signalkit import audit, checks, receiver_checks  # noqa: F401  (checks register)
         from signalkit.autodiscover import autodiscover
         from signalkit.gate import refresh_toggles
         from signalkit.offload import checks as offload_checks  # noqa: F401
@@ -21,3 +21,4 @@ class SignalkitConfig(AppConfig):
         refresh_toggles()
         profiles.connect()
         autodiscover()
+        audit.connect()  # receivers per audited model, auth events, system checks

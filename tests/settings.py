@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "tests.testingapp",
     "tests.offloadapp",
     "django_tasks_db",
+    "tests.auditapp",
 ]
 
 MIDDLEWARE = [

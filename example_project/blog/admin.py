@@ -5,10 +5,13 @@ from typing import Any
 from django.contrib import admin, messages
 
 from blog.models import Comment, Post, Subscriber, Tag
+from signalkit.admin import AuditHistoryMixin
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PostAdmin(AuditHistoryMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """The "Audit history" button on a post shows what signalkit recorded for it."""
+
     list_display = ["title", "slug", "published", "created"]
     list_filter = ["published", "tags"]
     actions = ["publish"]

@@ -29,6 +29,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "signalkit.middleware.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "example.urls"
@@ -72,6 +73,8 @@ SIGNALKIT = {
         "USER_FIELD": "user",
         "DEFAULTS": "accounts.profiles.defaults",
     },
+    # Every change to posts and users is recorded; see the admin's audit log.
+    "AUDIT": {"MODELS": ["blog.Post", "auth.User"]},
 }
 LOGIN_URL = "/admin/login/"
 

@@ -1,17 +1,48 @@
-"""200 unmanaged models, created in a loop (no migrations needed)."""
+"""One identical model per contender (no migrations: created by the test runner)."""
 
 from __future__ import annotations
 
+import decimal
+
+from django.conf import settings
 from django.db import models
 
-MODEL_COUNT = 200
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.name
 
 
-def _model(n: int) -> type[models.Model]:
-    meta = type("Meta", (), {"managed": False, "app_label": "benchapp"})
-    attrs = {"__module__": __name__, "Meta": meta, "name": models.CharField(max_length=10)}
-    return type(f"Model{n:03d}", (models.Model,), attrs)
+class Item(models.Model):
+    name = models.CharField(max_length=100)
+    value = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=10, decimal_places=2, default=decimal.Decimal(0))
+    created = models.DateTimeField(null=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
 
 
-for _n in range(MODEL_COUNT):
-    globals()[f"Model{_n:03d}"] = _model(_n)
+class PlainItem(Item):
+    tags = models.ManyToManyField(Tag, related_name="+")
+
+
+class SignalkitItem(Item):
+    tags = models.ManyToManyField(Tag, related_name="+")
+
+
+class AuditlogItem(Item):
+    tags = models.ManyToManyField(Tag, related_name="+")
+
+
+if "simple_history" in settings.INSTALLED_APPS:
+    from simple_history.models import HistoricalRecords
+
+    class SimpleHistoryItem(Item):
+        tags = models.ManyToManyField(Tag, related_name="+")
+        history = HistoricalRecords(m2m_fields=[tags])

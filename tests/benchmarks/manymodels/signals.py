@@ -18,7 +18,7 @@ def _handler(name: str) -> Any:
     return handler
 
 
-for _model in apps.get_app_config("benchapp").get_models():
+for _model in apps.get_app_config("manymodels").get_models():
     for _signal in SIGNALS:
         _name = f"on_{_model.__name__.lower()}_{SIGNALS.index(_signal)}"
         globals()[_name] = _handler(_name)

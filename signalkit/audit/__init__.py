@@ -1,0 +1,92 @@
+"""The audit log: model changes and auth events recorded in ``AuditEvent``.
+
+Public API: :func:`context`, :func:`batch`, :func:`record`, :func:`history`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.signals import setting_changed
+from django.db import router
+
+from signalkit.audit.buffer import batch
+from signalkit.audit.context import context
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+    from signalkit.models import AuditEvent, AuditEventQuerySet
+
+__all__ = ["batch", "connect", "context", "history", "record"]
+
+
+def record(
+    action: str, obj: Model | None = None, *, changes: dict[str, Any] | None = None, **extra: Any
+) -> AuditEvent:
+    """Record a custom event (``action`` is free text, up to 32 characters).
+
+    ``obj`` names the object it is about; ``changes`` is stored as given
+    (converted to JSON); the other keyword arguments land in ``extra``. The
+    event is written on ``obj``'s database, in the current transaction
+    (inside :func:`batch` it is written when the block ends, and the returned
+    event stays unsaved).
+    """
+    from signalkit.audit.buffer import buffer_for
+    from signalkit.audit.serialize import to_json
+    from signalkit.audit.writer import build, write
+    from signalkit.models import AuditEvent
+
+    using = (obj._state.db if obj is not None else None) or router.db_for_write(AuditEvent)
+    label = pk = text = ""
+    if obj is not None:
+        label = (obj._meta.concrete_model or type(obj))._meta.label
+        pk, text = obj.pk, str(obj)
+    event = build(
+        action,
+        using=using,
+        model_label=label,
+        object_pk=pk,
+        object_repr=text,
+        changes=to_json(changes or {}),
+        extra=extra,
+    )
+    buffer = buffer_for(using)
+    if buffer is not None:
+        buffer.add(event)
+        return event.to_model()
+    model = event.to_model()
+    write([model], using)
+    return model
+
+
+def history(obj: Model) -> AuditEventQuerySet:
+    """The events of ``obj`` (its proxies included), oldest first."""
+    from signalkit.models import AuditEvent
+
+    using = obj._state.db or router.db_for_read(AuditEvent)
+    label = (obj._meta.concrete_model or type(obj))._meta.label
+    return (
+        AuditEvent.objects.using(using)
+        .filter(model_label=label, object_pk=str(obj.pk))
+        .order_by("occurred_at", "pk")
+    )
+
+
+def connect() -> None:
+    """Connect the audit receivers as the settings say (called from ``ready()``)."""
+    from signalkit.audit import auth, checks, receivers  # noqa: F401  (checks: registers)
+
+    receivers.connect()
+    auth.connect()
+
+
+def _reconnect(*, setting: str, **kwargs: Any) -> None:
+    if setting == "SIGNALKIT":
+        from signalkit.conf import get_settings
+
+        get_settings.cache_clear()
+        connect()
+
+
+setting_changed.connect(_reconnect, dispatch_uid="signalkit.audit._reconnect")

@@ -1,0 +1,117 @@
+"""``batch()``: buffer a block's events and write them with one bulk insert."""
+
+from __future__ import annotations
+
+import contextlib
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from signalkit.audit.writer import Event
+
+_MERGEABLE = frozenset({"create", "update"})
+
+
+class _Marker:
+    """A no-op ``on_commit`` callback: gone from Django's list iff its savepoint rolled back."""
+
+    __slots__ = ()
+
+    def __call__(self) -> None:
+        pass
+
+
+class Buffer:
+    def __init__(self, using: str) -> None:
+        self.using = using
+        self.events: list[tuple[_Marker, Event]] = []
+        self.latest: dict[tuple[str, str], tuple[_Marker, Event]] = {}
+        self.sids: tuple[str, ...] | None = None
+        self.marker = _Marker()
+
+    def add(self, event: Event) -> None:
+        connection = connections[self.using]
+        sids = tuple(connection.savepoint_ids)
+        if sids != self.sids:
+            self.sids, self.marker = sids, _Marker()
+            connection.on_commit(self.marker)
+        key = (event.model_label, event.object_pk)
+        previous = self.latest.get(key)
+        if (
+            event.action == "update"
+            and previous is not None
+            and previous[0] is self.marker
+            and previous[1].action in _MERGEABLE
+        ):
+            _merge(previous[1], event)
+            return
+        self.events.append((self.marker, event))
+        if event.model_label and event.object_pk:
+            self.latest[key] = (self.marker, event)
+
+    def flush(self) -> None:
+        from signalkit.audit.writer import write
+
+        alive = {id(entry[1]) for entry in connections[self.using].run_on_commit}
+        events = [
+            event
+            for marker, event in self.events
+            if id(marker) in alive and (event.changes or event.action != "update")
+        ]
+        self.events.clear()
+        self.latest.clear()
+        if events:
+            write(events, self.using)
+
+
+def _merge(into: Event, event: Event) -> None:
+    changes: dict[str, Any] = into.changes
+    for name, value in event.changes.items():
+        if name in changes and isinstance(value, list) and isinstance(changes[name], list):
+            changes[name] = [changes[name][0], value[1]]
+        else:
+            changes[name] = value
+    if into.action == "update":
+        for name in [name for name, value in changes.items() if _unchanged(value)]:
+            del changes[name]
+    into.object_repr = event.object_repr
+
+
+def _unchanged(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2 and value[0] == value[1] != "[masked]"
+
+
+_buffers: ContextVar[dict[str, Buffer] | None] = ContextVar("signalkit_audit_batch", default=None)
+
+
+def buffer_for(using: str) -> Buffer | None:
+    buffers = _buffers.get()
+    return None if buffers is None else buffers.get(using)
+
+
+@contextlib.contextmanager
+def batch(using: str | None = None) -> Iterator[None]:
+    """Run the block in a transaction and write its audit events with one bulk insert.
+
+    Events of inner savepoints that rolled back are dropped; repeated saves of
+    one object are coalesced into one event. Nested ``batch()`` blocks share
+    the outermost buffer.
+    """
+    alias = using or DEFAULT_DB_ALIAS
+    buffers = _buffers.get() or {}
+    if alias in buffers:
+        with transaction.atomic(using=alias):
+            yield
+        return
+    buffer = Buffer(alias)
+    token = _buffers.set({**buffers, alias: buffer})
+    try:
+        with transaction.atomic(using=alias):
+            yield
+            buffer.flush()
+    finally:
+        _buffers.reset(token)

@@ -1,0 +1,78 @@
+"""System checks for ``SIGNALKIT["AUDIT"]`` (signalkit.E020-E029, W020-W029)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from signalkit.audit.plans import resolve
+from signalkit.conf import get_settings
+
+
+@register(Tags.models)
+def check_audit_models(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Audited models must be installed (E020); their options must name fields (W020)."""
+    messages: list[CheckMessage] = []
+    for label, options in get_settings().audit.models.items():
+        model = resolve(label)
+        if model is None:
+            messages.append(
+                Error(
+                    f"SIGNALKIT['AUDIT']['MODELS'] names {label!r}, which is not an installed model.",
+                    hint="Use 'app_label.ModelName' of an installed model, or remove it.",
+                    id="signalkit.E020",
+                )
+            )
+            continue
+        names = {field.name for field in model._meta.get_fields()}
+        for option in ("include", "exclude", "mask"):
+            for name in options.get(option, ()):
+                if any(char in name for char in "*?[") or name in names:
+                    continue
+                messages.append(
+                    Warning(
+                        f"SIGNALKIT['AUDIT']['MODELS'][{label!r}][{option!r}] names {name!r}, "
+                        f"which is not a field of {label}.",
+                        hint=f"Fields of {label}: {', '.join(sorted(names))}.",
+                        id="signalkit.W020",
+                    )
+                )
+    return messages
+
+
+@register(Tags.security)
+def check_trusted_proxies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every ``TRUSTED_PROXIES`` entry must be an IP address or network (E022)."""
+    messages: list[CheckMessage] = []
+    for index, proxy in enumerate(get_settings().audit.trusted_proxies):
+        try:
+            ipaddress.ip_network(proxy.strip(), strict=False)
+        except ValueError:
+            messages.append(
+                Error(
+                    f"SIGNALKIT['AUDIT']['TRUSTED_PROXIES'][{index}] is {proxy!r}, "
+                    "which is not an IP address or network.",
+                    hint="Use addresses such as '10.0.0.1' or networks such as '10.0.0.0/8'.",
+                    id="signalkit.E022",
+                )
+            )
+    return messages
+
+
+@register(Tags.models)
+def check_audit_model_table(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Auditing ``AuditEvent`` itself would recurse (E021)."""
+    if any(
+        (model := resolve(label)) is not None and model._meta.label == "signalkit.AuditEvent"
+        for label in get_settings().audit.models
+    ):
+        return [
+            Error(
+                "SIGNALKIT['AUDIT']['MODELS'] names 'signalkit.AuditEvent'.",
+                hint="Audit events are append-only already; remove it.",
+                id="signalkit.E021",
+            )
+        ]
+    return []

@@ -1,0 +1,71 @@
+"""Request data for audit events: the client address and the correlation id."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@+/=-]+$")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=32)
+def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    networks = []
+    for proxy in proxies:
+        try:
+            networks.append(ipaddress.ip_network(proxy.strip(), strict=False))
+        except ValueError:
+            continue  # reported by signalkit.E022
+    return tuple(networks)
+
+
+def _address(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def _trusted(address: str, networks: Iterable[Network]) -> bool:
+    parsed = ipaddress.ip_address(address)
+    return any(parsed in network for network in networks)
+
+
+def client_ip(meta: Mapping[str, Any], trusted_proxies: tuple[str, ...]) -> str | None:
+    """The client address: ``REMOTE_ADDR``, or from ``X-Forwarded-For`` behind trusted proxies.
+
+    The header is read right to left (each trusted proxy appends the address
+    it saw) and the first address that is not a trusted proxy wins; anything
+    left of it was written by the client and is never believed. An invalid
+    entry ends the walk: the last trusted hop is recorded instead.
+    """
+    remote = _address(str(meta.get("REMOTE_ADDR") or ""))
+    networks = _networks(trusted_proxies)
+    if remote is None or not networks or not _trusted(remote, networks):
+        return remote
+    hop = remote
+    forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "")
+    for entry in reversed([part for part in forwarded.split(",") if part.strip()]):
+        address = _address(entry)
+        if address is None:
+            return hop
+        if not _trusted(address, networks):
+            return address
+        hop = address
+    return hop
+
+
+def correlation_id(meta: Mapping[str, Any]) -> str:
+    """The ``X-Request-ID`` header when it is a sane token (cut to 64 characters), else a uuid4."""
+    value = str(meta.get("HTTP_X_REQUEST_ID") or "").strip()[:64]
+    if value and _REQUEST_ID.match(value):
+        return value
+    return uuid.uuid4().hex

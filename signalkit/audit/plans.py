@@ -1,0 +1,149 @@
+"""Which models and fields are audited: plans built from ``SIGNALKIT["AUDIT"]``."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+
+from signalkit.audit.serialize import MASKED, to_json
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.db.models import Model
+
+    from signalkit.conf import AuditSettings
+
+_MUTABLE_TYPES = frozenset({"JSONField", "ArrayField", "HStoreField"})
+
+
+# Fields whose values users often assign as strings or numbers ("1.50", 0,
+# "2024-01-01"): converted with the field's to_python before recording.
+_TYPED = frozenset(
+    {"DecimalField", "DateField", "DateTimeField", "TimeField", "UUIDField", "DurationField"}
+)
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    name: str
+    attname: str
+    masked: bool
+    convert: Callable[[Any], Any] | None = None
+
+    def json(self, value: Any) -> Any:
+        """The JSON form of ``value`` as this field would store it; never raises."""
+        if self.masked:
+            return MASKED
+        if self.convert is not None and isinstance(value, str | int | float):
+            try:
+                value = self.convert(value)
+            except Exception:
+                return to_json(value)
+        return to_json(value)
+
+
+@dataclass(frozen=True)
+class M2MPlan:
+    """One audited many-to-many field, seen from its ``through`` model."""
+
+    name: str
+    masked: bool
+    model: type[Model]  # the audited model that declares the field
+    through: type[Model]
+    source: str  # through attname pointing at ``model``
+    target: str  # through attname pointing at the related model
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    label: str  # the concrete model's label: proxies share their history
+    fields: tuple[FieldPlan, ...]
+    attnames: tuple[str, ...]
+    mutable: frozenset[str]
+    m2m: tuple[M2MPlan, ...]
+
+
+def matches(name: str, patterns: tuple[str, ...] | list[str]) -> bool:
+    """Whether a field name matches one of the fnmatch ``patterns`` (case-insensitive)."""
+    lowered = name.lower()
+    return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in patterns)
+
+
+def resolve(label: str) -> type[Model] | None:
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
+    """A plan per audited model class, proxies of a listed model included."""
+    plans: dict[type[Model], ModelPlan] = {}
+    for label, options in audit.models.items():
+        model = resolve(label)
+        if model is None or model._meta.label == "signalkit.AuditEvent":
+            continue  # reported by signalkit.E020 / E021
+        plan = _plan(model, audit, options)
+        plans[model] = plan
+        for candidate in apps.get_models():
+            if (
+                candidate._meta.proxy
+                and candidate._meta.concrete_model is model
+                and candidate not in plans
+            ):
+                plans[candidate] = plan
+    return plans
+
+
+def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]]) -> ModelPlan:
+    include = options.get("include")
+    exclude = (*audit.exclude_fields, *options.get("exclude", ()))
+    mask = (*audit.mask_fields, *options.get("mask", ()))
+    opts = model._meta
+
+    def audited(name: str) -> bool:
+        return (include is None or name in include) and not matches(name, exclude)
+
+    fields = tuple(
+        FieldPlan(
+            field.name,
+            field.attname,
+            matches(field.name, mask),
+            field.to_python if field.get_internal_type() in _TYPED else None,
+        )
+        for field in opts.concrete_fields
+        if not field.primary_key and audited(field.name)
+    )
+    m2m = tuple(
+        _m2m_plan(field, opts.concrete_model or model, matches(field.name, mask))
+        for field in opts.many_to_many
+        if audited(field.name)
+    )
+    mutable = frozenset(
+        field.attname
+        for field in opts.concrete_fields
+        if field.get_internal_type() in _MUTABLE_TYPES
+    )
+    return ModelPlan(
+        label=(opts.concrete_model or model)._meta.label,
+        fields=fields,
+        attnames=tuple(plan.attname for plan in fields),
+        mutable=mutable & {plan.attname for plan in fields},
+        m2m=m2m,
+    )
+
+
+def _m2m_plan(field: Any, model: type[Model], masked: bool) -> M2MPlan:
+    through = field.remote_field.through
+    return M2MPlan(
+        name=field.name,
+        masked=masked,
+        model=model,
+        through=through,
+        source=through._meta.get_field(field.m2m_field_name()).attname,
+        target=through._meta.get_field(field.m2m_reverse_field_name()).attname,
+    )

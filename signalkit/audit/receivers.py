@@ -1,0 +1,236 @@
+"""The model receivers, connected per audited model (never for all senders).
+
+Keys (for toggles and mutes): ``signalkit.audit.receivers.take_snapshot``,
+``signalkit.audit.receivers.forget_unsaved``, ``signalkit.audit.receivers.record_save``, ``signalkit.audit.receivers.record_delete``,
+``signalkit.audit.receivers.record_m2m``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import connections
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_save
+
+from signalkit.audit import snapshot
+from signalkit.audit.plans import ModelPlan, build
+from signalkit.audit.serialize import MASKED, to_json
+from signalkit.audit.writer import build as build_event
+from signalkit.audit.writer import emit
+from signalkit.conf import get_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.db.models import Model
+
+    from signalkit.audit.plans import M2MPlan
+
+_plans: dict[type[Model], ModelPlan] = {}
+_m2m: dict[type[Model], M2MPlan] = {}
+# pks read at pre_clear, keyed by (id(instance), through), consumed at post_clear.
+_clearing: dict[tuple[int, type[Model]], list[Any]] = {}
+
+
+def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> None:
+    plan = _plans.get(sender)
+    if plan is not None:
+        snapshot.remember(instance, snapshot.take(instance, plan.attnames, plan.mutable))
+
+
+def forget_unsaved(sender: type[Model], *, instance: Model, **kwargs: Any) -> None:
+    # An instance built in memory (``Post(pk=1, title="x").save()`` updates an
+    # existing row): its post_init snapshot is not what the database holds.
+    if instance._state.adding:
+        instance.__dict__.pop(snapshot.ATTRIBUTE, None)
+
+
+def record_save(
+    sender: type[Model],
+    *,
+    instance: Model,
+    created: bool,
+    raw: bool,
+    using: str,
+    update_fields: frozenset[str] | None,
+    **kwargs: Any,
+) -> None:
+    plan = _plans.get(sender)
+    if plan is None or raw:
+        return
+    connection = connections[using]
+    values = instance.__dict__
+    if created:
+        changes = {
+            field.name: [None, field.json(values[field.attname])]
+            for field in plan.fields
+            if field.attname in values
+        }
+        emit(_event("create", plan, instance, using, changes), using)
+        snapshot.advance(instance, snapshot.take(instance, plan.attnames, plan.mutable), connection)
+        return
+    old = snapshot.base(instance, connection)
+    changes = {}
+    saved = {}
+    for field in plan.fields:
+        if field.attname not in values or (
+            update_fields is not None
+            and field.name not in update_fields
+            and field.attname not in update_fields
+        ):
+            continue
+        new_value = values[field.attname]
+        saved[field.attname] = new_value
+        if old is not None and field.attname in old:
+            old_value = old[field.attname]
+            if _same(old_value, new_value):
+                continue
+        else:
+            old_value = None
+        changes[field.name] = [field.json(old_value), field.json(new_value)]
+    if changes:
+        emit(_event("update", plan, instance, using, changes), using)
+    if update_fields is None:
+        new = snapshot.take(instance, plan.attnames, plan.mutable)
+    else:
+        new = {**(old or {}), **snapshot.take(instance, tuple(saved), plan.mutable)}
+    if changes or old is None:
+        snapshot.advance(instance, new, connection)
+
+
+def record_delete(sender: type[Model], *, instance: Model, using: str, **kwargs: Any) -> None:
+    plan = _plans.get(sender)
+    if plan is None:
+        return
+    old = snapshot.base(instance, connections[using]) or {}
+    values = instance.__dict__
+    changes = {}
+    for field in plan.fields:
+        if field.attname in old:
+            value = old[field.attname]
+        elif field.attname in values:
+            value = values[field.attname]
+        else:
+            continue
+        changes[field.name] = [field.json(value), None]
+    emit(_event("delete", plan, instance, using, changes), using)
+
+
+def record_m2m(
+    sender: type[Model],
+    *,
+    instance: Model,
+    action: str,
+    reverse: bool,
+    model: type[Model],
+    pk_set: set[Any] | None,
+    using: str,
+    **kwargs: Any,
+) -> None:
+    m2m = _m2m.get(sender)
+    if m2m is None or kwargs.get("raw"):
+        return
+    key = (id(instance), sender)
+    if action == "pre_clear":
+        # Read what is about to go: "clear" records the pks actually removed.
+        mine, theirs = (m2m.target, m2m.source) if reverse else (m2m.source, m2m.target)
+        rows = sender._default_manager.using(using).filter(**{mine: instance.pk})
+        _clearing[key] = list(rows.values_list(theirs, flat=True))
+        return
+    if action == "post_clear":
+        removed = _clearing.pop(key, [])
+        if removed:
+            _m2m_events("m2m_clear", "remove", m2m, instance, reverse, model, removed, using)
+        return
+    if action in ("post_add", "post_remove") and pk_set:
+        kind = "add" if action == "post_add" else "remove"
+        _m2m_events(f"m2m_{kind}", kind, m2m, instance, reverse, model, pk_set, using)
+
+
+def _m2m_events(
+    action: str,
+    kind: str,
+    m2m: M2MPlan,
+    instance: Model,
+    reverse: bool,
+    model: type[Model],
+    pks: Iterable[Any],
+    using: str,
+) -> None:
+    plan = _plans[m2m.model]
+    if not reverse:
+        values = sorted((to_json(pk) for pk in pks), key=str)
+        change = {m2m.name: {kind: MASKED if m2m.masked else values}}
+        emit(_event(action, plan, instance, using, change), using)
+        return
+    # ``instance`` is the related object; each audited object changed once.
+    related = [to_json(instance.pk)]
+    for pk in sorted(pks, key=str):
+        change = {m2m.name: {kind: MASKED if m2m.masked else related}}
+        event = build_event(
+            action, using=using, model_label=plan.label, object_pk=pk, changes=change
+        )
+        emit(event, using)
+
+
+def _event(
+    action: str, plan: ModelPlan, instance: Model, using: str, changes: dict[str, Any]
+) -> Any:
+    try:
+        text = str(instance)
+    except Exception:
+        text = ""
+    return build_event(
+        action,
+        using=using,
+        model_label=plan.label,
+        object_pk=instance.pk,
+        object_repr=text,
+        changes=changes,
+    )
+
+
+def _same(old: Any, new: Any) -> bool:
+    try:
+        if old == new:
+            return True
+    except Exception:
+        pass
+    return bool(to_json(old) == to_json(new))
+
+
+_connected: list[tuple[Any, Any, type[Model], str]] = []
+
+
+def connect() -> None:
+    """(Re)connect the receivers for the models in ``SIGNALKIT["AUDIT"]["MODELS"]``."""
+    disconnect()
+    plans = build(get_settings().audit)
+    _plans.update(plans)
+    for model, plan in plans.items():
+        for signal, func in (
+            (post_init, take_snapshot),
+            (pre_save, forget_unsaved),
+            (post_save, record_save),
+            (post_delete, record_delete),
+        ):
+            _connect(signal, func, model)
+        for m2m in plan.m2m:
+            if m2m.through not in _m2m:
+                _m2m[m2m.through] = m2m
+                _connect(m2m_changed, record_m2m, m2m.through)
+
+
+def _connect(signal: Any, func: Any, sender: type[Model]) -> None:
+    uid = f"signalkit.audit.receivers.{func.__name__}"
+    signal.connect(func, sender=sender, dispatch_uid=uid)
+    _connected.append((signal, func, sender, uid))
+
+
+def disconnect() -> None:
+    while _connected:
+        signal, func, sender, uid = _connected.pop()
+        signal.disconnect(func, sender=sender, dispatch_uid=uid)
+    _plans.clear()
+    _m2m.clear()
+    _clearing.clear()

@@ -1,0 +1,62 @@
+"""Field values as native JSON: what ``AuditEvent.changes`` stores.
+
+Every value is turned into ``None``, a bool, a number, a string, a list or a
+dict, such that the field's own ``to_python`` turns it back into an equal value.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import math
+import uuid
+from typing import Any
+
+from django.db.models.fields.files import FieldFile
+from django.utils.duration import duration_iso_string
+
+#: What a masked field's old and new value are replaced with.
+MASKED = "[masked]"
+
+
+def to_json(value: Any) -> Any:
+    """``value`` as a JSON-native value (recursively for lists and dicts)."""
+    if isinstance(value, str):
+        # PostgreSQL's jsonb rejects NUL characters; recording must never fail.
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, decimal.Decimal):
+        # A string: a JSON number would lose the precision and the scale.
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return duration_iso_string(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, FieldFile):
+        return value.name or None
+    if isinstance(value, dict):
+        return {to_json(str(key)): to_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_json(item) for item in value]
+    return str(value)
+
+
+def truncate(value: object, length: int) -> str:
+    """``str(value)`` cut to ``length`` characters (never an error)."""
+    if type(value) is str and len(value) <= length and "\x00" not in value:
+        return value
+    try:
+        text = str(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    return text if len(text) <= length else text[: length - 1] + "…"

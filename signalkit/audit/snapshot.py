@@ -1,0 +1,100 @@
+"""In-memory snapshots of audited instances: the old values of an update.
+
+A snapshot is taken when an instance is loaded (``post_init``) and after each
+save. Inside a transaction the new snapshot is *pending*: it becomes the
+committed one only when Django runs the transaction's ``on_commit`` callbacks,
+and it is forgotten when the transaction or the savepoint that holds it rolls
+back (Django drops those callbacks; we notice because it replaces its
+``run_on_commit`` list). So a change that rolled back is diffed again, against
+what the database really holds, the next time the instance is saved.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import Model
+
+ATTRIBUTE = "_signalkit_snapshot"
+
+Snapshot = dict[str, Any]
+
+
+class SnapshotState:
+    __slots__ = ("committed", "pending", "pending_list", "promote")
+
+    def __init__(self, committed: Snapshot | None) -> None:
+        self.committed = committed
+        self.pending: Snapshot | None = None
+        self.pending_list: list[Any] | None = None
+        self.promote: Promote | None = None
+
+
+class Promote:
+    """The ``on_commit`` callback that makes a pending snapshot the committed one."""
+
+    __slots__ = ("snapshot", "state")
+
+    def __init__(self, state: SnapshotState, snapshot: Snapshot) -> None:
+        self.state = state
+        self.snapshot = snapshot
+
+    def __call__(self) -> None:
+        self.state.committed = self.snapshot
+        if self.state.promote is self:
+            self.state.pending = self.state.pending_list = self.state.promote = None
+
+
+def take(instance: Model, attnames: tuple[str, ...], mutable: frozenset[str]) -> Snapshot:
+    """The current values of ``attnames`` (deferred fields are left out)."""
+    values = instance.__dict__
+    snapshot = {name: values[name] for name in attnames if name in values}
+    for name in mutable & snapshot.keys():
+        snapshot[name] = copy.deepcopy(snapshot[name])
+    return snapshot
+
+
+def remember(instance: Model, snapshot: Snapshot) -> None:
+    """Record ``snapshot`` as what the database holds (at ``post_init``)."""
+    instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot)
+
+
+def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
+    """What the database holds for ``instance`` as seen by ``connection``'s transaction."""
+    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    if state is None:
+        return None
+    if state.pending is not None:
+        if state.pending_list is connection.run_on_commit:
+            return state.pending
+        # The list was replaced: a commit, a rollback, or a savepoint rollback.
+        # The newest of our callbacks that survived holds the valid snapshot.
+        for entry in reversed(connection.run_on_commit):
+            func = entry[1]
+            if isinstance(func, Promote) and func.state is state:
+                state.pending, state.promote = func.snapshot, func
+                state.pending_list = connection.run_on_commit
+                return func.snapshot
+        state.pending = state.pending_list = state.promote = None
+    return state.committed
+
+
+def advance(instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper) -> None:
+    """Record ``snapshot`` as saved; committed now, or when the transaction commits."""
+    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    if state is None:
+        state = instance.__dict__[ATTRIBUTE] = SnapshotState(None)
+    if connection.in_atomic_block:
+        promote = Promote(state, snapshot)
+        connection.on_commit(promote)
+        state.pending, state.pending_list, state.promote = (
+            snapshot,
+            connection.run_on_commit,
+            promote,
+        )
+    else:
+        state.committed = snapshot
+        state.pending = state.pending_list = state.promote = None

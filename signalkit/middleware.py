@@ -1,0 +1,102 @@
+"""``AuditMiddleware``: who made the request, from where, under which correlation id."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.db import transaction
+
+from signalkit.audit.context import AuditContext, pop, push
+from signalkit.audit.http import client_ip, correlation_id
+from signalkit.conf import get_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from django.http import HttpRequest, HttpResponseBase
+
+
+def _lazy_user(request: HttpRequest) -> Callable[[], Any]:
+    # Resolved when an event is written, not when the request starts, so users
+    # authenticated later (DRF-style authentication in the view) are seen.
+    def actor() -> Any:
+        return getattr(request, "user", None)
+
+    return actor
+
+
+def _context(request: HttpRequest) -> AuditContext:
+    return AuditContext(
+        actor=_lazy_user(request),
+        remote_addr=client_ip(request.META, get_settings().audit.trusted_proxies),
+        correlation_id=correlation_id(request.META),
+    )
+
+
+class AuditMiddleware:
+    """Attribute audit events recorded during a request to its user and client.
+
+    Sync and async. Add it after ``AuthenticationMiddleware``. The response
+    carries the correlation id in ``X-Request-ID``.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(
+        self, get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
+    ) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        ctx = _context(request)
+        token = push(ctx)
+        try:
+            response = self.handle(request)
+        finally:
+            pop(token)
+        return self.finish(response, ctx)
+
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)  # type: ignore[return-value]
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        ctx = _context(request)
+        token = push(ctx)
+        try:
+            response = await self.get_response(request)  # type: ignore[misc]
+        finally:
+            pop(token)
+        return self.finish(response, ctx)
+
+    @staticmethod
+    def finish(response: HttpResponseBase, ctx: AuditContext) -> HttpResponseBase:
+        if not response.has_header("X-Request-ID"):
+            response["X-Request-ID"] = ctx.correlation_id
+        return response
+
+
+class AtomicAuditMiddleware(AuditMiddleware):
+    """:class:`AuditMiddleware` that also runs each request in a transaction (sync only).
+
+    In autocommit Django commits a row before ``post_save`` runs, so its audit
+    event is a second statement; inside this middleware the change and its
+    event commit together or not at all. A response with a 5xx status rolls
+    back. Use it instead of ``ATOMIC_REQUESTS`` when views outside Django's
+    view machinery (middleware, streaming) also write.
+    """
+
+    async_capable = False
+
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
+        with transaction.atomic():
+            response = self.get_response(request)
+            if response.status_code >= 500:  # type: ignore[union-attr]
+                transaction.set_rollback(True)
+        return response  # type: ignore[return-value]

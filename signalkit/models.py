@@ -1,0 +1,80 @@
+"""The audit log table: :class:`AuditEvent`, append-only."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+
+
+class AuditLogImmutableError(Exception):
+    """Raised when code tries to change or delete recorded audit events."""
+
+
+_IMMUTABLE = (
+    "Audit events are append-only: they cannot be changed or deleted through the ORM. "
+    "Use 'manage.py auditprune --before DATE' to delete old events."
+)
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AuditLogImmutableError(_IMMUTABLE)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogImmutableError(_IMMUTABLE)
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AuditLogImmutableError(_IMMUTABLE)
+
+    def _prune(self) -> int:
+        # The private path used by ``auditprune``: one DELETE, no collection.
+        deleted: int = self._raw_delete(self.db)
+        return deleted
+
+
+class AuditEvent(models.Model):
+    """One recorded change: who did what to which object, when."""
+
+    occurred_at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=32)
+    model_label = models.CharField(max_length=100, blank=True)
+    object_pk = models.CharField(max_length=255, blank=True)
+    object_repr = models.CharField(max_length=255, blank=True)
+    changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # A string, not a foreign key: deleting a user never deletes history.
+    actor_id = models.CharField(max_length=255, blank=True)
+    actor_repr = models.CharField(max_length=255, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    txid = models.CharField(max_length=32, blank=True)
+    extra = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    objects: ClassVar[AuditEventQuerySet] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        verbose_name = "audit event"
+        verbose_name_plural = "audit events"
+        indexes = [
+            models.Index(
+                fields=["model_label", "object_pk", "occurred_at"], name="signalkit_audit_object"
+            ),
+            models.Index(fields=["actor_id", "occurred_at"], name="signalkit_audit_actor"),
+            models.Index(fields=["occurred_at"], name="signalkit_audit_time"),
+            models.Index(fields=["action", "occurred_at"], name="signalkit_audit_action"),
+            models.Index(fields=["correlation_id"], name="signalkit_audit_correlation"),
+        ]
+
+    def __str__(self) -> str:
+        target = f"{self.model_label} {self.object_pk}".strip()
+        return f"{self.action} {target}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogImmutableError(_IMMUTABLE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogImmutableError(_IMMUTABLE)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+class Label(models.Model):
+    name = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Owner(models.Model):
+    name = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=300)
+    balance = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    born = models.DateField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+    uid = models.UUIDField(default=uuid.uuid4)
+    blob = models.BinaryField(null=True, blank=True)
+    doc = models.FileField(upload_to="docs/", blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(Owner, on_delete=models.SET_NULL, null=True, blank=True)
+    labels = models.ManyToManyField(Label, blank=True, related_name="accounts")
+    password = models.CharField(max_length=128, blank=True)
+    api_key = models.CharField(max_length=64, blank=True)
+    token = models.CharField(max_length=64, blank=True)
+    last_login = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VipAccount(Account):
+    class Meta:
+        proxy = True
+
+
+class Note(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notes")
+    text = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Plain(models.Model):
+    """Never audited: keeps Django's fast paths."""
+
+    name = models.CharField(max_length=50)
+    labels = models.ManyToManyField(Label, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

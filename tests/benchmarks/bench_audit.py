@@ -1,0 +1,127 @@
+"""Audit overhead: no auditing vs signalkit vs the peers, same models, same workloads.
+
+Run with ``make bench`` (``SIGNALKIT_TEST_DB=postgres make bench`` for PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from django.apps import apps
+from django.db import connection, transaction
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+import signalkit.audit as audit
+from tests.benchmarks.benchapp.models import AuditlogItem, PlainItem, SignalkitItem, Tag
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+N = int(os.environ.get("BENCH_N", "2000"))
+AUTOCOMMIT_N = 400
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+# BENCH_CLOCK=cpu measures this process's CPU time: steadier on a busy machine,
+# but blind to the time a PostgreSQL server spends.
+CLOCK = time.process_time if os.environ.get("BENCH_CLOCK") == "cpu" else time.perf_counter
+WORKLOADS = ("create", "update", "m2m add", "delete", f"{AUTOCOMMIT_N} autocommit creates")
+
+
+def contenders() -> list[tuple[str, Any, Callable[[], Any]]]:
+    found: list[tuple[str, Any, Callable[[], Any]]] = [
+        ("no auditing", PlainItem, transaction.atomic),
+        ("signalkit", SignalkitItem, transaction.atomic),
+        ("signalkit batch()", SignalkitItem, audit.batch),
+    ]
+    if apps.is_installed("auditlog"):
+        found.append(("django-auditlog", AuditlogItem, transaction.atomic))
+    if apps.is_installed("simple_history"):
+        found.append(
+            (
+                "django-simple-history",
+                apps.get_model("benchapp.SimpleHistoryItem"),
+                transaction.atomic,
+            )
+        )
+    return found
+
+
+@contextlib.contextmanager
+def timer(into: dict[str, list[float]], name: str) -> Iterator[None]:
+    start = CLOCK()
+    yield
+    into.setdefault(name, []).append(CLOCK() - start)
+
+
+def cycle(model: Any, block: Callable[[], Any], times: dict[str, list[float]]) -> None:
+    tags = list(Tag.objects.all())
+    with timer(times, "create"), block():
+        for n in range(N):
+            model.objects.create(name=f"item {n}", value=n)
+    items = list(model.objects.all())
+    with timer(times, "update"), block():
+        for item in items:
+            item.value += 1
+            item.save()
+    with timer(times, "m2m add"), block():
+        for n, item in enumerate(items):
+            item.tags.add(tags[n % len(tags)])
+    items = list(model.objects.all())
+    with timer(times, "delete"), block():
+        for item in items:
+            item.delete()
+    with timer(times, f"{AUTOCOMMIT_N} autocommit creates"):
+        for n in range(AUTOCOMMIT_N):
+            model.objects.create(name=f"auto {n}", value=n)
+    model.objects.all().delete()
+
+
+def queries_per_update() -> int:
+    item = SignalkitItem.objects.create(name="q")
+    item.value = 42
+    with CaptureQueriesContext(connection) as queries:
+        item.save()
+    return len(queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audit_overhead() -> None:
+    Tag.objects.bulk_create(Tag(name=f"tag {n}") for n in range(20))
+    results: dict[str, dict[str, float]] = {}
+    audited = {"AUDIT": {"MODELS": ["benchapp.SignalkitItem"]}}
+    with override_settings(SIGNALKIT=audited):
+        for name, model, block in contenders():
+            times: dict[str, list[float]] = {}
+            for _ in range(REPEATS):
+                cycle(model, block, times)
+            results[name] = {workload: min(values) for workload, values in times.items()}
+        per_update = queries_per_update()
+    report(results, per_update)
+
+
+def report(results: dict[str, dict[str, float]], per_update: int) -> None:
+    base = results["no auditing"]
+    names = list(results)
+    print(f"\n\nAudit overhead on {connection.vendor}, {N} operations in one atomic block")
+    clock = "CPU time" if CLOCK is time.process_time else "wall time"
+    print(f"({clock}, best of {REPEATS}; ratio = time / no auditing)\n")
+    header = f"{'workload':<24}" + "".join(f"{name:>26}" for name in names)
+    print(header)
+    print("-" * len(header))
+    for workload in WORKLOADS:
+        cells = []
+        for name in names:
+            seconds = results[name][workload]
+            ratio = seconds / base[workload]
+            cells.append(f"{seconds * 1000:>9.0f} ms {ratio:>5.2f}x".rjust(26))
+        print(f"{workload:<24}" + "".join(cells))
+    if "django-auditlog" in results:
+        print("\nsignalkit / django-auditlog:")
+        for workload in WORKLOADS:
+            ratio = results["signalkit"][workload] / results["django-auditlog"][workload]
+            print(f"  {workload:<24} {ratio:.2f}x")
+    print(f"\nqueries per audited update (autocommit): {per_update}\n")

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+
+import signalkit.audit as audit
+from signalkit.models import AuditEvent
+from tests.audit_utils import audited, events
+from tests.auditapp.models import Account, Label, VipAccount
+
+
+class RolledBack(Exception):
+    pass
+
+
+def audit_inserts(queries: CaptureQueriesContext) -> int:
+    return sum('INSERT INTO "signalkit_auditevent"' in query["sql"] for query in queries)
+
+
+@audited()
+class RecordTests(TestCase):
+    def test_custom_event_about_an_object(self) -> None:
+        account = Account.objects.create(name="a")
+        event = audit.record("exported", account, changes={"rows": 3}, fmt="csv")
+        assert event.pk is not None
+        assert (event.action, event.model_label, event.object_pk) == (
+            "exported",
+            "auditapp.Account",
+            str(account.pk),
+        )
+        assert event.changes == {"rows": 3}
+        assert event.extra == {"fmt": "csv"}
+
+    def test_custom_event_without_object_carries_the_context(self) -> None:
+        with audit.context(actor="cron", job="nightly", correlation_id="abc"):
+            audit.record("backup")
+        [event] = events(action="backup")
+        assert (event.actor_id, event.actor_repr, event.correlation_id) == ("", "cron", "abc")
+        assert event.extra == {"job": "nightly"}
+
+
+@audited()
+class HistoryTests(TestCase):
+    def test_history_lists_the_objects_events_oldest_first_proxies_included(self) -> None:
+        account = Account.objects.create(name="a")
+        Account.objects.create(name="other")
+        vip = VipAccount.objects.get(pk=account.pk)
+        vip.name = "b"
+        vip.save()
+        audit.record("viewed", account)
+        assert [e.action for e in audit.history(account)] == ["create", "update", "viewed"]
+        assert [e.action for e in audit.history(vip)] == ["create", "update", "viewed"]
+
+
+@audited()
+class BatchTests(TestCase):
+    def test_one_bulk_insert_for_the_block(self) -> None:
+        with CaptureQueriesContext(connection) as queries, audit.batch():
+            accounts = [Account.objects.create(name=str(n)) for n in range(5)]
+            for account in accounts:
+                account.name += "!"
+                account.save()
+            accounts[0].labels.add(Label.objects.create(name="l"))
+        assert audit_inserts(queries) == 1
+        assert [e.action for e in events()] == ["create"] * 5 + ["m2m_add"]
+
+    def test_repeated_saves_are_coalesced(self) -> None:
+        account = Account.objects.create(name="a")
+        with audit.batch():
+            for name in ("b", "c", "d"):
+                account.name = name
+                account.save()
+        [event] = events(action="update")
+        assert event.changes == {"name": ["a", "d"]}
+
+    def test_saves_that_end_where_they_started_leave_no_event(self) -> None:
+        account = Account.objects.create(name="a")
+        with audit.batch():
+            account.name = "b"
+            account.save()
+            account.name = "a"
+            account.save()
+        assert events(action="update") == []
+
+    def test_events_of_rolled_back_savepoints_are_dropped(self) -> None:
+        with audit.batch():
+            Account.objects.create(name="kept")
+            try:
+                with transaction.atomic():
+                    Account.objects.create(name="dropped")
+                    raise RolledBack
+            except RolledBack:
+                pass
+        assert [e.object_repr for e in events()] == ["kept"]
+
+    def test_failed_block_writes_nothing(self) -> None:
+        def fail() -> None:
+            with audit.batch():
+                Account.objects.create(name="a")
+                raise RolledBack
+
+        with pytest.raises(RolledBack):
+            fail()
+        assert events() == []
+
+    def test_nested_batches_share_one_buffer(self) -> None:
+        with CaptureQueriesContext(connection) as queries, audit.batch():
+            Account.objects.create(name="a")
+            with audit.batch():
+                Account.objects.create(name="b")
+        assert audit_inserts(queries) == 1
+        assert len(events()) == 2
+
+
+def install_failing_trigger() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION sk_fail() RETURNS trigger AS $$ BEGIN "
+                "IF NEW.object_repr = 'explode' THEN RAISE EXCEPTION 'boom'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER sk_fail BEFORE INSERT ON signalkit_auditevent "
+                "FOR EACH ROW EXECUTE FUNCTION sk_fail()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER sk_fail BEFORE INSERT ON signalkit_auditevent "
+                "WHEN NEW.object_repr = 'explode' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+
+
+class OnErrorTests(TestCase):
+    def setUp(self) -> None:
+        install_failing_trigger()
+
+    def test_raise_fails_the_change(self) -> None:
+        def change() -> None:
+            with audited(), transaction.atomic():
+                Account.objects.create(name="explode")
+
+        with pytest.raises(DatabaseError):
+            change()
+        assert not Account.objects.exists()
+
+    def test_log_keeps_the_change_and_the_transaction_usable(self) -> None:
+        with audited(ON_ERROR="log"), transaction.atomic():
+            with self.assertLogs("signalkit.audit", logging.ERROR) as logs:
+                Account.objects.create(name="explode")
+            Account.objects.create(name="fine")
+        assert sorted(Account.objects.values_list("name", flat=True)) == ["explode", "fine"]
+        assert [e.object_repr for e in AuditEvent.objects.all()] == ["fine"]
+        assert "could not record 1 audit event" in logs.output[0]

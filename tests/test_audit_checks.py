@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import checks
+from django.test import SimpleTestCase, override_settings
+
+from signalkit.audit.checks import (
+    check_audit_model_table,
+    check_audit_models,
+    check_trusted_proxies,
+)
+
+
+def run(check: Any, audit: dict[str, Any]) -> list[tuple[str | None, str]]:
+    with override_settings(SIGNALKIT={"AUDIT": audit}):
+        return [(message.id, message.msg) for message in check()]
+
+
+class AuditChecksTests(SimpleTestCase):
+    def test_valid_audit_setting_passes(self) -> None:
+        audit = {
+            "MODELS": {"auditapp.Account": {"exclude": ["name"], "mask": ["*key*"]}},
+            "TRUSTED_PROXIES": ["10.0.0.1", "192.168.0.0/16", "::1"],
+        }
+        assert run(check_audit_models, audit) == []
+        assert run(check_trusted_proxies, audit) == []
+        assert run(check_audit_model_table, audit) == []
+
+    def test_unknown_model_is_e020(self) -> None:
+        assert run(check_audit_models, {"MODELS": ["auditapp.Nope"]}) == [
+            (
+                "signalkit.E020",
+                "SIGNALKIT['AUDIT']['MODELS'] names 'auditapp.Nope', which is not an installed model.",
+            )
+        ]
+
+    def test_unknown_field_in_options_is_w020(self) -> None:
+        messages = run(check_audit_models, {"MODELS": {"auditapp.Account": {"mask": ["secrt"]}}})
+        assert messages == [
+            (
+                "signalkit.W020",
+                "SIGNALKIT['AUDIT']['MODELS']['auditapp.Account']['mask'] names 'secrt', "
+                "which is not a field of auditapp.Account.",
+            )
+        ]
+
+    def test_auditing_the_audit_table_is_e021(self) -> None:
+        [(check_id, _message)] = run(check_audit_model_table, {"MODELS": ["signalkit.AuditEvent"]})
+        assert check_id == "signalkit.E021"
+
+    def test_bad_trusted_proxy_is_e022(self) -> None:
+        assert run(check_trusted_proxies, {"TRUSTED_PROXIES": ["10.0.0.1", "proxy.local"]}) == [
+            (
+                "signalkit.E022",
+                "SIGNALKIT['AUDIT']['TRUSTED_PROXIES'][1] is 'proxy.local', "
+                "which is not an IP address or network.",
+            )
+        ]
+
+    def test_checks_are_registered(self) -> None:
+        registered = checks.registry.registry.get_checks()
+        for check in (check_audit_models, check_trusted_proxies, check_audit_model_table):
+            assert check in registered

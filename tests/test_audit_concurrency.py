@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import threading
+import unittest
+
+from django.contrib.auth.models import User
+from django.db import connection, connections, transaction
+from django.test import TransactionTestCase
+
+import signalkit.audit as audit
+from tests.audit_utils import audited, events
+from tests.auditapp.models import Account
+
+THREADS = 8
+ROUNDS = 12
+
+
+class RolledBack(Exception):
+    pass
+
+
+@audited()
+class ConcurrencyTests(TransactionTestCase):
+    def setUp(self) -> None:
+        if connection.vendor != "postgresql":
+            raise unittest.SkipTest("needs a database with concurrent writers")
+
+    def test_every_committed_change_has_one_event_with_its_actor(self) -> None:
+        users = [User.objects.create_user(f"user{n}") for n in range(THREADS)]
+        rows = [Account.objects.create(name=f"row{n}").pk for n in range(3)]
+        committed: list[tuple[str, str]] = []
+        lock = threading.Lock()
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(THREADS)
+
+        def work(user: User) -> None:
+            try:
+                barrier.wait()
+                with audit.context(actor=user):
+                    for round_ in range(ROUNDS):
+                        name = f"{user.username}-{round_}"
+                        try:
+                            with transaction.atomic():
+                                account = Account.objects.select_for_update().get(
+                                    pk=rows[round_ % len(rows)]
+                                )
+                                account.name = name
+                                account.save()
+                                if round_ % 4 == 3:
+                                    raise RolledBack
+                        except RolledBack:
+                            continue
+                        with lock:
+                            committed.append((name, user.username))
+            except BaseException as error:  # pragma: no cover - reported below
+                errors.append(error)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=work, args=(user,)) for user in users]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        recorded = [
+            (event.changes["name"][1], event.actor_repr)
+            for event in events(action="update", model_label="auditapp.Account")
+        ]
+        assert sorted(recorded) == sorted(committed)
+        assert len(committed) == THREADS * ROUNDS * 3 // 4

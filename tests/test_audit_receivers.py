@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+
+from django.db import connection, transaction
+from django.test import TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from signalkit.audit.serialize import MASKED
+from signalkit.models import AuditEvent
+from tests.audit_utils import audited, events
+from tests.auditapp.models import Account, Label, Note, Owner, Plain, VipAccount
+
+
+@audited()
+class SaveTests(TestCase):
+    def test_create_records_every_field_as_native_json(self) -> None:
+        owner = Owner.objects.create(name="o")
+        account = Account.objects.create(
+            name="a",
+            balance=decimal.Decimal("12.50"),
+            born=datetime.date(2000, 1, 2),
+            seen_at=datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.UTC),
+            uid=uuid.UUID(int=5),
+            blob=b"\x00\x01",
+            data={"k": [1, 2]},
+            owner=owner,
+            password="hunter2",
+            api_key="abc",
+            token="tok",
+        )
+        [event] = events(action="create")
+        assert event.model_label == "auditapp.Account"
+        assert event.object_pk == str(account.pk)
+        assert event.object_repr == "a"
+        changes = event.changes
+        assert changes["name"] == [None, "a"]
+        assert changes["balance"] == [None, "12.50"]
+        assert changes["born"] == [None, "2000-01-02"]
+        assert changes["seen_at"] == [None, "2024-05-06T07:08:09+00:00"]
+        assert changes["uid"] == [None, str(uuid.UUID(int=5))]
+        assert changes["data"] == [None, {"k": [1, 2]}]
+        assert changes["owner"] == [None, owner.pk]
+        assert changes["doc"] == [None, None]
+        for secret in ("password", "api_key", "token", "blob"):
+            assert changes[secret] == [None, MASKED]
+        assert "last_login" not in changes
+        assert "hunter2" not in str(AuditEvent.objects.values_list("changes", flat=True)[0])
+
+    def test_update_records_only_changed_fields(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+        account.name = "b"
+        account.save()
+        [event] = events(action="update")
+        assert event.changes == {"name": ["a", "b"]}
+
+    def test_update_without_change_records_nothing(self) -> None:
+        account = Account.objects.create(name="a")
+        account.save()
+        fetched = Account.objects.get(pk=account.pk)
+        fetched.save()
+        assert events(action="update") == []
+
+    def test_update_of_loaded_instance_needs_no_select(self) -> None:
+        account = Account.objects.create(name="a")
+        fetched = Account.objects.get(pk=account.pk)
+        fetched.name = "b"
+        with CaptureQueriesContext(connection) as queries:
+            fetched.save()
+        assert len(queries) == 2
+        assert events(action="update")[0].changes == {"name": ["a", "b"]}
+
+    def test_update_of_an_instance_built_in_memory_records_the_new_values(self) -> None:
+        account = Account.objects.create(name="a")
+        Account(pk=account.pk, name="b", uid=account.uid).save()
+        [event] = events(action="update")
+        assert event.changes["name"] == [None, "b"]
+
+    def test_update_fields_is_honoured(self) -> None:
+        account = Account.objects.create(name="a", token="t")
+        account.name = "b"
+        account.balance = decimal.Decimal(3)
+        account.save(update_fields=["name"])
+        account.save(update_fields=["balance"])
+        assert [event.changes for event in events(action="update")] == [
+            {"name": ["a", "b"]},
+            {"balance": ["0", "3"]},
+        ]
+
+    def test_masked_change_hides_both_values(self) -> None:
+        account = Account.objects.create(name="a", password="old-secret")
+        account.password = "new-secret"
+        account.save()
+        [event] = events(action="update")
+        assert event.changes == {"password": [MASKED, MASKED]}
+
+    def test_json_field_mutated_in_place_is_seen(self) -> None:
+        account = Account.objects.create(name="a", data={"n": 1})
+        account.data["n"] = 2
+        account.save()
+        assert events(action="update")[0].changes == {"data": [{"n": 1}, {"n": 2}]}
+
+    def test_proxy_saves_are_recorded_under_the_concrete_label(self) -> None:
+        vip = VipAccount.objects.create(name="v")
+        vip.name = "w"
+        vip.save()
+        assert [(e.action, e.model_label) for e in events()] == [
+            ("create", "auditapp.Account"),
+            ("update", "auditapp.Account"),
+        ]
+
+    def test_fixture_saves_are_skipped(self) -> None:
+        account = Account(name="raw")
+        account.save_base(raw=True)
+        assert events() == []
+
+    def test_over_long_repr_is_truncated(self) -> None:
+        Account.objects.create(name="x" * 300)
+        assert len(events()[0].object_repr) == 255
+
+    def test_unaudited_model_records_nothing(self) -> None:
+        Plain.objects.create(name="p").labels.add(Label.objects.create(name="l"))
+        assert events() == []
+
+
+@audited()
+class DeleteTests(TestCase):
+    def test_delete_records_last_values(self) -> None:
+        account = Account.objects.create(name="a")
+        pk = account.pk
+        account.delete()
+        [event] = events(action="delete")
+        assert event.object_pk == str(pk)
+        assert event.changes["name"] == ["a", None]
+
+    def test_cascade_is_recorded_and_history_survives(self) -> None:
+        account = Account.objects.create(name="a")
+        Note.objects.create(account=account, text="n")
+        account.delete()
+        assert sorted((e.action, e.model_label) for e in events(action="delete")) == [
+            ("delete", "auditapp.Account"),
+            ("delete", "auditapp.Note"),
+        ]
+        assert AuditEvent.objects.count() == 4
+
+
+@audited()
+class M2MTests(TestCase):
+    def setUp(self) -> None:
+        self.account = Account.objects.create(name="a")
+        self.one = Label.objects.create(name="1")
+        self.two = Label.objects.create(name="2")
+        self.three = Label.objects.create(name="3")
+
+    def test_add_and_remove(self) -> None:
+        self.account.labels.add(self.one, self.two)
+        self.account.labels.add(self.one)
+        self.account.labels.remove(self.two)
+        assert [(e.action, e.changes) for e in events(action__startswith="m2m")] == [
+            ("m2m_add", {"labels": {"add": sorted([self.one.pk, self.two.pk])}}),
+            ("m2m_remove", {"labels": {"remove": [self.two.pk]}}),
+        ]
+
+    def test_clear_records_only_the_removed_pks(self) -> None:
+        other = Account.objects.create(name="b")
+        other.labels.add(self.three)
+        self.account.labels.add(self.one, self.two)
+        self.account.labels.clear()
+        [event] = events(action="m2m_clear")
+        assert event.object_pk == str(self.account.pk)
+        assert event.changes == {"labels": {"remove": sorted([self.one.pk, self.two.pk])}}
+
+    def test_reverse_add_records_on_the_audited_side(self) -> None:
+        self.one.accounts.add(self.account)
+        [event] = events(action="m2m_add")
+        assert event.model_label == "auditapp.Account"
+        assert event.object_pk == str(self.account.pk)
+        assert event.changes == {"labels": {"add": [self.one.pk]}}
+
+    def test_reverse_clear(self) -> None:
+        self.one.accounts.add(self.account)
+        self.one.accounts.clear()
+        [event] = events(action="m2m_clear")
+        assert event.object_pk == str(self.account.pk)
+        assert event.changes == {"labels": {"remove": [self.one.pk]}}
+
+
+class ConnectionTests(TestCase):
+    databases = {"default", "other"}
+
+    def test_events_go_to_the_database_of_the_change(self) -> None:
+        with audited():
+            account = Account.objects.using("other").create(name="elsewhere")
+            account.name = "moved"
+            account.save()
+        assert not AuditEvent.objects.exists()
+        assert [e.action for e in AuditEvent.objects.using("other").order_by("pk")] == [
+            "create",
+            "update",
+        ]
+
+    def test_receivers_follow_override_settings(self) -> None:
+        Account.objects.create(name="before")
+        with audited():
+            Account.objects.create(name="during")
+        Account.objects.create(name="after")
+        assert [e.object_repr for e in events()] == ["during"]
+
+    def test_per_model_exclude_and_include(self) -> None:
+        models = {"auditapp.Account": {"include": ["name", "balance"], "exclude": ["balance"]}}
+        with override_settings(SIGNALKIT={"AUDIT": {"MODELS": models}}):
+            Account.objects.create(name="a", balance=2)
+        assert events()[0].changes == {"name": [None, "a"]}
+
+    def test_events_are_written_on_the_change_alias(self) -> None:
+        with audited(), transaction.atomic():
+            Account.objects.create(name="a")
+            assert AuditEvent.objects.count() == 1

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.http import HttpRequest, HttpResponse
+from django.test import RequestFactory, TestCase, override_settings
+
+from signalkit.audit.http import client_ip, correlation_id
+from signalkit.middleware import AtomicAuditMiddleware, AuditMiddleware
+from signalkit.models import AuditEvent
+from tests.audit_utils import audited, events
+from tests.auditapp.models import Account
+
+PROXIES = ("10.0.0.0/8",)
+
+
+class ClientIpTests(TestCase):
+    def test_remote_addr_without_trusted_proxies(self) -> None:
+        meta = {"REMOTE_ADDR": "1.2.3.4", "HTTP_X_FORWARDED_FOR": "6.6.6.6"}
+        assert client_ip(meta, ()) == "1.2.3.4"
+
+    def test_forwarded_for_ignored_from_untrusted_peer(self) -> None:
+        meta = {"REMOTE_ADDR": "1.2.3.4", "HTTP_X_FORWARDED_FOR": "6.6.6.6"}
+        assert client_ip(meta, PROXIES) == "1.2.3.4"
+
+    def test_rightmost_untrusted_address_wins(self) -> None:
+        meta = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 5.5.5.5, 10.0.0.2"}
+        assert client_ip(meta, PROXIES) == "5.5.5.5"
+
+    def test_invalid_entry_stops_at_the_last_trusted_hop(self) -> None:
+        meta = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "5.5.5.5, garbage, 10.0.0.2"}
+        assert client_ip(meta, PROXIES) == "10.0.0.2"
+
+    def test_invalid_remote_addr_is_dropped(self) -> None:
+        assert client_ip({"REMOTE_ADDR": "nope"}, PROXIES) is None
+        assert client_ip({"REMOTE_ADDR": "::1"}, ()) == "::1"
+
+
+class CorrelationIdTests(TestCase):
+    def test_valid_request_id_is_kept_and_truncated(self) -> None:
+        assert correlation_id({"HTTP_X_REQUEST_ID": "req-1"}) == "req-1"
+        assert correlation_id({"HTTP_X_REQUEST_ID": "a" * 100}) == "a" * 64
+
+    def test_invalid_request_id_is_replaced(self) -> None:
+        generated = correlation_id({"HTTP_X_REQUEST_ID": "<script>"})
+        assert generated != "<script>"
+        assert len(generated) == 32
+
+
+def create_account(request: HttpRequest) -> HttpResponse:
+    # DRF-style: the user is only known once the view authenticates.
+    request.user = User.objects.get(username="late")
+    Account.objects.create(name="from-view")
+    return HttpResponse("ok")
+
+
+async def acreate_account(request: HttpRequest) -> HttpResponse:
+    await Account.objects.acreate(name="from-async-view")
+    return HttpResponse("ok")
+
+
+@audited(TRUSTED_PROXIES=list(PROXIES))
+class AuditMiddlewareTests(TestCase):
+    def setUp(self) -> None:
+        self.user = User.objects.create_user("late")
+        self.factory = RequestFactory()
+
+    def request(self, **meta: Any) -> HttpRequest:
+        request = self.factory.post("/", REMOTE_ADDR="10.0.0.1", **meta)
+        request.user = AnonymousUser()
+        return request
+
+    def test_actor_is_resolved_when_the_event_is_written(self) -> None:
+        request = self.request(HTTP_X_FORWARDED_FOR="8.8.8.8", HTTP_X_REQUEST_ID="r-1")
+        response = AuditMiddleware(create_account)(request)
+        assert response["X-Request-ID"] == "r-1"
+        event = events(model_label="auditapp.Account")[0]
+        assert (event.actor_id, event.actor_repr) == (str(self.user.pk), "late")
+        assert (event.remote_addr, event.correlation_id) == ("8.8.8.8", "r-1")
+
+    def test_no_context_leaks_after_the_request(self) -> None:
+        AuditMiddleware(create_account)(self.request())
+        Account.objects.create(name="outside")
+        event = events(object_repr="outside")[0]
+        assert (event.actor_id, event.remote_addr, event.correlation_id) == ("", None, "")
+
+    async def test_async_requests_are_attributed(self) -> None:
+        request = self.request(HTTP_X_REQUEST_ID="async-1")
+        request.user = self.user
+        middleware = AuditMiddleware(acreate_account)
+        response = await middleware(request)
+        assert response["X-Request-ID"] == "async-1"
+        event = await AuditEvent.objects.filter(object_repr="from-async-view").aget()
+        assert (event.actor_repr, event.correlation_id) == ("late", "async-1")
+
+    def test_atomic_middleware_rolls_back_server_errors(self) -> None:
+        def failing(request: HttpRequest) -> HttpResponse:
+            Account.objects.create(name="half-done")
+            return HttpResponse(status=500)
+
+        AtomicAuditMiddleware(failing)(self.request())
+        assert not Account.objects.filter(name="half-done").exists()
+        assert events(model_label="auditapp.Account") == []
+
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "signalkit.middleware.AuditMiddleware",
+]
+
+
+@audited()
+@override_settings(MIDDLEWARE=MIDDLEWARE, ROOT_URLCONF="tests.auditapp.urls")
+class AuditMiddlewareStackTests(TestCase):
+    def setUp(self) -> None:
+        self.user = User.objects.create_user("ann")
+
+    def test_sync_request_through_the_handler(self) -> None:
+        self.client.force_login(self.user)
+        response = self.client.get("/create/", headers={"x-request-id": "stack-1"})
+        assert response["X-Request-ID"] == "stack-1"
+        event = AuditEvent.objects.get(object_repr="sync view")
+        assert (event.actor_repr, event.correlation_id, event.remote_addr) == (
+            "ann",
+            "stack-1",
+            "127.0.0.1",
+        )
+
+    async def test_async_request_through_the_handler(self) -> None:
+        await self.async_client.aforce_login(self.user)
+        response = await self.async_client.get("/acreate/")
+        event = await AuditEvent.objects.aget(object_repr="async view")
+        assert event.actor_repr == "ann"
+        assert event.correlation_id == response["X-Request-ID"]
