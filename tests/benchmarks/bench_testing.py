@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from factory.django import mute_signals as factory_mute_signals
 
 from signalkit.testing import mute_signals
+from tests.benchmarks.conftest import paired, report
 from tests.testapp.models import Author
 from tests.testingapp.models import Entry
 
@@ -23,18 +24,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 MODEL_SIGNALS = (pre_save, post_save, pre_delete, post_delete, m2m_changed)
-
-
-def paired(
-    ours: Callable[[], object], baseline: Callable[[], object], *, number: int = 20_000
-) -> tuple[float, float]:
-    """Seconds per call of both, measured in alternation so that load on the
-    machine hits both alike; the best of 9 rounds each."""
-    best_ours = best_baseline = float("inf")
-    for _ in range(9):
-        best_ours = min(best_ours, timeit.timeit(ours, number=number) / number)
-        best_baseline = min(best_baseline, timeit.timeit(baseline, number=number) / number)
-    return best_ours, best_baseline
 
 
 def make_receiver(index: int) -> Any:
@@ -124,15 +113,7 @@ def test_testing_costs() -> None:
         post_delete.disconnect(sender=Entry, dispatch_uid="bench")
     unconnected_queries = delete_queries()
 
-    print("\nsignalkit.testing")
-    print(f"  {'measure':<66} {'signalkit':>10} {'baseline':>10} {'ratio':>7} {'target':>7}")
-    for label, ours, baseline, target in rows:
-        ratio = ours / baseline
-        verdict = "ok" if ratio <= target else "MISSED"
-        print(
-            f"  {label:<66} {ours * 1e6:>8.2f}us {baseline * 1e6:>8.2f}us "
-            f"{ratio:>6.2f}x {target:>6.2f}x {verdict}"
-        )
+    report("signalkit.testing", rows)
     label = "queries of a 1,000-row delete, delete receivers muted (vs none)"
     verdict = "ok" if muted_queries == unconnected_queries else "MISSED"
     print(

@@ -35,13 +35,14 @@ def paired(
 
 def report(title: str, rows: list[tuple[str, float, float, float]]) -> None:
     """Print ``(label, ours, baseline, target)`` rows side by side with their ratios."""
+    width = max(58, *(len(label) for label, *_ in rows))
     print(f"\n{title}")
-    print(f"  {'measure':<58} {'signalkit':>10} {'baseline':>10} {'ratio':>7} {'target':>7}")
+    print(f"  {'measure':<{width}} {'signalkit':>10} {'baseline':>10} {'ratio':>7} {'target':>7}")
     for label, ours, baseline, target in rows:
         ratio = ours / baseline
         verdict = "ok" if ratio <= target else "MISSED"
         print(
-            f"  {label:<58} {ours * 1e6:>8.2f}us {baseline * 1e6:>8.2f}us "
+            f"  {label:<{width}} {ours * 1e6:>8.2f}us {baseline * 1e6:>8.2f}us "
             f"{ratio:>6.2f}x {target:>6.2f}x {verdict}"
         )
 
