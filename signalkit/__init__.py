@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from signalkit.commit import send_on_commit
     from signalkit.dispatch import Signal, define_signal
     from signalkit.receivers import receiver
+    from signalkit.registry import registry
 
 # Imported lazily: ``import signalkit`` (e.g. by the pytest plugin) must not
 # touch Django's settings or models.
