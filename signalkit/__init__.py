@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -19,7 +21,6 @@ _LAZY = {
     "Signal": "signalkit.dispatch",
     "define_signal": "signalkit.dispatch",
     "receiver": "signalkit.receivers",
-    "registry": "signalkit.registry",
     "send_on_commit": "signalkit.commit",
 }
 
@@ -30,3 +31,21 @@ def __getattr__(name: str) -> Any:
 
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'signalkit' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    # ``signalkit.registry`` is both a submodule and, by contract, the Registry
+    # instance. Importing a submodule binds it on its package; this property keeps
+    # the attribute the instance (the submodule stays in sys.modules).
+    @property
+    def registry(self) -> Any:
+        from signalkit.registry import registry
+
+        return registry
+
+    @registry.setter
+    def registry(self, value: Any) -> None:
+        pass
+
+
+sys.modules[__name__].__class__ = _Package
