@@ -3,6 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 import signalkit
 from signalkit.commit import send_on_commit
 from signalkit.dispatch import Signal, define_signal
@@ -25,12 +26,8 @@ class TopLevelTests:
         assert sys.modules["signalkit.registry"].registry is registry
 
     def test_unknown_attribute(self) -> None:
-        try:
+        with pytest.raises(AttributeError, match="^module 'signalkit' has no attribute 'nothing'$"):
             signalkit.nothing  # type: ignore[attr-defined]  # noqa: B018
-        except AttributeError as exc:
-            assert str(exc) == "module 'signalkit' has no attribute 'nothing'"
-        else:
-            raise AssertionError("no AttributeError")
 
     def test_import_touches_no_django_settings_or_models(self) -> None:
         code = (
