@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+
 import signalkit
 from signalkit.commit import send_on_commit
 from signalkit.dispatch import Signal, define_signal
@@ -26,7 +27,9 @@ class TopLevelTests:
         assert sys.modules["signalkit.registry"].registry is registry
 
     def test_unknown_attribute(self) -> None:
-        with pytest.raises(AttributeError, match="^module 'signalkit' has no attribute 'nothing'$"):
+        with pytest.raises(
+            AttributeError, match=r"^module 'signalkit' has no attribute 'nothing'$"
+        ):
             signalkit.nothing  # type: ignore[attr-defined]  # noqa: B018
 
     def test_import_touches_no_django_settings_or_models(self) -> None:
