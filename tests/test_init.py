@@ -30,7 +30,7 @@ class TopLevelTests:
         with pytest.raises(
             AttributeError, match=r"^module 'signalkit' has no attribute 'nothing'$"
         ):
-            signalkit.nothing  # type: ignore[attr-defined]  # noqa: B018
+            signalkit.nothing  # noqa: B018
 
     def test_import_touches_no_django_settings_or_models(self) -> None:
         code = (
