@@ -25,7 +25,12 @@ KEY_ATTRIBUTE = "__signalkit_key__"
 DJANGO_PREFIX = "django."
 
 #: signalkit's own bookkeeping receivers; never muted by a catch-all mute.
-BOOKKEEPING_PREFIXES = ("signalkit.conf.", "signalkit.gate.", "signalkit.testing.")
+BOOKKEEPING_PREFIXES = (
+    "signalkit.conf.",
+    "signalkit.gate.",
+    "signalkit.testing.",
+    "signalkit.audit._",
+)
 
 # id(target) -> key, evicted by a weakref callback when the target dies, so an
 # id is never reused while its entry exists.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from dataclasses import dataclass
 from types import BuiltinFunctionType, FunctionType
 from typing import TYPE_CHECKING, Any
@@ -211,6 +212,14 @@ class _Builder:
     def __init__(self) -> None:
         self.disabled = get_settings().disabled_receivers
         self.cwd_prefix = os.path.join(os.getcwd(), "")
+        # Files outside the current directory are shown relative to the import
+        # path entry they were found on (``django/db/__init__.py``), not as
+        # machine-specific absolute paths.
+        self.import_prefixes = sorted(
+            {os.path.join(os.path.abspath(entry), "") for entry in sys.path if entry},
+            key=len,
+            reverse=True,
+        )
         self.paths: dict[str, str] = {}
 
     def from_entry(self, info: SignalInfo, entry: Entry, sender: str | None) -> ReceiverInfo:
@@ -271,6 +280,11 @@ class _Builder:
             relative = filename
             if filename.startswith(self.cwd_prefix):
                 relative = filename[len(self.cwd_prefix) :]
+            else:
+                for prefix in self.import_prefixes:
+                    if filename.startswith(prefix):
+                        relative = filename[len(prefix) :]
+                        break
             self.paths[filename] = relative
         return relative
 
