@@ -6,6 +6,7 @@ Run with ``make bench``; prints the ratios side by side.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -39,8 +40,14 @@ _IDLE_SCRIPT = textwrap.dedent(
 
 
 def _idle_send(mode: str) -> float:
+    # The same hash seed in both processes, so dict layouts do not differ by chance.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
     out = subprocess.run(
-        [sys.executable, "-c", _IDLE_SCRIPT, mode], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _IDLE_SCRIPT, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     return float(json.loads(out.stdout))
 
@@ -59,7 +66,7 @@ def _receivers(count: int) -> list[Any]:
 def test_receiver_send_costs() -> None:
     # 1. signalkit installed, no toggle or mute: separate processes with and without it.
     with_signalkit = without = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         with_signalkit = min(with_signalkit, _idle_send("signalkit"))
         without = min(without, _idle_send("plain"))
 
