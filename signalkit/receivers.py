@@ -12,6 +12,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Sequence
 from functools import partial
+from types import MethodType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
@@ -25,8 +26,9 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The deferred wrapper of each function, alive exactly as long as the function.
-_wrappers: weakref.WeakKeyDictionary[Any, DeferredReceiver] = weakref.WeakKeyDictionary()
+# The deferred wrappers of each function (or of each object, for bound methods),
+# alive exactly as long as it is: a weakly connected wrapper lives that long too.
+_wrappers: weakref.WeakKeyDictionary[Any, dict[Any, DeferredReceiver]] = weakref.WeakKeyDictionary()
 
 
 class DeferredReceiver:
@@ -34,7 +36,13 @@ class DeferredReceiver:
     or hands it to the task queue (``offload``)."""
 
     def __init__(self, func: Any, *, weak: bool, on_commit: bool, offload: bool) -> None:
-        self._ref: Callable[[], Any] = weakref.ref(func) if weak else (lambda: func)
+        self._ref: Callable[[], Any]
+        if not weak:
+            self._ref = lambda: func
+        elif isinstance(func, MethodType):
+            self._ref = weakref.WeakMethod(func)
+        else:
+            self._ref = weakref.ref(func)
         self.on_commit = on_commit
         self.offload = offload
         self.__signalkit_key__ = keys.receiver_key(func)
@@ -101,7 +109,18 @@ def connect(
 
         compat.require_tasks()
         targets.check_offloadable(signal, func)
-    wrapper = _wrappers.get(func)
+    bound = isinstance(func, MethodType)
+    wrappers: dict[Any, DeferredReceiver] = {}  # weak=False: Django keeps the wrapper
+    if weak:
+        try:
+            wrappers = _wrappers.setdefault(func.__self__ if bound else func, {})
+        except TypeError:
+            raise TypeError(
+                f"{keys.receiver_key(func)} cannot be connected weakly with on_commit or "
+                "offload: its object cannot be weakly referenced or hashed. Connect it "
+                "with weak=False."
+            ) from None
+    wrapper = wrappers.get(func.__func__ if bound else func)
     if wrapper is None or (wrapper.on_commit, wrapper.offload, wrapper.__signalkit_key__) != (
         on_commit,
         offload,
@@ -109,7 +128,7 @@ def connect(
     ):
         cls = AsyncDeferredReceiver if iscoroutinefunction(func) else DeferredReceiver
         wrapper = cls(func, weak=weak, on_commit=on_commit, offload=offload)
-        _wrappers[func] = wrapper
+        wrappers[func.__func__ if bound else func] = wrapper
     if offload:
         targets.register(signal, wrapper)
     # Under the function's own lookup key, so disconnect(func) finds the wrapper.

@@ -238,3 +238,48 @@ class AsyncOnCommitReceiverTests:
             signal.send("s")
             assert calls == []
         assert sorted(calls) == [("async", "a"), ("async", "s")]
+
+
+class Notifier:
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    def on_signal(self, sender: Any, **kwargs: Any) -> None:
+        self.seen.append(sender)
+
+
+class Unhashable:
+    __hash__ = None  # type: ignore[assignment]
+
+    def on_signal(self, sender: Any, **kwargs: Any) -> None:
+        calls.append(("unhashable", sender))
+
+
+@pytest.mark.django_db(transaction=True)
+class DeferredBoundMethodTests:
+    def test_bound_method_lives_as_long_as_its_object(self) -> None:
+        import gc
+
+        from signalkit.receivers import connect
+
+        signal = Signal()
+        notifier = Notifier()
+        connect(signal, notifier.on_signal, on_commit=True)
+        signal.send("first")
+        assert notifier.seen == ["first"]
+        assert signal.disconnect(notifier.on_signal)
+        connect(signal, notifier.on_signal, on_commit=True)
+        del notifier
+        gc.collect()
+        assert signal.send("second") == []
+
+    def test_unhashable_object_needs_weak_false(self) -> None:
+        from signalkit.receivers import connect
+
+        signal = Signal()
+        handler = Unhashable()
+        with pytest.raises(TypeError, match="Connect it with weak=False"):
+            connect(signal, handler.on_signal, on_commit=True)
+        connect(signal, handler.on_signal, on_commit=True, weak=False)
+        signal.send("s")
+        assert calls == [("unhashable", "s")]
