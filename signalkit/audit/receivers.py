@@ -62,9 +62,9 @@ def record_save(
     values = instance.__dict__
     if created:
         changes = {
-            field.name: [None, field.json(values[field.attname])]
-            for field in plan.fields
-            if field.attname in values
+            name: [None, encode(values[attname])]
+            for name, attname, encode in plan.encoders
+            if attname in values
         }
         emit(_event("create", plan, instance, using, changes), using)
         snapshot.advance(instance, snapshot.take(instance, plan.attnames, plan.mutable), connection)
@@ -72,22 +72,20 @@ def record_save(
     old = snapshot.base(instance, connection)
     changes = {}
     saved = {}
-    for field in plan.fields:
-        if field.attname not in values or (
-            update_fields is not None
-            and field.name not in update_fields
-            and field.attname not in update_fields
+    for name, attname, encode in plan.encoders:
+        if attname not in values or (
+            update_fields is not None and name not in update_fields and attname not in update_fields
         ):
             continue
-        new_value = values[field.attname]
-        saved[field.attname] = new_value
-        if old is not None and field.attname in old:
-            old_value = old[field.attname]
+        new_value = values[attname]
+        saved[attname] = new_value
+        if old is not None and attname in old:
+            old_value = old[attname]
             if _same(old_value, new_value):
                 continue
         else:
             old_value = None
-        changes[field.name] = [field.json(old_value), field.json(new_value)]
+        changes[name] = [encode(old_value), encode(new_value)]
     if changes:
         emit(_event("update", plan, instance, using, changes), using)
     if update_fields is None:
@@ -105,14 +103,14 @@ def record_delete(sender: type[Model], *, instance: Model, using: str, **kwargs:
     old = snapshot.base(instance, connections[using]) or {}
     values = instance.__dict__
     changes = {}
-    for field in plan.fields:
-        if field.attname in old:
-            value = old[field.attname]
-        elif field.attname in values:
-            value = values[field.attname]
+    for name, attname, encode in plan.encoders:
+        if attname in old:
+            value = old[attname]
+        elif attname in values:
+            value = values[attname]
         else:
             continue
-        changes[field.name] = [field.json(value), None]
+        changes[name] = [encode(value), None]
     emit(_event("delete", plan, instance, using, changes), using)
 
 
@@ -191,6 +189,8 @@ def _event(
 
 
 def _same(old: Any, new: Any) -> bool:
+    if old is new:
+        return True
     try:
         if old == new:
             return True

@@ -52,8 +52,9 @@ def take(instance: Model, attnames: tuple[str, ...], mutable: frozenset[str]) ->
     """The current values of ``attnames`` (deferred fields are left out)."""
     values = instance.__dict__
     snapshot = {name: values[name] for name in attnames if name in values}
-    for name in mutable & snapshot.keys():
-        snapshot[name] = copy.deepcopy(snapshot[name])
+    if mutable:
+        for name in mutable & snapshot.keys():
+            snapshot[name] = copy.deepcopy(snapshot[name])
     return snapshot
 
 
