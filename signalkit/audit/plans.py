@@ -50,7 +50,15 @@ class FieldPlan:
         if self.masked:
             return _masked
         if self.convert is not None:
-            return self.json
+            convert = self.json
+
+            def typed(value: Any) -> Any:
+                # Values of the field's own type (or None) need no conversion.
+                if value is None or not isinstance(value, str | int | float):
+                    return to_json(value)
+                return convert(value)
+
+            return typed
         return _plain
 
 

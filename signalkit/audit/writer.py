@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -46,7 +47,7 @@ def txid(using: str) -> str:
     if state is not None:
         value, known, marker = state
         if known is hooks:
-            return str(value)
+            return value  # type: ignore[no-any-return]
         if any(entry[1] is marker for entry in hooks):
             connection.__dict__[_TX_ATTRIBUTE] = (value, hooks, marker)
             return str(value)
@@ -242,6 +243,15 @@ def _row_maker(connection: BaseDatabaseWrapper) -> Callable[[Event], tuple[Any, 
         empty = adapt_json({}, None)
 
         # Every other column is a CharField holding a str already (see build()).
+        if connection.vendor == "sqlite":
+            sqlite_datetime = adapt_datetime
+
+            def adapt_datetime(value: Any) -> Any:
+                # timezone.now() in UTC on a UTC connection: what make_naive() gives.
+                if value.tzinfo is datetime.UTC and connection.timezone is datetime.UTC:
+                    return str(value.replace(tzinfo=None))
+                return sqlite_datetime(value)
+
         def maker(event: Event) -> tuple[Any, ...]:
             address = event.remote_addr
             return (
