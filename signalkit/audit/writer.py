@@ -136,8 +136,13 @@ def build(
 
 def _text(value: Any, length: int) -> str:
     # The common case (a short str without NUL) without a call to truncate().
-    if type(value) is str and len(value) <= length and "\x00" not in value:
-        return value
+    if type(value) is str:
+        if len(value) <= length and "\x00" not in value:
+            return value
+    elif type(value) is int:  # an integer primary key
+        text = str(value)
+        if len(text) <= length:
+            return text
     return truncate(value, length)
 
 
