@@ -20,7 +20,7 @@ from signalkit.audit.writer import emit
 from signalkit.conf import get_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection
 
     from django.db.models import Model
 
@@ -125,6 +125,8 @@ def record_m2m(
     using: str,
     **kwargs: Any,
 ) -> None:
+    if action == "pre_add" or action == "pre_remove":
+        return  # recorded at post_add / post_remove, with the pks actually changed
     m2m = _m2m.get(sender)
     if m2m is None or kwargs.get("raw"):
         return
@@ -152,13 +154,18 @@ def _m2m_events(
     instance: Model,
     reverse: bool,
     model: type[Model],
-    pks: Iterable[Any],
+    pks: Collection[Any],
     using: str,
 ) -> None:
     plan = _plans[m2m.model]
     if not reverse:
-        values = sorted((to_json(pk) for pk in pks), key=str)
-        change = {m2m.name: {kind: MASKED if m2m.masked else values}}
+        if m2m.masked:
+            values: Any = MASKED
+        elif len(pks) == 1:
+            values = [to_json(pk) for pk in pks]
+        else:
+            values = sorted((to_json(pk) for pk in pks), key=str)
+        change = {m2m.name: {kind: values}}
         emit(_event(action, plan, instance, using, change), using)
         return
     # ``instance`` is the related object; each audited object changed once.
