@@ -60,6 +60,20 @@ class SnapshotRollbackTests(TransactionTestCase):
             account.save()
         assert [event.changes for event in events(action="update")] == [{"name": ["a", "b"]}]
 
+    def test_latest_save_wins_across_released_savepoints(self) -> None:
+        account = Account.objects.create(name="a")
+        with transaction.atomic():
+            account.name = "b"
+            account.save()
+            with transaction.atomic():
+                account.name = "c"
+                account.save()
+            account.name = "d"
+            account.save()
+        account.name = "e"
+        account.save()
+        assert [event.changes for event in events(action="update")][-1] == {"name": ["d", "e"]}
+
     def test_committed_snapshot_advances_on_commit(self) -> None:
         account = Account.objects.create(name="a")
         with transaction.atomic():

@@ -45,6 +45,33 @@ class FieldPlan:
                 return to_json(value)
         return to_json(value)
 
+    def encoder(self) -> Callable[[Any], Any]:
+        """:meth:`json` as a plain function, with fast paths for common values."""
+        if self.masked:
+            return _masked
+        if self.convert is not None:
+            convert = self.json
+
+            def typed(value: Any) -> Any:
+                # Values of the field's own type (or None) need no conversion.
+                if value is None or not isinstance(value, str | int | float):
+                    return to_json(value)
+                return convert(value)
+
+            return typed
+        return _plain
+
+
+def _masked(value: Any) -> Any:
+    return MASKED
+
+
+def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is int or value is None or (kind is str and "\x00" not in value):
+        return value
+    return to_json(value)
+
 
 @dataclass(frozen=True)
 class M2MPlan:
@@ -65,6 +92,8 @@ class ModelPlan:
     attnames: tuple[str, ...]
     mutable: frozenset[str]
     m2m: tuple[M2MPlan, ...]
+    # (name, attname, JSON encoder) per field: what the receivers loop over.
+    encoders: tuple[tuple[str, str, Callable[[Any], Any]], ...] = ()
 
 
 def matches(name: str, patterns: tuple[str, ...] | list[str]) -> bool:
@@ -134,6 +163,7 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         attnames=tuple(plan.attname for plan in fields),
         mutable=mutable & {plan.attname for plan in fields},
         m2m=m2m,
+        encoders=tuple((plan.name, plan.attname, plan.encoder()) for plan in fields),
     )
 
 

@@ -20,7 +20,7 @@ from signalkit.audit.writer import emit
 from signalkit.conf import get_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection
 
     from django.db.models import Model
 
@@ -62,9 +62,9 @@ def record_save(
     values = instance.__dict__
     if created:
         changes = {
-            field.name: [None, field.json(values[field.attname])]
-            for field in plan.fields
-            if field.attname in values
+            name: [None, encode(values[attname])]
+            for name, attname, encode in plan.encoders
+            if attname in values
         }
         emit(_event("create", plan, instance, using, changes), using)
         snapshot.advance(instance, snapshot.take(instance, plan.attnames, plan.mutable), connection)
@@ -72,22 +72,20 @@ def record_save(
     old = snapshot.base(instance, connection)
     changes = {}
     saved = {}
-    for field in plan.fields:
-        if field.attname not in values or (
-            update_fields is not None
-            and field.name not in update_fields
-            and field.attname not in update_fields
+    for name, attname, encode in plan.encoders:
+        if attname not in values or (
+            update_fields is not None and name not in update_fields and attname not in update_fields
         ):
             continue
-        new_value = values[field.attname]
-        saved[field.attname] = new_value
-        if old is not None and field.attname in old:
-            old_value = old[field.attname]
+        new_value = values[attname]
+        saved[attname] = new_value
+        if old is not None and attname in old:
+            old_value = old[attname]
             if _same(old_value, new_value):
                 continue
         else:
             old_value = None
-        changes[field.name] = [field.json(old_value), field.json(new_value)]
+        changes[name] = [encode(old_value), encode(new_value)]
     if changes:
         emit(_event("update", plan, instance, using, changes), using)
     if update_fields is None:
@@ -105,14 +103,14 @@ def record_delete(sender: type[Model], *, instance: Model, using: str, **kwargs:
     old = snapshot.base(instance, connections[using]) or {}
     values = instance.__dict__
     changes = {}
-    for field in plan.fields:
-        if field.attname in old:
-            value = old[field.attname]
-        elif field.attname in values:
-            value = values[field.attname]
+    for name, attname, encode in plan.encoders:
+        if attname in old:
+            value = old[attname]
+        elif attname in values:
+            value = values[attname]
         else:
             continue
-        changes[field.name] = [field.json(value), None]
+        changes[name] = [encode(value), None]
     emit(_event("delete", plan, instance, using, changes), using)
 
 
@@ -127,6 +125,8 @@ def record_m2m(
     using: str,
     **kwargs: Any,
 ) -> None:
+    if action == "pre_add" or action == "pre_remove":
+        return  # recorded at post_add / post_remove, with the pks actually changed
     m2m = _m2m.get(sender)
     if m2m is None or kwargs.get("raw"):
         return
@@ -154,13 +154,18 @@ def _m2m_events(
     instance: Model,
     reverse: bool,
     model: type[Model],
-    pks: Iterable[Any],
+    pks: Collection[Any],
     using: str,
 ) -> None:
     plan = _plans[m2m.model]
     if not reverse:
-        values = sorted((to_json(pk) for pk in pks), key=str)
-        change = {m2m.name: {kind: MASKED if m2m.masked else values}}
+        if m2m.masked:
+            values: Any = MASKED
+        elif len(pks) == 1:
+            values = [to_json(pk) for pk in pks]
+        else:
+            values = sorted((to_json(pk) for pk in pks), key=str)
+        change = {m2m.name: {kind: values}}
         emit(_event(action, plan, instance, using, change), using)
         return
     # ``instance`` is the related object; each audited object changed once.
@@ -191,6 +196,8 @@ def _event(
 
 
 def _same(old: Any, new: Any) -> bool:
+    if old is new:
+        return True
     try:
         if old == new:
             return True

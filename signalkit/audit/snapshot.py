@@ -34,26 +34,55 @@ class SnapshotState:
 
 
 class Promote:
-    """The ``on_commit`` callback that makes a pending snapshot the committed one."""
+    """The ``on_commit`` callback that makes pending snapshots the committed ones.
 
-    __slots__ = ("snapshot", "state")
+    One callback serves every save made while the same savepoints are open
+    (one ``on_commit`` entry per group, not per save): Django drops it with
+    the savepoint that holds it.
+    """
 
-    def __init__(self, state: SnapshotState, snapshot: Snapshot) -> None:
-        self.state = state
-        self.snapshot = snapshot
+    __slots__ = ("snapshots",)
+
+    def __init__(self) -> None:
+        self.snapshots: dict[SnapshotState, Snapshot] = {}
 
     def __call__(self) -> None:
-        self.state.committed = self.snapshot
-        if self.state.promote is self:
-            self.state.pending = self.state.pending_list = self.state.promote = None
+        snapshots, self.snapshots = self.snapshots, {}
+        for state, snapshot in snapshots.items():
+            state.committed = snapshot
+            if state.promote is self:
+                state.pending = state.pending_list = state.promote = None
+
+
+# The connection attribute holding (savepoint ids, on_commit list, Promote)
+# of the newest group.
+_GROUP = "_signalkit_snapshot_group"
+
+
+def _group(connection: BaseDatabaseWrapper) -> Promote:
+    hooks = connection.run_on_commit
+    current = connection.__dict__.get(_GROUP)
+    if current is not None:
+        sids, known, promote = current
+        if known is hooks and sids == connection.savepoint_ids:
+            return promote  # type: ignore[no-any-return]
+    promote = Promote()
+    connection.on_commit(promote)
+    connection.__dict__[_GROUP] = (
+        list(connection.savepoint_ids),
+        connection.run_on_commit,
+        promote,
+    )
+    return promote
 
 
 def take(instance: Model, attnames: tuple[str, ...], mutable: frozenset[str]) -> Snapshot:
     """The current values of ``attnames`` (deferred fields are left out)."""
     values = instance.__dict__
     snapshot = {name: values[name] for name in attnames if name in values}
-    for name in mutable & snapshot.keys():
-        snapshot[name] = copy.deepcopy(snapshot[name])
+    if mutable:
+        for name in mutable & snapshot.keys():
+            snapshot[name] = copy.deepcopy(snapshot[name])
     return snapshot
 
 
@@ -74,10 +103,11 @@ def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
         # The newest of our callbacks that survived holds the valid snapshot.
         for entry in reversed(connection.run_on_commit):
             func = entry[1]
-            if isinstance(func, Promote) and func.state is state:
-                state.pending, state.promote = func.snapshot, func
+            if isinstance(func, Promote) and state in func.snapshots:
+                snapshot = func.snapshots[state]
+                state.pending, state.promote = snapshot, func
                 state.pending_list = connection.run_on_commit
-                return func.snapshot
+                return snapshot
         state.pending = state.pending_list = state.promote = None
     return state.committed
 
@@ -88,8 +118,8 @@ def advance(instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper
     if state is None:
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None)
     if connection.in_atomic_block:
-        promote = Promote(state, snapshot)
-        connection.on_commit(promote)
+        promote = _group(connection)
+        promote.snapshots[state] = snapshot
         state.pending, state.pending_list, state.promote = (
             snapshot,
             connection.run_on_commit,
