@@ -80,16 +80,21 @@ class OtherThreadsTests:
 class OtherTasksTests:
     @staticmethod
     def run_tasks(signal: Signal, mute: Callable[..., Any]) -> None:
-        async def muted() -> None:
+        # Events, not sleeps: the other task sends while the first is inside its
+        # block, however loaded the machine is.
+        async def muted(entered: asyncio.Event, sent: asyncio.Event) -> None:
             with mute(signal):
-                await asyncio.sleep(0.01)
+                entered.set()
+                await sent.wait()
 
-        async def unmuted() -> None:
-            await asyncio.sleep(0.005)
+        async def unmuted(entered: asyncio.Event, sent: asyncio.Event) -> None:
+            await entered.wait()
             await signal.asend(None)
+            sent.set()
 
         async def main() -> None:
-            await asyncio.gather(muted(), unmuted())
+            entered, sent = asyncio.Event(), asyncio.Event()
+            await asyncio.gather(muted(entered, sent), unmuted(entered, sent))
 
         asyncio.run(main())
 

@@ -168,17 +168,21 @@ class MuteSignalsScopeTests:
         assert calls == ["custom"]
 
     def test_other_asyncio_tasks_are_not_muted(self) -> None:
-        async def muted() -> None:
+        # The other task sends while this one is inside its block.
+        async def muted(entered: asyncio.Event, sent: asyncio.Event) -> None:
             with mute_signals(custom):
-                await asyncio.sleep(0.01)
+                entered.set()
+                await sent.wait()
                 await custom.asend(None)
 
-        async def unmuted() -> None:
-            await asyncio.sleep(0.005)
+        async def unmuted(entered: asyncio.Event, sent: asyncio.Event) -> None:
+            await entered.wait()
             await custom.asend(None)
+            sent.set()
 
         async def main() -> None:
-            await asyncio.gather(muted(), unmuted())
+            entered, sent = asyncio.Event(), asyncio.Event()
+            await asyncio.gather(muted(entered, sent), unmuted(entered, sent))
 
         asyncio.run(main())
         assert calls == ["custom"]
