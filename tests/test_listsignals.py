@@ -12,7 +12,6 @@ from django.core.management import CommandError, call_command
 
 from signalkit.dispatch import Signal
 from tests.registryapp import handlers
-from tests.registryapp.cleanup import disconnect_test_signals
 from tests.testapp.models import Article
 
 if TYPE_CHECKING:
@@ -21,10 +20,7 @@ if TYPE_CHECKING:
 PATH = "tests.test_listsignals.command_demo"
 
 
-@pytest.fixture(autouse=True)
-def _disconnect() -> Iterator[None]:
-    yield
-    disconnect_test_signals()
+pytestmark = pytest.mark.usefixtures("test_signals_disconnected")
 
 
 @pytest.fixture

@@ -9,17 +9,13 @@ from django.test import override_settings
 from signalkit.dispatch import Signal
 from signalkit.receiver_checks import check_receiver_toggles, check_receivers
 from tests.registryapp import handlers
-from tests.registryapp.cleanup import disconnect_test_signals
 from tests.testapp.models import Article, Author
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
-@pytest.fixture(autouse=True)
-def _disconnect() -> Iterator[None]:
-    yield
-    disconnect_test_signals()
+pytestmark = pytest.mark.usefixtures("test_signals_disconnected")
 
 
 @pytest.fixture

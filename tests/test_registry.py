@@ -19,7 +19,6 @@ from signalkit.entries import UnreadableEntryWarning
 from signalkit.receivers import connect
 from signalkit.registry import ReceiverInfo, registry
 from tests.registryapp import custom, handlers
-from tests.registryapp.cleanup import disconnect_test_signals
 from tests.testapp.models import Article, Author, Stamped
 
 if TYPE_CHECKING:
@@ -28,10 +27,7 @@ if TYPE_CHECKING:
 HANDLERS = "tests/registryapp/handlers.py"
 
 
-@pytest.fixture(autouse=True)
-def _disconnect() -> Iterator[None]:
-    yield
-    disconnect_test_signals()
+pytestmark = pytest.mark.usefixtures("test_signals_disconnected")
 
 
 @pytest.fixture

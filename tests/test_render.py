@@ -11,7 +11,6 @@ from signalkit.receivers import connect
 from signalkit.registry import registry
 from signalkit.render import as_json, listing, mermaid, text
 from tests.registryapp import custom, handlers
-from tests.registryapp.cleanup import disconnect_test_signals
 from tests.testapp.models import Article
 
 if TYPE_CHECKING:
@@ -20,10 +19,7 @@ if TYPE_CHECKING:
 PATH = "tests.test_render.render_demo"
 
 
-@pytest.fixture(autouse=True)
-def _disconnect() -> Iterator[None]:
-    yield
-    disconnect_test_signals()
+pytestmark = pytest.mark.usefixtures("test_signals_disconnected")
 
 
 @pytest.fixture
