@@ -139,6 +139,15 @@ class CheckSettingsTests(SimpleTestCase):
             )
         ]
 
+    def test_offload_missing_choice(self) -> None:
+        assert run({"OFFLOAD": {"MISSING": "ignore"}}) == [
+            (
+                "signalkit.E004",
+                "SIGNALKIT['OFFLOAD']['MISSING'] is 'ignore', which is not one of "
+                "'skip', 'none', 'fail'.",
+            )
+        ]
+
     def test_profile_without_model(self) -> None:
         assert run({"PROFILE": {"USER_FIELD": "user"}}) == [
             ("signalkit.E004", "SIGNALKIT['PROFILE'] has no 'MODEL' key.")
