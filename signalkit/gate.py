@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.dispatch.dispatcher import Signal
 
-from signalkit.entries import make_id, unpack
 from signalkit.keys import receiver_key
 from signalkit.selectors import Mute, resolve_signal, sender_label
+from signalkit.toggled import toggled_entries
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,12 +42,17 @@ __all__ = ["Mute", "enter", "leave", "muting", "refresh", "resolve_signal", "sen
 _original_live_receivers = Signal._live_receivers
 _original_send = Signal.send
 _lock = threading.Lock()
-# The context's mutes, and the ids of the signals they silence entirely (no
-# sender, no receivers selected): sending those skips the receiver lookup.
-_context_state: ContextVar[tuple[tuple[Mute, ...], frozenset[int]]] = ContextVar(
-    "signalkit_mutes", default=((), frozenset())
-)
+# Cheaper than "with _lock:" where a mute block is entered and left.
+_acquire = _lock.acquire
+_release = _lock.release
+# The context's mutes as a stack, each frame (mute, ids of the signals the
+# frame and those under it silence entirely, frame under it): sending a
+# silenced signal (no sender, no receivers selected) skips the receiver lookup.
+_Frame = tuple[Any, frozenset[int], Any]
+_BOTTOM: _Frame = (None, frozenset(), None)
+_context_state: ContextVar[_Frame] = ContextVar("signalkit_mutes", default=_BOTTOM)
 _get_state = _context_state.get
+_set_state = _context_state.set
 _process_mutes: tuple[Mute, ...] = ()
 _process_silenced: frozenset[int] = frozenset()
 _context_mute_count = 0
@@ -59,11 +64,15 @@ _disabled: frozenset[str] = frozenset()
 
 def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
     signal_id = id(self)
-    mutes, context_silenced = _get_state()
-    if signal_id in context_silenced or signal_id in _process_silenced:
+    frame = _get_state()
+    if signal_id in frame[1] or signal_id in _process_silenced:
         return [], []
-    active = [mute for mute in mutes + _process_mutes if mute.applies_to(self, sender)]
-    entries = _entries(self, sender)
+    active = [mute for mute in _process_mutes if mute.applies_to(self, sender)]
+    while frame[0] is not None:
+        if frame[0].applies_to(self, sender):
+            active.append(frame[0])
+        frame = frame[2]
+    entries = toggled_entries(self, sender, _disabled)
     if entries is None:  # an entry shape this version does not know: Django decides
         return _filter_resolved(self, sender, active)
     sync_receivers: list[Any] = []
@@ -88,58 +97,6 @@ def _gated_send(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]
     return _original_send(self, sender, **named)
 
 
-_Entry = tuple[Any, Any, bool, str]
-
-
-def _entries(signal: Signal, sender: Any) -> list[_Entry] | None:
-    """The receivers of ``signal`` for ``sender`` that the toggles let through, with
-    their keys: cached per signal and sender until the receivers or toggles change."""
-    receivers = signal.receivers
-    if not receivers:
-        return []
-    state = signal.__dict__.get(_STATE)
-    # connect() appends a new entry, disconnect() shortens the list and the dead
-    # receiver clean-up replaces it: these three tell every change apart.
-    if (
-        state is None
-        or state[0] is not receivers
-        or state[1] != len(receivers)
-        or state[2] is not receivers[-1]
-        or state[3] is not _disabled
-    ):
-        state = (receivers, len(receivers), receivers[-1], _disabled, {})
-        signal.__dict__[_STATE] = state
-    by_sender: dict[Any, list[_Entry] | None] = state[4]
-    sender_id = _lookup_id(sender)
-    try:
-        return by_sender[sender_id]
-    except KeyError:
-        pass
-    entries = _build_entries(list(receivers), sender_id)
-    if len(by_sender) >= _MAX_SENDERS:
-        by_sender.clear()
-    by_sender[sender_id] = entries
-    return entries
-
-
-def _build_entries(receivers: list[Any], sender_id: Any) -> list[_Entry] | None:
-    entries = []
-    for entry in receivers:
-        shape = unpack(entry)
-        if shape is None or shape[3] is None:
-            return None
-        lookup_key, ref, sender_ref, is_async = shape
-        if lookup_key[1] != _NONE_ID and lookup_key[1] != sender_id:
-            continue
-        target = ref() if isinstance(ref, weakref.ReferenceType) else ref
-        if target is None:
-            continue
-        key = receiver_key(target)
-        if key not in _disabled:
-            entries.append((ref, sender_ref, bool(is_async), key))
-    return entries
-
-
 def _filter_resolved(
     signal: Signal, sender: Any, active: list[Mute]
 ) -> tuple[list[Any], list[Any]]:
@@ -155,12 +112,6 @@ def _filter_resolved(
         return kept
 
     return keep(sync_receivers), keep(async_receivers)
-
-
-_lookup_id = make_id
-_NONE_ID = make_id(None)
-_STATE = "_signalkit_gate"
-_MAX_SENDERS = 1024
 
 
 def installed() -> bool:
@@ -208,20 +159,22 @@ def is_enabled(key: str) -> bool:
 
 def active_mutes() -> tuple[Mute, ...]:
     """The mutes in force for the current context (context-local and process-wide)."""
-    return _get_state()[0] + _process_mutes
+    return _stacked(_get_state()) + _process_mutes
 
 
-_NOTHING: frozenset[int] = frozenset()
+def _stacked(frame: _Frame) -> tuple[Mute, ...]:
+    mutes: list[Mute] = []
+    while frame[0] is not None:
+        mutes.append(frame[0])
+        frame = frame[2]
+    return tuple(reversed(mutes))
 
 
-def _silenced(mutes: tuple[Mute, ...]) -> frozenset[int]:
-    # Entering and leaving a mute block must stay cheap: skip the unions that
-    # the common cases (no mute, one mute) do not need.
-    if not mutes:
-        return _NOTHING
-    if len(mutes) == 1:
-        return mutes[0].silenced_ids
-    return _NOTHING.union(*(mute.silenced_ids for mute in mutes))
+def _push(frame: _Frame, mute: Mute) -> _Frame:
+    silenced = mute.silenced_ids
+    if frame[1] and silenced:
+        silenced = frame[1] | silenced
+    return (mute, silenced or frame[1], frame)
 
 
 def _check_scope(scope: str) -> None:
@@ -231,55 +184,77 @@ def _check_scope(scope: str) -> None:
 
 def enter(mute: Mute, scope: str = "context") -> None:
     """Start applying ``mute``; :func:`leave` ends it (``muting()`` without a generator)."""
-    global _process_mutes, _process_silenced, _context_mute_count, _silencing_count
+    global _context_mute_count, _silencing_count
     if scope != "context":
-        _check_scope(scope)
+        _enter_process(mute, scope)
+        return
     silenced = mute.silenced_ids
-    with _lock:
-        if silenced:
-            _silencing_count += 1
-        if scope == "process":
-            _process_mutes = (*_process_mutes, mute)
-            _process_silenced = _process_silenced | silenced if silenced else _process_silenced
-        else:
-            mutes, context_silenced = _get_state()
-            if silenced:
-                context_silenced = context_silenced | silenced if context_silenced else silenced
-            _context_state.set(((*mutes, mute), context_silenced))
-            _context_mute_count += 1
+    _set_state(_push(_get_state(), mute))
+    _acquire()
+    try:
+        _context_mute_count += 1
         # _refresh(), reduced to what entering can change.
         if Signal.__dict__["_live_receivers"] is not _gated_live_receivers:
             Signal._live_receivers = _gated_live_receivers  # type: ignore[method-assign]
-        if silenced and Signal.__dict__["send"] is _original_send:
-            Signal.send = _gated_send  # type: ignore[method-assign]
+        if silenced:
+            _silencing_count += 1
+            if Signal.__dict__["send"] is _original_send:
+                Signal.send = _gated_send  # type: ignore[method-assign]
+    finally:
+        _release()
 
 
 def leave(mute: Mute, scope: str = "context") -> None:
     """Stop applying one entry of ``mute`` started by :func:`enter`."""
-    global _process_mutes, _process_silenced, _context_mute_count, _silencing_count
-    silenced = mute.silenced_ids
-    with _lock:
-        if silenced:
-            _silencing_count -= 1
-        if scope == "process":
-            _process_mutes = _without(_process_mutes, mute)
-            if silenced:
-                _process_silenced = _silenced(_process_mutes)
-        else:
-            mutes, context_silenced = _get_state()
-            mutes = mutes[:-1] if mutes and mutes[-1] is mute else _without(mutes, mute)
-            if silenced:
-                context_silenced = _silenced(mutes) if mutes else _NOTHING
-            _context_state.set((mutes, context_silenced))
-            _context_mute_count -= 1
-        # _refresh(), reduced to what leaving can change.
-        if (
-            not (_disabled or _process_mutes or _context_mute_count)
-            and Signal.__dict__["_live_receivers"] is _gated_live_receivers
-        ):
-            Signal._live_receivers = _original_live_receivers  # type: ignore[method-assign]
-        if silenced and not _silencing_count and Signal.__dict__["send"] is _gated_send:
+    global _context_mute_count, _silencing_count
+    if scope != "context":
+        _leave_process(mute)
+        return
+    frame = _get_state()
+    # Blocks end in reverse order of entry, unless enter() and leave() are
+    # called by hand: then the latest entry of this very mute is taken out.
+    _set_state(frame[2] if frame[0] is mute else _without(frame, mute))
+    _acquire()
+    try:
+        _context_mute_count -= 1
+        _stand_down(mute)
+    finally:
+        _release()
+
+
+def _stand_down(mute: Mute) -> None:
+    # Caller holds _lock: _refresh(), reduced to what leaving can change.
+    global _silencing_count
+    if (
+        not (_disabled or _process_mutes or _context_mute_count)
+        and Signal.__dict__["_live_receivers"] is _gated_live_receivers
+    ):
+        Signal._live_receivers = _original_live_receivers  # type: ignore[method-assign]
+    if mute.silenced_ids:
+        _silencing_count -= 1
+        if not _silencing_count and Signal.__dict__["send"] is _gated_send:
             Signal.send = _original_send  # type: ignore[method-assign]
+
+
+def _enter_process(mute: Mute, scope: str) -> None:
+    global _process_mutes, _process_silenced, _silencing_count
+    _check_scope(scope)
+    with _lock:
+        _process_mutes = (*_process_mutes, mute)
+        if mute.silenced_ids:
+            _silencing_count += 1
+            _process_silenced = _process_silenced | mute.silenced_ids
+        _refresh()
+
+
+def _leave_process(mute: Mute) -> None:
+    global _process_mutes, _process_silenced
+    with _lock:
+        if mute in _process_mutes:
+            index = len(_process_mutes) - 1 - _process_mutes[::-1].index(mute)
+            _process_mutes = _process_mutes[:index] + _process_mutes[index + 1 :]
+        _process_silenced = frozenset().union(*(each.silenced_ids for each in _process_mutes))
+        _stand_down(mute)
 
 
 @contextmanager
@@ -292,12 +267,13 @@ def muting(mute: Mute, *, scope: str = "context") -> Iterator[Mute]:
         leave(mute, scope)
 
 
-def _without(mutes: tuple[Mute, ...], mute: Mute) -> tuple[Mute, ...]:
-    # The last entry of this very mute, so that blocks may end in any order and
-    # one mute entered twice stays active until both blocks end.
-    if mutes and mutes[-1] is mute:
-        return mutes[:-1]
+def _without(frame: _Frame, mute: Mute) -> _Frame:
+    mutes = list(_stacked(frame))
     for index in range(len(mutes) - 1, -1, -1):
         if mutes[index] is mute:
-            return mutes[:index] + mutes[index + 1 :]
-    return mutes
+            del mutes[index]
+            break
+    rebuilt = _BOTTOM
+    for each in mutes:
+        rebuilt = _push(rebuilt, each)
+    return rebuilt

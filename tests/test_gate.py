@@ -10,7 +10,9 @@ from django.dispatch import Signal
 from django.test import override_settings
 
 from signalkit import gate
+from signalkit.entries import make_id
 from signalkit.gate import Mute, muting
+from signalkit.toggled import build_entries
 
 
 def make_receiver(calls: list[str], name: str) -> Any:
@@ -309,7 +311,7 @@ class ToggleCacheTests:
         assert signal.has_listeners(Author)
 
     def test_unknown_entry_shape_is_not_read(self) -> None:
-        assert gate._build_entries([((1, gate._NONE_ID), self.receivers[0])], 1) is None
+        assert build_entries([((1, make_id(None)), self.receivers[0])], 1, frozenset()) is None
 
     def test_fallback_filters_what_django_resolves(self) -> None:
         with self.toggled():
@@ -348,6 +350,20 @@ class WholeSignalFastPathTests:
             thread.join()
             self.signal.send(None)
         assert self.calls == ["first"]
+
+    def test_process_mutes_end_in_any_order(self) -> None:
+        other = Signal()
+        other.connect(make_receiver(self.calls, "other"), weak=False)
+        first, second = Mute([self.signal]), Mute([other])
+        gate.enter(first, "process")
+        gate.enter(second, "process")
+        gate.leave(first, "process")
+        self.signal.send(None)
+        other.send(None)
+        gate.leave(second, "process")
+        other.send(None)
+        assert self.calls == ["first", "other"]
+        assert not gate.installed()
 
     def test_enter_and_leave(self) -> None:
         mute = Mute([self.signal])

@@ -34,7 +34,8 @@ DEFAULT_MUTED_SIGNALS: tuple[str, ...] = (
 # mute_signals() of the common shapes (signals, perhaps a sender class or
 # label), shared by every call that asks for the same: an instance keeps no
 # state, and building its Mute costs more than entering it. Signals and
-# classes hash by identity; bounded for safety.
+# classes hash by identity; bounded for safety. Keys are the tuple of signals
+# (no sender, context scope) or (signals, sender, scope): never equal.
 _shared: dict[tuple[Any, ...], mute_signals] = {}
 
 
@@ -61,9 +62,13 @@ class mute_signals:
         receivers: Iterable[Any] | None = None,
         scope: str = "context",
     ) -> mute_signals:
-        key = None
-        if receivers is None and (sender is None or isinstance(sender, (str, type))):
+        if receivers is None and sender is None and scope == "context":
+            key: Any = signals  # the most common shape: a cheaper key
+        elif receivers is None and (sender is None or isinstance(sender, (str, type))):
             key = (signals, sender, scope)
+        else:
+            key = None
+        if key is not None:
             try:
                 shared = _shared.get(key)
             except TypeError:  # something unhashable: not a signal anyway
