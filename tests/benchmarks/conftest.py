@@ -48,6 +48,9 @@ def report(title: str, rows: list[tuple[str, float, float, float]]) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    # A file named on the command line is collected by pytest itself.
+    if parent.session.isinitpath(file_path):
+        return None
     if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
         return pytest.Module.from_parent(parent, path=file_path)
     return None
