@@ -11,6 +11,8 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
     from signalkit.audit.writer import Event
 
 _MERGEABLE = frozenset({"create", "update"})
@@ -33,8 +35,9 @@ class Buffer:
         self.sids: tuple[str, ...] | None = None
         self.marker = _Marker()
 
-    def add(self, event: Event) -> None:
-        connection = connections[self.using]
+    def add(self, event: Event, connection: BaseDatabaseWrapper | None = None) -> None:
+        if connection is None:
+            connection = connections[self.using]
         sids = tuple(connection.savepoint_ids)
         if sids != self.sids:
             self.sids, self.marker = sids, _Marker()

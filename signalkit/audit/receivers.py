@@ -22,6 +22,7 @@ from signalkit.conf import get_settings
 if TYPE_CHECKING:
     from collections.abc import Collection
 
+    from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Model
 
     from signalkit.audit.plans import M2MPlan
@@ -66,7 +67,7 @@ def record_save(
             for name, attname, encode in plan.encoders
             if attname in values
         }
-        emit(_event("create", plan, instance, using, changes), using)
+        emit(_event("create", plan, instance, using, changes, connection), using, connection)
         snapshot.advance(instance, snapshot.take(instance, plan.attnames, plan.mutable), connection)
         return
     old = snapshot.base(instance, connection)
@@ -87,7 +88,7 @@ def record_save(
             old_value = None
         changes[name] = [encode(old_value), encode(new_value)]
     if changes:
-        emit(_event("update", plan, instance, using, changes), using)
+        emit(_event("update", plan, instance, using, changes, connection), using, connection)
     if update_fields is None:
         new = snapshot.take(instance, plan.attnames, plan.mutable)
     else:
@@ -100,7 +101,8 @@ def record_delete(sender: type[Model], *, instance: Model, using: str, **kwargs:
     plan = _plans.get(sender)
     if plan is None:
         return
-    old = snapshot.base(instance, connections[using]) or {}
+    connection = connections[using]
+    old = snapshot.base(instance, connection) or {}
     values = instance.__dict__
     changes = {}
     for name, attname, encode in plan.encoders:
@@ -111,7 +113,7 @@ def record_delete(sender: type[Model], *, instance: Model, using: str, **kwargs:
         else:
             continue
         changes[name] = [encode(value), None]
-    emit(_event("delete", plan, instance, using, changes), using)
+    emit(_event("delete", plan, instance, using, changes, connection), using, connection)
 
 
 def record_m2m(
@@ -179,7 +181,12 @@ def _m2m_events(
 
 
 def _event(
-    action: str, plan: ModelPlan, instance: Model, using: str, changes: dict[str, Any]
+    action: str,
+    plan: ModelPlan,
+    instance: Model,
+    using: str,
+    changes: dict[str, Any],
+    connection: BaseDatabaseWrapper | None = None,
 ) -> Any:
     try:
         text = str(instance)
@@ -192,6 +199,7 @@ def _event(
         object_pk=instance.pk,
         object_repr=text,
         changes=changes,
+        connection=connection,
     )
 
 

@@ -37,9 +37,13 @@ class _TxMarker:
         pass
 
 
-def txid(using: str) -> str:
-    """An id shared by the events of one transaction (a fresh one in autocommit)."""
-    connection = connections[using]
+def txid(using: str, connection: BaseDatabaseWrapper | None = None) -> str:
+    """An id shared by the events of one transaction (a fresh one in autocommit).
+
+    ``connection`` is ``connections[using]`` when the caller has it already: the
+    lookup is not free, and an audited save makes several."""
+    if connection is None:
+        connection = connections[using]
     if not connection.in_atomic_block:
         return uuid.uuid4().hex
     state = connection.__dict__.get(_TX_ATTRIBUTE)
@@ -109,6 +113,7 @@ def build(
     changes: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     actor: Any = None,
+    connection: BaseDatabaseWrapper | None = None,
 ) -> Event:
     """An unsaved event carrying the current context (actor, address, correlation id)."""
     ctx = current()
@@ -119,7 +124,7 @@ def build(
     event.object_pk = _text("" if object_pk is None else object_pk, 255)
     event.object_repr = _text(object_repr, 255)
     event.changes = changes or {}
-    event.txid = txid(using)
+    event.txid = txid(using, connection)
     if ctx is None:
         event.actor_id, event.actor_repr = resolve_actor(actor) if actor is not None else ("", "")
         event.remote_addr = None
@@ -146,40 +151,47 @@ def _text(value: Any, length: int) -> str:
     return truncate(value, length)
 
 
-def emit(event: Event, using: str) -> None:
+def emit(event: Event, using: str, connection: BaseDatabaseWrapper | None = None) -> None:
     """Write ``event`` now, or buffer it in the enclosing :func:`batch`."""
     buffer = batching.buffer_for(using)
     if buffer is not None:
-        buffer.add(event)
+        buffer.add(event, connection)
     else:
-        write([event], using)
+        write([event], using, connection)
 
 
-def write(events: list[Event] | list[AuditEvent], using: str) -> None:
+def write(
+    events: list[Event] | list[AuditEvent],
+    using: str,
+    connection: BaseDatabaseWrapper | None = None,
+) -> None:
     """Insert ``events`` following ``ON_ERROR``: raise, or log and go on."""
+    if connection is None:
+        connection = connections[using]
     if get_settings().audit.on_error == "raise":
-        _insert(events, using)
+        _insert(events, using, connection)
         return
     try:
-        if connections[using].in_atomic_block:
+        if connection.in_atomic_block:
             # A savepoint: on PostgreSQL a failed INSERT would otherwise
             # abort the user's whole transaction.
             with transaction.atomic(using=using):
-                _insert(events, using)
+                _insert(events, using, connection)
         else:
-            _insert(events, using)
+            _insert(events, using, connection)
     except Exception:
         logger.exception("signalkit could not record %d audit event(s)", len(events))
 
 
-def _insert(events: list[Event] | list[AuditEvent], using: str) -> None:
+def _insert(
+    events: list[Event] | list[AuditEvent], using: str, connection: BaseDatabaseWrapper
+) -> None:
     if isinstance(events[0], AuditEvent):
         for model in events:
             model.save(using=using, force_insert=True)
         return
     # One precompiled INSERT: the ORM's per-row compilation would cost more
     # than the audited change itself.
-    connection = connections[using]
     row = _row_maker(connection)
     rows = [row(event) for event in events]
     native = _native_sql(connection)
