@@ -4,8 +4,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
+from signalkit.audit import statements
 from tests.audit_utils import audited, events
 from tests.auditapp.models import Account
 
@@ -49,3 +51,46 @@ class WriterTests(TestCase):
         with self.assertNumQueries(2):
             account.save()
         assert [event.changes for event in events(action="update")] == [{"name": ["a", "b"]}]
+
+
+@audited()
+class ManyRowsTests(TestCase):
+    # More events than one INSERT carries, so the last statement is shorter.
+    COUNT = 2 * statements.rows_per_insert(connection) + 3
+
+    def create_in_batch(self) -> list[Account]:
+        with audit.batch():
+            return [Account.objects.create(name=f"n{n}") for n in range(self.COUNT)]
+
+    def assert_every_event_in_order(self, accounts: list[Account]) -> None:
+        written = events(action="create")
+        assert [event.object_pk for event in written] == [str(a.pk) for a in accounts]
+        assert [event.changes["name"][1] for event in written] == [a.name for a in accounts]
+        assert len({event.txid for event in written}) == 1
+
+    def test_through_the_driver_cursor(self) -> None:
+        self.assert_every_event_in_order(self.create_in_batch())
+
+    def test_through_django_cursor(self) -> None:
+        with CaptureQueriesContext(connection) as queries:
+            accounts = self.create_in_batch()
+        inserts = [q["sql"] for q in queries if 'INSERT INTO "signalkit_auditevent"' in q["sql"]]
+        assert len(inserts) == 3
+        self.assert_every_event_in_order(accounts)
+
+    def test_rows_per_insert_follows_the_parameter_limit(self) -> None:
+        features = connection.features
+        saved = features.__dict__.get("max_query_params", _MISSING)
+        features.max_query_params = 3 * len(statements.FIELDS) + 1
+        try:
+            assert statements.rows_per_insert(connection) == 3
+            features.max_query_params = None
+            assert statements.rows_per_insert(connection) > 3
+        finally:
+            if saved is _MISSING:
+                del features.max_query_params
+            else:
+                features.max_query_params = saved
+
+
+_MISSING = object()

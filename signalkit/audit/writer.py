@@ -7,13 +7,14 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
 from signalkit.audit import buffer as batching
+from signalkit.audit import statements
 from signalkit.audit.context import current, resolve_actor
 from signalkit.audit.serialize import to_json, truncate
+from signalkit.audit.statements import FIELDS
 from signalkit.conf import get_settings
 from signalkit.models import AuditEvent
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.models import Field
 
 logger = logging.getLogger("signalkit.audit")
 
@@ -59,22 +59,6 @@ def txid(using: str, connection: BaseDatabaseWrapper | None = None) -> str:
     connection.on_commit(marker)
     connection.__dict__[_TX_ATTRIBUTE] = (value, connection.run_on_commit, marker)
     return value
-
-
-FIELDS = (
-    "occurred_at",
-    "action",
-    "model_label",
-    "object_pk",
-    "object_repr",
-    "changes",
-    "actor_id",
-    "actor_repr",
-    "remote_addr",
-    "correlation_id",
-    "txid",
-    "extra",
-)
 
 
 class Event:
@@ -190,12 +174,11 @@ def _insert(
         for model in events:
             model.save(using=using, force_insert=True)
         return
-    # One precompiled INSERT: the ORM's per-row compilation would cost more
-    # than the audited change itself.
+    # Precompiled INSERTs: the ORM's per-row compilation would cost more than
+    # the audited change itself.
     row = _row_maker(connection)
     rows = [row(event) for event in events]
-    native = _native_sql(connection)
-    if native is not None:
+    if statements.native_allowed(connection):
         # The driver's own cursor: Django's wrapper costs more than SQLite's
         # INSERT. Only when nothing observes queries (no debug cursor, no
         # execute_wrapper), so assertNumQueries and wrappers still see them.
@@ -203,48 +186,27 @@ def _insert(
         with connection.wrap_database_errors:
             cursor = connection.connection.cursor()
             try:
-                if len(rows) == 1:
-                    cursor.execute(native, rows[0])
-                else:
-                    cursor.executemany(native, rows)
+                _execute(cursor, connection, rows, native=True)
             finally:
                 cursor.close()
         return
     with connection.cursor() as cursor:
-        if len(rows) == 1:
-            cursor.execute(_sql(connection), rows[0])
-        else:
-            cursor.executemany(_sql(connection), rows)
+        _execute(cursor, connection, rows, native=False)
 
 
-# The drivers whose parameter style is known: SQLite's qmark, psycopg's format.
-_PLACEHOLDERS = {"sqlite": "?", "postgresql": "%s"}
-
-
-def _native_sql(connection: BaseDatabaseWrapper) -> str | None:
-    """The INSERT in the driver's parameter style, if the driver may be used directly."""
-    if (
-        connection.connection is None
-        or connection.force_debug_cursor
-        or connection.execute_wrappers
-        or settings.DEBUG
-    ):
-        return None
-    sql: str | None = connection.__dict__.get("_signalkit_audit_native")
-    if sql is None:
-        placeholder = _PLACEHOLDERS.get(connection.vendor)
-        if placeholder is None:
-            return None
-        # No literal "%" in the statement: the placeholders are the only ones.
-        sql = connection.__dict__["_signalkit_audit_native"] = _sql(connection).replace(
-            "%s", placeholder
-        )
-    return sql
-
-
-def _fields() -> list[Field[Any, Any]]:
-    by_name = {field.name: field for field in AuditEvent._meta.concrete_fields}
-    return [by_name[name] for name in FIELDS]
+def _execute(
+    cursor: Any, connection: BaseDatabaseWrapper, rows: list[tuple[Any, ...]], *, native: bool
+) -> None:
+    if len(rows) == 1:
+        cursor.execute(statements.insert(connection, 1, native=native), rows[0])
+        return
+    # Many rows per statement: a statement per row costs the server more than
+    # the rows themselves (PostgreSQL runs its executor once per statement).
+    size = statements.rows_per_insert(connection)
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        sql = statements.insert(connection, len(chunk), native=native)
+        cursor.execute(sql, [value for row in chunk for value in row])
 
 
 def _row_maker(connection: BaseDatabaseWrapper) -> Callable[[Event], tuple[Any, ...]]:
@@ -288,17 +250,3 @@ def _row_maker(connection: BaseDatabaseWrapper) -> Callable[[Event], tuple[Any, 
 
         connection.__dict__["_signalkit_audit_row"] = maker
     return maker
-
-
-def _sql(connection: BaseDatabaseWrapper) -> str:
-    sql: str | None = connection.__dict__.get("_signalkit_audit_insert")
-    if sql is None:
-        quote = connection.ops.quote_name
-        columns = [str(field.column) for field in _fields()]
-        sql = "INSERT INTO {} ({}) VALUES ({})".format(
-            quote(str(AuditEvent._meta.db_table)),
-            ", ".join(quote(column) for column in columns),
-            ", ".join(["%s"] * len(columns)),
-        )
-        connection.__dict__["_signalkit_audit_insert"] = sql
-    return sql

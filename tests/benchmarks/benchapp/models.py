@@ -32,6 +32,10 @@ class PlainItem(Item):
     tags = models.ManyToManyField(Tag, related_name="+")
 
 
+class NoopItem(Item):
+    tags = models.ManyToManyField(Tag, related_name="+")
+
+
 class SignalkitItem(Item):
     tags = models.ManyToManyField(Tag, related_name="+")
 
