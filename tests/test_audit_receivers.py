@@ -89,6 +89,37 @@ class SaveTests(TestCase):
             {"balance": ["0", "3"]},
         ]
 
+    def test_deferred_field_read_later_is_not_a_change(self) -> None:
+        Account.objects.create(name="a", balance=decimal.Decimal(2))
+        account = Account.objects.only("name").get()
+        assert account.balance == decimal.Decimal(2)  # Django loads it now
+        account.name = "b"
+        account.save()
+        assert [event.changes for event in events(action="update")] == [{"name": ["a", "b"]}]
+
+    def test_deferred_field_assigned_records_its_old_value(self) -> None:
+        Account.objects.create(name="a", balance=decimal.Decimal(2))
+        account = Account.objects.only("name").get()
+        account.balance = decimal.Decimal(5)
+        with CaptureQueriesContext(connection) as queries:
+            account.save()
+        assert [event.changes for event in events(action="update")] == [{"balance": ["2.00", "5"]}]
+        # The old value is read once, before the UPDATE; the next save needs no read.
+        assert len(queries) == 3
+        account.balance = decimal.Decimal(6)
+        with CaptureQueriesContext(connection) as queries:
+            account.save()
+        assert len(queries) == 2
+        assert events(action="update")[-1].changes == {"balance": ["5", "6"]}
+
+    def test_full_snapshot_adds_no_query(self) -> None:
+        Account.objects.create(name="a")
+        account = Account.objects.get()
+        account.name = "b"
+        with CaptureQueriesContext(connection) as queries:
+            account.save()
+        assert len(queries) == 2
+
     def test_masked_change_hides_both_values(self) -> None:
         account = Account.objects.create(name="a", password="old-secret")
         account.password = "new-secret"

@@ -1,7 +1,7 @@
 """The model receivers, connected per audited model (never for all senders).
 
 Keys (for toggles and mutes): ``signalkit.audit.receivers.take_snapshot``,
-``signalkit.audit.receivers.forget_unsaved``, ``signalkit.audit.receivers.record_save``, ``signalkit.audit.receivers.record_delete``,
+``signalkit.audit.receivers.check_snapshot``, ``signalkit.audit.receivers.record_save``, ``signalkit.audit.receivers.record_delete``,
 ``signalkit.audit.receivers.record_m2m``.
 """
 
@@ -36,14 +36,44 @@ _clearing: dict[tuple[int, type[Model]], list[Any]] = {}
 def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> None:
     plan = _plans.get(sender)
     if plan is not None:
-        snapshot.remember(instance, snapshot.take(instance, plan.attnames, plan.mutable))
+        taken = snapshot.take(instance, plan.attnames, plan.mutable)
+        snapshot.remember(instance, taken, len(taken) < len(plan.attnames))
 
 
-def forget_unsaved(sender: type[Model], *, instance: Model, **kwargs: Any) -> None:
-    # An instance built in memory (``Post(pk=1, title="x").save()`` updates an
-    # existing row): its post_init snapshot is not what the database holds.
+def check_snapshot(
+    sender: type[Model], *, instance: Model, raw: bool = False, using: str = "", **kwargs: Any
+) -> None:
+    """Make the snapshot hold what the database holds before the change is written."""
     if instance._state.adding:
+        # An instance built in memory (``Post(pk=1, title="x").save()`` updates
+        # an existing row): its post_init snapshot is not what the database holds.
         instance.__dict__.pop(snapshot.ATTRIBUTE, None)
+    elif snapshot.is_partial(instance) and not raw:
+        _read_deferred(sender, instance, using, kwargs.get("update_fields"))
+
+
+def _read_deferred(
+    sender: type[Model], instance: Model, using: str, update_fields: frozenset[str] | None
+) -> None:
+    # Fields deferred at load time and loaded or assigned since: their old
+    # values are read now, before the UPDATE (one query, only in this case).
+    plan = _plans.get(sender)
+    connection = connections[using]
+    old = snapshot.base(instance, connection)
+    if plan is None or old is None:
+        return
+    values = instance.__dict__
+    missing = [
+        attname
+        for name, attname, _ in plan.encoders
+        if attname not in old
+        and attname in values
+        and (update_fields is None or name in update_fields or attname in update_fields)
+    ]
+    if missing:
+        rows = sender._base_manager.using(using).filter(pk=instance.pk).values(*missing)
+        for row in rows[:1]:
+            old.update(row)  # values just read: nobody else holds them
 
 
 def record_save(
@@ -225,7 +255,7 @@ def connect() -> None:
     for model, plan in plans.items():
         for signal, func in (
             (post_init, take_snapshot),
-            (pre_save, forget_unsaved),
+            (pre_save, check_snapshot),
             (post_save, record_save),
             (post_delete, record_delete),
         ):

@@ -24,10 +24,12 @@ Snapshot = dict[str, Any]
 
 
 class SnapshotState:
-    __slots__ = ("committed", "pending", "pending_list", "promote")
+    __slots__ = ("committed", "partial", "pending", "pending_list", "promote")
 
-    def __init__(self, committed: Snapshot | None) -> None:
+    def __init__(self, committed: Snapshot | None, partial: bool = False) -> None:
         self.committed = committed
+        # Some audited fields were deferred when the instance was loaded.
+        self.partial = partial
         self.pending: Snapshot | None = None
         self.pending_list: list[Any] | None = None
         self.promote: Promote | None = None
@@ -86,9 +88,16 @@ def take(instance: Model, attnames: tuple[str, ...], mutable: frozenset[str]) ->
     return snapshot
 
 
-def remember(instance: Model, snapshot: Snapshot) -> None:
-    """Record ``snapshot`` as what the database holds (at ``post_init``)."""
-    instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot)
+def remember(instance: Model, snapshot: Snapshot, partial: bool = False) -> None:
+    """Record ``snapshot`` as what the database holds (at ``post_init``); ``partial``
+    when some audited fields were deferred."""
+    instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot, partial)
+
+
+def is_partial(instance: Model) -> bool:
+    """Whether ``instance`` was loaded with some audited fields deferred."""
+    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    return state is not None and state.partial
 
 
 def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
