@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.test import TestCase
+from django.test import SimpleTestCase, TestCase
 from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
@@ -55,12 +55,11 @@ class WriterTests(TestCase):
 
 @audited()
 class ManyRowsTests(TestCase):
-    # More events than one INSERT carries, so the last statement is shorter.
-    COUNT = 2 * statements.rows_per_insert(connection) + 3
-
     def create_in_batch(self) -> list[Account]:
+        # More events than one INSERT carries, so the last statement is shorter.
+        count = 2 * statements.rows_per_insert(connection) + 3
         with audit.batch():
-            return [Account.objects.create(name=f"n{n}") for n in range(self.COUNT)]
+            return [Account.objects.create(name=f"n{n}") for n in range(count)]
 
     def assert_every_event_in_order(self, accounts: list[Account]) -> None:
         written = events(action="create")
@@ -78,19 +77,11 @@ class ManyRowsTests(TestCase):
         assert len(inserts) == 3
         self.assert_every_event_in_order(accounts)
 
-    def test_rows_per_insert_follows_the_parameter_limit(self) -> None:
-        features = connection.features
-        saved = features.__dict__.get("max_query_params", _MISSING)
-        features.max_query_params = 3 * len(statements.FIELDS) + 1
-        try:
-            assert statements.rows_per_insert(connection) == 3
-            features.max_query_params = None
-            assert statements.rows_per_insert(connection) > 3
-        finally:
-            if saved is _MISSING:
-                del features.max_query_params
-            else:
-                features.max_query_params = saved
 
-
-_MISSING = object()
+class RowsPerInsertTests(SimpleTestCase):
+    def test_follows_the_parameter_limit(self) -> None:
+        per_row = len(statements.FIELDS)
+        assert statements.rows_for_limit(3 * per_row + 1) == 3
+        assert statements.rows_for_limit(per_row - 1) == 1
+        assert statements.rows_for_limit(60 * per_row + per_row - 1) == 60
+        assert statements.rows_for_limit(None) == statements.rows_for_limit(10**6) > 3

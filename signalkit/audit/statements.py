@@ -51,10 +51,14 @@ def native_allowed(connection: BaseDatabaseWrapper) -> bool:
 
 def rows_per_insert(connection: BaseDatabaseWrapper) -> int:
     """How many event rows one ``INSERT`` may carry on ``connection``."""
-    limit = connection.features.max_query_params
-    if not limit:
+    return rows_for_limit(connection.features.max_query_params)
+
+
+def rows_for_limit(max_query_params: int | None) -> int:
+    """How many event rows fit in one statement under a limit of parameters."""
+    if not max_query_params:
         return _MAX_ROWS
-    return max(1, min(_MAX_ROWS, int(limit) // len(FIELDS)))
+    return max(1, min(_MAX_ROWS, int(max_query_params) // len(FIELDS)))
 
 
 def insert(connection: BaseDatabaseWrapper, rows: int, *, native: bool) -> str:
