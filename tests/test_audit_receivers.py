@@ -112,6 +112,16 @@ class SaveTests(TestCase):
         assert len(queries) == 2
         assert events(action="update")[-1].changes == {"balance": ["5", "6"]}
 
+    def test_deferred_field_outside_update_fields_is_not_read(self) -> None:
+        Account.objects.create(name="a", balance=decimal.Decimal(2))
+        account = Account.objects.only("name").get()
+        account.balance = decimal.Decimal(5)
+        account.name = "b"
+        with CaptureQueriesContext(connection) as queries:
+            account.save(update_fields=["name"])
+        assert len(queries) == 2
+        assert events(action="update")[-1].changes == {"name": ["a", "b"]}
+
     def test_full_snapshot_adds_no_query(self) -> None:
         Account.objects.create(name="a")
         account = Account.objects.get()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_save
 
 from signalkit.audit import snapshot
@@ -49,7 +49,8 @@ def check_snapshot(
         # an existing row): its post_init snapshot is not what the database holds.
         instance.__dict__.pop(snapshot.ATTRIBUTE, None)
     elif snapshot.is_partial(instance) and not raw:
-        _read_deferred(sender, instance, using, kwargs.get("update_fields"))
+        alias = using or instance._state.db or DEFAULT_DB_ALIAS
+        _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
 
 
 def _read_deferred(
