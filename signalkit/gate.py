@@ -177,7 +177,8 @@ def _push(frame: _Frame, mute: Mute) -> _Frame:
     return (mute, silenced or frame[1], frame)
 
 
-def _check_scope(scope: str) -> None:
+def check_scope(scope: str) -> None:
+    """Refuse a ``scope`` other than ``"context"`` and ``"process"``."""
     if scope not in ("context", "process"):
         raise ValueError(f"scope is {scope!r}; use 'context' or 'process'.")
 
@@ -238,7 +239,7 @@ def _stand_down(mute: Mute) -> None:
 
 def _enter_process(mute: Mute, scope: str) -> None:
     global _process_mutes, _process_silenced, _silencing_count
-    _check_scope(scope)
+    check_scope(scope)
     with _lock:
         _process_mutes = (*_process_mutes, mute)
         if mute.silenced_ids:

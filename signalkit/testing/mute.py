@@ -75,8 +75,8 @@ class mute_signals:
                 key = shared = None
             if shared is not None:
                 return shared
-        if scope not in ("context", "process"):
-            raise ValueError(f"scope is {scope!r}; use 'context' or 'process'.")
+        if scope != "context":
+            gate.check_scope(scope)
         self = super().__new__(cls)
         self.mute = gate.Mute(signals, sender=sender, receivers=receivers)
         self.scope = scope
