@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.sql import Query
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
 
 
 class AuditLogImmutableError(Exception):
@@ -19,7 +24,34 @@ _IMMUTABLE = (
 )
 
 
+class AuditEventQuery(Query):
+    """Writes the audit events still waiting for their transaction's commit
+    before the log is read on that database, so the transaction sees them."""
+
+    def get_compiler(
+        self,
+        using: str | None = None,
+        connection: BaseDatabaseWrapper | None = None,
+        elide_empty: bool = True,
+    ) -> SQLCompiler:
+        if using is not None:
+            from signalkit.audit.pending import write_before_read
+
+            write_before_read(using)
+        compiler: SQLCompiler = super().get_compiler(using, connection, elide_empty)
+        return compiler
+
+
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def __init__(
+        self,
+        model: type[AuditEvent] | None = None,
+        query: Query | None = None,
+        using: str | None = None,
+        hints: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(model, query or AuditEventQuery(model), using, hints)
+
     def update(self, **kwargs: Any) -> int:
         raise AuditLogImmutableError(_IMMUTABLE)
 

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import TYPE_CHECKING, Any
 
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
+from signalkit.audit.pending import write_before_read
 from signalkit.models import AuditEvent
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 AUDITED: dict[str, Any] = {
     "AUDIT": {
@@ -24,3 +31,12 @@ def audited(**audit: Any) -> Any:
 
 def events(**filters: Any) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(**filters).order_by("pk"))
+
+
+@contextlib.contextmanager
+def queries_with_log(using: str = DEFAULT_DB_ALIAS) -> Iterator[CaptureQueriesContext]:
+    """The block's queries, plus the INSERT of the audit events it left waiting
+    for the (test's) transaction to commit: what the block costs in the end."""
+    with CaptureQueriesContext(connections[using]) as queries:
+        yield queries
+        write_before_read(using)

@@ -5,7 +5,7 @@ import logging
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
-from django.test import TestCase
+from django.test import TestCase, TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
@@ -136,9 +136,20 @@ def install_failing_trigger() -> None:
             )
 
 
-class OnErrorTests(TestCase):
+def drop_failing_trigger() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER sk_fail ON signalkit_auditevent")
+            cursor.execute("DROP FUNCTION sk_fail()")
+        else:
+            cursor.execute("DROP TRIGGER sk_fail")
+
+
+class OnErrorTests(TransactionTestCase):
+    # Transactions that really commit: that is when waiting events are written.
     def setUp(self) -> None:
         install_failing_trigger()
+        self.addCleanup(drop_failing_trigger)
 
     def test_raise_fails_the_change(self) -> None:
         def change() -> None:
@@ -148,12 +159,31 @@ class OnErrorTests(TestCase):
         with pytest.raises(DatabaseError):
             change()
         assert not Account.objects.exists()
+        # The connection is usable again, with its next transaction audited.
+        with audited(), transaction.atomic():
+            Account.objects.create(name="after")
+        assert [e.object_repr for e in AuditEvent.objects.all()] == ["after"]
 
-    def test_log_keeps_the_change_and_the_transaction_usable(self) -> None:
-        with audited(ON_ERROR="log"), transaction.atomic():
-            with self.assertLogs("signalkit.audit", logging.ERROR) as logs:
+    def test_log_keeps_the_change_and_the_other_events(self) -> None:
+        with self.assertLogs("signalkit.audit", logging.ERROR) as logs:
+            with audited(ON_ERROR="log"), transaction.atomic():
                 Account.objects.create(name="explode")
-            Account.objects.create(name="fine")
-        assert sorted(Account.objects.values_list("name", flat=True)) == ["explode", "fine"]
-        assert [e.object_repr for e in AuditEvent.objects.all()] == ["fine"]
+                Account.objects.create(name="fine")
+            Account.objects.create(name="later")
+        assert sorted(Account.objects.values_list("name", flat=True)) == [
+            "explode",
+            "fine",
+            "later",
+        ]
+        # Written together at commit; when that fails, one by one: only the
+        # event that cannot be written is lost.
+        assert [e.object_repr for e in AuditEvent.objects.order_by("pk")] == ["fine"]
+        assert len(logs.output) == 1
         assert "could not record 1 audit event" in logs.output[0]
+
+    def test_log_in_autocommit(self) -> None:
+        with audited(ON_ERROR="log"), self.assertLogs("signalkit.audit", logging.ERROR):
+            Account.objects.create(name="explode")
+            Account.objects.create(name="fine")
+        assert Account.objects.count() == 2
+        assert [e.object_repr for e in AuditEvent.objects.all()] == ["fine"]

@@ -4,13 +4,12 @@ import datetime
 import decimal
 import uuid
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import TestCase, override_settings
-from django.test.utils import CaptureQueriesContext
 
 from signalkit.audit.serialize import MASKED
 from signalkit.models import AuditEvent
-from tests.audit_utils import audited, events
+from tests.audit_utils import audited, events, queries_with_log
 from tests.auditapp.models import Account, Label, Note, Owner, Plain, VipAccount
 
 
@@ -67,7 +66,7 @@ class SaveTests(TestCase):
         account = Account.objects.create(name="a")
         fetched = Account.objects.get(pk=account.pk)
         fetched.name = "b"
-        with CaptureQueriesContext(connection) as queries:
+        with queries_with_log() as queries:
             fetched.save()
         assert len(queries) == 2
         assert events(action="update")[0].changes == {"name": ["a", "b"]}
@@ -101,13 +100,13 @@ class SaveTests(TestCase):
         Account.objects.create(name="a", balance=decimal.Decimal(2))
         account = Account.objects.only("name").get()
         account.balance = decimal.Decimal(5)
-        with CaptureQueriesContext(connection) as queries:
+        with queries_with_log() as queries:
             account.save()
         assert [event.changes for event in events(action="update")] == [{"balance": ["2.00", "5"]}]
         # The old value is read once, before the UPDATE; the next save needs no read.
         assert len(queries) == 3
         account.balance = decimal.Decimal(6)
-        with CaptureQueriesContext(connection) as queries:
+        with queries_with_log() as queries:
             account.save()
         assert len(queries) == 2
         assert events(action="update")[-1].changes == {"balance": ["5", "6"]}
@@ -117,7 +116,7 @@ class SaveTests(TestCase):
         account = Account.objects.only("name").get()
         account.balance = decimal.Decimal(5)
         account.name = "b"
-        with CaptureQueriesContext(connection) as queries:
+        with queries_with_log() as queries:
             account.save(update_fields=["name"])
         assert len(queries) == 2
         assert events(action="update")[-1].changes == {"name": ["a", "b"]}
@@ -126,7 +125,7 @@ class SaveTests(TestCase):
         Account.objects.create(name="a")
         account = Account.objects.get()
         account.name = "b"
-        with CaptureQueriesContext(connection) as queries:
+        with queries_with_log() as queries:
             account.save()
         assert len(queries) == 2
 

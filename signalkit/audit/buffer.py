@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from signalkit.audit import markers
+from signalkit.audit.markers import Marker
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -18,30 +21,20 @@ if TYPE_CHECKING:
 _MERGEABLE = frozenset({"create", "update"})
 
 
-class _Marker:
-    """A no-op ``on_commit`` callback: gone from Django's list iff its savepoint rolled back."""
-
-    __slots__ = ()
-
-    def __call__(self) -> None:
-        pass
-
-
 class Buffer:
     def __init__(self, using: str) -> None:
         self.using = using
-        self.events: list[tuple[_Marker, Event]] = []
-        self.latest: dict[tuple[str, str], tuple[_Marker, Event]] = {}
+        self.events: list[tuple[Marker, Event]] = []
+        self.latest: dict[tuple[str, str], tuple[Marker, Event]] = {}
         self.sids: tuple[str, ...] | None = None
-        self.marker = _Marker()
+        self.marker = Marker()
 
     def add(self, event: Event, connection: BaseDatabaseWrapper | None = None) -> None:
         if connection is None:
             connection = connections[self.using]
         sids = tuple(connection.savepoint_ids)
         if sids != self.sids:
-            self.sids, self.marker = sids, _Marker()
-            connection.on_commit(self.marker)
+            self.sids, self.marker = sids, markers.place(connection)
         key = (event.model_label, event.object_pk)
         previous = self.latest.get(key)
         if (
@@ -59,7 +52,7 @@ class Buffer:
     def flush(self) -> None:
         from signalkit.audit.writer import write
 
-        alive = {id(entry[1]) for entry in connections[self.using].run_on_commit}
+        alive = markers.alive(connections[self.using])
         events = [
             event
             for marker, event in self.events

@@ -11,7 +11,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from signalkit.audit import buffer as batching
-from signalkit.audit import statements
+from signalkit.audit import markers, pending, statements
 from signalkit.audit.context import current, resolve_actor
 from signalkit.audit.serialize import to_json, truncate
 from signalkit.audit.statements import FIELDS
@@ -26,15 +26,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("signalkit.audit")
 
 _TX_ATTRIBUTE = "_signalkit_audit_tx"
-
-
-class _TxMarker:
-    """A no-op ``on_commit`` callback whose presence marks a known transaction."""
-
-    __slots__ = ()
-
-    def __call__(self) -> None:
-        pass
 
 
 def txid(using: str, connection: BaseDatabaseWrapper | None = None) -> str:
@@ -55,8 +46,7 @@ def txid(using: str, connection: BaseDatabaseWrapper | None = None) -> str:
         if any(entry[1] is marker for entry in hooks):
             connection.__dict__[_TX_ATTRIBUTE] = (value, hooks, marker)
             return str(value)
-    value, marker = uuid.uuid4().hex, _TxMarker()
-    connection.on_commit(marker)
+    value, marker = uuid.uuid4().hex, markers.place(connection)
     connection.__dict__[_TX_ATTRIBUTE] = (value, connection.run_on_commit, marker)
     return value
 
@@ -136,10 +126,16 @@ def _text(value: Any, length: int) -> str:
 
 
 def emit(event: Event, using: str, connection: BaseDatabaseWrapper | None = None) -> None:
-    """Write ``event`` now, or buffer it in the enclosing :func:`batch`."""
+    """Buffer ``event`` in the enclosing :func:`batch`, keep it until the
+    transaction commits, or write it now (autocommit)."""
     buffer = batching.buffer_for(using)
     if buffer is not None:
         buffer.add(event, connection)
+        return
+    if connection is None:
+        connection = connections[using]
+    if connection.in_atomic_block:
+        pending.add(event, using, connection)
     else:
         write([event], using, connection)
 
@@ -154,17 +150,33 @@ def write(
         connection = connections[using]
     if get_settings().audit.on_error == "raise":
         _insert(events, using, connection)
-        return
+    elif not _insert_or_log(events, using, connection, log=len(events) == 1):
+        # One by one: only the events that cannot be written are lost.
+        for index in range(len(events)):
+            _insert_or_log(events[index : index + 1], using, connection, log=True)
+
+
+def _insert_or_log(
+    events: list[Event] | list[AuditEvent],
+    using: str,
+    connection: BaseDatabaseWrapper,
+    *,
+    log: bool,
+) -> bool:
     try:
-        if connection.in_atomic_block:
-            # A savepoint: on PostgreSQL a failed INSERT would otherwise
-            # abort the user's whole transaction.
+        if connection.in_atomic_block or not connection.get_autocommit():
+            # A savepoint (also for events written on commit, once atomic()
+            # has left its block): on PostgreSQL a failed INSERT would
+            # otherwise abort the user's whole transaction.
             with transaction.atomic(using=using):
                 _insert(events, using, connection)
         else:
             _insert(events, using, connection)
     except Exception:
-        logger.exception("signalkit could not record %d audit event(s)", len(events))
+        if log:
+            logger.exception("signalkit could not record %d audit event(s)", len(events))
+        return False
+    return True
 
 
 def _insert(

@@ -1,0 +1,141 @@
+"""Events waiting for their transaction's commit (default mode, in atomic blocks).
+
+Inside an atomic block, an audited change's event is not written at once: it
+waits here, and the events of the transaction are written together, with
+multi-row INSERTs, just before Django commits it -- inside the transaction, so
+a committed change always has its event and a rolled-back one has none, at one
+statement per transaction instead of one per change.
+
+They are written earlier when the ORM reads ``AuditEvent`` on that database (a
+test, a view or :func:`signalkit.audit.history` in the same transaction sees
+them), and once ``LIMIT`` of them wait, which bounds a long transaction's memory.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import Error, connections
+
+from signalkit.audit import markers
+from signalkit.audit.markers import Marker
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from signalkit.audit.writer import Event
+
+ATTRIBUTE = "_signalkit_audit_pending"
+LIMIT = 1000
+
+
+class Pending:
+    """The waiting events of one connection (Django's connections are per thread)."""
+
+    __slots__ = ("events", "exposed", "hooks", "marker", "sids", "using")
+
+    def __init__(self, using: str) -> None:
+        self.using = using
+        # (marker of the change's savepoint, event)
+        self.events: list[tuple[Marker, Event]] = []
+        # Events written inside a savepoint opened after their change's: written
+        # again if that savepoint rolls back and the change's does not.
+        # (marker of the write's savepoint, marker of the change's, event)
+        self.exposed: list[tuple[Marker, Marker, Event]] = []
+        self.hooks: object = None
+        self.sids: tuple[str | None, ...] | None = None
+        self.marker = Marker()
+
+    def add(self, event: Event, connection: BaseDatabaseWrapper) -> None:
+        sids = tuple(connection.savepoint_ids)
+        # A new list of callbacks means a new transaction or a rolled-back
+        # savepoint: a marker placed before it may be gone.
+        if connection.run_on_commit is not self.hooks or sids != self.sids:
+            self.marker = markers.place(connection)
+            self.hooks, self.sids = connection.run_on_commit, sids
+        self.events.append((self.marker, event))
+        if len(self.events) >= LIMIT:
+            self.write(connection)
+
+    def write(self, connection: BaseDatabaseWrapper) -> None:
+        """Write the events whose changes are still part of the transaction."""
+        from signalkit.audit.writer import write
+
+        alive = markers.alive(connection)
+        open_now = {sid for sid in connection.savepoint_ids if sid is not None}
+        waiting = list(self.events)
+        exposed: list[tuple[Marker, Marker, Event]] = []
+        for written, marker, event in self.exposed:
+            if id(marker) not in alive:
+                continue  # the change rolled back, and its row with it
+            if id(written) in alive:
+                exposed.append((written, marker, event))
+            else:
+                waiting.append((marker, event))  # the row rolled back, the change did not
+        events: list[Event] = []
+        placed: Marker | None = None
+        for marker, event in waiting:
+            sids = alive.get(id(marker))
+            if sids is None:
+                continue
+            events.append(event)
+            if not open_now <= sids:
+                placed = placed or markers.place(connection)
+                exposed.append((placed, marker, event))
+        if events:
+            try:
+                write(events, self.using, connection)
+            except BaseException:
+                # As Django does when a save fails in an atomic block: the
+                # transaction (or savepoint) must not commit half of its log.
+                if connection.in_atomic_block:
+                    connection.needs_rollback = True
+                raise
+        self.events, self.exposed = [], exposed
+
+    def reset(self) -> None:
+        self.events, self.exposed = [], []
+        self.hooks = self.sids = None
+
+    def commit(self, connection: BaseDatabaseWrapper) -> None:
+        """Write what waits, then commit; if writing fails, roll back and raise."""
+        if self.events or self.exposed:
+            try:
+                self.write(connection)
+            except BaseException:
+                self.reset()
+                try:
+                    connection.rollback()
+                except Error:
+                    connection.close()
+                raise
+        self.reset()
+
+
+def add(event: Event, using: str, connection: BaseDatabaseWrapper) -> None:
+    """Keep ``event`` until its transaction commits (the caller is in an atomic block)."""
+    pending: Pending | None = connection.__dict__.get(ATTRIBUTE)
+    if pending is None:
+        pending = Pending(using)
+        _wrap_commit(connection, pending)
+        connection.__dict__[ATTRIBUTE] = pending
+    pending.add(event, connection)
+
+
+def write_before_read(using: str) -> None:
+    """Write the events waiting on ``using``, so that a read of the log sees them."""
+    pending: Pending | None = connections[using].__dict__.get(ATTRIBUTE)
+    if pending is not None and (pending.events or pending.exposed):
+        pending.write(connections[using])
+
+
+def _wrap_commit(connection: BaseDatabaseWrapper, pending: Pending) -> None:
+    # Django has no hook that runs before a commit; this connection's commit()
+    # (which atomic() and transaction.commit() call) writes the events first.
+    original = connection.commit
+
+    def commit() -> None:
+        pending.commit(connection)
+        original()
+
+    connection.__dict__["commit"] = commit
