@@ -35,9 +35,9 @@ class AuditEventQuery(Query):
         elide_empty: bool = True,
     ) -> SQLCompiler:
         if using is not None:
-            from signalkit.audit.pending import write_before_read
+            from signalkit.audit.pending import write_waiting
 
-            write_before_read(using)
+            write_waiting(using)
         compiler: SQLCompiler = super().get_compiler(using, connection, elide_empty)
         return compiler
 

@@ -7,7 +7,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from signalkit.audit.pending import write_before_read
+from signalkit.audit.pending import write_waiting
 from signalkit.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -39,4 +39,4 @@ def queries_with_log(using: str = DEFAULT_DB_ALIAS) -> Iterator[CaptureQueriesCo
     for the (test's) transaction to commit: what the block costs in the end."""
     with CaptureQueriesContext(connections[using]) as queries:
         yield queries
-        write_before_read(using)
+        write_waiting(using)

@@ -149,3 +149,9 @@ class CommitTests(TransactionTestCase):
             Account.objects.create(name="here")
         assert names() == ["here"]
         assert [e.object_repr for e in AuditEvent.objects.using("other")] == ["there"]
+
+    def test_a_custom_event_is_written_after_the_waiting_ones(self) -> None:
+        with transaction.atomic():
+            account = Account.objects.create(name="a")
+            audit.record("exported", account)
+        assert [e.action for e in events()] == ["create", "exported"]  # by primary key

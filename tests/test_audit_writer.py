@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
 from signalkit.audit import statements
-from signalkit.audit.pending import write_before_read
+from signalkit.audit.pending import write_waiting
 from tests.audit_utils import audited, events, queries_with_log
 from tests.auditapp.models import Account
 
@@ -43,7 +43,7 @@ class WriterTests(TestCase):
 
         with connection.execute_wrapper(wrapper):
             Account.objects.create(name="a")
-            write_before_read(connection.alias)
+            write_waiting(connection.alias)
         assert any("signalkit_auditevent" in sql for sql in seen)
         assert len(events(action="create")) == 1
 

@@ -33,6 +33,7 @@ def record(
     event stays unsaved).
     """
     from signalkit.audit.buffer import buffer_for
+    from signalkit.audit.pending import write_waiting
     from signalkit.audit.serialize import to_json
     from signalkit.audit.writer import build, write
     from signalkit.models import AuditEvent
@@ -56,6 +57,7 @@ def record(
         buffer.add(event)
         return event.to_model()
     model = event.to_model()
+    write_waiting(using)
     write([model], using)
     return model
 

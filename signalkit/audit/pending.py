@@ -122,8 +122,9 @@ def add(event: Event, using: str, connection: BaseDatabaseWrapper) -> None:
     pending.add(event, connection)
 
 
-def write_before_read(using: str) -> None:
-    """Write the events waiting on ``using``, so that a read of the log sees them."""
+def write_waiting(using: str) -> None:
+    """Write the events waiting on ``using`` now: before the log is read, or
+    before an event that is written at once, so that ids follow the changes."""
     pending: Pending | None = connections[using].__dict__.get(ATTRIBUTE)
     if pending is not None and (pending.events or pending.exposed):
         pending.write(connections[using])
