@@ -125,9 +125,10 @@ def add(event: Event, using: str, connection: BaseDatabaseWrapper) -> None:
 def write_waiting(using: str) -> None:
     """Write the events waiting on ``using`` now: before the log is read, or
     before an event that is written at once, so that ids follow the changes."""
-    pending: Pending | None = connections[using].__dict__.get(ATTRIBUTE)
+    connection = connections[using]
+    pending: Pending | None = connection.__dict__.get(ATTRIBUTE)
     if pending is not None and (pending.events or pending.exposed):
-        pending.write(connections[using])
+        pending.write(connection)
 
 
 def _wrap_commit(connection: BaseDatabaseWrapper, pending: Pending) -> None:
