@@ -7,6 +7,7 @@ import uuid
 from django.db import transaction
 from django.test import TestCase, override_settings
 
+from signalkit.audit import snapshot
 from signalkit.audit.serialize import MASKED
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited, events, queries_with_log
@@ -76,6 +77,15 @@ class SaveTests(TestCase):
         Account(pk=account.pk, name="b", uid=account.uid).save()
         [event] = events(action="update")
         assert event.changes["name"] == [None, "b"]
+
+    def test_only_instances_with_a_primary_key_are_snapshotted_at_init(self) -> None:
+        account = Account.objects.create(name="a")
+        assert snapshot.ATTRIBUTE not in Account(name="new").__dict__  # a create follows
+        assert snapshot.ATTRIBUTE in Account.objects.get(pk=account.pk).__dict__
+        built = Account(name="b", uid=account.uid)
+        built.pk = account.pk
+        built.save()
+        assert events(action="update")[0].changes["name"] == [None, "b"]
 
     def test_update_fields_is_honoured(self) -> None:
         account = Account.objects.create(name="a", token="t")

@@ -35,7 +35,9 @@ _clearing: dict[tuple[int, type[Model]], list[Any]] = {}
 
 def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> None:
     plan = _plans.get(sender)
-    if plan is not None:
+    # Without a primary key the instance is new (rows are always loaded with
+    # theirs): its first save is a create, which needs no old values.
+    if plan is not None and instance.__dict__.get(instance._meta.pk.attname) is not None:
         taken = snapshot.take(instance, plan.attnames, plan.mutable)
         snapshot.remember(instance, taken, len(taken) < len(plan.attnames))
 
