@@ -83,6 +83,19 @@ class ManyRowsTests(TestCase):
         assert len(inserts) == 3
         self.assert_every_event_in_order(accounts)
 
+    def test_awkward_values_survive_the_bulk_write(self) -> None:
+        # On PostgreSQL the rows travel as COPY text: escapes must round-trip.
+        names = ["tab\there", "line\nbreak", "back\\slash", "\\N", "quote'\"", "ünï ✓", ""]
+        with audit.context("bob", remote_addr="::1", note="a\tb"), audit.batch():
+            accounts = [Account.objects.create(name=name, data={"k": name}) for name in names]
+        written = events(action="create")
+        assert [event.object_repr for event in written] == names
+        assert [event.changes["data"][1] for event in written] == [{"k": name} for name in names]
+        assert {(e.remote_addr, e.actor_repr, e.extra["note"]) for e in written} == {
+            ("::1", "bob", "a\tb")
+        }
+        assert [event.object_pk for event in written] == [str(a.pk) for a in accounts]
+
 
 class RowsPerInsertTests(SimpleTestCase):
     def test_follows_the_parameter_limit(self) -> None:

@@ -34,6 +34,7 @@ _PLACEHOLDERS = {"sqlite": "?", "postgresql": "%s"}
 # the statement small (and under SQLite's old limit of 999 parameters).
 _MAX_ROWS = 80
 _CACHE = "_signalkit_audit_sql"
+_COPY_CACHE = "_signalkit_audit_copy"
 
 
 def native_allowed(connection: BaseDatabaseWrapper) -> bool:
@@ -68,18 +69,32 @@ def insert(connection: BaseDatabaseWrapper, rows: int, *, native: bool) -> str:
     key = (rows, native)
     sql = cache.get(key)
     if sql is None:
-        quote = connection.ops.quote_name
         placeholder = _PLACEHOLDERS[connection.vendor] if native else "%s"
         values = "({})".format(", ".join([placeholder] * len(FIELDS)))
         sql = "INSERT INTO {} ({}) VALUES {}".format(
-            quote(str(AuditEvent._meta.db_table)),
-            ", ".join(quote(str(field.column)) for field in _fields()),
-            ", ".join([values] * rows),
+            *_target(connection), ", ".join([values] * rows)
         )
         if len(cache) >= 16:  # a handful of chunk sizes in practice
             cache.clear()
         cache[key] = sql
     return sql
+
+
+def copy(connection: BaseDatabaseWrapper) -> str:
+    """PostgreSQL's ``COPY ... FROM STDIN`` of event rows, in ``FIELDS`` order."""
+    sql: str | None = connection.__dict__.get(_COPY_CACHE)
+    if sql is None:
+        sql = "COPY {} ({}) FROM STDIN".format(*_target(connection))
+        connection.__dict__[_COPY_CACHE] = sql
+    return sql
+
+
+def _target(connection: BaseDatabaseWrapper) -> tuple[str, str]:
+    quote = connection.ops.quote_name
+    return (
+        quote(str(AuditEvent._meta.db_table)),
+        ", ".join(quote(str(field.column)) for field in _fields()),
+    )
 
 
 def _fields() -> list[Field[Any, Any]]:

@@ -212,6 +212,14 @@ def _execute(
     if len(rows) == 1:
         cursor.execute(statements.insert(connection, 1, native=native), rows[0])
         return
+    if native and hasattr(cursor, "copy"):
+        # psycopg 3: COPY. It parses the placeholders of a long statement on
+        # every execute (it caches short ones only), which costs more than the
+        # rows; COPY streams them, and row triggers still fire.
+        with cursor.copy(statements.copy(connection)) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     # Many rows per statement: a statement per row costs the server more than
     # the rows themselves (PostgreSQL runs its executor once per statement).
     size = statements.rows_per_insert(connection)
