@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from signalkit.audit import markers
-from signalkit.audit.markers import Marker
+from signalkit.audit import hooks
+from signalkit.audit.hooks import Marker
+from signalkit.audit.pending import write_waiting
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -26,15 +27,15 @@ class Buffer:
         self.using = using
         self.events: list[tuple[Marker, Event]] = []
         self.latest: dict[tuple[str, str], tuple[Marker, Event]] = {}
-        self.sids: tuple[str, ...] | None = None
+        self.seen: object = None  # the hook list at the last add
         self.marker = Marker()
 
     def add(self, event: Event, connection: BaseDatabaseWrapper | None = None) -> None:
         if connection is None:
             connection = connections[self.using]
-        sids = tuple(connection.savepoint_ids)
-        if sids != self.sids:
-            self.sids, self.marker = sids, markers.place(connection)
+        current = hooks.entries(connection)
+        if current is not self.seen:  # a savepoint was opened or rolled back
+            self.seen, self.marker = current, hooks.place(connection)
         key = (event.model_label, event.object_pk)
         previous = self.latest.get(key)
         if (
@@ -52,7 +53,7 @@ class Buffer:
     def flush(self) -> None:
         from signalkit.audit.writer import write
 
-        alive = markers.alive(connections[self.using])
+        alive = hooks.alive(connections[self.using])
         events = [
             event
             for marker, event in self.events
@@ -61,6 +62,8 @@ class Buffer:
         self.events.clear()
         self.latest.clear()
         if events:
+            # Events that wait for the commit were made first: ids follow the changes.
+            write_waiting(self.using)
             write(events, self.using)
 
 

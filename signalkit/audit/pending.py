@@ -13,12 +13,13 @@ them), and once ``LIMIT`` of them wait, which bounds a long transaction's memory
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import Error, connections
 
-from signalkit.audit import markers
-from signalkit.audit.markers import Marker
+from signalkit.audit import hooks
+from signalkit.audit.hooks import Marker
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -32,7 +33,7 @@ LIMIT = 1000
 class Pending:
     """The waiting events of one connection (Django's connections are per thread)."""
 
-    __slots__ = ("events", "exposed", "hooks", "marker", "sids", "using")
+    __slots__ = ("events", "exposed", "marker", "seen", "using")
 
     def __init__(self, using: str) -> None:
         self.using = using
@@ -42,17 +43,17 @@ class Pending:
         # again if that savepoint rolls back and the change's does not.
         # (marker of the write's savepoint, marker of the change's, event)
         self.exposed: list[tuple[Marker, Marker, Event]] = []
-        self.hooks: object = None
-        self.sids: tuple[str | None, ...] | None = None
+        self.seen: object = None  # the hook list at the last add
         self.marker = Marker()
 
     def add(self, event: Event, connection: BaseDatabaseWrapper) -> None:
-        sids = tuple(connection.savepoint_ids)
-        # A new list of callbacks means a new transaction or a rolled-back
-        # savepoint: a marker placed before it may be gone.
-        if connection.run_on_commit is not self.hooks or sids != self.sids:
-            self.marker = markers.place(connection)
-            self.hooks, self.sids = connection.run_on_commit, sids
+        # A new hook list means a new transaction, a new savepoint or a
+        # rolled-back one: the marker placed before it does not share this
+        # change's fate.
+        current = hooks.entries(connection)
+        if current is not self.seen:
+            self.marker = hooks.place(connection)
+            self.seen = current
         self.events.append((self.marker, event))
         if len(self.events) >= LIMIT:
             self.write(connection)
@@ -61,8 +62,8 @@ class Pending:
         """Write the events whose changes are still part of the transaction."""
         from signalkit.audit.writer import write
 
-        alive = markers.alive(connection)
-        open_now = {sid for sid in connection.savepoint_ids if sid is not None}
+        alive = hooks.alive(connection)
+        newest = hooks.newest_savepoint(connection)
         waiting = list(self.events)
         exposed: list[tuple[Marker, Marker, Event]] = []
         for written, marker, event in self.exposed:
@@ -75,12 +76,12 @@ class Pending:
         events: list[Event] = []
         placed: Marker | None = None
         for marker, event in waiting:
-            sids = alive.get(id(marker))
-            if sids is None:
+            number = alive.get(id(marker))
+            if number is None:
                 continue
             events.append(event)
-            if not open_now <= sids:
-                placed = placed or markers.place(connection)
+            if number <= newest:  # a savepoint opened since could drop the row
+                placed = placed or hooks.place(connection)
                 exposed.append((placed, marker, event))
         if events:
             try:
@@ -95,7 +96,7 @@ class Pending:
 
     def reset(self) -> None:
         self.events, self.exposed = [], []
-        self.hooks = self.sids = None
+        self.seen = None
 
     def commit(self, connection: BaseDatabaseWrapper) -> None:
         """Write what waits, then commit; if writing fails, roll back and raise."""
@@ -116,9 +117,10 @@ def add(event: Event, using: str, connection: BaseDatabaseWrapper) -> None:
     """Keep ``event`` until its transaction commits (the caller is in an atomic block)."""
     pending: Pending | None = connection.__dict__.get(ATTRIBUTE)
     if pending is None:
-        pending = Pending(using)
-        _wrap_commit(connection, pending)
-        connection.__dict__[ATTRIBUTE] = pending
+        pending = connection.__dict__[ATTRIBUTE] = Pending(using)
+        # Django has no hook that runs before a commit; signalkit's hooks
+        # give one (the connection's commit() writes the events first).
+        hooks.of(connection).before_commit = partial(pending.commit, connection)
     pending.add(event, connection)
 
 
@@ -129,15 +131,3 @@ def write_waiting(using: str) -> None:
     pending: Pending | None = connection.__dict__.get(ATTRIBUTE)
     if pending is not None and (pending.events or pending.exposed):
         pending.write(connection)
-
-
-def _wrap_commit(connection: BaseDatabaseWrapper, pending: Pending) -> None:
-    # Django has no hook that runs before a commit; this connection's commit()
-    # (which atomic() and transaction.commit() call) writes the events first.
-    original = connection.commit
-
-    def commit() -> None:
-        pending.commit(connection)
-        original()
-
-    connection.__dict__["commit"] = commit

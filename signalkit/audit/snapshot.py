@@ -2,10 +2,10 @@
 
 A snapshot is taken when an instance is loaded (``post_init``) and after each
 save. Inside a transaction the new snapshot is *pending*: it becomes the
-committed one only when Django runs the transaction's ``on_commit`` callbacks,
-and it is forgotten when the transaction or the savepoint that holds it rolls
-back (Django drops those callbacks; we notice because it replaces its
-``run_on_commit`` list). So a change that rolled back is diffed again, against
+committed one only when the transaction commits (a commit hook, see
+:mod:`signalkit.audit.hooks`), and it is forgotten when the transaction or the
+savepoint that holds it rolls back (the hook is dropped; we notice because the
+hook list is replaced). So a change that rolled back is diffed again, against
 what the database really holds, the next time the instance is saved.
 """
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 from typing import TYPE_CHECKING, Any
+
+from signalkit.audit import hooks
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -36,11 +38,11 @@ class SnapshotState:
 
 
 class Promote:
-    """The ``on_commit`` callback that makes pending snapshots the committed ones.
+    """The commit hook that makes pending snapshots the committed ones.
 
-    One callback serves every save made while the same savepoints are open
-    (one ``on_commit`` entry per group, not per save): Django drops it with
-    the savepoint that holds it.
+    One hook serves every save made while the same savepoints are open (one
+    entry per group, not per save): it is dropped with the savepoint that
+    holds it.
     """
 
     __slots__ = ("snapshots",)
@@ -56,25 +58,20 @@ class Promote:
                 state.pending = state.pending_list = state.promote = None
 
 
-# The connection attribute holding (savepoint ids, on_commit list, Promote)
-# of the newest group.
+# The connection attribute holding (hook list, Promote) of the newest group.
 _GROUP = "_signalkit_snapshot_group"
 
 
 def _group(connection: BaseDatabaseWrapper) -> Promote:
-    hooks = connection.run_on_commit
-    current = connection.__dict__.get(_GROUP)
-    if current is not None:
-        sids, known, promote = current
-        if known is hooks and sids == connection.savepoint_ids:
+    current = hooks.entries(connection)
+    group = connection.__dict__.get(_GROUP)
+    if group is not None:
+        known, promote = group
+        if known is current:
             return promote  # type: ignore[no-any-return]
     promote = Promote()
-    connection.on_commit(promote)
-    connection.__dict__[_GROUP] = (
-        list(connection.savepoint_ids),
-        connection.run_on_commit,
-        promote,
-    )
+    hooks.on_commit(connection, promote)
+    connection.__dict__[_GROUP] = (current, promote)
     return promote
 
 
@@ -106,16 +103,15 @@ def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
     if state is None:
         return None
     if state.pending is not None:
-        if state.pending_list is connection.run_on_commit:
+        current = hooks.entries(connection)
+        if state.pending_list is current:
             return state.pending
         # The list was replaced: a commit, a rollback, or a savepoint rollback.
-        # The newest of our callbacks that survived holds the valid snapshot.
-        for entry in reversed(connection.run_on_commit):
-            func = entry[1]
+        # The newest of our hooks that survived holds the valid snapshot.
+        for _, func in reversed(current):
             if isinstance(func, Promote) and state in func.snapshots:
                 snapshot = func.snapshots[state]
-                state.pending, state.promote = snapshot, func
-                state.pending_list = connection.run_on_commit
+                state.pending, state.promote, state.pending_list = snapshot, func, current
                 return snapshot
         state.pending = state.pending_list = state.promote = None
     return state.committed
@@ -131,7 +127,7 @@ def advance(instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper
         promote.snapshots[state] = snapshot
         state.pending, state.pending_list, state.promote = (
             snapshot,
-            connection.run_on_commit,
+            hooks.entries(connection),
             promote,
         )
     else:

@@ -11,7 +11,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from signalkit.audit import buffer as batching
-from signalkit.audit import markers, pending, statements
+from signalkit.audit import hooks, pending, statements
 from signalkit.audit.context import current, resolve_actor
 from signalkit.audit.serialize import to_json, truncate
 from signalkit.audit.statements import FIELDS
@@ -38,16 +38,16 @@ def txid(using: str, connection: BaseDatabaseWrapper | None = None) -> str:
     if not connection.in_atomic_block:
         return uuid.uuid4().hex
     state = connection.__dict__.get(_TX_ATTRIBUTE)
-    hooks = connection.run_on_commit
+    current = hooks.entries(connection)
     if state is not None:
         value, known, marker = state
-        if known is hooks:
+        if known is current:
             return value  # type: ignore[no-any-return]
-        if any(entry[1] is marker for entry in hooks):
-            connection.__dict__[_TX_ATTRIBUTE] = (value, hooks, marker)
+        if any(entry[1] is marker for entry in current):
+            connection.__dict__[_TX_ATTRIBUTE] = (value, current, marker)
             return str(value)
-    value, marker = uuid.uuid4().hex, markers.place(connection)
-    connection.__dict__[_TX_ATTRIBUTE] = (value, connection.run_on_commit, marker)
+    value, marker = uuid.uuid4().hex, hooks.place(connection)
+    connection.__dict__[_TX_ATTRIBUTE] = (value, hooks.entries(connection), marker)
     return value
 
 

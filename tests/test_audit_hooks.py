@@ -1,0 +1,155 @@
+"""The audit's own commit hooks: invisible to Django's on_commit list, in step with it."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, connections, transaction
+from django.db.transaction import TransactionManagementError
+from django.test import TestCase, TransactionTestCase
+
+import signalkit.audit as audit
+from signalkit.audit import hooks
+from tests.audit_utils import audited, events
+from tests.auditapp.models import Account, Label, Note
+
+# Django 6.1 renamed transaction.savepoint() (deprecated) to savepoint_create().
+savepoint = getattr(transaction, "savepoint_create", None) or transaction.savepoint
+
+
+class Boom(Exception):
+    pass
+
+
+def boom() -> None:
+    raise Boom
+
+
+@audited()
+class OnCommitListTests(TestCase):
+    def test_capture_on_commit_callbacks_sees_only_the_users_callbacks(self) -> None:
+        ran: list[str] = []
+        label = Label.objects.create(name="l")
+        with self.captureOnCommitCallbacks(execute=True) as callbacks:
+            account = Account.objects.create(name="a")
+            account.name = "b"
+            account.save()
+            account.labels.add(label)
+            Note.objects.create(account=account, text="n").delete()
+            with audit.batch():
+                Account.objects.create(name="c")
+            audit.record("exported", account)
+            transaction.on_commit(lambda: ran.append("mine"))
+        assert len(callbacks) == 1
+        assert ran == ["mine"]
+        assert [e.action for e in events()] == [
+            "create",
+            "update",
+            "m2m_add",
+            "create",
+            "delete",
+            "create",
+            "exported",
+        ]
+
+
+@audited()
+class HookTests(TransactionTestCase):
+    def test_a_failing_on_commit_callback_does_not_leave_a_stale_snapshot(self) -> None:
+        account = Account.objects.create(name="a")
+        with pytest.raises(Boom), transaction.atomic():
+            transaction.on_commit(boom)  # runs first, and raises after the commit
+            account.name = "b"
+            account.save()
+        account.name = "c"
+        account.save()
+        assert [e.changes for e in events(action="update")] == [
+            {"name": ["a", "b"]},
+            {"name": ["b", "c"]},
+        ]
+
+    def test_closing_the_connection_keeps_exactly_the_committed_changes(self) -> None:
+        # A real close (PostgreSQL) loses the transaction, and its events with it;
+        # SQLite ignores closing an in-memory database, and the block commits.
+        with transaction.atomic():
+            Account.objects.create(name="a")
+            connection.close()
+        with transaction.atomic():
+            Account.objects.create(name="b")
+        committed = list(Account.objects.order_by("pk").values_list("name", flat=True))
+        assert committed[-1] == "b"
+        assert [e.object_repr for e in events()] == committed
+
+    def test_commit_inside_an_atomic_block_is_refused_and_writes_nothing(self) -> None:
+        with transaction.atomic():
+            Account.objects.create(name="a")
+            with pytest.raises(TransactionManagementError):
+                connection.commit()
+            with pytest.raises(RuntimeError), transaction.atomic():
+                Account.objects.create(name="b")
+                raise RuntimeError
+        assert [e.object_repr for e in events()] == ["a"]
+
+    def test_manual_savepoint_rollback_drops_the_events_of_its_changes(self) -> None:
+        with transaction.atomic():
+            Account.objects.create(name="a")
+            sid = savepoint()
+            Account.objects.create(name="b")
+            transaction.savepoint_rollback(sid)
+            Account.objects.create(name="c")
+        assert [e.object_repr for e in events()] == ["a", "c"]
+
+    def test_manual_savepoint_rollback_drops_what_released_savepoints_inside_it_did(
+        self,
+    ) -> None:
+        with transaction.atomic():
+            sid = savepoint()
+            Account.objects.create(name="a")
+            with transaction.atomic():
+                Account.objects.create(name="b")
+            transaction.savepoint_rollback(sid)
+            Account.objects.create(name="c")
+            transaction.savepoint_commit(sid)
+        assert [e.object_repr for e in events()] == ["c"]
+
+    def test_released_manual_savepoint_keeps_its_events(self) -> None:
+        with transaction.atomic():
+            Account.objects.create(name="a")
+            sid = savepoint()
+            Account.objects.create(name="b")
+            transaction.savepoint_commit(sid)
+        assert [e.object_repr for e in events()] == ["a", "b"]
+
+    def test_event_read_inside_a_manual_savepoint_survives_its_rollback(self) -> None:
+        with transaction.atomic():
+            Account.objects.create(name="a")
+            sid = savepoint()
+            assert [e.object_repr for e in events()] == ["a"]  # written now
+            transaction.savepoint_rollback(sid)
+        assert [e.object_repr for e in events()] == ["a"]
+
+
+class SavepointBookkeepingTests(TransactionTestCase):
+    def test_open_savepoints_follow_the_database(self) -> None:
+        real = connections["default"]
+        state = hooks.of(real)
+        with transaction.atomic():
+            hooks.place(real)
+            first = savepoint()
+            hooks.place(real)
+            second = savepoint()
+            assert list(state.savepoints) == [first, second]
+            assert hooks.newest_savepoint(real) == 2
+            # Rolling back to a savepoint destroys the ones opened after it.
+            transaction.savepoint_rollback(first)
+            assert list(state.savepoints) == [first]
+            assert len(state.entries) == 1
+            second = savepoint()
+            # Releasing one releases those opened after it.
+            transaction.savepoint_commit(first)
+            assert state.savepoints == {}
+            assert hooks.newest_savepoint(real) == -1
+            with transaction.atomic():
+                # Two registrations so far (the dropped one still counts).
+                assert hooks.newest_savepoint(real) == 2
+            assert hooks.newest_savepoint(real) == -1
+        assert (state.entries, state.savepoints, state.count) == ([], {}, 0)
