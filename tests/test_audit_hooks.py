@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pickle
+from typing import Any
+from unittest import mock
+
 import pytest
 from django.db import connection, connections, transaction
 from django.db.transaction import TransactionManagementError
@@ -153,3 +157,99 @@ class SavepointBookkeepingTests(TransactionTestCase):
                 assert hooks.newest_savepoint(real) == 2
             assert hooks.newest_savepoint(real) == -1
         assert (state.entries, state.savepoints, state.count) == ([], {}, 0)
+
+
+@audited()
+class PatchedConnectionTests(TransactionTestCase):
+    """Tests patch transaction methods; the audit's bookkeeping must survive that."""
+
+    def test_patching_a_transaction_method_on_the_connection_keeps_the_hooks(self) -> None:
+        with transaction.atomic():
+            Account.objects.create(name="first")
+        real = connections["default"]
+        for name in ("savepoint", "savepoint_rollback", "rollback", "commit"):
+            with mock.patch.object(connection, name, wraps=getattr(real, name)):
+                pass
+        with transaction.atomic():
+            Account.objects.create(name="a")
+            with pytest.raises(Boom), transaction.atomic():
+                Account.objects.create(name="b")
+                raise Boom
+        with pytest.raises(Boom), transaction.atomic():
+            Account.objects.create(name="lost")
+            raise Boom
+        assert [e.object_repr for e in events()] == ["first", "a"]
+
+    def test_a_patch_of_the_backend_class_is_called(self) -> None:
+        with transaction.atomic():
+            Account.objects.create(name="first")
+        real = connections["default"]
+        backend: Any = type(real).__mro__[2]  # the backend's own class, below signalkit's
+        assert backend.__name__ == "DatabaseWrapper"
+        spy = mock.patch.object(backend, "rollback", autospec=True, side_effect=backend.rollback)
+        with spy as rollback, pytest.raises(Boom), transaction.atomic():
+            Account.objects.create(name="lost")
+            raise Boom
+        assert rollback.call_count == 1
+        assert [e.object_repr for e in events()] == ["first"]
+
+    def test_the_connection_keeps_its_class_name(self) -> None:
+        with transaction.atomic():
+            Account.objects.create(name="a")
+        real = connections["default"]
+        assert type(real).__qualname__ == "DatabaseWrapper"
+        assert repr(real).startswith("<DatabaseWrapper vendor=")
+
+
+@audited()
+class OrderAndMergeTests(TransactionTestCase):
+    def test_events_written_again_keep_their_place(self) -> None:
+        with transaction.atomic():
+            Account.objects.create(name="a")
+            with pytest.raises(Boom), transaction.atomic():
+                with audit.batch():
+                    Account.objects.create(name="b")
+                raise Boom
+            Account.objects.create(name="c")
+        assert [e.object_repr for e in events()] == ["a", "c"]
+
+    def test_batch_merges_saves_across_a_savepoint_that_ended(self) -> None:
+        account = Account.objects.create(name="a")
+        with audit.batch():
+            account.name = "b"
+            account.save()
+            Label.objects.get_or_create(name="l")  # opens and releases a savepoint
+            account.name = "c"
+            account.save()
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "c"]}]
+
+    def test_batch_does_not_merge_across_a_savepoint_still_open(self) -> None:
+        account = Account.objects.create(name="a")
+        with audit.batch():
+            account.name = "b"
+            account.save()
+            with pytest.raises(Boom), transaction.atomic():
+                account.name = "c"
+                account.save()
+                raise Boom
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
+
+
+@audited()
+class CopiedInstanceTests(TestCase):
+    account: Account
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.account = Account.objects.create(name="a")
+
+    def test_an_instance_from_set_up_test_data_is_diffed_against_its_values(self) -> None:
+        self.account.name = "b"
+        self.account.save()
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
+
+    def test_a_pickled_instance_is_diffed_against_its_values(self) -> None:
+        account = pickle.loads(pickle.dumps(Account.objects.get(pk=self.account.pk)))
+        account.name = "c"
+        account.save()
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "c"]}]

@@ -41,8 +41,9 @@ class Buffer:
         if (
             event.action == "update"
             and previous is not None
-            and previous[0] is self.marker
             and previous[1].action in _MERGEABLE
+            # No savepoint that could roll back one change and not the other.
+            and (previous[0] is self.marker or hooks.same_fate(connection, previous[0]))
         ):
             _merge(previous[1], event)
             return

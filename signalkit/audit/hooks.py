@@ -8,8 +8,11 @@ Django from running the ones after it, and Django does not drop callbacks on
 the rollback of a savepoint made with ``transaction.savepoint()``.
 
 So every connection the audit writes on gets a private list that follows the
-database itself. Its transaction methods are wrapped on the instance (Django's
-``atomic()`` and ``transaction`` functions call them there):
+database itself. The connection object's class is swapped, on first use, for a
+subclass of its backend's class (one per backend class, with the same name)
+that wraps the transaction methods Django's ``atomic()`` and ``transaction``
+functions call -- on the class, so that patching or unpatching a method on the
+instance (``mock.patch.object(connection, ...)``) cannot remove them:
 
 - ``savepoint()`` notes the savepoint; ``savepoint_commit()`` forgets it (and
   the ones opened after it, released with it);
@@ -21,18 +24,20 @@ database itself. Its transaction methods are wrapped on the instance (Django's
   inside the transaction), commits, then runs the entries.
 
 The list object is replaced whenever a savepoint is opened or entries are
-dropped: callbacks registered under the same list share one fate, and a caller
-that kept the list knows, by its identity, whether that is still so.
+dropped: callbacks registered under the same list share one fate (no savepoint
+opened between them can roll one back without the other), and a caller that
+kept the list knows, by its identity, whether that is still so. When it is not,
+:func:`same_fate` answers for one earlier marker.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from django.db.backends.base.base import BaseDatabaseWrapper
 
 ATTRIBUTE = "_signalkit_audit_hooks"
 
@@ -59,7 +64,10 @@ class Hooks:
 class Marker:
     """A callback that does nothing: only its presence in the list matters."""
 
-    __slots__ = ()
+    __slots__ = ("number",)
+
+    def __init__(self) -> None:
+        self.number = 0  # set when registered
 
     def __call__(self) -> None:
         pass
@@ -70,7 +78,8 @@ def of(connection: BaseDatabaseWrapper) -> Hooks:
     hooks: Hooks | None = connection.__dict__.get(ATTRIBUTE)
     if hooks is None:
         hooks = connection.__dict__[ATTRIBUTE] = Hooks()
-        _install(connection, hooks)
+        if not isinstance(connection, Hooked):
+            connection.__class__ = _hooked(type(connection))
     return hooks
 
 
@@ -92,6 +101,7 @@ def place(connection: BaseDatabaseWrapper) -> Marker:
     """A new marker, registered in the current transaction and savepoint."""
     marker = Marker()
     on_commit(connection, marker)
+    marker.number = of(connection).count
     return marker
 
 
@@ -109,18 +119,26 @@ def newest_savepoint(connection: BaseDatabaseWrapper) -> int:
     return next(reversed(savepoints.values()), -1)
 
 
-def _install(connection: BaseDatabaseWrapper, hooks: Hooks) -> None:
-    commit, rollback, close = connection.commit, connection.rollback, connection.close
-    savepoint, savepoint_commit = connection.savepoint, connection.savepoint_commit
-    savepoint_rollback = connection.savepoint_rollback
+def same_fate(connection: BaseDatabaseWrapper, marker: Marker) -> bool:
+    """Whether what is registered now shares ``marker``'s fate: the marker is
+    alive and no savepoint still open was opened after it."""
+    hooks = of(connection)
+    if next(reversed(hooks.savepoints.values()), -1) >= marker.number:
+        return False
+    return any(func is marker for _, func in hooks.entries)
 
-    def wrapped_commit() -> None:
-        if connection.in_atomic_block:
-            commit()  # Django refuses: nothing is written or run
+
+class Hooked(BaseDatabaseWrapper):
+    """The transaction methods, keeping the connection's hooks (if it has any) in step."""
+
+    def commit(self) -> None:
+        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
+        if hooks is None or self.in_atomic_block:
+            super().commit()  # inside an atomic block, Django refuses
             return
         if hooks.before_commit is not None:
             hooks.before_commit()
-        commit()
+        super().commit()
         done = hooks.entries
         hooks.reset()
         for _, func in done:
@@ -129,50 +147,58 @@ def _install(connection: BaseDatabaseWrapper, hooks: Hooks) -> None:
     # Django replaces its own list exactly when a rollback or a close succeeds
     # (not when it refuses, e.g. inside an atomic block, nor when SQLite keeps
     # an in-memory database open): follow it.
-    def wrapped_rollback() -> None:
-        before = connection.run_on_commit
-        rollback()
-        if connection.run_on_commit is not before:
+    def rollback(self) -> None:
+        before = self.run_on_commit
+        super().rollback()
+        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
+        if hooks is not None and self.run_on_commit is not before:
             hooks.reset()
 
-    def wrapped_close() -> None:
-        before = connection.run_on_commit
+    def close(self) -> None:
+        before = self.run_on_commit
         try:
-            close()
+            super().close()
         finally:
-            if connection.run_on_commit is not before:
+            hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
+            if hooks is not None and self.run_on_commit is not before:
                 hooks.reset()
 
-    def wrapped_savepoint() -> str | None:
-        sid: str | None = savepoint()
-        if sid is not None:
+    def savepoint(self) -> str | None:
+        sid: str | None = super().savepoint()
+        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
+        if hooks is not None and sid is not None:
             hooks.savepoints[sid] = hooks.count
             hooks.entries = list(hooks.entries)
         return sid
 
-    def wrapped_savepoint_commit(sid: str) -> None:
-        savepoint_commit(sid)
-        _forget_after(hooks, sid, keep=False)
+    def savepoint_commit(self, sid: str) -> None:
+        super().savepoint_commit(sid)
+        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
+        if hooks is not None:
+            _forget_after(hooks, sid, keep=False)
 
-    def wrapped_savepoint_rollback(sid: str) -> None:
-        before = connection.run_on_commit
-        savepoint_rollback(sid)
-        if connection.run_on_commit is before:
+    def savepoint_rollback(self, sid: str) -> None:
+        before = self.run_on_commit
+        super().savepoint_rollback(sid)
+        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
+        if hooks is None or self.run_on_commit is before:
             return  # savepoints are not in use: nothing was rolled back
         # Unknown: opened before the hooks were installed, so before every entry.
         cut = hooks.savepoints.get(sid, 0)
         hooks.entries = [entry for entry in hooks.entries if entry[0] <= cut]
         _forget_after(hooks, sid, keep=True)
 
-    values: dict[str, Any] = {
-        "commit": wrapped_commit,
-        "rollback": wrapped_rollback,
-        "close": wrapped_close,
-        "savepoint": wrapped_savepoint,
-        "savepoint_commit": wrapped_savepoint_commit,
-        "savepoint_rollback": wrapped_savepoint_rollback,
-    }
-    connection.__dict__.update(values)
+
+_classes: dict[type[BaseDatabaseWrapper], type[Hooked]] = {}
+
+
+def _hooked(cls: type[BaseDatabaseWrapper]) -> type[Hooked]:
+    """The subclass of ``cls`` with the hooked transaction methods (made once)."""
+    hooked = _classes.get(cls)
+    if hooked is None:
+        namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        hooked = _classes[cls] = type(cls.__name__, (Hooked, cls), namespace)
+    return hooked
 
 
 def _forget_after(hooks: Hooks, sid: str, *, keep: bool) -> None:

@@ -64,7 +64,8 @@ class Pending:
 
         alive = hooks.alive(connection)
         newest = hooks.newest_savepoint(connection)
-        waiting = list(self.events)
+        # Rows to write again come first: they are older than any waiting event.
+        waiting: list[tuple[Marker, Event]] = []
         exposed: list[tuple[Marker, Marker, Event]] = []
         for written, marker, event in self.exposed:
             if id(marker) not in alive:
@@ -73,6 +74,7 @@ class Pending:
                 exposed.append((written, marker, event))
             else:
                 waiting.append((marker, event))  # the row rolled back, the change did not
+        waiting += self.events
         events: list[Event] = []
         placed: Marker | None = None
         for marker, event in waiting:

@@ -36,6 +36,16 @@ class SnapshotState:
         self.pending_list: list[Any] | None = None
         self.promote: Promote | None = None
 
+    # A copy (``setUpTestData``'s deep copy per test, pickling to a cache)
+    # leaves the transaction's bookkeeping behind: the latest snapshot becomes
+    # the copy's committed one.
+    def __getstate__(self) -> tuple[Snapshot | None, bool]:
+        return (self.committed if self.pending is None else self.pending, self.partial)
+
+    def __setstate__(self, state: tuple[Snapshot | None, bool]) -> None:
+        self.committed, self.partial = state
+        self.pending = self.pending_list = self.promote = None
+
 
 class Promote:
     """The commit hook that makes pending snapshots the committed ones.
