@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import pickle
 from typing import Any
 from unittest import mock
 
 import pytest
 from django.db import connection, connections, transaction
+from django.db.backends.signals import connection_created
 from django.db.transaction import TransactionManagementError
 from django.test import TestCase, TransactionTestCase
 
@@ -144,9 +146,11 @@ class SavepointBookkeepingTests(TransactionTestCase):
             assert list(state.savepoints) == [first, second]
             assert hooks.newest_savepoint(real) == 2
             # Rolling back to a savepoint destroys the ones opened after it.
+            entries = state.entries
             transaction.savepoint_rollback(first)
             assert list(state.savepoints) == [first]
             assert len(state.entries) == 1
+            assert state.entries is entries  # trimmed in place, never copied
             second = savepoint()
             # Releasing one releases those opened after it.
             transaction.savepoint_commit(first)
@@ -253,3 +257,72 @@ class CopiedInstanceTests(TestCase):
         account.name = "c"
         account.save()
         assert [e.changes for e in events(action="update")] == [{"name": ["a", "c"]}]
+
+
+@audited()
+class CopiedInTransactionTests(TransactionTestCase):
+    def test_a_copy_made_in_a_transaction_that_rolls_back_shares_its_fate(self) -> None:
+        account = Account.objects.create(name="a")
+        with pytest.raises(Boom), transaction.atomic():
+            account.name = "b"
+            account.save()
+            copied = copy.deepcopy(account)
+            raise Boom
+        copied.save()  # the database still holds "a"
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
+
+    def test_a_pickled_copy_keeps_only_what_was_committed(self) -> None:
+        account = Account.objects.create(name="a")
+        with pytest.raises(Boom), transaction.atomic():
+            account.name = "b"
+            account.save()
+            pickled = pickle.loads(pickle.dumps(account))
+            raise Boom
+        pickled.save()
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
+
+    def test_a_copy_made_in_a_transaction_that_commits_shares_its_fate(self) -> None:
+        account = Account.objects.create(name="a")
+        with transaction.atomic():
+            account.name = "b"
+            account.save()
+            copied = copy.deepcopy(account)
+        copied.name = "c"
+        copied.save()
+        assert [e.changes for e in events(action="update")] == [
+            {"name": ["a", "b"]},
+            {"name": ["b", "c"]},
+        ]
+
+
+@audited()
+class BackendClassTests(TransactionTestCase):
+    def test_the_connection_still_reports_its_backend_class(self) -> None:
+        with transaction.atomic():
+            Account.objects.create(name="a")
+        real = connections["default"]
+        backend = type(real).__mro__[2]
+        # Django sends connection_created with sender=connection.__class__.
+        assert real.__class__ is backend
+        assert isinstance(real, backend)
+
+    @pytest.mark.skipif(
+        connections["default"].vendor != "postgresql", reason="SQLite keeps :memory: open"
+    )
+    def test_connection_created_receivers_of_the_backend_see_a_reconnect(self) -> None:
+        real = connections["default"]
+        seen: list[object] = []
+
+        def created(sender: object, **kwargs: object) -> None:
+            seen.append(sender)
+
+        backend = type(real) if not isinstance(real, hooks.Hooked) else type(real).__mro__[2]
+        with transaction.atomic():
+            Account.objects.create(name="a")
+        connection_created.connect(created, sender=backend)
+        try:
+            real.close()
+            real.ensure_connection()
+        finally:
+            connection_created.disconnect(created, sender=backend)
+        assert seen == [backend]

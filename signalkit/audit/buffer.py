@@ -27,13 +27,13 @@ class Buffer:
         self.using = using
         self.events: list[tuple[Marker, Event]] = []
         self.latest: dict[tuple[str, str], tuple[Marker, Event]] = {}
-        self.seen: object = None  # the hook list at the last add
+        self.seen: object = None  # the hooks' generation at the last add
         self.marker = Marker()
 
     def add(self, event: Event, connection: BaseDatabaseWrapper | None = None) -> None:
         if connection is None:
             connection = connections[self.using]
-        current = hooks.entries(connection)
+        current = hooks.generation(connection)
         if current is not self.seen:  # a savepoint was opened or rolled back
             self.seen, self.marker = current, hooks.place(connection)
         key = (event.model_label, event.object_pk)
@@ -54,12 +54,16 @@ class Buffer:
     def flush(self) -> None:
         from signalkit.audit.writer import write
 
-        alive = hooks.alive(connections[self.using])
-        events = [
-            event
-            for marker, event in self.events
-            if id(marker) in alive and (event.changes or event.action != "update")
-        ]
+        connection = connections[self.using]
+        known: dict[int, bool] = {}
+        events = []
+        for marker, event in self.events:
+            if event.changes or event.action != "update":
+                alive = known.get(id(marker))
+                if alive is None:
+                    alive = known[id(marker)] = hooks.is_alive(connection, marker)
+                if alive:
+                    events.append(event)
         self.events.clear()
         self.latest.clear()
         if events:

@@ -5,34 +5,37 @@ that rolls back and run when it commits -- what Django's ``on_commit`` gives --
 but it must not put anything in Django's list: tests count it
 (``TestCase.captureOnCommitCallbacks``), a user's callback that raises stops
 Django from running the ones after it, and Django does not drop callbacks on
-the rollback of a savepoint made with ``transaction.savepoint()``.
+the rollback of a savepoint made with ``transaction.savepoint_create()``.
 
 So every connection the audit writes on gets a private list that follows the
-database itself. The connection object's class is swapped, on first use, for a
-subclass of its backend's class (one per backend class, with the same name)
-that wraps the transaction methods Django's ``atomic()`` and ``transaction``
-functions call -- on the class, so that patching or unpatching a method on the
-instance (``mock.patch.object(connection, ...)``) cannot remove them:
+database itself. On first use the connection object's class is swapped for a
+subclass of its backend's class (one per backend class; it reports the
+backend's class as ``__class__``, so ``connection_created`` receivers and
+``repr()`` see no difference) that wraps the transaction methods Django's
+``atomic()`` and ``transaction`` functions call -- on the class, so that
+patching a method on the instance (``mock.patch.object(connection, ...)``)
+cannot remove them:
 
 - ``savepoint()`` notes the savepoint; ``savepoint_commit()`` forgets it (and
   the ones opened after it, released with it);
-- ``savepoint_rollback(sid)`` drops every entry registered after ``sid`` was
+- ``savepoint_rollback(sid)`` drops every hook registered after ``sid`` was
   opened -- including those of savepoints opened and released since, which the
   database rolls back too;
 - ``rollback()`` and ``close()`` drop everything;
 - ``commit()`` runs the before-commit step (the waiting events are written
-  inside the transaction), commits, then runs the entries.
+  inside the transaction), commits, then runs the hooks.
 
-The list object is replaced whenever a savepoint is opened or entries are
-dropped: callbacks registered under the same list share one fate (no savepoint
-opened between them can roll one back without the other), and a caller that
-kept the list knows, by its identity, whether that is still so. When it is not,
-:func:`same_fate` answers for one earlier marker.
+Hooks are numbered as they are registered, so the list stays sorted and what a
+savepoint rollback drops is its tail. The *generation* token is replaced
+whenever a savepoint is opened or hooks are dropped: hooks registered in one
+generation share one fate (no savepoint can roll back one without the other).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from bisect import bisect_left, bisect_right
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -41,28 +44,12 @@ if TYPE_CHECKING:
 
 ATTRIBUTE = "_signalkit_audit_hooks"
 
-# (registration number, callback)
-Entry = tuple[int, "Callable[[], None]"]
+_number = attrgetter("number")
 
 
-class Hooks:
-    """The private hook list of one connection."""
-
-    __slots__ = ("before_commit", "count", "entries", "savepoints")
-
-    def __init__(self) -> None:
-        self.entries: list[Entry] = []
-        self.count = 0  # registrations so far in this transaction
-        # Savepoints open, in the order they were made: sid -> ``count`` then.
-        self.savepoints: dict[str, int] = {}
-        self.before_commit: Callable[[], None] | None = None
-
-    def reset(self) -> None:
-        self.entries, self.savepoints, self.count = [], {}, 0
-
-
-class Marker:
-    """A callback that does nothing: only its presence in the list matters."""
+class Hook:
+    """A commit hook; this base class does nothing when run (a *marker*: only its
+    presence in the list matters)."""
 
     __slots__ = ("number",)
 
@@ -71,6 +58,27 @@ class Marker:
 
     def __call__(self) -> None:
         pass
+
+
+Marker = Hook
+
+
+class Hooks:
+    """The private hook list of one connection."""
+
+    __slots__ = ("before_commit", "count", "entries", "generation", "savepoints")
+
+    def __init__(self) -> None:
+        self.entries: list[Hook] = []
+        self.count = 0  # registrations so far in this transaction
+        # Savepoints open, in the order they were made: sid -> ``count`` then.
+        self.savepoints: dict[str, int] = {}
+        self.generation = object()
+        self.before_commit: Callable[[], None] | None = None
+
+    def reset(self) -> None:
+        self.entries, self.savepoints, self.count = [], {}, 0
+        self.generation = object()
 
 
 def of(connection: BaseDatabaseWrapper) -> Hooks:
@@ -83,53 +91,67 @@ def of(connection: BaseDatabaseWrapper) -> Hooks:
     return hooks
 
 
-def entries(connection: BaseDatabaseWrapper) -> list[Entry]:
-    """The current list: a new one after a savepoint is opened or entries are dropped."""
-    return of(connection).entries
+def generation(connection: BaseDatabaseWrapper) -> object:
+    """A token replaced whenever a savepoint is opened or hooks are dropped."""
+    return of(connection).generation
 
 
-def on_commit(connection: BaseDatabaseWrapper, func: Callable[[], None]) -> None:
-    """Run ``func`` after the transaction commits; forget it if its part rolls back.
+def register(connection: BaseDatabaseWrapper, hook: Hook) -> None:
+    """Run ``hook`` after the transaction commits; drop it if its part rolls back.
 
     The caller is in an atomic block."""
     hooks = of(connection)
     hooks.count += 1
-    hooks.entries.append((hooks.count, func))
+    hook.number = hooks.count
+    hooks.entries.append(hook)
 
 
 def place(connection: BaseDatabaseWrapper) -> Marker:
     """A new marker, registered in the current transaction and savepoint."""
     marker = Marker()
-    on_commit(connection, marker)
-    marker.number = of(connection).count
+    register(connection, marker)
     return marker
 
 
-def alive(connection: BaseDatabaseWrapper) -> dict[int, int]:
-    """The entries still alive: their callback's ``id()`` and registration number."""
-    return {id(func): number for number, func in of(connection).entries}
+def is_alive(connection: BaseDatabaseWrapper, hook: Hook) -> bool:
+    """Whether ``hook`` is still registered (its changes are still part of the transaction)."""
+    entries = of(connection).entries
+    index = bisect_left(entries, hook.number, key=_number)
+    return index < len(entries) and entries[index] is hook
+
+
+def newest(connection: BaseDatabaseWrapper, kind: type[Any]) -> list[Any]:
+    """The registered hooks of class ``kind``, newest first."""
+    return [hook for hook in reversed(of(connection).entries) if type(hook) is kind]
 
 
 def newest_savepoint(connection: BaseDatabaseWrapper) -> int:
     """The registration count when the newest open savepoint was made (-1: none).
 
-    An entry numbered at most this is older than that savepoint: a row written
-    now could be rolled back while that entry's change is kept."""
+    A hook numbered at most this is older than that savepoint: a row written
+    now could be rolled back while that hook's change is kept."""
     savepoints = of(connection).savepoints
     return next(reversed(savepoints.values()), -1)
 
 
-def same_fate(connection: BaseDatabaseWrapper, marker: Marker) -> bool:
-    """Whether what is registered now shares ``marker``'s fate: the marker is
-    alive and no savepoint still open was opened after it."""
-    hooks = of(connection)
-    if next(reversed(hooks.savepoints.values()), -1) >= marker.number:
+def same_fate(connection: BaseDatabaseWrapper, hook: Hook) -> bool:
+    """Whether what is registered now shares ``hook``'s fate: the hook is alive
+    and no savepoint still open was opened after it."""
+    if newest_savepoint(connection) >= hook.number:
         return False
-    return any(func is marker for _, func in hooks.entries)
+    return is_alive(connection, hook)
 
 
 class Hooked(BaseDatabaseWrapper):
     """The transaction methods, keeping the connection's hooks (if it has any) in step."""
+
+    _signalkit_backend: type[BaseDatabaseWrapper] = BaseDatabaseWrapper
+
+    # The backend's class, for code that reads ``connection.__class__``: Django
+    # sends ``connection_created`` with it as the sender, and ``repr()`` shows it.
+    @property  # type: ignore[misc]
+    def __class__(self) -> type[BaseDatabaseWrapper]:  # type: ignore[override]
+        return type(self)._signalkit_backend
 
     def commit(self) -> None:
         hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
@@ -141,8 +163,8 @@ class Hooked(BaseDatabaseWrapper):
         super().commit()
         done = hooks.entries
         hooks.reset()
-        for _, func in done:
-            func()
+        for hook in done:
+            hook()
 
     # Django replaces its own list exactly when a rollback or a close succeeds
     # (not when it refuses, e.g. inside an atomic block, nor when SQLite keeps
@@ -168,7 +190,7 @@ class Hooked(BaseDatabaseWrapper):
         hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
         if hooks is not None and sid is not None:
             hooks.savepoints[sid] = hooks.count
-            hooks.entries = list(hooks.entries)
+            hooks.generation = object()
         return sid
 
     def savepoint_commit(self, sid: str) -> None:
@@ -183,9 +205,10 @@ class Hooked(BaseDatabaseWrapper):
         hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
         if hooks is None or self.run_on_commit is before:
             return  # savepoints are not in use: nothing was rolled back
-        # Unknown: opened before the hooks were installed, so before every entry.
+        # Unknown: opened before the hooks were installed, so before every hook.
         cut = hooks.savepoints.get(sid, 0)
-        hooks.entries = [entry for entry in hooks.entries if entry[0] <= cut]
+        del hooks.entries[bisect_right(hooks.entries, cut, key=_number) :]
+        hooks.generation = object()
         _forget_after(hooks, sid, keep=True)
 
 
@@ -196,8 +219,13 @@ def _hooked(cls: type[BaseDatabaseWrapper]) -> type[Hooked]:
     """The subclass of ``cls`` with the hooked transaction methods (made once)."""
     hooked = _classes.get(cls)
     if hooked is None:
-        namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
-        hooked = _classes[cls] = type(cls.__name__, (Hooked, cls), namespace)
+        namespace = {
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+            "_signalkit_backend": cls,
+        }
+        made = type(cls.__name__, (Hooked, cls), namespace)
+        hooked = _classes.setdefault(cls, made)  # one class even if threads race
     return hooked
 
 

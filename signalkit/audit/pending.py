@@ -43,14 +43,14 @@ class Pending:
         # again if that savepoint rolls back and the change's does not.
         # (marker of the write's savepoint, marker of the change's, event)
         self.exposed: list[tuple[Marker, Marker, Event]] = []
-        self.seen: object = None  # the hook list at the last add
+        self.seen: object = None  # the hooks' generation at the last add
         self.marker = Marker()
 
     def add(self, event: Event, connection: BaseDatabaseWrapper) -> None:
-        # A new hook list means a new transaction, a new savepoint or a
+        # A new generation means a new transaction, a new savepoint or a
         # rolled-back one: the marker placed before it does not share this
         # change's fate.
-        current = hooks.entries(connection)
+        current = hooks.generation(connection)
         if current is not self.seen:
             self.marker = hooks.place(connection)
             self.seen = current
@@ -62,15 +62,22 @@ class Pending:
         """Write the events whose changes are still part of the transaction."""
         from signalkit.audit.writer import write
 
-        alive = hooks.alive(connection)
+        known: dict[int, bool] = {}
+
+        def alive(marker: Marker) -> bool:
+            found = known.get(id(marker))
+            if found is None:
+                found = known[id(marker)] = hooks.is_alive(connection, marker)
+            return found
+
         newest = hooks.newest_savepoint(connection)
         # Rows to write again come first: they are older than any waiting event.
         waiting: list[tuple[Marker, Event]] = []
         exposed: list[tuple[Marker, Marker, Event]] = []
         for written, marker, event in self.exposed:
-            if id(marker) not in alive:
+            if not alive(marker):
                 continue  # the change rolled back, and its row with it
-            if id(written) in alive:
+            if alive(written):
                 exposed.append((written, marker, event))
             else:
                 waiting.append((marker, event))  # the row rolled back, the change did not
@@ -78,11 +85,10 @@ class Pending:
         events: list[Event] = []
         placed: Marker | None = None
         for marker, event in waiting:
-            number = alive.get(id(marker))
-            if number is None:
+            if not alive(marker):
                 continue
             events.append(event)
-            if number <= newest:  # a savepoint opened since could drop the row
+            if marker.number <= newest:  # a savepoint opened since could drop the row
                 placed = placed or hooks.place(connection)
                 exposed.append((placed, marker, event))
         if events:

@@ -26,28 +26,42 @@ Snapshot = dict[str, Any]
 
 
 class SnapshotState:
-    __slots__ = ("committed", "partial", "pending", "pending_list", "promote")
+    __slots__ = ("committed", "generation", "partial", "pending", "promote")
 
     def __init__(self, committed: Snapshot | None, partial: bool = False) -> None:
         self.committed = committed
         # Some audited fields were deferred when the instance was loaded.
         self.partial = partial
         self.pending: Snapshot | None = None
-        self.pending_list: list[Any] | None = None
+        # The hooks' generation when ``pending`` was known to be valid.
+        self.generation: object = None
         self.promote: Promote | None = None
 
-    # A copy (``setUpTestData``'s deep copy per test, pickling to a cache)
-    # leaves the transaction's bookkeeping behind: the latest snapshot becomes
-    # the copy's committed one.
+    def forget_pending(self) -> None:
+        self.pending = self.generation = self.promote = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SnapshotState:
+        # setUpTestData's copy for each test: the copy shares the original's
+        # fate -- its pending snapshot is committed or dropped with it.
+        # (Snapshots are never changed in place, so they can be shared.)
+        copied = SnapshotState(self.committed, self.partial)
+        if self.promote is not None and self.pending is not None:
+            copied.pending, copied.generation = self.pending, self.generation
+            copied.promote = self.promote
+            self.promote.snapshots[copied] = self.pending
+        return copied
+
+    # Pickled (to a cache, to another process), the transaction's bookkeeping
+    # stays behind: the copy keeps what is known to be committed.
     def __getstate__(self) -> tuple[Snapshot | None, bool]:
-        return (self.committed if self.pending is None else self.pending, self.partial)
+        return (self.committed, self.partial)
 
     def __setstate__(self, state: tuple[Snapshot | None, bool]) -> None:
         self.committed, self.partial = state
-        self.pending = self.pending_list = self.promote = None
+        self.forget_pending()
 
 
-class Promote:
+class Promote(hooks.Hook):
     """The commit hook that makes pending snapshots the committed ones.
 
     One hook serves every save made while the same savepoints are open (one
@@ -58,6 +72,7 @@ class Promote:
     __slots__ = ("snapshots",)
 
     def __init__(self) -> None:
+        super().__init__()
         self.snapshots: dict[SnapshotState, Snapshot] = {}
 
     def __call__(self) -> None:
@@ -65,22 +80,22 @@ class Promote:
         for state, snapshot in snapshots.items():
             state.committed = snapshot
             if state.promote is self:
-                state.pending = state.pending_list = state.promote = None
+                state.forget_pending()
 
 
-# The connection attribute holding (hook list, Promote) of the newest group.
+# The connection attribute holding (hooks' generation, Promote) of the newest group.
 _GROUP = "_signalkit_snapshot_group"
 
 
 def _group(connection: BaseDatabaseWrapper) -> Promote:
-    current = hooks.entries(connection)
+    current = hooks.generation(connection)
     group = connection.__dict__.get(_GROUP)
     if group is not None:
         known, promote = group
         if known is current:
             return promote  # type: ignore[no-any-return]
     promote = Promote()
-    hooks.on_commit(connection, promote)
+    hooks.register(connection, promote)
     connection.__dict__[_GROUP] = (current, promote)
     return promote
 
@@ -113,17 +128,20 @@ def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
     if state is None:
         return None
     if state.pending is not None:
-        current = hooks.entries(connection)
-        if state.pending_list is current:
+        current = hooks.generation(connection)
+        if state.generation is current:
             return state.pending
-        # The list was replaced: a commit, a rollback, or a savepoint rollback.
+        # A savepoint was opened, or hooks were dropped: is ours still there?
+        if state.promote is not None and hooks.is_alive(connection, state.promote):
+            state.generation = current
+            return state.pending
         # The newest of our hooks that survived holds the valid snapshot.
-        for _, func in reversed(current):
-            if isinstance(func, Promote) and state in func.snapshots:
-                snapshot = func.snapshots[state]
-                state.pending, state.promote, state.pending_list = snapshot, func, current
-                return snapshot
-        state.pending = state.pending_list = state.promote = None
+        for promote in hooks.newest(connection, Promote):
+            if state in promote.snapshots:
+                state.pending, state.promote = promote.snapshots[state], promote
+                state.generation = current
+                return state.pending
+        state.forget_pending()
     return state.committed
 
 
@@ -135,11 +153,11 @@ def advance(instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper
     if connection.in_atomic_block:
         promote = _group(connection)
         promote.snapshots[state] = snapshot
-        state.pending, state.pending_list, state.promote = (
+        state.pending, state.generation, state.promote = (
             snapshot,
-            hooks.entries(connection),
+            hooks.generation(connection),
             promote,
         )
     else:
         state.committed = snapshot
-        state.pending = state.pending_list = state.promote = None
+        state.forget_pending()

@@ -38,16 +38,16 @@ def txid(using: str, connection: BaseDatabaseWrapper | None = None) -> str:
     if not connection.in_atomic_block:
         return uuid.uuid4().hex
     state = connection.__dict__.get(_TX_ATTRIBUTE)
-    current = hooks.entries(connection)
+    current = hooks.generation(connection)
     if state is not None:
         value, known, marker = state
         if known is current:
             return value  # type: ignore[no-any-return]
-        if any(entry[1] is marker for entry in current):
+        if hooks.is_alive(connection, marker):
             connection.__dict__[_TX_ATTRIBUTE] = (value, current, marker)
             return str(value)
     value, marker = uuid.uuid4().hex, hooks.place(connection)
-    connection.__dict__[_TX_ATTRIBUTE] = (value, hooks.entries(connection), marker)
+    connection.__dict__[_TX_ATTRIBUTE] = (value, current, marker)
     return value
 
 
