@@ -14,7 +14,7 @@ from django.db.transaction import TransactionManagementError
 from django.test import TestCase, TransactionTestCase
 
 import signalkit.audit as audit
-from signalkit.audit import hooks
+from signalkit.audit import hooks, pending
 from tests.audit_utils import audited, events
 from tests.auditapp.models import Account, Label, Note
 
@@ -326,3 +326,19 @@ class BackendClassTests(TransactionTestCase):
         finally:
             connection_created.disconnect(created, sender=backend)
         assert seen == [backend]
+
+
+@audited()
+class ExposureTests(TransactionTestCase):
+    def test_rows_written_inside_a_savepoint_stop_being_tracked_once_it_ends(self) -> None:
+        real = connections["default"]
+        with mock.patch.object(pending, "LIMIT", 3), transaction.atomic():
+            for n in range(30):
+                with transaction.atomic():  # one savepoint per row, as in a loop
+                    Account.objects.create(name=f"n{n}")
+            # Every third create wrote the waiting events inside its savepoint.
+            assert len(real.__dict__[pending.ATTRIBUTE].exposed) <= 3
+            with pytest.raises(Boom), transaction.atomic():
+                Account.objects.create(name="lost")
+                raise Boom
+        assert [e.object_repr for e in events()] == [f"n{n}" for n in range(30)]

@@ -74,13 +74,16 @@ class Pending:
         # Rows to write again come first: they are older than any waiting event.
         waiting: list[tuple[Marker, Event]] = []
         exposed: list[tuple[Marker, Marker, Event]] = []
+        opened = hooks.of(connection).savepoints.values()
         for written, marker, event in self.exposed:
             if not alive(marker):
                 continue  # the change rolled back, and its row with it
-            if alive(written):
-                exposed.append((written, marker, event))
-            else:
+            if not alive(written):
                 waiting.append((marker, event))  # the row rolled back, the change did not
+            elif any(marker.number <= count < written.number for count in opened):
+                # A savepoint opened between the change and the write is still
+                # open. (Once none is, the row and the change share one fate.)
+                exposed.append((written, marker, event))
         waiting += self.events
         events: list[Event] = []
         placed: Marker | None = None
