@@ -281,6 +281,37 @@ class CopiedInTransactionTests(TransactionTestCase):
         pickled.save()
         assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
 
+    def test_a_copy_keeps_the_snapshot_of_every_savepoint_still_open(self) -> None:
+        account = Account.objects.create(name="a")
+        with transaction.atomic():
+            account.name = "b"
+            account.save()
+            with pytest.raises(Boom), transaction.atomic():
+                account.name = "c"
+                account.save()
+                account = copy.deepcopy(account)
+                raise Boom
+            account.name = "d"
+            account.save()
+        assert [e.changes for e in events(action="update")] == [
+            {"name": ["a", "b"]},
+            {"name": ["b", "d"]},
+        ]
+
+    def test_a_copy_pickled_before_a_commit_reads_what_it_cannot_know(self) -> None:
+        account = Account.objects.create(name="a", api_key="k")
+        with transaction.atomic():
+            account.name = "b"
+            account.save()
+            blob = pickle.dumps(account)
+        copied = pickle.loads(blob)
+        copied.name = "c"
+        copied.save()
+        assert [e.changes for e in events(action="update")] == [
+            {"name": ["a", "b"]},
+            {"name": ["b", "c"]},
+        ]
+
     def test_a_copy_made_in_a_transaction_that_commits_shares_its_fate(self) -> None:
         account = Account.objects.create(name="a")
         with transaction.atomic():
@@ -342,3 +373,38 @@ class ExposureTests(TransactionTestCase):
                 Account.objects.create(name="lost")
                 raise Boom
         assert [e.object_repr for e in events()] == [f"n{n}" for n in range(30)]
+
+
+@audited()
+class ManualTransactionTests(TransactionTestCase):
+    def tearDown(self) -> None:
+        if not transaction.get_autocommit():
+            transaction.rollback()
+            transaction.set_autocommit(True)
+
+    def test_events_keep_the_order_of_the_changes(self) -> None:
+        account = Account.objects.create(name="a")
+        transaction.set_autocommit(False)
+        with transaction.atomic():
+            account.name = "b"
+            account.save()
+        account.name = "c"
+        account.save()
+        transaction.commit()
+        transaction.set_autocommit(True)
+        assert [e.changes for e in events(action="update")] == [
+            {"name": ["a", "b"]},
+            {"name": ["b", "c"]},
+        ]
+        assert len({e.txid for e in events(action="update")}) == 1
+
+    def test_a_rolled_back_save_is_diffed_again(self) -> None:
+        account = Account.objects.create(name="a")
+        transaction.set_autocommit(False)
+        account.name = "b"
+        account.save()
+        transaction.rollback()
+        account.save()  # the database still holds "a"
+        transaction.commit()
+        transaction.set_autocommit(True)
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]

@@ -135,10 +135,13 @@ def add(event: Event, using: str, connection: BaseDatabaseWrapper) -> None:
     pending.add(event, connection)
 
 
-def write_waiting(using: str) -> None:
+def write_waiting(using: str, connection: BaseDatabaseWrapper | None = None) -> None:
     """Write the events waiting on ``using`` now: before the log is read, or
-    before an event that is written at once, so that ids follow the changes."""
-    connection = connections[using]
+    before an event that is written at once, so that ids follow the changes.
+
+    ``connection`` is ``connections[using]`` when the caller has it already."""
+    if connection is None:
+        connection = connections[using]
     pending: Pending | None = connection.__dict__.get(ATTRIBUTE)
     if pending is not None and (pending.events or pending.exposed):
         pending.write(connection)

@@ -41,38 +41,62 @@ class SnapshotState:
         self.pending = self.generation = self.promote = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SnapshotState:
-        # setUpTestData's copy for each test: the copy shares the original's
-        # fate -- its pending snapshot is committed or dropped with it.
-        # (Snapshots are never changed in place, so they can be shared.)
-        copied = SnapshotState(self.committed, self.partial)
+        # setUpTestData's copy for each test, or any deep copy: the copy shares
+        # the original's fate -- every pending snapshot of the original (one
+        # per savepoint still open) is committed or dropped with the copy's.
+        copied = SnapshotState(_copy(self.committed), self.partial)
         if self.promote is not None and self.pending is not None:
-            copied.pending, copied.generation = self.pending, self.generation
+            for hook in self.promote.owner.entries:
+                if type(hook) is Promote and self in hook.snapshots:
+                    hook.snapshots[copied] = dict(hook.snapshots[self])
+            copied.pending, copied.generation = _copy(self.pending), self.generation
             copied.promote = self.promote
-            self.promote.snapshots[copied] = self.pending
         return copied
 
     # Pickled (to a cache, to another process), the transaction's bookkeeping
-    # stays behind: the copy keeps what is known to be committed.
+    # stays behind. The copy keeps the values known to be in the database
+    # whatever the transaction does: those the pending snapshot did not change.
+    # The others are read from the database before the copy's next update.
     def __getstate__(self) -> tuple[Snapshot | None, bool]:
-        return (self.committed, self.partial)
+        if self.pending is None:
+            return (self.committed, self.partial)
+        committed = self.committed or {}
+        return ({k: v for k, v in self.pending.items() if _equal(committed, k, v)}, True)
 
     def __setstate__(self, state: tuple[Snapshot | None, bool]) -> None:
         self.committed, self.partial = state
         self.forget_pending()
 
 
+def _copy(snapshot: Snapshot | None) -> Snapshot | None:
+    # Values in a snapshot are never changed in place (mutable ones are deep
+    # copies already), but the dict is: the old values of deferred fields are
+    # added to it when they are read.
+    return None if snapshot is None else dict(snapshot)
+
+
+def _equal(snapshot: Snapshot, name: str, value: Any) -> bool:
+    if name not in snapshot:
+        return False
+    try:
+        return bool(snapshot[name] == value)
+    except Exception:
+        return False
+
+
 class Promote(hooks.Hook):
     """The commit hook that makes pending snapshots the committed ones.
 
-    One hook serves every save made while the same savepoints are open (one
-    entry per group, not per save): it is dropped with the savepoint that
-    holds it.
+    One hook serves a run of saves that no savepoint opened or rolled back
+    separates (one hook per run, not per save): it is dropped with the
+    savepoint that holds it.
     """
 
-    __slots__ = ("snapshots",)
+    __slots__ = ("owner", "snapshots")
 
-    def __init__(self) -> None:
+    def __init__(self, owner: hooks.Hooks) -> None:
         super().__init__()
+        self.owner = owner  # the hooks of the connection it is registered on
         self.snapshots: dict[SnapshotState, Snapshot] = {}
 
     def __call__(self) -> None:
@@ -94,7 +118,7 @@ def _group(connection: BaseDatabaseWrapper) -> Promote:
         known, promote = group
         if known is current:
             return promote  # type: ignore[no-any-return]
-    promote = Promote()
+    promote = Promote(hooks.of(connection))
     hooks.register(connection, promote)
     connection.__dict__[_GROUP] = (current, promote)
     return promote
@@ -150,7 +174,7 @@ def advance(instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper
     state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
     if state is None:
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None)
-    if connection.in_atomic_block:
+    if connection.in_atomic_block or not connection.get_autocommit():
         promote = _group(connection)
         promote.snapshots[state] = snapshot
         state.pending, state.generation, state.promote = (

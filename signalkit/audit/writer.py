@@ -35,7 +35,7 @@ def txid(using: str, connection: BaseDatabaseWrapper | None = None) -> str:
     lookup is not free, and an audited save makes several."""
     if connection is None:
         connection = connections[using]
-    if not connection.in_atomic_block:
+    if not connection.in_atomic_block and connection.get_autocommit():
         return uuid.uuid4().hex
     state = connection.__dict__.get(_TX_ATTRIBUTE)
     current = hooks.generation(connection)
@@ -137,6 +137,8 @@ def emit(event: Event, using: str, connection: BaseDatabaseWrapper | None = None
     if connection.in_atomic_block:
         pending.add(event, using, connection)
     else:
+        # (Events of atomic blocks may wait in a manual transaction.)
+        pending.write_waiting(using, connection)
         write([event], using, connection)
 
 
