@@ -8,7 +8,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.db.backends.signals import connection_created
 from django.db.transaction import TransactionManagementError
 from django.test import TestCase, TransactionTestCase
@@ -408,3 +408,55 @@ class ManualTransactionTests(TransactionTestCase):
         transaction.commit()
         transaction.set_autocommit(True)
         assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
+
+
+@audited()
+class PickledInTransactionTests(TransactionTestCase):
+    def test_values_read_inside_a_rolled_back_transaction_are_not_kept(self) -> None:
+        account = Account.objects.create(name="a")
+        with pytest.raises(Boom), transaction.atomic():
+            account.name = "b"
+            account.save()
+            pickled = pickle.loads(pickle.dumps(account))
+            pickled.api_key = "k"
+            pickled.save()  # reads the old name ("b") inside the transaction
+            raise Boom
+        pickled.name = "c"
+        pickled.save()  # the database holds "a"
+        names = [e.changes["name"] for e in events(action="update") if "name" in e.changes]
+        assert names == [["a", "c"]]
+
+    def test_a_value_changed_in_an_outer_savepoint_is_not_kept(self) -> None:
+        account = Account.objects.create(name="a")
+        with transaction.atomic():
+            account.name = "b"
+            account.save()
+            with pytest.raises(Boom), transaction.atomic():
+                account.name = "a"
+                account.save()
+                blob = pickle.dumps(account)
+                raise Boom
+        pickled = pickle.loads(blob)
+        pickled.name = "c"
+        pickled.save()
+        assert [e.changes for e in events(action="update")] == [
+            {"name": ["a", "b"]},
+            {"name": ["b", "c"]},
+        ]
+
+    def test_on_error_log_covers_an_unreachable_database(self) -> None:
+        real = connections["default"]
+        with (
+            audited(ON_ERROR="log"),
+            self.assertLogs("signalkit.audit", "ERROR"),
+            mock.patch.object(real, "ensure_connection", side_effect=OperationalError("down")),
+        ):
+            audit.record("exported")
+
+    def test_a_delete_reads_the_old_values_the_instance_cannot_know(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+        loaded = Account.objects.only("name").get(pk=account.pk)
+        loaded.balance = 5  # deferred at load time, assigned, never saved
+        loaded.delete()
+        (deleted,) = events(action="delete")
+        assert deleted.changes["balance"] == ["1.00", None]

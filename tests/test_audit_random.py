@@ -3,7 +3,7 @@ tells the truth.
 
 Each seed plays a random mix of creates, saves, deletes, custom events, nested
 ``atomic()`` blocks (some failing), manual savepoints (released, rolled back,
-both, or left open), ``batch()`` blocks, reads of the log and deep copies, while
+both, or left open), ``batch()`` blocks, reads of the log, deep copies and pickled copies, while
 a model of what should commit is kept alongside. Then, per object, the update
 events must chain (each old value is the previous new value, and the last new
 value is what the database holds), no event may exist for a change that rolled
@@ -14,6 +14,7 @@ ordered as their changes.
 from __future__ import annotations
 
 import copy
+import pickle
 import random
 from typing import Any
 from unittest import mock
@@ -103,7 +104,10 @@ class Simulation:
         elif roll < 0.58 and self.frames:
             AuditEvent.objects.count()  # writes what waits, inside the transaction
         elif roll < 0.64 and self.copies:
-            self.objects[pk] = copy.deepcopy(self.objects[pk])
+            if rng.random() < 0.5:
+                self.objects[pk] = copy.deepcopy(self.objects[pk])
+            else:
+                self.objects[pk] = pickle.loads(pickle.dumps(self.objects[pk]))
         elif roll < 0.67 and not self.frames:
             self.objects[pk] = Account.objects.get(pk=pk)
         elif roll < 0.82 and depth < 4:
@@ -235,7 +239,7 @@ class RandomTransactionTests(TransactionTestCase):
     def test_transactions_savepoints_and_batches(self) -> None:
         self.run_seeds(range(150), limit=2)
 
-    def test_with_deep_copies(self) -> None:
+    def test_with_copies(self) -> None:
         self.run_seeds(range(150, 300), limit=3, copies=True)
 
     def test_with_on_error_log(self) -> None:

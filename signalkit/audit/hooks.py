@@ -91,6 +91,14 @@ def of(connection: BaseDatabaseWrapper) -> Hooks:
     return hooks
 
 
+def in_transaction(connection: BaseDatabaseWrapper) -> bool:
+    """Whether changes made now can still roll back: an atomic block, or a
+    manual transaction (``set_autocommit(False)``). Never opens a connection."""
+    if connection.in_atomic_block:
+        return True
+    return connection.connection is not None and not connection.autocommit
+
+
 def generation(connection: BaseDatabaseWrapper) -> object:
     """A token replaced whenever a savepoint is opened or hooks are dropped."""
     return of(connection).generation

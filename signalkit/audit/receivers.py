@@ -10,9 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_init,
+    post_save,
+    pre_delete,
+    pre_save,
+)
 
-from signalkit.audit import snapshot
+from signalkit.audit import hooks, snapshot
 from signalkit.audit.plans import ModelPlan, build
 from signalkit.audit.serialize import MASKED, to_json
 from signalkit.audit.writer import build as build_event
@@ -45,7 +52,8 @@ def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> Non
 def check_snapshot(
     sender: type[Model], *, instance: Model, raw: bool = False, using: str = "", **kwargs: Any
 ) -> None:
-    """Make the snapshot hold what the database holds before the change is written."""
+    """Make the snapshot hold what the database holds before the change is written
+    (``pre_save`` and ``pre_delete``)."""
     if instance._state.adding:
         # An instance built in memory (``Post(pk=1, title="x").save()`` updates
         # an existing row): its post_init snapshot is not what the database holds.
@@ -76,7 +84,11 @@ def _read_deferred(
     if missing:
         rows = sender._base_manager.using(using).filter(pk=instance.pk).values(*missing)
         for row in rows[:1]:
-            old.update(row)  # values just read: nobody else holds them
+            if hooks.in_transaction(connection):
+                # Read inside the transaction: valid only if it commits.
+                snapshot.advance(instance, {**old, **row}, connection)
+            else:
+                old.update(row)
 
 
 def record_save(
@@ -260,6 +272,7 @@ def connect() -> None:
             (post_init, take_snapshot),
             (pre_save, check_snapshot),
             (post_save, record_save),
+            (pre_delete, check_snapshot),
             (post_delete, record_delete),
         ):
             _connect(signal, func, model)

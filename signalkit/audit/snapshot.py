@@ -58,10 +58,19 @@ class SnapshotState:
     # whatever the transaction does: those the pending snapshot did not change.
     # The others are read from the database before the copy's next update.
     def __getstate__(self) -> tuple[Snapshot | None, bool]:
-        if self.pending is None:
+        if self.pending is None or self.promote is None:
             return (self.committed, self.partial)
+        pending = [self.pending]
+        for hook in self.promote.owner.entries:
+            if type(hook) is Promote and self in hook.snapshots:
+                pending.append(hook.snapshots[self])
         committed = self.committed or {}
-        return ({k: v for k, v in self.pending.items() if _equal(committed, k, v)}, True)
+        kept = {
+            name: value
+            for name, value in committed.items()
+            if all(_equal(snapshot, name, value) for snapshot in pending)
+        }
+        return (kept, True)
 
     def __setstate__(self, state: tuple[Snapshot | None, bool]) -> None:
         self.committed, self.partial = state
@@ -174,7 +183,7 @@ def advance(instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper
     state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
     if state is None:
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None)
-    if connection.in_atomic_block or not connection.get_autocommit():
+    if hooks.in_transaction(connection):
         promote = _group(connection)
         promote.snapshots[state] = snapshot
         state.pending, state.generation, state.promote = (

@@ -35,7 +35,7 @@ def txid(using: str, connection: BaseDatabaseWrapper | None = None) -> str:
     lookup is not free, and an audited save makes several."""
     if connection is None:
         connection = connections[using]
-    if not connection.in_atomic_block and connection.get_autocommit():
+    if not hooks.in_transaction(connection):
         return uuid.uuid4().hex
     state = connection.__dict__.get(_TX_ATTRIBUTE)
     current = hooks.generation(connection)

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.apps import apps
 from django.db import connection, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_init,
+    post_save,
+    pre_delete,
+    pre_save,
+)
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -44,7 +51,7 @@ def noop(sender: Any, **kwargs: Any) -> None:
 
 
 # The signals signalkit's audit receivers listen to, per audited model.
-AUDIT_SIGNALS = (post_init, pre_save, post_save, post_delete)
+AUDIT_SIGNALS = (post_init, pre_save, post_save, pre_delete, post_delete)
 
 
 @contextlib.contextmanager
