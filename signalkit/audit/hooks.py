@@ -107,7 +107,7 @@ def generation(connection: BaseDatabaseWrapper) -> object:
 def register(connection: BaseDatabaseWrapper, hook: Hook) -> None:
     """Run ``hook`` after the transaction commits; drop it if its part rolls back.
 
-    The caller is in an atomic block."""
+    The caller is in a transaction (see :func:`in_transaction`)."""
     hooks = of(connection)
     hooks.count += 1
     hook.number = hooks.count

@@ -55,8 +55,8 @@ class SnapshotState:
 
     # Pickled (to a cache, to another process), the transaction's bookkeeping
     # stays behind. The copy keeps the values known to be in the database
-    # whatever the transaction does: those the pending snapshot did not change.
-    # The others are read from the database before the copy's next update.
+    # whatever the transaction does: those no pending snapshot changed. The
+    # others are read from the database before the copy's next update or delete.
     def __getstate__(self) -> tuple[Snapshot | None, bool]:
         if self.pending is None or self.promote is None:
             return (self.committed, self.partial)
