@@ -139,9 +139,9 @@ class SavepointBookkeepingTests(TransactionTestCase):
         real = connections["default"]
         state = hooks.of(real)
         with transaction.atomic():
-            hooks.place(real)
+            hooks.marker(real)
             first = savepoint()
-            hooks.place(real)
+            hooks.marker(real)
             second = savepoint()
             assert list(state.savepoints) == [first, second]
             assert hooks.newest_savepoint(real) == 2

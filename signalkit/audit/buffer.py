@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from signalkit.audit import hooks
-from signalkit.audit.hooks import Marker
 from signalkit.audit.pending import write_waiting
 
 if TYPE_CHECKING:
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
 
     from django.db.backends.base.base import BaseDatabaseWrapper
 
+    from signalkit.audit.hooks import Marker
     from signalkit.audit.writer import Event
 
 _MERGEABLE = frozenset({"create", "update"})
@@ -27,15 +27,11 @@ class Buffer:
         self.using = using
         self.events: list[tuple[Marker, Event]] = []
         self.latest: dict[tuple[str, str], tuple[Marker, Event]] = {}
-        self.seen: object = None  # the hooks' generation at the last add
-        self.marker = Marker()
 
     def add(self, event: Event, connection: BaseDatabaseWrapper | None = None) -> None:
         if connection is None:
             connection = connections[self.using]
-        current = hooks.generation(connection)
-        if current is not self.seen:  # a savepoint was opened or rolled back
-            self.seen, self.marker = current, hooks.place(connection)
+        marker = hooks.marker(connection)
         key = (event.model_label, event.object_pk)
         previous = self.latest.get(key)
         if (
@@ -43,27 +39,23 @@ class Buffer:
             and previous is not None
             and previous[1].action in _MERGEABLE
             # No savepoint that could roll back one change and not the other.
-            and (previous[0] is self.marker or hooks.same_fate(connection, previous[0]))
+            and (previous[0] is marker or hooks.same_fate(connection, previous[0]))
         ):
             _merge(previous[1], event)
             return
-        self.events.append((self.marker, event))
+        self.events.append((marker, event))
         if event.model_label and event.object_pk:
-            self.latest[key] = (self.marker, event)
+            self.latest[key] = (marker, event)
 
     def flush(self) -> None:
         from signalkit.audit.writer import write
 
-        connection = connections[self.using]
-        known: dict[int, bool] = {}
-        events = []
-        for marker, event in self.events:
-            if event.changes or event.action != "update":
-                alive = known.get(id(marker))
-                if alive is None:
-                    alive = known[id(marker)] = hooks.is_alive(connection, marker)
-                if alive:
-                    events.append(event)
+        alive = hooks.alive_test(connections[self.using])
+        events = [
+            event
+            for marker, event in self.events
+            if (event.changes or event.action != "update") and alive(marker)
+        ]
         self.events.clear()
         self.latest.clear()
         if events:

@@ -66,7 +66,7 @@ Marker = Hook
 class Hooks:
     """The private hook list of one connection."""
 
-    __slots__ = ("before_commit", "count", "entries", "generation", "savepoints")
+    __slots__ = ("before_commit", "count", "entries", "generation", "marker", "savepoints")
 
     def __init__(self) -> None:
         self.entries: list[Hook] = []
@@ -74,11 +74,15 @@ class Hooks:
         # Savepoints open, in the order they were made: sid -> ``count`` then.
         self.savepoints: dict[str, int] = {}
         self.generation = object()
+        self.marker: Marker | None = None  # the current generation's
         self.before_commit: Callable[[], None] | None = None
+
+    def new_generation(self) -> None:
+        self.generation, self.marker = object(), None
 
     def reset(self) -> None:
         self.entries, self.savepoints, self.count = [], {}, 0
-        self.generation = object()
+        self.new_generation()
 
 
 def of(connection: BaseDatabaseWrapper) -> Hooks:
@@ -114,11 +118,28 @@ def register(connection: BaseDatabaseWrapper, hook: Hook) -> None:
     hooks.entries.append(hook)
 
 
-def place(connection: BaseDatabaseWrapper) -> Marker:
-    """A new marker, registered in the current transaction and savepoint."""
-    marker = Marker()
-    register(connection, marker)
-    return marker
+def marker(connection: BaseDatabaseWrapper) -> Marker:
+    """The marker of the current generation, registered on first use: what is
+    tagged with it shares one fate."""
+    hooks = of(connection)
+    current = hooks.marker
+    if current is None:
+        current = hooks.marker = Marker()
+        register(connection, current)
+    return current
+
+
+def alive_test(connection: BaseDatabaseWrapper) -> Callable[[Hook], bool]:
+    """:func:`is_alive` for many hooks at once (most are the same few markers)."""
+    known: dict[int, bool] = {}
+
+    def alive(hook: Hook) -> bool:
+        found = known.get(id(hook))
+        if found is None:
+            found = known[id(hook)] = is_alive(connection, hook)
+        return found
+
+    return alive
 
 
 def is_alive(connection: BaseDatabaseWrapper, hook: Hook) -> bool:
@@ -198,7 +219,7 @@ class Hooked(BaseDatabaseWrapper):
         hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
         if hooks is not None and sid is not None:
             hooks.savepoints[sid] = hooks.count
-            hooks.generation = object()
+            hooks.new_generation()
         return sid
 
     def savepoint_commit(self, sid: str) -> None:
@@ -216,7 +237,7 @@ class Hooked(BaseDatabaseWrapper):
         # Unknown: opened before the hooks were installed, so before every hook.
         cut = hooks.savepoints.get(sid, 0)
         del hooks.entries[bisect_right(hooks.entries, cut, key=_number) :]
-        hooks.generation = object()
+        hooks.new_generation()
         _forget_after(hooks, sid, keep=True)
 
 

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 from django.db import Error, connections
 
 from signalkit.audit import hooks
-from signalkit.audit.hooks import Marker
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
+    from signalkit.audit.hooks import Marker
     from signalkit.audit.writer import Event
 
 ATTRIBUTE = "_signalkit_audit_pending"
@@ -33,7 +33,7 @@ LIMIT = 1000
 class Pending:
     """The waiting events of one connection (Django's connections are per thread)."""
 
-    __slots__ = ("events", "exposed", "marker", "seen", "using")
+    __slots__ = ("events", "exposed", "using")
 
     def __init__(self, using: str) -> None:
         self.using = using
@@ -43,18 +43,9 @@ class Pending:
         # again if that savepoint rolls back and the change's does not.
         # (marker of the write's savepoint, marker of the change's, event)
         self.exposed: list[tuple[Marker, Marker, Event]] = []
-        self.seen: object = None  # the hooks' generation at the last add
-        self.marker = Marker()
 
     def add(self, event: Event, connection: BaseDatabaseWrapper) -> None:
-        # A new generation means a new transaction, a new savepoint or a
-        # rolled-back one: the marker placed before it does not share this
-        # change's fate.
-        current = hooks.generation(connection)
-        if current is not self.seen:
-            self.marker = hooks.place(connection)
-            self.seen = current
-        self.events.append((self.marker, event))
+        self.events.append((hooks.marker(connection), event))
         if len(self.events) >= LIMIT:
             self.write(connection)
 
@@ -62,14 +53,7 @@ class Pending:
         """Write the events whose changes are still part of the transaction."""
         from signalkit.audit.writer import write
 
-        known: dict[int, bool] = {}
-
-        def alive(marker: Marker) -> bool:
-            found = known.get(id(marker))
-            if found is None:
-                found = known[id(marker)] = hooks.is_alive(connection, marker)
-            return found
-
+        alive = hooks.alive_test(connection)
         newest = hooks.newest_savepoint(connection)
         # Rows to write again come first: they are older than any waiting event.
         waiting: list[tuple[Marker, Event]] = []
@@ -86,14 +70,12 @@ class Pending:
                 exposed.append((written, marker, event))
         waiting += self.events
         events: list[Event] = []
-        placed: Marker | None = None
         for marker, event in waiting:
             if not alive(marker):
                 continue
             events.append(event)
             if marker.number <= newest:  # a savepoint opened since could drop the row
-                placed = placed or hooks.place(connection)
-                exposed.append((placed, marker, event))
+                exposed.append((hooks.marker(connection), marker, event))
         if events:
             try:
                 write(events, self.using, connection)
@@ -107,7 +89,6 @@ class Pending:
 
     def reset(self) -> None:
         self.events, self.exposed = [], []
-        self.seen = None
 
     def commit(self, connection: BaseDatabaseWrapper) -> None:
         """Write what waits, then commit; if writing fails, roll back and raise."""

@@ -38,16 +38,12 @@ def txid(using: str, connection: BaseDatabaseWrapper | None = None) -> str:
     if not hooks.in_transaction(connection):
         return uuid.uuid4().hex
     state = connection.__dict__.get(_TX_ATTRIBUTE)
-    current = hooks.generation(connection)
     if state is not None:
-        value, known, marker = state
-        if known is current:
+        value, marker = state
+        if hooks.of(connection).marker is marker or hooks.is_alive(connection, marker):
             return value  # type: ignore[no-any-return]
-        if hooks.is_alive(connection, marker):
-            connection.__dict__[_TX_ATTRIBUTE] = (value, current, marker)
-            return str(value)
-    value, marker = uuid.uuid4().hex, hooks.place(connection)
-    connection.__dict__[_TX_ATTRIBUTE] = (value, current, marker)
+    value = uuid.uuid4().hex
+    connection.__dict__[_TX_ATTRIBUTE] = (value, hooks.marker(connection))
     return value
 
 
