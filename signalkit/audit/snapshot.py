@@ -4,8 +4,8 @@ A snapshot is taken when an instance is loaded (``post_init``) and after each
 save. Inside a transaction the new snapshot is *pending*: it becomes the
 committed one only when the transaction commits (a commit hook, see
 :mod:`signalkit.audit.hooks`), and it is forgotten when the transaction or the
-savepoint that holds it rolls back (the hook is dropped; we notice because the
-hook list is replaced). So a change that rolled back is diffed again, against
+savepoint that holds it rolls back (the hook is dropped, and the hooks'
+generation changes). So a change that rolled back is diffed again, against
 what the database really holds, the next time the instance is saved.
 """
 
@@ -46,9 +46,8 @@ class SnapshotState:
         # per savepoint still open) is committed or dropped with the copy's.
         copied = SnapshotState(_copy(self.committed), self.partial)
         if self.promote is not None and self.pending is not None:
-            for hook in self.promote.owner.entries:
-                if type(hook) is Promote and self in hook.snapshots:
-                    hook.snapshots[copied] = dict(hook.snapshots[self])
+            for promote in _holding(self):
+                promote.snapshots[copied] = dict(promote.snapshots[self])
             copied.pending, copied.generation = _copy(self.pending), self.generation
             copied.promote = self.promote
         return copied
@@ -60,10 +59,7 @@ class SnapshotState:
     def __getstate__(self) -> tuple[Snapshot | None, bool]:
         if self.pending is None or self.promote is None:
             return (self.committed, self.partial)
-        pending = [self.pending]
-        for hook in self.promote.owner.entries:
-            if type(hook) is Promote and self in hook.snapshots:
-                pending.append(hook.snapshots[self])
+        pending = [self.pending, *(promote.snapshots[self] for promote in _holding(self))]
         committed = self.committed or {}
         kept = {
             name: value
@@ -75,6 +71,17 @@ class SnapshotState:
     def __setstate__(self, state: tuple[Snapshot | None, bool]) -> None:
         self.committed, self.partial = state
         self.forget_pending()
+
+
+def _holding(state: SnapshotState) -> list[Promote]:
+    """The live hooks holding a pending snapshot of ``state``, oldest first."""
+    if state.promote is None:
+        return []
+    return [
+        hook
+        for hook in state.promote.owner.entries
+        if type(hook) is Promote and state in hook.snapshots
+    ]
 
 
 def _copy(snapshot: Snapshot | None) -> Snapshot | None:
