@@ -3,16 +3,18 @@ from __future__ import annotations
 import datetime
 import decimal
 import ipaddress
+import json
 import uuid
 from typing import Any
 
+import pytest
 from django.db import models
-from django.test import TestCase
+from django.test import SimpleTestCase, TestCase
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
-from signalkit.audit.serialize import to_json, truncate
+from signalkit.audit.serialize import dumps, to_json, truncate
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited
 from tests.auditapp.models import Account
@@ -115,3 +117,17 @@ class RecordedValuesTests(HypothesisTestCase):
             recorded = changes[name][1]
             restored = None if recorded is None else field.to_python(recorded)
             assert normalise(restored) == normalise(getattr(saved, name)), name
+
+
+class DumpsTests(SimpleTestCase):
+    @given(value=st.dictionaries(TEXT, JSON_VALUES | st.floats(), max_size=6))
+    def test_gives_what_json_dumps_gives(self, value: dict[str, Any]) -> None:
+        assert dumps(value) == json.dumps(value)
+
+    def test_other_values_go_through_json_dumps(self) -> None:
+        assert dumps([1, "a"]) == json.dumps([1, "a"])
+        assert dumps("x") == '"x"'
+
+    def test_a_value_that_is_not_json_fails_as_json_dumps_does(self) -> None:
+        with pytest.raises(TypeError, match="not JSON serializable"):
+            dumps({"a": object()})

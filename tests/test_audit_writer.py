@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import datetime
+import zoneinfo
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
-from django.db import connection
+from django.db import connection, connections
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.test import SimpleTestCase, TestCase
 from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
-from signalkit.audit import statements
+from signalkit.audit import statements, writer
 from signalkit.audit.pending import write_waiting
+from signalkit.audit.writer import build
 from tests.audit_utils import audited, events, queries_with_log
 from tests.auditapp.models import Account
 
@@ -95,6 +100,33 @@ class ManyRowsTests(TestCase):
             ("::1", "bob", "a\tb")
         }
         assert [event.object_pk for event in written] == [str(a.pk) for a in accounts]
+
+
+class RowTests(TestCase):
+    """The INSERT's parameters are what Django's own adapters give."""
+
+    def row(self, **values: Any) -> tuple[Any, ...]:
+        event = build("update", using="default", model_label="a.B", object_pk=1, **values)
+        return writer._row_maker(connections["default"])(event)
+
+    def test_timestamps_as_django_adapts_them(self) -> None:
+        adapt = connection.ops.adapt_datetimefield_value
+        for moment in (
+            datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC),
+            datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),  # no microseconds
+            datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")),
+        ):
+            with mock.patch("django.utils.timezone.now", return_value=moment):
+                occurred_at = self.row()[0]
+            assert occurred_at == adapt(moment)
+
+    def test_json_as_django_adapts_it(self) -> None:
+        if type(connection.ops).adapt_json_value is not BaseDatabaseOperations.adapt_json_value:
+            self.skipTest("the backend adapts JSON its own way, and the row uses it")
+        changes = {"name": ["é", "b\n"], "n": [1.5, None], "flag": [True, False]}
+        row = self.row(changes=changes, extra={"k": [1]})
+        assert row[5] == connection.ops.adapt_json_value(changes, None)
+        assert row[11] == connection.ops.adapt_json_value({"k": [1]}, None)
 
 
 class RowsPerInsertTests(SimpleTestCase):

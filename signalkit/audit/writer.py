@@ -8,12 +8,13 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from signalkit.audit import buffer as batching
 from signalkit.audit import hooks, pending, statements
 from signalkit.audit.context import current, resolve_actor
-from signalkit.audit.serialize import to_json, truncate
+from signalkit.audit.serialize import dumps, to_json, truncate
 from signalkit.audit.statements import FIELDS
 from signalkit.conf import get_settings
 from signalkit.models import AuditEvent
@@ -236,7 +237,12 @@ def _row_maker(connection: BaseDatabaseWrapper) -> Callable[[Event], tuple[Any, 
         ops = connection.ops
         adapt_datetime = ops.adapt_datetimefield_value
         adapt_address = ops.adapt_ipaddressfield_value
-        adapt_json = ops.adapt_json_value
+        adapt_json: Callable[[Any, Any], Any] = ops.adapt_json_value
+        if type(ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value:
+            # Django's own json.dumps(value, cls=None), without its per-call setup.
+            def adapt_json(value: Any, encoder: Any) -> Any:
+                return dumps(value)
+
         empty = adapt_json({}, None)
 
         # Every other column is a CharField holding a str already (see build()).
@@ -244,9 +250,10 @@ def _row_maker(connection: BaseDatabaseWrapper) -> Callable[[Event], tuple[Any, 
             sqlite_datetime = adapt_datetime
 
             def adapt_datetime(value: Any) -> Any:
-                # timezone.now() in UTC on a UTC connection: what make_naive() gives.
+                # timezone.now() in UTC on a UTC connection: what make_naive() and
+                # str() give ("YYYY-MM-DD HH:MM:SS[.ffffff]"), without the copy.
                 if value.tzinfo is datetime.UTC and connection.timezone is datetime.UTC:
-                    return str(value.replace(tzinfo=None))
+                    return value.isoformat(" ")[:-6]
                 return sqlite_datetime(value)
 
         def maker(event: Event) -> tuple[Any, ...]:
