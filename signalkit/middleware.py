@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import transaction
+from django.http import FileResponse, StreamingHttpResponse
 
 from signalkit.audit.context import AuditContext, pop, push
 from signalkit.audit.http import client_ip, correlation_id
 from signalkit.conf import get_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import (
+        AsyncIterable,
+        AsyncIterator,
+        Awaitable,
+        Callable,
+        Iterable,
+        Iterator,
+    )
 
     from django.http import HttpRequest, HttpResponseBase
 
@@ -79,7 +87,44 @@ class AuditMiddleware:
     def finish(response: HttpResponseBase, ctx: AuditContext) -> HttpResponseBase:
         if not response.has_header("X-Request-ID"):
             response["X-Request-ID"] = ctx.correlation_id
+        if isinstance(response, StreamingHttpResponse) and not isinstance(response, FileResponse):
+            # The body is produced after this middleware returned: changes made
+            # while streaming get the request's context too. (A FileResponse
+            # runs no code of the project's; wrapping it would lose sendfile.)
+            content = response.streaming_content
+            if response.is_async:
+                response.streaming_content = _astream(cast("AsyncIterable[bytes]", content), ctx)
+            else:
+                response.streaming_content = _stream(cast("Iterable[bytes]", content), ctx)
         return response
+
+
+def _stream(content: Iterable[bytes], ctx: AuditContext) -> Iterator[bytes]:
+    # Set and reset within each step, never across a yield: the consumer may
+    # run other code (and other requests' steps) between chunks.
+    chunks = iter(content)
+    while True:
+        token = push(ctx)
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        finally:
+            pop(token)
+        yield chunk
+
+
+async def _astream(content: AsyncIterable[bytes], ctx: AuditContext) -> AsyncIterator[bytes]:
+    chunks = aiter(content)
+    while True:
+        token = push(ctx)
+        try:
+            chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        finally:
+            pop(token)
+        yield chunk
 
 
 class AtomicAuditMiddleware(AuditMiddleware):
@@ -88,8 +133,10 @@ class AtomicAuditMiddleware(AuditMiddleware):
     In autocommit Django commits a row before ``post_save`` runs, so its audit
     event is a second statement; inside this middleware the change and its
     event commit together or not at all. A response with a 5xx status rolls
-    back. Use it instead of ``ATOMIC_REQUESTS`` when views outside Django's
-    view machinery (middleware, streaming) also write.
+    back. Use it instead of ``ATOMIC_REQUESTS`` when code outside Django's view
+    machinery (such as middleware) also writes. The transaction ends before a
+    streaming response's body is produced: changes made while streaming are in
+    autocommit (they keep the request's audit context).
     """
 
     async_capable = False

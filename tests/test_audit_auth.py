@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.test import TestCase, override_settings
 
 from tests.audit_utils import audited, events
@@ -36,6 +37,27 @@ class AuthEventTests(TestCase):
         assert "wrong-guess" not in stored
         assert "t0k" not in stored
         assert "*****" not in stored
+
+    def test_login_failed_keeps_only_what_names_the_account(self) -> None:
+        # Secrets under names no list foresees (django-sesame passes its magic
+        # link token as ``sesame``) are never stored.
+        secrets = {"pwd": "hunter2", "code": "123456", "sesame": "magic-link", "answer": "fluffy"}
+        assert authenticate(None, username="ann", email="ann@example.com", **secrets) is None
+        [event] = events(action="login_failed")
+        assert event.extra == {"credentials": {"username": "ann", "email": "ann@example.com"}}
+        assert not any(secret in str(event.extra) for secret in secrets.values())
+
+    def test_signals_sent_by_hand_without_request_are_recorded(self) -> None:
+        # Django's own receivers accept these sends (channels consumers, API views).
+        user_logged_in.send(sender=User, user=self.user)
+        user_logged_out.send(sender=User)
+        user_login_failed.send(sender=__name__)
+        auth_events = events(action__in=["login", "logout", "login_failed"])
+        assert [(e.action, e.actor_id) for e in auth_events] == [
+            ("login", str(self.user.pk)),
+            ("logout", ""),
+            ("login_failed", ""),
+        ]
 
     def test_last_login_update_is_not_an_event(self) -> None:
         self.client.login(username="ann", password="s3cret-pass")

@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.test import RequestFactory, TestCase, override_settings
 
+from signalkit.audit.context import current
 from signalkit.audit.http import client_ip, correlation_id
 from signalkit.middleware import AtomicAuditMiddleware, AuditMiddleware
 from signalkit.models import AuditEvent
@@ -36,6 +37,15 @@ class ClientIpTests(TestCase):
         assert client_ip({"REMOTE_ADDR": "nope"}, PROXIES) is None
         assert client_ip({"REMOTE_ADDR": "::1"}, ()) == "::1"
 
+    def test_ipv4_mapped_addresses_are_ipv4(self) -> None:
+        # How a dual-stack socket shows an IPv4 peer: the proxy is still trusted.
+        meta = {"REMOTE_ADDR": "::ffff:10.0.0.1", "HTTP_X_FORWARDED_FOR": "::ffff:8.8.8.8"}
+        assert client_ip(meta, PROXIES) == "8.8.8.8"
+
+    def test_ipv6_zone_is_dropped(self) -> None:
+        # PostgreSQL's inet rejects "fe80::1%eth0": the save would fail.
+        assert client_ip({"REMOTE_ADDR": "fe80::1%eth0"}, ()) == "fe80::1"
+
 
 class CorrelationIdTests(TestCase):
     def test_valid_request_id_is_kept_and_truncated(self) -> None:
@@ -46,6 +56,15 @@ class CorrelationIdTests(TestCase):
         generated = correlation_id({"HTTP_X_REQUEST_ID": "<script>"})
         assert generated != "<script>"
         assert len(generated) == 32
+
+    def test_a_final_newline_is_not_a_sane_token(self) -> None:
+        # Cut to 64 characters first: the newline would end the kept value.
+        hostile = "a" * 63 + "\nX-Injected: 1"
+        assert "\n" not in correlation_id({"HTTP_X_REQUEST_ID": hostile})
+        response = AuditMiddleware(lambda request: HttpResponse("ok"))(
+            RequestFactory().get("/", HTTP_X_REQUEST_ID=hostile)
+        )
+        assert len(response["X-Request-ID"]) == 32
 
 
 def create_account(request: HttpRequest) -> HttpResponse:
@@ -134,3 +153,29 @@ class AuditMiddlewareStackTests(TestCase):
         event = await AuditEvent.objects.aget(object_repr="async view")
         assert event.actor_repr == "ann"
         assert event.correlation_id == response["X-Request-ID"]
+
+    def test_changes_made_while_streaming_keep_the_context(self) -> None:
+        # The body runs after the middleware returned.
+        self.client.force_login(self.user)
+        response = self.client.get("/stream/", headers={"x-request-id": "stream-1"})
+        assert b"".join(response.streaming_content) == b"start done"  # type: ignore[attr-defined]
+        event = AuditEvent.objects.get(object_repr="streamed")
+        assert (event.actor_repr, event.correlation_id) == ("ann", "stream-1")
+        assert current() is None
+
+    async def test_changes_made_while_streaming_asynchronously_keep_the_context(self) -> None:
+        await self.async_client.aforce_login(self.user)
+        response = await self.async_client.get("/astream/", headers={"x-request-id": "astream-1"})
+        body = [chunk async for chunk in response]  # type: ignore[attr-defined]
+        assert b"".join(body) == b"start done"
+        event = await AuditEvent.objects.aget(object_repr="astreamed")
+        assert (event.actor_repr, event.correlation_id) == ("ann", "astream-1")
+
+    def test_file_responses_are_left_as_they_are(self) -> None:
+        # Wrapping the file would lose the server's sendfile. (Not through the
+        # test client: it wraps every streaming body itself.)
+        with open(__file__, "rb") as file:
+            middleware = AuditMiddleware(lambda request: FileResponse(file))
+            response = middleware(RequestFactory().get("/"))
+            assert response["X-Request-ID"]
+            assert response.file_to_stream is file

@@ -6,9 +6,9 @@ Keys: ``signalkit.audit.auth.record_login``, ``signalkit.audit.auth.record_logou
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import router
 
@@ -22,27 +22,43 @@ from signalkit.models import AuditEvent
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-# Django's own list of sensitive names (SafeExceptionReporterFilter), plus ours.
-_SENSITIVE = re.compile(r"API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|OTP|PIN|COOKIE", re.IGNORECASE)
 
-
-def record_login(sender: Any, *, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def record_login(
+    sender: Any, *, request: HttpRequest | None = None, user: Any = None, **kwargs: Any
+) -> None:
+    # ``request`` and ``user`` may be missing: code outside Django's login()
+    # sends the signal by hand (``user_logged_in.send(sender, user=user)``).
     _record("login", request, user)
 
 
-def record_logout(sender: Any, *, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def record_logout(
+    sender: Any, *, request: HttpRequest | None = None, user: Any = None, **kwargs: Any
+) -> None:
     _record("logout", request, user)
 
 
 def record_login_failed(
-    sender: Any, *, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+    sender: Any,
+    *,
+    credentials: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+    **kwargs: Any,
 ) -> None:
+    # Only what names the account: any other credential may be a secret under a
+    # name no list foresees ("pwd", "code", a magic-link token).
+    identifying = _identifying()
     safe = {
         str(name): truncate(value, 150)
-        for name, value in credentials.items()
-        if not _SENSITIVE.search(str(name)) and isinstance(value, str | int)
+        for name, value in (credentials or {}).items()
+        if str(name) in identifying and isinstance(value, str | int)
     }
     _record("login_failed", request, None, {"credentials": safe})
+
+
+def _identifying() -> frozenset[str]:
+    """The credentials a failed login keeps: the user model's ``USERNAME_FIELD``,
+    ``username`` and ``email``."""
+    return frozenset({get_user_model().USERNAME_FIELD, "username", "email"})
 
 
 def _record(action: str, request: HttpRequest | None, user: Any, extra: Any = None) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from contextvars import ContextVar
+import functools
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from inspect import iscoroutinefunction
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from signalkit.audit.http import parse_address
 from signalkit.audit.serialize import to_json, truncate
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
 
 @dataclass(frozen=True)
@@ -38,30 +41,63 @@ def pop(token: Any) -> None:
     _current.reset(token)
 
 
-@contextlib.contextmanager
-def context(actor: Any = None, **extra: Any) -> Iterator[AuditContext]:
+def context(actor: Any = None, **extra: Any) -> Scope:
     """Attribute the events recorded inside the block to ``actor``, adding ``extra``.
 
     ``actor`` is a user (or any model instance), a string, a callable returning
     one of those, or ``None`` to keep the enclosing actor. The keyword
-    arguments ``remote_addr`` and ``correlation_id`` fill those columns; every
-    other keyword lands in the event's ``extra``.
+    arguments ``remote_addr`` and ``correlation_id`` fill those columns (an
+    invalid address is recorded as none); every other keyword lands in the
+    event's ``extra``. Use it as ``with context(...):``, or as a decorator of a
+    function or a coroutine function.
     """
-    parent = _current.get() or AuditContext()
-    remote_addr = extra.pop("remote_addr", parent.remote_addr)
-    correlation_id = extra.pop("correlation_id", parent.correlation_id)
-    ctx = replace(
-        parent,
-        actor=parent.actor if actor is None else actor,
-        remote_addr=remote_addr,
-        correlation_id=truncate(correlation_id or "", 64),
-        extra={**parent.extra, **to_json(extra)},
-    )
-    token = _current.set(ctx)
-    try:
-        yield ctx
-    finally:
-        _current.reset(token)
+    return Scope(actor, extra)
+
+
+_F = TypeVar("_F", bound="Callable[..., Any]")
+
+
+class Scope(contextlib.ContextDecorator):
+    """What :func:`context` returns. The context is derived from the enclosing
+    one when the block is entered, so a decorated function sees its caller's."""
+
+    def __init__(self, actor: Any, extra: dict[str, Any]) -> None:
+        self._actor = actor
+        self._extra = extra
+        self._tokens: list[Token[AuditContext | None]] = []
+
+    def _recreate_cm(self) -> Scope:
+        # One Scope per call of a decorated function: calls may overlap.
+        return Scope(self._actor, self._extra)
+
+    def __enter__(self) -> AuditContext:
+        parent = _current.get() or AuditContext()
+        extra = dict(self._extra)
+        remote_addr = extra.pop("remote_addr", parent.remote_addr)
+        correlation_id = extra.pop("correlation_id", parent.correlation_id)
+        ctx = replace(
+            parent,
+            actor=parent.actor if self._actor is None else self._actor,
+            remote_addr=None if remote_addr is None else parse_address(str(remote_addr)),
+            correlation_id=truncate(correlation_id or "", 64),
+            extra={**parent.extra, **to_json(extra)},
+        )
+        self._tokens.append(_current.set(ctx))
+        return ctx
+
+    def __exit__(self, *exc_info: object) -> None:
+        _current.reset(self._tokens.pop())
+
+    def __call__(self, func: _F) -> _F:
+        if iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def scoped(*args: Any, **kwargs: Any) -> Any:
+                with self._recreate_cm():
+                    return await func(*args, **kwargs)
+
+            return scoped  # type: ignore[return-value]
+        return super().__call__(func)
 
 
 def resolve_actor(actor: Any) -> tuple[str, str]:

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@+/=-]+$")
+# Matched whole (fullmatch): "$" would let a final newline through, and a
+# newline in the response's X-Request-ID header is an error in Django.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@+/=-]+")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -27,11 +29,19 @@ def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(networks)
 
 
-def _address(value: str) -> str | None:
+def parse_address(value: str) -> str | None:
+    """``value`` as a normalised IP address, or ``None`` if it is not one.
+
+    An IPv6 zone (``fe80::1%eth0``, which PostgreSQL's ``inet`` rejects) is
+    dropped, and an IPv4-mapped address (``::ffff:10.0.0.1``, how a dual-stack
+    socket shows IPv4 peers) becomes the IPv4 address, so ``TRUSTED_PROXIES``
+    and searches see one form."""
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        parsed = ipaddress.ip_address(value.strip().split("%", 1)[0])
     except ValueError:
         return None
+    mapped = getattr(parsed, "ipv4_mapped", None)
+    return str(mapped or parsed)
 
 
 def _trusted(address: str, networks: Iterable[Network]) -> bool:
@@ -47,14 +57,14 @@ def client_ip(meta: Mapping[str, Any], trusted_proxies: tuple[str, ...]) -> str 
     left of it was written by the client and is never believed. An invalid
     entry ends the walk: the last trusted hop is recorded instead.
     """
-    remote = _address(str(meta.get("REMOTE_ADDR") or ""))
+    remote = parse_address(str(meta.get("REMOTE_ADDR") or ""))
     networks = _networks(trusted_proxies)
     if remote is None or not networks or not _trusted(remote, networks):
         return remote
     hop = remote
     forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "")
     for entry in reversed([part for part in forwarded.split(",") if part.strip()]):
-        address = _address(entry)
+        address = parse_address(entry)
         if address is None:
             return hop
         if not _trusted(address, networks):
@@ -66,6 +76,6 @@ def client_ip(meta: Mapping[str, Any], trusted_proxies: tuple[str, ...]) -> str 
 def correlation_id(meta: Mapping[str, Any]) -> str:
     """The ``X-Request-ID`` header when it is a sane token (cut to 64 characters), else a uuid4."""
     value = str(meta.get("HTTP_X_REQUEST_ID") or "").strip()[:64]
-    if value and _REQUEST_ID.match(value):
+    if value and _REQUEST_ID.fullmatch(value):
         return value
     return uuid.uuid4().hex

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path
 
 from tests.auditapp.models import Account
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
 
 
 def create(request: HttpRequest) -> HttpResponse:
@@ -16,4 +21,27 @@ async def acreate(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
 
-urlpatterns = [path("create/", create), path("acreate/", acreate)]
+def stream(request: HttpRequest) -> StreamingHttpResponse:
+    def body() -> Iterator[bytes]:
+        yield b"start "
+        Account.objects.create(name="streamed")
+        yield b"done"
+
+    return StreamingHttpResponse(body())
+
+
+def astream(request: HttpRequest) -> StreamingHttpResponse:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"start "
+        await Account.objects.acreate(name="astreamed")
+        yield b"done"
+
+    return StreamingHttpResponse(body())
+
+
+urlpatterns = [
+    path("create/", create),
+    path("acreate/", acreate),
+    path("stream/", stream),
+    path("astream/", astream),
+]
