@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.template.response import TemplateResponse
@@ -109,4 +109,6 @@ class AuditHistoryMixin:
 def audit_history_url(obj: Model, site: str = "admin") -> str:
     """The URL of ``obj``'s audit history page."""
     opts = obj._meta
-    return reverse(f"{site}:{opts.app_label}_{opts.model_name}_audit_history", args=[obj.pk])
+    # Quoted as the admin quotes keys in its URLs (the view unquotes it).
+    name = f"{site}:{opts.app_label}_{opts.model_name}_audit_history"
+    return reverse(name, args=[quote(obj.pk)])

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.signals import pre_save
 from django.db.models.sql import Query
 from django.utils import timezone
 
@@ -34,10 +35,12 @@ class AuditEventQuery(Query):
         connection: BaseDatabaseWrapper | None = None,
         elide_empty: bool = True,
     ) -> SQLCompiler:
-        if using is not None:
+        # A subquery is compiled with the outer query's connection, not an alias.
+        alias = using if using is not None else getattr(connection, "alias", None)
+        if alias is not None:
             from signalkit.audit.pending import write_waiting
 
-            write_waiting(using)
+            write_waiting(alias)
         compiler: SQLCompiler = super().get_compiler(using, connection, elide_empty)
         return compiler
 
@@ -60,6 +63,11 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
     def bulk_update(self, *args: Any, **kwargs: Any) -> int:
         raise AuditLogImmutableError(_IMMUTABLE)
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[AuditEvent]:
+        if kwargs.get("update_conflicts"):
+            raise AuditLogImmutableError(_IMMUTABLE)  # an upsert overwrites events
+        return super().bulk_create(*args, **kwargs)
 
     def _prune(self) -> int:
         # The private path used by ``auditprune``: one DELETE, no collection.
@@ -87,6 +95,9 @@ class AuditEvent(models.Model):
     objects: ClassVar[AuditEventQuerySet] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
+        # Django's internals (and code reaching for ``_base_manager``) use the
+        # append-only queryset too.
+        base_manager_name = "objects"
         verbose_name = "audit event"
         verbose_name_plural = "audit events"
         indexes = [
@@ -104,9 +115,29 @@ class AuditEvent(models.Model):
         return f"{self.action} {target}".strip()
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
             raise AuditLogImmutableError(_IMMUTABLE)
+        # Only ever an INSERT: an unsaved event given an existing primary key
+        # would otherwise overwrite that row.
+        if not args:
+            kwargs["force_insert"] = kwargs.get("force_insert") or True
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogImmutableError(_IMMUTABLE)
+
+
+def refuse_overwrite(
+    sender: type[AuditEvent], *, instance: AuditEvent, raw: bool, using: str, **kwargs: Any
+) -> None:
+    """``loaddata`` saves past :meth:`AuditEvent.save` (``raw=True``): a fixture's
+    event must not replace a recorded one with the same primary key."""
+    if not raw or instance.pk is None:
+        return
+    if AuditEvent.objects.using(using).filter(pk=instance.pk).exists():
+        raise AuditLogImmutableError(_IMMUTABLE)
+
+
+pre_save.connect(
+    refuse_overwrite, sender=AuditEvent, dispatch_uid="signalkit.models.refuse_overwrite"
+)

@@ -18,6 +18,8 @@ AUDITED: dict[str, Any] = {
         "MODELS": {
             "auditapp.Account": {"mask": ["blob"]},
             "auditapp.Note": {},
+            "auditapp.Ticket": {},
+            "auditapp.Token": {},
             "auth.User": {},
         }
     }

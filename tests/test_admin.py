@@ -7,7 +7,7 @@ from django.urls import reverse
 from signalkit.admin import audit_history_url
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited
-from tests.auditapp.models import Account
+from tests.auditapp.models import Account, Ticket
 
 
 @audited()
@@ -65,6 +65,16 @@ class AuditHistoryMixinTests(TestCase):
         assert self.client.get(audit_history_url(self.account)).status_code == 403
         staff.user_permissions.add(Permission.objects.get(codename="view_account"))
         assert self.client.get(audit_history_url(self.account)).status_code == 200
+
+    def test_text_keys_are_quoted_in_the_url(self) -> None:
+        # "_40" is how the admin quotes "@": an unquoted key would be read back
+        # as another one.
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+        for code in ("SKU_40", "x/y?z#1"):
+            ticket = Ticket.objects.create(code=code, title=f"ticket {code}")
+            response = self.client.get(audit_history_url(ticket))
+            assert response.status_code == 200
+            assert [e.object_pk for e in response.context["events"]] == [code]
 
     def test_missing_object_redirects(self) -> None:
         self.client.force_login(User.objects.create_superuser("root", password="pw"))

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from unittest import mock
 
 import pytest
 from django.db import connection, transaction
@@ -11,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 import signalkit.audit as audit
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited, events
-from tests.auditapp.models import Account, Label, VipAccount
+from tests.auditapp.models import Account, Label, Token, VipAccount
 
 
 class RolledBack(Exception):
@@ -43,6 +45,12 @@ class RecordTests(TestCase):
         assert (event.actor_id, event.actor_repr, event.correlation_id) == ("", "cron", "abc")
         assert event.extra == {"job": "nightly"}
 
+    def test_an_object_whose_str_fails_is_still_recorded(self) -> None:
+        account = Account.objects.create(name="a")
+        with mock.patch.object(Account, "__str__", side_effect=AttributeError("no owner")):
+            event = audit.record("exported", account)
+        assert (event.object_pk, event.object_repr) == (str(account.pk), "<Account>")
+
 
 @audited()
 class HistoryTests(TestCase):
@@ -55,6 +63,19 @@ class HistoryTests(TestCase):
         audit.record("viewed", account)
         assert [e.action for e in audit.history(account)] == ["create", "update", "viewed"]
         assert [e.action for e in audit.history(vip)] == ["create", "update", "viewed"]
+
+    def test_a_key_given_as_text_names_the_same_object(self) -> None:
+        # A UUID key assigned in its hex form, then loaded as a UUID.
+        key = uuid.uuid4()
+        created = Token.objects.create(id=key.hex, label="a")
+        loaded = Token.objects.get(pk=key)
+        loaded.label = "b"
+        loaded.save()
+        audit.record("viewed", created)
+        expected = ["create", "update", "viewed"]
+        assert [e.action for e in audit.history(created)] == expected
+        assert [e.action for e in audit.history(loaded)] == expected
+        assert {e.object_pk for e in audit.history(loaded)} == {str(key)}
 
 
 @audited()

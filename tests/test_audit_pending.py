@@ -6,6 +6,8 @@ from unittest import mock
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import CharField, Exists, OuterRef
+from django.db.models.functions import Cast
 from django.test import TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 
@@ -92,6 +94,15 @@ class CommitTests(TransactionTestCase):
             account.save()
             assert AuditEvent.objects.count() == 2
         assert [e.action for e in audit.history(account)] == ["create", "update"]
+
+    def test_a_subquery_on_the_log_sees_the_waiting_events(self) -> None:
+        # Compiled with the outer query's connection, not with an alias.
+        with transaction.atomic():
+            account = Account.objects.create(name="a")
+            logged = AuditEvent.objects.filter(
+                model_label="auditapp.Account", object_pk=Cast(OuterRef("pk"), CharField())
+            )
+            assert Account.objects.filter(Exists(logged), pk=account.pk).exists()
 
     def test_event_written_in_a_savepoint_that_rolls_back_is_written_again(self) -> None:
         with transaction.atomic():

@@ -34,15 +34,18 @@ def record(
     """
     from signalkit.audit.buffer import buffer_for
     from signalkit.audit.pending import write_waiting
-    from signalkit.audit.serialize import to_json
+    from signalkit.audit.serialize import object_pk, to_json
     from signalkit.audit.writer import build, write
     from signalkit.models import AuditEvent
 
     using = (obj._state.db if obj is not None else None) or router.db_for_write(AuditEvent)
-    label = pk = text = ""
+    label = pk = ""
+    text: Any = ""
     if obj is not None:
         label = (obj._meta.concrete_model or type(obj))._meta.label
-        pk, text = obj.pk, str(obj)
+        # The object itself: build() turns it into text, and a __str__ that
+        # raises does not break the caller.
+        pk, text = object_pk(obj), obj
     event = build(
         action,
         using=using,
@@ -64,13 +67,14 @@ def record(
 
 def history(obj: Model) -> AuditEventQuerySet:
     """The events of ``obj`` (its proxies included), oldest first."""
+    from signalkit.audit.serialize import object_pk
     from signalkit.models import AuditEvent
 
     using = obj._state.db or router.db_for_read(AuditEvent)
     label = (obj._meta.concrete_model or type(obj))._meta.label
     return (
         AuditEvent.objects.using(using)
-        .filter(model_label=label, object_pk=str(obj.pk))
+        .filter(model_label=label, object_pk=str(object_pk(obj)))
         .order_by("occurred_at", "pk")
     )
 

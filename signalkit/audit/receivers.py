@@ -21,7 +21,7 @@ from django.db.models.signals import (
 
 from signalkit.audit import hooks, snapshot
 from signalkit.audit.plans import ModelPlan, build
-from signalkit.audit.serialize import MASKED, to_json
+from signalkit.audit.serialize import MASKED, object_pk, to_json
 from signalkit.audit.writer import build as build_event
 from signalkit.audit.writer import emit
 from signalkit.conf import get_settings
@@ -241,7 +241,7 @@ def _event(
         action,
         using=using,
         model_label=plan.label,
-        object_pk=instance.pk,
+        object_pk=object_pk(instance),
         object_repr=text,
         changes=changes,
         connection=connection,

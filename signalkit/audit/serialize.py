@@ -21,6 +21,8 @@ from django.utils.duration import duration_iso_string
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from django.db.models import Model
+
 #: What a masked field's old and new value are replaced with.
 MASKED = "[masked]"
 
@@ -52,6 +54,21 @@ def to_json(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [to_json(item) for item in value]
     return str(value)
+
+
+def object_pk(obj: Model) -> Any:
+    """``obj``'s primary key as the log stores it: as its database gives it back.
+
+    A key assigned as text (a UUID's hex form, ``"05"`` for an integer) goes
+    through the field's ``to_python()``, so that every save, and
+    :func:`~signalkit.audit.history`, name the object the same way."""
+    pk = obj.pk
+    if type(pk) is str:
+        try:
+            return obj._meta.pk.to_python(pk)
+        except Exception:
+            return pk
+    return pk
 
 
 def truncate(value: object, length: int) -> str:

@@ -60,3 +60,21 @@ class Plain(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Ticket(models.Model):
+    """A text primary key: URLs quote it, and a UUID one names the same object."""
+
+    code = models.CharField(max_length=40, primary_key=True)
+    title = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Token(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    label = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.label
