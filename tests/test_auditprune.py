@@ -5,7 +5,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import TestCase
+from django.db import connection
+from django.test import TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from signalkit.models import AuditEvent
 
@@ -39,3 +41,35 @@ class AuditPruneTests(TestCase):
             self.run_command("--before", "yesterday")
         with pytest.raises(CommandError, match="--batch-size is 0"):
             self.run_command("--before", "2024-01-01", "--batch-size", "0")
+
+    def test_unknown_database_is_a_command_error(self) -> None:
+        with pytest.raises(CommandError, match="--database is 'nope', which is not in DATABASES"):
+            self.run_command("--before", "2024-01-01", "--database", "nope")
+
+    def test_dates_the_database_cannot_store_are_a_command_error(self) -> None:
+        with override_settings(TIME_ZONE="Asia/Tokyo"), pytest.raises(CommandError, match="0001"):
+            self.run_command("--before", "0001-01-01")
+        with pytest.raises(CommandError, match="9999"):
+            self.run_command("--before", "9999-12-31T23:30:00-01:00")
+
+    def test_without_time_zone_support(self) -> None:
+        # An aware --before becomes naive (current time zone); SQLite refused it.
+        with override_settings(USE_TZ=False):
+            output = self.run_command("--before", "2024-01-03T00:00:00+00:00", "--dry-run")
+            assert output == "Would delete 2 audit event(s) before 2024-01-03T00:00:00.\n"
+            output = self.run_command("--before", "2024-01-04")
+            assert output == "Deleted 3 audit event(s) before 2024-01-04T00:00:00.\n"
+
+    def test_each_batch_is_found_through_the_time_index(self) -> None:
+        # Ordered by primary key, every batch (and the last, empty one) scanned
+        # the whole table.
+        if connection.vendor != "sqlite":
+            self.skipTest("reads SQLite's query plan")
+        with CaptureQueriesContext(connection) as queries:
+            self.run_command("--before", "2024-01-03")
+        [select, *_] = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {select}")
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "signalkit_audit_time" in plan
+        assert "SCAN signalkit_auditevent" not in plan

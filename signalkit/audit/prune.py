@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -11,15 +12,23 @@ from signalkit.models import AuditEvent
 
 
 def parse_before(value: str) -> datetime.datetime:
-    """A date (midnight, current time zone) or an ISO datetime; ``ValueError`` otherwise."""
+    """A date (midnight, current time zone) or an ISO datetime, as the database
+    compares it: aware and in range when ``USE_TZ`` is on, naive (current time
+    zone) when it is off. ``ValueError`` for anything else."""
     moment = parse_datetime(value)
     if moment is None:
         day = parse_date(value)
         if day is None:
             raise ValueError(value)
         moment = datetime.datetime.combine(day, datetime.time())
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+    try:
+        if not settings.USE_TZ:
+            return timezone.make_naive(moment) if timezone.is_aware(moment) else moment
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        moment.astimezone(datetime.UTC)  # what the database is given must exist
+    except OverflowError:
+        raise ValueError(value) from None
     return moment
 
 
@@ -32,7 +41,8 @@ def prune(
         return old.count()
     deleted = 0
     while True:
-        pks = list(old.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        # Oldest first: the time index finds the batch without reading the table.
+        pks = list(old.order_by("occurred_at").values_list("pk", flat=True)[:batch_size])
         if not pks:
             return deleted
         deleted += AuditEvent.objects.using(using).filter(pk__in=pks)._prune()

@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS
+from django.db import connections, router
 
 from signalkit.audit.prune import parse_before, prune
+from signalkit.models import AuditEvent
 
 
 class Command(BaseCommand):
@@ -15,7 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--before", required=True, help="YYYY-MM-DD or an ISO datetime.")
         parser.add_argument("--dry-run", action="store_true", help="Only count the events.")
         parser.add_argument("--batch-size", type=int, default=1000)
-        parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
+        parser.add_argument(
+            "--database", help="The database alias (default: where audit events are written)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -23,13 +26,19 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(
                 f"--before is {options['before']!r}, which is not a date (YYYY-MM-DD) "
-                "or an ISO datetime."
+                "or an ISO datetime that the database can store."
             ) from None
         if options["batch_size"] < 1:
             raise CommandError(f"--batch-size is {options['batch_size']}; use 1 or more.")
+        using = options["database"] or router.db_for_write(AuditEvent)
+        if using not in connections:
+            raise CommandError(
+                f"--database is {using!r}, which is not in DATABASES "
+                f"({', '.join(sorted(connections.settings))})."
+            )
         count = prune(
             before,
-            using=options["database"],
+            using=using,
             batch_size=options["batch_size"],
             dry_run=options["dry_run"],
         )
