@@ -104,6 +104,8 @@ class AuditEvent(models.Model):
             models.Index(
                 fields=["model_label", "object_pk", "occurred_at"], name="signalkit_audit_object"
             ),
+            # The admin's model filter, newest first.
+            models.Index(fields=["model_label", "occurred_at"], name="signalkit_audit_model"),
             models.Index(fields=["actor_id", "occurred_at"], name="signalkit_audit_actor"),
             models.Index(fields=["occurred_at"], name="signalkit_audit_time"),
             models.Index(fields=["action", "occurred_at"], name="signalkit_audit_action"),

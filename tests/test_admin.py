@@ -1,13 +1,25 @@
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.auth.models import Permission, User
-from django.test import TestCase
+from django.db import connection
+from django.test import RequestFactory, TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+import signalkit.audit as audit
 from signalkit.admin import audit_history_url
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited
+from tests.auditapp.admin import TicketAdmin
 from tests.auditapp.models import Account, Ticket
+
+
+def query_plan(sql: str) -> str:
+    """SQLite's plan for ``sql``, its steps joined."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        return " | ".join(str(row[-1]) for row in cursor.fetchall())
 
 
 @audited()
@@ -29,6 +41,45 @@ class AuditEventAdminTests(TestCase):
         searched = self.client.get(url, {"q": "Req-1"})
         assert [e.correlation_id for e in searched.context["cl"].result_list] == ["Req-1"]
         assert list(self.client.get(url, {"q": "req-1"}).context["cl"].result_list) == []
+
+    def test_no_filter_reads_the_table_for_its_choices(self) -> None:
+        url = reverse("admin:signalkit_auditevent_changelist")
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(url)
+        assert response.status_code == 200
+        logged = [q["sql"] for q in queries if "signalkit_auditevent" in q["sql"]]
+        assert logged
+        assert not [sql for sql in logged if "DISTINCT" in sql.upper()]
+        # Fixed choices, the audited models among them; the actor is a text box.
+        content = response.content.decode()
+        assert "?action=m2m_clear" in content
+        assert "?model_label=auditapp.Account" in content
+        assert 'name="actor_id"' in content
+
+    def test_every_filter_narrows_the_list_through_an_index(self) -> None:
+        url = reverse("admin:signalkit_auditevent_changelist")
+        with audit.context(self.admin):
+            mine = audit.record("exported", self.account)
+        everything = list(AuditEvent.objects.order_by("-occurred_at", "-pk"))
+        cases = [
+            ({"occurred_at__lt": "2000-01-01 00:00:00+00:00"}, []),
+            ({"action": "exported"}, [mine]),  # a custom action, by URL
+            ({"model_label": "auditapp.Account"}, [mine, self.event]),
+            ({"actor_id": str(self.admin.pk)}, [mine, AuditEvent.objects.get(action="login")]),
+            ({"occurred_at__gte": "2000-01-01 00:00:00+00:00"}, everything),
+        ]
+        for params, expected in cases:
+            with CaptureQueriesContext(connection) as queries:
+                response = self.client.get(url, params)
+            got = list(response.context["cl"].result_list)
+            assert [e.pk for e in got] == [e.pk for e in expected], params
+            if connection.vendor == "sqlite":
+                for sql in (q["sql"] for q in queries):
+                    if 'FROM "signalkit_auditevent"' in sql and "WHERE" in sql:
+                        plan = query_plan(sql)
+                        # Found (not scanned) and ordered, newest first, by an index.
+                        assert plan.startswith("SEARCH"), (params, plan)
+                        assert "TEMP B-TREE" not in plan, (params, plan)
 
     def test_nobody_can_add_change_or_delete(self) -> None:
         change = reverse("admin:signalkit_auditevent_change", args=[self.event.pk])
@@ -75,6 +126,27 @@ class AuditHistoryMixinTests(TestCase):
             response = self.client.get(audit_history_url(ticket))
             assert response.status_code == 200
             assert [e.object_pk for e in response.context["events"]] == [code]
+
+    def test_the_button_keeps_per_model_templates(self) -> None:
+        # admin/auditapp/ticket/change_form.html (a test template) is still used.
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+        ticket = Ticket.objects.create(code="T-1", title="t")
+        response = self.client.get(reverse("admin:auditapp_ticket_change", args=["T-1"]))
+        assert b'id="per-model-template"' in response.content
+        assert audit_history_url(ticket).encode() in response.content
+
+    def test_the_button_keeps_the_model_admins_own_template(self) -> None:
+        class OwnTemplateAdmin(TicketAdmin):
+            change_form_template = "admin/auditapp/ticket/change_form.html"
+
+        request = RequestFactory().get("/")
+        request.user = User.objects.create_superuser("root", password="pw")
+        ticket = Ticket.objects.create(code="T-2", title="t")
+        model_admin = OwnTemplateAdmin(Ticket, admin.site)
+        response = model_admin.change_view(request, "T-2")
+        content = response.render().content  # type: ignore[attr-defined]
+        assert b'id="per-model-template"' in content
+        assert audit_history_url(ticket).encode() in content
 
     def test_missing_object_redirects(self) -> None:
         self.client.force_login(User.objects.create_superuser("root", password="pw"))

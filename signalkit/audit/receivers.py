@@ -259,6 +259,16 @@ def _same(old: Any, new: Any) -> bool:
     return bool(to_json(old) == to_json(new))
 
 
+def audited_labels() -> list[str]:
+    """The labels events of the audited models (and auth events) are recorded under."""
+    from django.contrib.auth import get_user_model
+
+    labels = {plan.label for plan in _plans.values()}
+    if get_settings().audit.auth_events:
+        labels.add(get_user_model()._meta.label)
+    return sorted(labels)
+
+
 _connected: list[tuple[Any, Any, type[Model], str]] = []
 
 
