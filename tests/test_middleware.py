@@ -42,6 +42,13 @@ class ClientIpTests(TestCase):
         meta = {"REMOTE_ADDR": "::ffff:10.0.0.1", "HTTP_X_FORWARDED_FOR": "::ffff:8.8.8.8"}
         assert client_ip(meta, PROXIES) == "8.8.8.8"
 
+    def test_ports_are_dropped(self) -> None:
+        meta = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "8.8.8.8:51234, 10.0.0.2:80"}
+        assert client_ip(meta, PROXIES) == "8.8.8.8"
+        meta = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "[2001:db8::1]:443"}
+        assert client_ip(meta, PROXIES) == "2001:db8::1"
+        assert client_ip({"REMOTE_ADDR": "2001:db8::1"}, ()) == "2001:db8::1"  # not a port
+
     def test_ipv6_zone_is_dropped(self) -> None:
         # PostgreSQL's inet rejects "fe80::1%eth0": the save would fail.
         assert client_ip({"REMOTE_ADDR": "fe80::1%eth0"}, ()) == "fe80::1"

@@ -32,12 +32,18 @@ def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
 def parse_address(value: str) -> str | None:
     """``value`` as a normalised IP address, or ``None`` if it is not one.
 
-    An IPv6 zone (``fe80::1%eth0``, which PostgreSQL's ``inet`` rejects) is
-    dropped, and an IPv4-mapped address (``::ffff:10.0.0.1``, how a dual-stack
+    A port (``203.0.113.7:51234``, ``[2001:db8::1]:443``) and an IPv6 zone
+    (``fe80::1%eth0``, which PostgreSQL's ``inet`` rejects) are dropped, and an
+    IPv4-mapped address (``::ffff:10.0.0.1``, how a dual-stack
     socket shows IPv4 peers) becomes the IPv4 address, so ``TRUSTED_PROXIES``
     and searches see one form."""
+    text = value.strip()
+    if text.startswith("["):  # "[2001:db8::1]:443"
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # "203.0.113.7:51234", as some load balancers write it
+        text = text.partition(":")[0]
     try:
-        parsed = ipaddress.ip_address(value.strip().split("%", 1)[0])
+        parsed = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
         return None
     mapped = getattr(parsed, "ipv4_mapped", None)
