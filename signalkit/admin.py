@@ -8,7 +8,8 @@ from django.contrib import admin
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.template.loader import select_template
+from django.template.loader import get_template, select_template
+from django.template.loader_tags import ExtendsNode
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -84,8 +85,9 @@ class ActorFilter(_ExactFilter):
             "value": self.value() or "",
             "preserved": [
                 (name, value)
-                for name, value in changelist.params.items()
+                for name, values in changelist.filter_params.items()
                 if name != self.parameter_name
+                for value in values  # a parameter may repeat
             ],
         }
 
@@ -139,6 +141,25 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 _BUTTON_TEMPLATE = "signalkit/admin/change_form.html"
 
 
+def _extends_button(template: Any) -> bool:
+    """Whether ``template`` (a name or a loaded template) is, or extends by name,
+    the button template: a ModelAdmin's own form built on it has the button."""
+    seen: set[str] = set()
+    while template is not None:
+        if isinstance(template, str):
+            if template in seen:
+                return False
+            seen.add(template)
+            template = get_template(template)
+        inner = getattr(template, "template", template)  # the backend's wrapper
+        if inner.origin.template_name == _BUTTON_TEMPLATE:
+            return True
+        extends = inner.nodelist.get_nodes_by_type(ExtendsNode)
+        parent = extends[0].parent_name.var if extends else None
+        template = parent if isinstance(parent, str) else None  # not a variable
+    return False
+
+
 class AuditHistoryMixin:
     """Add an "Audit history" page (and a button on the change form) to a ModelAdmin.
 
@@ -163,9 +184,11 @@ class AuditHistoryMixin:
         response: TemplateResponse = super().render_change_form(  # type: ignore[misc]
             request, context, add, change, form_url, obj
         )
+        if obj is None or response.is_rendered:
+            return response
         chosen = response.template_name
-        if obj is not None and chosen != _BUTTON_TEMPLATE:
-            parent = select_template(chosen) if isinstance(chosen, list | tuple) else chosen
+        parent = select_template(chosen) if isinstance(chosen, list | tuple) else chosen
+        if not _extends_button(parent):
             response.template_name = _BUTTON_TEMPLATE
             response.context_data = {
                 **(response.context_data or {}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -96,7 +97,18 @@ class AuditMiddleware:
                 response.streaming_content = _astream(cast("AsyncIterable[bytes]", content), ctx)
             else:
                 response.streaming_content = _stream(cast("Iterable[bytes]", content), ctx)
+            # Closing runs the body's cleanup (its ``finally``, when a client
+            # went away): in the request's context too.
+            response.close = partial(_close, response.close, ctx)  # type: ignore[method-assign]
         return response
+
+
+def _close(close: Callable[[], None], ctx: AuditContext) -> None:
+    token = push(ctx)
+    try:
+        close()
+    finally:
+        pop(token)
 
 
 def _stream(content: Iterable[bytes], ctx: AuditContext) -> Iterator[bytes]:

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models.signals import pre_save
 from django.db.models.sql import Query
 from django.utils import timezone
 
@@ -119,27 +118,15 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
             raise AuditLogImmutableError(_IMMUTABLE)
-        # Only ever an INSERT: an unsaved event given an existing primary key
-        # would otherwise overwrite that row.
-        if not args:
-            kwargs["force_insert"] = kwargs.get("force_insert") or True
         super().save(*args, **kwargs)
+
+    def _do_update(self, *args: Any, **kwargs: Any) -> bool:  # type: ignore[override]
+        # Django tries an UPDATE before an INSERT when an unsaved instance has a
+        # primary key: an event given a recorded one's key (``save()``, also
+        # with positional arguments, ``loaddata``'s raw save) would overwrite
+        # it. Reporting "no row updated" makes that an INSERT, which fails on
+        # the taken key, and leaves a free key to be inserted.
+        return False
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogImmutableError(_IMMUTABLE)
-
-
-def refuse_overwrite(
-    sender: type[AuditEvent], *, instance: AuditEvent, raw: bool, using: str, **kwargs: Any
-) -> None:
-    """``loaddata`` saves past :meth:`AuditEvent.save` (``raw=True``): a fixture's
-    event must not replace a recorded one with the same primary key."""
-    if not raw or instance.pk is None:
-        return
-    if AuditEvent.objects.using(using).filter(pk=instance.pk).exists():
-        raise AuditLogImmutableError(_IMMUTABLE)
-
-
-pre_save.connect(
-    refuse_overwrite, sender=AuditEvent, dispatch_uid="signalkit.models.refuse_overwrite"
-)

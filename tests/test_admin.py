@@ -56,6 +56,15 @@ class AuditEventAdminTests(TestCase):
         assert "?model_label=auditapp.Account" in content
         assert 'name="actor_id"' in content
 
+    def test_the_actor_box_keeps_the_other_parameters(self) -> None:
+        url = reverse("admin:signalkit_auditevent_changelist")
+        response = self.client.get(url, {"action": ["create", "update"], "q": '"><b>'})
+        content = response.content.decode()
+        form = content[content.index('name="actor_id"') - 400 : content.index('name="actor_id"')]
+        assert 'name="action" value="create"' in form
+        assert 'name="action" value="update"' in form
+        assert 'name="q" value="&quot;&gt;&lt;b&gt;"' in form
+
     def test_every_filter_narrows_the_list_through_an_index(self) -> None:
         url = reverse("admin:signalkit_auditevent_changelist")
         with audit.context(self.admin):
@@ -147,6 +156,22 @@ class AuditHistoryMixinTests(TestCase):
         content = response.render().content  # type: ignore[attr-defined]
         assert b'id="per-model-template"' in content
         assert audit_history_url(ticket).encode() in content
+
+    def test_a_template_built_on_the_button_template_keeps_working(self) -> None:
+        # How a change form was combined with the button before: one button.
+        for template in ("auditapp/own_change_form.html", ["signalkit/admin/change_form.html"]):
+
+            class OwnTemplateAdmin(TicketAdmin):
+                change_form_template = template
+
+            request = RequestFactory().get("/")
+            request.user = User.objects.create_superuser(f"root{len(template)}", password="pw")
+            ticket, _ = Ticket.objects.get_or_create(code="T-3", title="t")
+            response = OwnTemplateAdmin(Ticket, admin.site).change_view(request, "T-3")
+            content = response.render().content  # type: ignore[attr-defined]
+            assert content.count(audit_history_url(ticket).encode()) == 1
+            if isinstance(template, str):
+                assert b'id="own-template"' in content
 
     def test_missing_object_redirects(self) -> None:
         self.client.force_login(User.objects.create_superuser("root", password="pw"))

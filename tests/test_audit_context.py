@@ -1,12 +1,20 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from asgiref.sync import markcoroutinefunction
 from django.test import SimpleTestCase
 
 import signalkit.audit as audit
 from signalkit.audit.context import current
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
 
 
 def current_actor() -> str | None:
@@ -38,6 +46,8 @@ class ContextTests(SimpleTestCase):
             assert ctx.remote_addr == "10.0.0.1"
         # PostgreSQL's inet would reject it when the event is written.
         with audit.context(remote_addr="10.0.0.1:443") as ctx:
+            assert ctx.remote_addr == "10.0.0.1"
+        with audit.context(remote_addr="gateway.local") as ctx:
             assert ctx.remote_addr is None
 
     def test_decorates_a_function(self) -> None:
@@ -70,3 +80,57 @@ class ContextTests(SimpleTestCase):
 
         with audit.context("caller"):
             assert work() == "caller"
+
+    def test_one_scope_shared_by_threads_and_tasks(self) -> None:
+        # A module-level scope used by concurrent workers.
+        scope = audit.context("worker")
+
+        async def job(delay: float) -> str | None:
+            with scope:
+                await asyncio.sleep(delay)
+                return current_actor()
+
+        async def main() -> list[str | None]:
+            return list(await asyncio.gather(job(0.03), job(0.01)))
+
+        assert asyncio.run(main()) == ["worker", "worker"]
+        barrier = threading.Barrier(2)
+
+        def thread_job(delay: float) -> str | None:
+            with scope:
+                barrier.wait()
+                time.sleep(delay)
+                return current_actor()
+
+        with ThreadPoolExecutor(2) as pool:
+            assert list(pool.map(thread_job, (0.03, 0.01))) == ["worker", "worker"]
+        assert current() is None
+
+    def test_decorates_an_object_with_an_async_call(self) -> None:
+        class Job:
+            async def __call__(self) -> str | None:
+                return current_actor()
+
+        assert asyncio.run(audit.context("obj")(Job())()) == "obj"
+
+    def test_decorates_a_function_marked_as_a_coroutine_function(self) -> None:
+        # asgiref's marker, as Django's middleware uses it.
+        async def body() -> str | None:
+            return current_actor()
+
+        def marked() -> Any:
+            return body()
+
+        markcoroutinefunction(marked)
+        assert asyncio.run(audit.context("marked")(marked)()) == "marked"
+
+    def test_refuses_generator_functions(self) -> None:
+        def numbers() -> Iterator[int]:
+            yield 1
+
+        async def anumbers() -> AsyncIterator[int]:
+            yield 1
+
+        for func in (numbers, anumbers):
+            with pytest.raises(TypeError, match="cannot decorate the generator function"):
+                audit.context("gen")(func)

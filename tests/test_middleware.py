@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.signals import request_finished
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.test import RequestFactory, TestCase, override_settings
 
@@ -10,8 +11,10 @@ from signalkit.audit.context import current
 from signalkit.audit.http import client_ip, correlation_id
 from signalkit.middleware import AtomicAuditMiddleware, AuditMiddleware
 from signalkit.models import AuditEvent
+from signalkit.testing import mute_signals
 from tests.audit_utils import audited, events
 from tests.auditapp.models import Account
+from tests.auditapp.urls import stream_then_clean_up
 
 PROXIES = ("10.0.0.0/8",)
 
@@ -168,6 +171,18 @@ class AuditMiddlewareStackTests(TestCase):
         assert b"".join(response.streaming_content) == b"start done"  # type: ignore[attr-defined]
         event = AuditEvent.objects.get(object_repr="streamed")
         assert (event.actor_repr, event.correlation_id) == ("ann", "stream-1")
+        assert current() is None
+
+    def test_a_body_closed_early_cleans_up_in_the_context(self) -> None:
+        # A client that goes away: the server closes the response mid-body.
+        request = RequestFactory().get("/", HTTP_X_REQUEST_ID="gone-1")
+        request.user = self.user
+        response = AuditMiddleware(stream_then_clean_up)(request)
+        assert next(iter(response)) == b"start "
+        with mute_signals(request_finished):  # it would close the test's connection
+            response.close()
+        event = AuditEvent.objects.get(object_repr="cleaned up")
+        assert (event.actor_repr, event.correlation_id) == ("ann", "gone-1")
         assert current() is None
 
     async def test_changes_made_while_streaming_asynchronously_keep_the_context(self) -> None:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.test import TestCase
 
 from signalkit.models import AuditEvent, AuditLogImmutableError
+from signalkit.testing import mute_signals
 
 
 class AuditEventTests(TestCase):
@@ -38,6 +39,8 @@ class AuditEventTests(TestCase):
         pk = self.event.pk
         with pytest.raises(IntegrityError), transaction.atomic():
             AuditEvent(pk=pk, action="forged").save()  # an INSERT, never an UPDATE
+        with pytest.raises(IntegrityError), transaction.atomic():
+            AuditEvent(pk=pk, action="forged").save_base(raw=True)
         with pytest.raises(AuditLogImmutableError):
             AuditEvent(pk=pk, action="forged").save(force_update=True)
         with pytest.raises(AuditLogImmutableError):
@@ -64,8 +67,10 @@ class AuditEventTests(TestCase):
                 os.unlink(file.name)
 
         load(self.event.pk + 1, "imported")
-        with pytest.raises(AuditLogImmutableError), transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic():
             load(self.event.pk, "loaded-over")
+        with pytest.raises(IntegrityError), transaction.atomic(), mute_signals():
+            load(self.event.pk, "loaded-over")  # no receiver to switch off
         assert list(AuditEvent.objects.order_by("pk").values_list("action", flat=True)) == [
             "custom",
             "imported",

@@ -6,8 +6,10 @@ import contextlib
 import functools
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field, replace
-from inspect import iscoroutinefunction
+from inspect import isasyncgenfunction, isgeneratorfunction
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from asgiref.sync import iscoroutinefunction
 
 from signalkit.audit.http import parse_address
 from signalkit.audit.serialize import to_json, truncate
@@ -27,6 +29,10 @@ class AuditContext:
 
 
 _current: ContextVar[AuditContext | None] = ContextVar("signalkit_audit_context", default=None)
+# The scopes entered in this context, innermost last, with the token to leave each.
+_entered: ContextVar[tuple[tuple[Scope, Token[AuditContext | None]], ...]] = ContextVar(
+    "signalkit_audit_scopes", default=()
+)
 
 
 def current() -> AuditContext | None:
@@ -64,7 +70,6 @@ class Scope(contextlib.ContextDecorator):
     def __init__(self, actor: Any, extra: dict[str, Any]) -> None:
         self._actor = actor
         self._extra = extra
-        self._tokens: list[Token[AuditContext | None]] = []
 
     def _recreate_cm(self) -> Scope:
         # One Scope per call of a decorated function: calls may overlap.
@@ -82,14 +87,30 @@ class Scope(contextlib.ContextDecorator):
             correlation_id=truncate(correlation_id or "", 64),
             extra={**parent.extra, **to_json(extra)},
         )
-        self._tokens.append(_current.set(ctx))
+        # Kept per context, not on the object: one Scope (a module-level one,
+        # say) may be entered by several threads and tasks at once.
+        _entered.set((*_entered.get(), (self, _current.set(ctx))))
         return ctx
 
     def __exit__(self, *exc_info: object) -> None:
-        _current.reset(self._tokens.pop())
+        entered = _entered.get()
+        for index in range(len(entered) - 1, -1, -1):
+            if entered[index][0] is self:
+                _current.reset(entered[index][1])
+                _entered.set(entered[:index] + entered[index + 1 :])
+                return
 
     def __call__(self, func: _F) -> _F:
-        if iscoroutinefunction(func):
+        if isgeneratorfunction(func) or isasyncgenfunction(func):
+            # The body runs step by step, in its consumer's context: a context
+            # set around the call would cover none of it.
+            raise TypeError(
+                f"context() cannot decorate the generator function {func.__qualname__}; "
+                "enter it where the generator is consumed."
+            )
+        if iscoroutinefunction(func) or (
+            not isinstance(func, type) and iscoroutinefunction(type(func).__call__)
+        ):  # a coroutine function, or an object with ``async def __call__``
 
             @functools.wraps(func)
             async def scoped(*args: Any, **kwargs: Any) -> Any:

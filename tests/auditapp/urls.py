@@ -30,6 +30,17 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse(body())
 
 
+def stream_then_clean_up(request: HttpRequest) -> StreamingHttpResponse:
+    def body() -> Iterator[bytes]:
+        try:
+            yield b"start "
+            yield b"never read"
+        finally:
+            Account.objects.create(name="cleaned up")
+
+    return StreamingHttpResponse(body())
+
+
 def astream(request: HttpRequest) -> StreamingHttpResponse:
     async def body() -> AsyncIterator[bytes]:
         yield b"start "
@@ -44,4 +55,5 @@ urlpatterns = [
     path("acreate/", acreate),
     path("stream/", stream),
     path("astream/", astream),
+    path("stream-then-clean-up/", stream_then_clean_up),
 ]
