@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 import signalkit.audit as audit
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited, events
-from tests.auditapp.models import Account, Label, Token, VipAccount
+from tests.auditapp.models import Account, Label, Ticket, Token, VipAccount
 
 
 class RolledBack(Exception):
@@ -76,6 +76,11 @@ class HistoryTests(TestCase):
         assert [e.action for e in audit.history(created)] == expected
         assert [e.action for e in audit.history(loaded)] == expected
         assert {e.object_pk for e in audit.history(loaded)} == {str(key)}
+
+    def test_a_key_longer_than_the_column_is_found(self) -> None:
+        ticket = Ticket(code="k" * 300, title="t")  # the column holds 255 characters
+        audit.record("viewed", ticket)
+        assert [e.action for e in audit.history(ticket)] == ["viewed"]
 
 
 @audited()

@@ -67,14 +67,16 @@ def record(
 
 def history(obj: Model) -> AuditEventQuerySet:
     """The events of ``obj`` (its proxies included), oldest first."""
-    from signalkit.audit.serialize import object_pk
+    from signalkit.audit.serialize import object_pk, truncate
     from signalkit.models import AuditEvent
 
     using = obj._state.db or router.db_for_read(AuditEvent)
     label = (obj._meta.concrete_model or type(obj))._meta.label
+    # As the writer stores it: a key over 255 characters is cut, NUL replaced.
+    key = truncate(object_pk(obj), 255)
     return (
         AuditEvent.objects.using(using)
-        .filter(model_label=label, object_pk=str(object_pk(obj)))
+        .filter(model_label=label, object_pk=key)
         .order_by("occurred_at", "pk")
     )
 
