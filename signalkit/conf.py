@@ -104,8 +104,10 @@ def _audit(value: dict[str, Any]) -> AuditSettings:
         models = {label: {} for label in models}
     return AuditSettings(
         models={label: dict(options or {}) for label, options in models.items()},
-        exclude_fields=tuple(value["EXCLUDE_FIELDS"]),
-        mask_fields=tuple(value["MASK_FIELDS"]),
+        # Added to the defaults, never instead of them: a project that masks
+        # "*iban*" must not unmask its passwords by doing so.
+        exclude_fields=_with_defaults("EXCLUDE_FIELDS", value),
+        mask_fields=_with_defaults("MASK_FIELDS", value),
         auth_events=value["AUTH_EVENTS"],
         trusted_proxies=tuple(value["TRUSTED_PROXIES"]),
         on_error=value["ON_ERROR"],
@@ -120,3 +122,7 @@ def reset_settings(*, setting: str, **kwargs: Any) -> None:
         from signalkit.gate import refresh_toggles
 
         refresh_toggles()
+
+
+def _with_defaults(key: str, value: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*DEFAULTS["AUDIT"][key], *value[key]]))

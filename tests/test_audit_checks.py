@@ -45,6 +45,14 @@ class AuditChecksTests(SimpleTestCase):
             )
         ]
 
+    def test_w020_matches_as_the_audit_does(self) -> None:
+        # Case-insensitively; and a reverse relation ("notes") records nothing.
+        options = {"auditapp.Account": {"mask": ["PASSWORD"], "include": ["notes"]}}
+        assert [message for _, message in run(check_audit_models, {"MODELS": options})] == [
+            "SIGNALKIT['AUDIT']['MODELS']['auditapp.Account']['include'] names 'notes', "
+            "which is not a field of auditapp.Account."
+        ]
+
     def test_auditing_the_audit_table_is_e021(self) -> None:
         [(check_id, _message)] = run(check_audit_model_table, {"MODELS": ["signalkit.AuditEvent"]})
         assert check_id == "signalkit.E021"

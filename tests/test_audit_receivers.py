@@ -6,6 +6,7 @@ import uuid
 
 from django.db import transaction
 from django.test import TestCase, override_settings
+from django.utils import timezone
 
 from signalkit.audit import snapshot
 from signalkit.audit.serialize import MASKED
@@ -146,6 +147,18 @@ class SaveTests(TestCase):
         [event] = events(action="update")
         assert event.changes == {"password": [MASKED, MASKED]}
 
+    def test_own_masks_and_excludes_add_to_the_defaults(self) -> None:
+        with audited(MASK_FIELDS=["*iban*"], EXCLUDE_FIELDS=["born"]):
+            account = Account.objects.create(
+                name="a", password="hunter2", api_key="k", token="t", last_login=timezone.now()
+            )
+        changes = events(object_pk=str(account.pk))[0].changes
+        for name in ("password", "api_key", "token"):
+            assert changes[name] == [None, MASKED], name
+        assert "last_login" not in changes
+        assert "born" not in changes
+        assert "hunter2" not in str(changes)
+
     def test_json_field_mutated_in_place_is_seen(self) -> None:
         account = Account.objects.create(name="a", data={"n": 1})
         account.data["n"] = 2
@@ -263,6 +276,12 @@ class ConnectionTests(TestCase):
         with override_settings(SIGNALKIT={"AUDIT": {"MODELS": models}}):
             Account.objects.create(name="a", balance=2)
         assert events()[0].changes == {"name": [None, "a"]}
+
+    def test_include_takes_patterns_matched_case_insensitively(self) -> None:
+        models = {"auditapp.Account": {"include": ["NAME", "bal*"]}}
+        with override_settings(SIGNALKIT={"AUDIT": {"MODELS": models}}):
+            Account.objects.create(name="a", balance=2)
+        assert events()[0].changes == {"name": [None, "a"], "balance": [None, "2"]}
 
     def test_events_are_written_on_the_change_alias(self) -> None:
         with audited(), transaction.atomic():

@@ -103,7 +103,7 @@ ACCOUNT_VALUES = st.fixed_dictionaries(
 )
 
 
-@audited(MODELS={"auditapp.Account": {}}, MASK_FIELDS=[])
+@audited(MODELS={"auditapp.Account": {}})
 class RecordedValuesTests(HypothesisTestCase):
     @settings(max_examples=30, deadline=None)
     @given(values=ACCOUNT_VALUES)

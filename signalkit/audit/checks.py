@@ -26,10 +26,14 @@ def check_audit_models(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
                 )
             )
             continue
-        names = {field.name for field in model._meta.get_fields()}
+        # What the audit records: concrete and many-to-many fields, matched as
+        # the patterns are, case-insensitively.
+        opts = model._meta
+        names = {field.name for field in (*opts.concrete_fields, *opts.many_to_many)}
+        lowered = {name.lower() for name in names}
         for option in ("include", "exclude", "mask"):
             for name in options.get(option, ()):
-                if any(char in name for char in "*?[") or name in names:
+                if any(char in name for char in "*?[") or name.lower() in lowered:
                     continue
                 messages.append(
                     Warning(

@@ -135,7 +135,7 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
     opts = model._meta
 
     def audited(name: str) -> bool:
-        return (include is None or name in include) and not matches(name, exclude)
+        return (include is None or matches(name, include)) and not matches(name, exclude)
 
     fields = tuple(
         FieldPlan(
