@@ -79,10 +79,13 @@ class M2MPlan:
 
     name: str
     masked: bool
-    model: type[Model]  # the audited model that declares the field
+    model: type[Model]  # the concrete model that declares the field
     through: type[Model]
     source: str  # through attname pointing at ``model``
     target: str  # through attname pointing at the related model
+    # A symmetrical relation to the same model: Django changes both directions
+    # and signals one.
+    symmetrical: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,10 @@ class ModelPlan:
     m2m: tuple[M2MPlan, ...]
     # (name, attname, JSON encoder) per field: what the receivers loop over.
     encoders: tuple[tuple[str, str, Callable[[Any], Any]], ...] = ()
+
+    def m2m_for(self, through: type[Model]) -> M2MPlan | None:
+        """The audited many-to-many field whose ``through`` model this is."""
+        return next((m2m for m2m in self.m2m if m2m.through is through), None)
 
 
 def matches(name: str, patterns: tuple[str, ...] | list[str]) -> bool:
@@ -148,7 +155,7 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         if not field.primary_key and audited(field.name)
     )
     m2m = tuple(
-        _m2m_plan(field, opts.concrete_model or model, matches(field.name, mask))
+        _m2m_plan(field, matches(field.name, mask))
         for field in opts.many_to_many
         if audited(field.name)
     )
@@ -167,13 +174,14 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
     )
 
 
-def _m2m_plan(field: Any, model: type[Model], masked: bool) -> M2MPlan:
+def _m2m_plan(field: Any, masked: bool) -> M2MPlan:
     through = field.remote_field.through
     return M2MPlan(
         name=field.name,
         masked=masked,
-        model=model,
+        model=field.model._meta.concrete_model,  # the declaring model (not a child's)
         through=through,
         source=through._meta.get_field(field.m2m_field_name()).attname,
         target=through._meta.get_field(field.m2m_reverse_field_name()).attname,
+        symmetrical=bool(getattr(field.remote_field, "symmetrical", False)),
     )

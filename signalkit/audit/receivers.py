@@ -20,24 +20,19 @@ from django.db.models.signals import (
 )
 
 from signalkit.audit import hooks, snapshot
+from signalkit.audit import m2m as many_to_many
 from signalkit.audit.plans import ModelPlan, build
-from signalkit.audit.serialize import MASKED, object_pk, to_json
-from signalkit.audit.writer import build as build_event
-from signalkit.audit.writer import emit
+from signalkit.audit.serialize import to_json
+from signalkit.audit.writer import emit, for_instance
 from signalkit.conf import get_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
-
-    from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Model
 
     from signalkit.audit.plans import M2MPlan
 
 _plans: dict[type[Model], ModelPlan] = {}
 _m2m: dict[type[Model], M2MPlan] = {}
-# pks read at pre_clear, keyed by (id(instance), through), consumed at post_clear.
-_clearing: dict[tuple[int, type[Model]], list[Any]] = {}
 
 
 def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> None:
@@ -112,7 +107,11 @@ def record_save(
             for name, attname, encode in plan.encoders
             if attname in values
         }
-        emit(_event("create", plan, instance, using, changes, connection), using, connection)
+        emit(
+            for_instance("create", plan.label, instance, using, changes, connection),
+            using,
+            connection,
+        )
         snapshot.advance(instance, snapshot.take(instance, plan.attnames, plan.mutable), connection)
         return
     old = snapshot.base(instance, connection)
@@ -133,7 +132,11 @@ def record_save(
             old_value = None
         changes[name] = [encode(old_value), encode(new_value)]
     if changes:
-        emit(_event("update", plan, instance, using, changes, connection), using, connection)
+        emit(
+            for_instance("update", plan.label, instance, using, changes, connection),
+            using,
+            connection,
+        )
     if update_fields is None:
         new = snapshot.take(instance, plan.attnames, plan.mutable)
     else:
@@ -158,7 +161,9 @@ def record_delete(sender: type[Model], *, instance: Model, using: str, **kwargs:
         else:
             continue
         changes[name] = [encode(value), None]
-    emit(_event("delete", plan, instance, using, changes, connection), using, connection)
+    emit(
+        for_instance("delete", plan.label, instance, using, changes, connection), using, connection
+    )
 
 
 def record_m2m(
@@ -172,80 +177,17 @@ def record_m2m(
     using: str,
     **kwargs: Any,
 ) -> None:
-    if action == "pre_add" or action == "pre_remove":
-        return  # recorded at post_add / post_remove, with the pks actually changed
-    m2m = _m2m.get(sender)
-    if m2m is None or kwargs.get("raw"):
+    if action == "pre_add" or kwargs.get("raw"):
+        return  # an add is recorded at post_add, with the pks Django really added
+    known = _m2m.get(sender)
+    if known is None:
         return
-    key = (id(instance), sender)
-    if action == "pre_clear":
-        # Read what is about to go: "clear" records the pks actually removed.
-        mine, theirs = (m2m.target, m2m.source) if reverse else (m2m.source, m2m.target)
-        rows = sender._default_manager.using(using).filter(**{mine: instance.pk})
-        _clearing[key] = list(rows.values_list(theirs, flat=True))
-        return
-    if action == "post_clear":
-        removed = _clearing.pop(key, [])
-        if removed:
-            _m2m_events("m2m_clear", "remove", m2m, instance, reverse, model, removed, using)
-        return
-    if action in ("post_add", "post_remove") and pk_set:
-        kind = "add" if action == "post_add" else "remove"
-        _m2m_events(f"m2m_{kind}", kind, m2m, instance, reverse, model, pk_set, using)
-
-
-def _m2m_events(
-    action: str,
-    kind: str,
-    m2m: M2MPlan,
-    instance: Model,
-    reverse: bool,
-    model: type[Model],
-    pks: Collection[Any],
-    using: str,
-) -> None:
-    plan = _plans[m2m.model]
-    if not reverse:
-        if m2m.masked:
-            values: Any = MASKED
-        elif len(pks) == 1:
-            values = [to_json(pk) for pk in pks]
-        else:
-            values = sorted((to_json(pk) for pk in pks), key=str)
-        change = {m2m.name: {kind: values}}
-        emit(_event(action, plan, instance, using, change), using)
-        return
-    # ``instance`` is the related object; each audited object changed once.
-    related = [to_json(instance.pk)]
-    for pk in sorted(pks, key=str):
-        change = {m2m.name: {kind: MASKED if m2m.masked else related}}
-        event = build_event(
-            action, using=using, model_label=plan.label, object_pk=pk, changes=change
-        )
-        emit(event, using)
-
-
-def _event(
-    action: str,
-    plan: ModelPlan,
-    instance: Model,
-    using: str,
-    changes: dict[str, Any],
-    connection: BaseDatabaseWrapper | None = None,
-) -> Any:
-    try:
-        text = str(instance)
-    except Exception:
-        text = ""
-    return build_event(
-        action,
-        using=using,
-        model_label=plan.label,
-        object_pk=object_pk(instance),
-        object_repr=text,
-        changes=changes,
-        connection=connection,
-    )
+    # The audited object: ``instance``, or on the reverse side the objects in
+    # ``pk_set``, which belong to the model declaring the field.
+    plan = _plans.get(known.model if reverse else type(instance))
+    field = None if plan is None else plan.m2m_for(sender)
+    if plan is not None and field is not None:
+        many_to_many.record(action, field, plan, instance, reverse, pk_set, using)
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -286,10 +228,10 @@ def connect() -> None:
             (post_delete, record_delete),
         ):
             _connect(signal, func, model)
-        for m2m in plan.m2m:
-            if m2m.through not in _m2m:
-                _m2m[m2m.through] = m2m
-                _connect(m2m_changed, record_m2m, m2m.through)
+        for field in plan.m2m:
+            if field.through not in _m2m:
+                _m2m[field.through] = field
+                _connect(m2m_changed, record_m2m, field.through)
 
 
 def _connect(signal: Any, func: Any, sender: type[Model]) -> None:
@@ -304,4 +246,4 @@ def disconnect() -> None:
         signal.disconnect(func, sender=sender, dispatch_uid=uid)
     _plans.clear()
     _m2m.clear()
-    _clearing.clear()
+    many_to_many.reset()

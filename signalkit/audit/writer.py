@@ -14,7 +14,7 @@ from django.utils import timezone
 from signalkit.audit import buffer as batching
 from signalkit.audit import hooks, pending, statements
 from signalkit.audit.context import current, resolve_actor
-from signalkit.audit.serialize import dumps, to_json, truncate
+from signalkit.audit.serialize import dumps, object_pk, to_json, truncate
 from signalkit.audit.statements import FIELDS
 from signalkit.conf import get_settings
 from signalkit.models import AuditEvent
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import Model
 
 logger = logging.getLogger("signalkit.audit")
 
@@ -108,6 +109,30 @@ def build(
     merged = {**ctx.extra, **extra} if extra else ctx.extra
     event.extra = to_json(merged) if merged else {}
     return event
+
+
+def for_instance(
+    action: str,
+    label: str,
+    instance: Model,
+    using: str,
+    changes: dict[str, Any],
+    connection: BaseDatabaseWrapper | None = None,
+) -> Event:
+    """:func:`build` for a change of ``instance``, recorded under ``label``."""
+    try:
+        text = str(instance)
+    except Exception:
+        text = ""  # a __str__ that fails must not fail the change
+    return build(
+        action,
+        using=using,
+        model_label=label,
+        object_pk=object_pk(instance),
+        object_repr=text,
+        changes=changes,
+        connection=connection,
+    )
 
 
 def _text(value: Any, length: int) -> str:

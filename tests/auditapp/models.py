@@ -78,3 +78,50 @@ class Token(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class Shelf(models.Model):
+    """A parent in multi-table inheritance, declaring a many-to-many field."""
+
+    name = models.CharField(max_length=50)
+    labels = models.ManyToManyField(Label, blank=True, related_name="shelves")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cupboard(Shelf):
+    pass
+
+
+class Person(models.Model):
+    name = models.CharField(max_length=50)
+    friends = models.ManyToManyField("self", blank=True)  # symmetrical
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActiveTags(models.Manager["Tag"]):
+    def get_queryset(self) -> models.QuerySet[Tag]:
+        return super().get_queryset().filter(active=True)
+
+
+class Tag(models.Model):
+    """Its default manager hides inactive tags: remove() and clear() leave their links."""
+
+    name = models.CharField(max_length=50)
+    active = models.BooleanField(default=True)
+
+    objects = ActiveTags()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Doc(models.Model):
+    name = models.CharField(max_length=50)
+    tags = models.ManyToManyField(Tag, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
