@@ -32,7 +32,7 @@ class RemoveTests(TestCase):
         assert m2m_events()[self.start :] == []
 
     def test_a_removal_records_the_key_as_stored(self) -> None:
-        self.account.labels.remove(str(self.one.pk), self.two)
+        self.account.labels.remove(str(self.one.pk), self.two)  # type: ignore[arg-type]
         assert m2m_events()[self.start :] == [
             (
                 "m2m_remove",
