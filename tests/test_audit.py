@@ -85,6 +85,28 @@ class HistoryTests(TestCase):
 
 @audited()
 class BatchTests(TestCase):
+    def test_changes_by_different_actors_are_not_merged(self) -> None:
+        account = Account.objects.create(name="a")
+        with audit.batch():
+            with audit.context("alice"):
+                account.name = "b"
+                account.save()
+            with audit.context("bob"):
+                account.name = "c"
+                account.save()
+        assert [(e.actor_repr, e.changes) for e in events(action="update")] == [
+            ("alice", {"name": ["a", "b"]}),
+            ("bob", {"name": ["b", "c"]}),
+        ]
+
+    def test_set_rollback_rolls_back_quietly(self) -> None:
+        # The usual dry run: as with atomic(), no error and nothing kept.
+        with audit.batch():
+            Account.objects.create(name="dry")
+            transaction.set_rollback(True)
+        assert not Account.objects.filter(name="dry").exists()
+        assert events() == []
+
     def test_one_bulk_insert_for_the_block(self) -> None:
         with CaptureQueriesContext(connection) as queries, audit.batch():
             accounts = [Account.objects.create(name=str(n)) for n in range(5)]

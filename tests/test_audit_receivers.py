@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import tempfile
 import uuid
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import TestCase, override_settings
 from django.utils import timezone
@@ -158,6 +160,32 @@ class SaveTests(TestCase):
         assert "last_login" not in changes
         assert "born" not in changes
         assert "hunter2" not in str(changes)
+
+    def test_a_listed_proxy_keeps_the_concrete_models_masks(self) -> None:
+        # One history: whichever class saves the object, the same fields are masked.
+        models = {"auditapp.Account": {"mask": ["name"]}, "auditapp.VipAccount": {"mask": ["born"]}}
+        with audited(MODELS=models):
+            account = Account.objects.create(name="secret-a")
+            vip = VipAccount.objects.get(pk=account.pk)
+            vip.name = "secret-b"
+            vip.born = datetime.date(2000, 1, 1)
+            vip.save()
+        [update] = events(action="update")
+        assert update.changes == {"name": [MASKED, MASKED], "born": [MASKED, MASKED]}
+        assert "secret" not in str([e.changes for e in events()])
+
+    def test_files_changed_in_place_are_seen(self) -> None:
+        # FieldFile.save() and .delete() change the instance's file in place.
+        with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
+            account = Account.objects.create(name="a")
+            account.doc.save("one.txt", ContentFile(b"1"))
+            account.doc.save("two.txt", ContentFile(b"2"))
+            account.doc.delete()
+        assert [e.changes["doc"] for e in events(action="update")] == [
+            [None, "docs/one.txt"],
+            ["docs/one.txt", "docs/two.txt"],
+            ["docs/two.txt", None],
+        ]
 
     def test_json_field_mutated_in_place_is_seen(self) -> None:
         account = Account.objects.create(name="a", data={"n": 1})

@@ -38,6 +38,7 @@ class Buffer:
             event.action == "update"
             and previous is not None
             and previous[1].action in _MERGEABLE
+            and _same_context(previous[1], event)
             # No savepoint that could roll back one change and not the other.
             and (previous[0] is marker or hooks.same_fate(connection, previous[0]))
         ):
@@ -62,6 +63,18 @@ class Buffer:
             # Events that wait for the commit were made first: ids follow the changes.
             write_waiting(self.using)
             write(events, self.using)
+
+
+def _same_context(one: Event, other: Event) -> bool:
+    """Whether two events carry the same actor and request data: changes made by
+    different actors are never merged into one event."""
+    return (
+        one.actor_id == other.actor_id
+        and one.actor_repr == other.actor_repr
+        and one.remote_addr == other.remote_addr
+        and one.correlation_id == other.correlation_id
+        and one.extra == other.extra
+    )
 
 
 def _merge(into: Event, event: Event) -> None:
@@ -108,6 +121,7 @@ def batch(using: str | None = None) -> Iterator[None]:
     try:
         with transaction.atomic(using=alias):
             yield
-            buffer.flush()
+            if not connections[alias].needs_rollback:  # set_rollback(True): nothing to keep
+                buffer.flush()
     finally:
         _buffers.reset(token)

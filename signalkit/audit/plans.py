@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.db.models import FileField
 
 from signalkit.audit.serialize import MASKED, to_json
 
@@ -93,7 +94,7 @@ class ModelPlan:
     label: str  # the concrete model's label: proxies share their history
     fields: tuple[FieldPlan, ...]
     attnames: tuple[str, ...]
-    mutable: frozenset[str]
+    mutable: frozenset[str]  # snapshot copies: JSON values, and files by name
     m2m: tuple[M2MPlan, ...]
     # (name, attname, JSON encoder) per field: what the receivers loop over.
     encoders: tuple[tuple[str, str, Callable[[Any], Any]], ...] = ()
@@ -118,21 +119,36 @@ def resolve(label: str) -> type[Model] | None:
 
 def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
     """A plan per audited model class, proxies of a listed model included."""
-    plans: dict[type[Model], ModelPlan] = {}
+    listed: dict[type[Model], dict[str, list[str]]] = {}
     for label, options in audit.models.items():
         model = resolve(label)
         if model is None or model._meta.label == "signalkit.AuditEvent":
             continue  # reported by signalkit.E020 / E021
-        plan = _plan(model, audit, options)
-        plans[model] = plan
+        listed[model] = options
+    # A model and its listed proxies share one history: each masks and leaves
+    # out what any of them does, whichever class saves the object.
+    shared: dict[type[Model], dict[str, list[str]]] = {}
+    for model, options in listed.items():
+        family = shared.setdefault(_concrete(model), {"mask": [], "exclude": []})
+        family["mask"] += options.get("mask", ())
+        family["exclude"] += options.get("exclude", ())
+    plans: dict[type[Model], ModelPlan] = {}
+    for model, options in listed.items():
+        plans[model] = _plan(model, audit, {**options, **shared[_concrete(model)]})
+    for model in listed:
         for candidate in apps.get_models():
             if (
                 candidate._meta.proxy
-                and candidate._meta.concrete_model is model
                 and candidate not in plans
+                and issubclass(candidate, model)
+                and _concrete(candidate) is _concrete(model)
             ):
-                plans[candidate] = plan
+                plans[candidate] = plans[model]
     return plans
+
+
+def _concrete(model: type[Model]) -> type[Model]:
+    return model._meta.concrete_model or model
 
 
 def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]]) -> ModelPlan:
@@ -162,7 +178,7 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
     mutable = frozenset(
         field.attname
         for field in opts.concrete_fields
-        if field.get_internal_type() in _MUTABLE_TYPES
+        if field.get_internal_type() in _MUTABLE_TYPES or isinstance(field, FileField)
     )
     return ModelPlan(
         label=(opts.concrete_model or model)._meta.label,

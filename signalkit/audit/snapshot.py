@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from django.db.models.fields.files import FieldFile
+
 from signalkit.audit import hooks
 
 if TYPE_CHECKING:
@@ -146,8 +148,17 @@ def take(instance: Model, attnames: tuple[str, ...], mutable: frozenset[str]) ->
     snapshot = {name: values[name] for name in attnames if name in values}
     if mutable:
         for name in mutable & snapshot.keys():
-            snapshot[name] = copy.deepcopy(snapshot[name])
+            snapshot[name] = _detached(snapshot[name])
     return snapshot
+
+
+def _detached(value: Any) -> Any:
+    # A value the instance may change in place, as the snapshot must not see:
+    # a JSON value (``obj.data["k"] = 1``), or a file (``obj.doc.save(...)``
+    # and ``.delete()`` change the FieldFile's name).
+    if isinstance(value, FieldFile):
+        return value.name or None  # as the log records a file: by name, None when empty
+    return copy.deepcopy(value)
 
 
 def remember(instance: Model, snapshot: Snapshot, partial: bool = False) -> None:
