@@ -65,6 +65,14 @@ def raw_settings() -> object:
     return getattr(settings, SETTING_NAME, {})
 
 
+def raw_audit_models() -> list[Any]:
+    """The labels in the user's ``SIGNALKIT["AUDIT"]["MODELS"]``, valid or not."""
+    raw = raw_settings()
+    audit = raw.get("AUDIT") if isinstance(raw, dict) else None
+    models = audit.get("MODELS") if isinstance(audit, dict) else None
+    return list(models) if isinstance(models, dict | list | tuple) else []
+
+
 @cache
 def get_settings() -> SignalkitSettings:
     """The effective settings: the user's valid values over the defaults."""

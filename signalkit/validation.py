@@ -295,6 +295,23 @@ def valid_subset(value: object) -> dict[str, Any]:
         if key in ("AUDIT", "OFFLOAD") and isinstance(item, dict):
             sub = _AUDIT_SCHEMA if key == "AUDIT" else _OFFLOAD_SCHEMA
             result[key] = {k: v for k, v in item.items() if k in sub and not sub[k](v, (key, k))}
+            if key == "AUDIT" and "MODELS" in item and "MODELS" not in result[key]:
+                # One bad entry must not switch the whole audit log off (checks
+                # do not run under every server): keep the entries that are valid.
+                result[key]["MODELS"] = _valid_models(item["MODELS"])
         elif not SCHEMA[key](item, (key,)):
             result[key] = item
     return result
+
+
+def _valid_models(models: object) -> dict[str, Any] | list[str]:
+    """The entries of an invalid ``AUDIT["MODELS"]`` value that are valid alone."""
+    check = _AUDIT_SCHEMA["MODELS"]
+    path = ("AUDIT", "MODELS")
+    if isinstance(models, dict):
+        return {
+            label: options for label, options in models.items() if not check({label: options}, path)
+        }
+    if isinstance(models, list | tuple):
+        return [label for label in models if not check([label], path)]
+    return []

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from django.test import SimpleTestCase, override_settings
+from django.test import SimpleTestCase, TestCase, override_settings
 
 from signalkit.conf import get_settings
+from signalkit.models import AuditEvent
+from tests.auditapp.models import Account
 
 
 class GetSettingsTests(SimpleTestCase):
@@ -67,3 +69,26 @@ class GetSettingsTests(SimpleTestCase):
     def test_invalid_section_key_falls_back_alone(self) -> None:
         offload = get_settings().offload
         assert (offload.delivery, offload.queue_name) == ("on_commit", "mail")
+
+    def test_an_invalid_audit_model_entry_falls_back_alone(self) -> None:
+        # A typo in one model's options must not switch the whole log off.
+        models = {"auditapp.Account": {}, "auditapp.Note": {"masks": ["text"]}}
+        with override_settings(SIGNALKIT={"AUDIT": {"MODELS": models}}):
+            assert get_settings().audit.models == {"auditapp.Account": {}}
+        with override_settings(SIGNALKIT={"AUDIT": {"MODELS": ["auditapp.Account", 3]}}):
+            assert get_settings().audit.models == {"auditapp.Account": {}}
+
+
+class DroppedModelsTests(TestCase):
+    def test_are_logged_and_the_others_audited(self) -> None:
+        models = {"auditapp.Account": {}, "auditapp.Note": {"masks": ["text"]}}
+        with (
+            self.assertLogs("signalkit.audit", "WARNING") as logs,
+            override_settings(SIGNALKIT={"AUDIT": {"MODELS": models}}),
+        ):
+            Account.objects.create(name="a")
+        assert logs.output == [
+            "WARNING:signalkit.audit:SIGNALKIT['AUDIT']['MODELS'] entries 'auditapp.Note' are "
+            "invalid and are not audited; run 'manage.py check' for details."
+        ]
+        assert AuditEvent.objects.filter(model_label="auditapp.Account").count() == 1

@@ -7,6 +7,7 @@ Keys (for toggles and mutes): ``signalkit.audit.receivers.take_snapshot``,
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -24,12 +25,16 @@ from signalkit.audit import m2m as many_to_many
 from signalkit.audit.plans import ModelPlan, build
 from signalkit.audit.serialize import to_json
 from signalkit.audit.writer import emit, for_instance
-from signalkit.conf import get_settings
+from signalkit.conf import get_settings, raw_audit_models
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from django.db.models import Model
 
     from signalkit.audit.plans import M2MPlan
+
+logger = logging.getLogger("signalkit.audit")
 
 _plans: dict[type[Model], ModelPlan] = {}
 _m2m: dict[type[Model], M2MPlan] = {}
@@ -217,7 +222,9 @@ _connected: list[tuple[Any, Any, type[Model], str]] = []
 def connect() -> None:
     """(Re)connect the receivers for the models in ``SIGNALKIT["AUDIT"]["MODELS"]``."""
     disconnect()
-    plans = build(get_settings().audit)
+    audit = get_settings().audit
+    _warn_dropped(audit.models)
+    plans = build(audit)
     _plans.update(plans)
     for model, plan in plans.items():
         for signal, func in (
@@ -232,6 +239,19 @@ def connect() -> None:
             if field.through not in _m2m:
                 _m2m[field.through] = field
                 _connect(m2m_changed, record_m2m, field.through)
+
+
+def _warn_dropped(kept: Collection[str]) -> None:
+    # System checks report invalid entries, but not every server runs them: a
+    # model silently left out of the log must at least be logged.
+    models = raw_audit_models()
+    dropped = [str(label) for label in models if label not in kept]
+    if dropped:
+        logger.warning(
+            "SIGNALKIT['AUDIT']['MODELS'] entries %s are invalid and are not audited; "
+            "run 'manage.py check' for details.",
+            ", ".join(repr(label) for label in dropped),
+        )
 
 
 def _connect(signal: Any, func: Any, sender: type[Model]) -> None:
