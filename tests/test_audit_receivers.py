@@ -187,6 +187,33 @@ class SaveTests(TestCase):
             ["docs/two.txt", None],
         ]
 
+    def test_json_values_equal_in_python_but_not_in_the_column(self) -> None:
+        account = Account.objects.create(name="a", data={"flag": 1})
+        for value in (True, 1.0, 1):
+            account.data = {"flag": value}
+            account.save()
+        assert [e.changes["data"] for e in events(action="update")] == [
+            [{"flag": 1}, {"flag": True}],
+            [{"flag": True}, {"flag": 1.0}],
+            [{"flag": 1.0}, {"flag": 1}],
+        ]
+
+    def test_values_assigned_as_text_that_store_the_same_are_no_change(self) -> None:
+        owner = Owner.objects.create(name="o")
+        seen = datetime.datetime(2024, 1, 1, 10, tzinfo=datetime.UTC)
+        Account.objects.create(name="a", owner=owner, balance=decimal.Decimal("1.50"), seen_at=seen)
+        account = Account.objects.get(name="a")
+        account.owner_id = str(owner.pk)
+        account.balance = "1.5"
+        account.seen_at = "2024-01-01 10:00:00+00:00"
+        account.save()
+        account.balance = decimal.Decimal("1.500")
+        account.save()
+        assert events(action="update") == []
+        account.balance = "2"
+        account.save()
+        assert [e.changes for e in events(action="update")] == [{"balance": ["1.50", "2"]}]
+
     def test_json_field_mutated_in_place_is_seen(self) -> None:
         account = Account.objects.create(name="a", data={"n": 1})
         account.data["n"] = 2

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -12,7 +14,7 @@ from django.db.models import FileField
 from signalkit.audit.serialize import MASKED, to_json
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from django.db.models import Model
 
@@ -98,6 +100,11 @@ class ModelPlan:
     m2m: tuple[M2MPlan, ...]
     # (name, attname, JSON encoder) per field: what the receivers loop over.
     encoders: tuple[tuple[str, str, Callable[[Any], Any]], ...] = ()
+    # JSON values: 1, 1.0 and True are equal in Python, not in the column.
+    strict: frozenset[str] = frozenset()
+    # attname -> the field's to_python: a value assigned as text ("1.5", "3")
+    # equal to the old one once converted is no change.
+    converters: Mapping[str, Callable[[Any], Any]] = dataclasses.field(default_factory=dict)
 
     def m2m_for(self, through: type[Model]) -> M2MPlan | None:
         """The audited many-to-many field whose ``through`` model this is."""
@@ -160,6 +167,9 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
     def audited(name: str) -> bool:
         return (include is None or matches(name, include)) and not matches(name, exclude)
 
+    recorded = [
+        field for field in opts.concrete_fields if not field.primary_key and audited(field.name)
+    ]
     fields = tuple(
         FieldPlan(
             field.name,
@@ -167,26 +177,26 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
             matches(field.name, mask),
             field.to_python if field.get_internal_type() in _TYPED else None,
         )
-        for field in opts.concrete_fields
-        if not field.primary_key and audited(field.name)
+        for field in recorded
     )
     m2m = tuple(
         _m2m_plan(field, matches(field.name, mask))
         for field in opts.many_to_many
         if audited(field.name)
     )
-    mutable = frozenset(
-        field.attname
-        for field in opts.concrete_fields
-        if field.get_internal_type() in _MUTABLE_TYPES or isinstance(field, FileField)
-    )
+    json = frozenset(f.attname for f in recorded if f.get_internal_type() in _MUTABLE_TYPES)
+    files = frozenset(f.attname for f in recorded if isinstance(f, FileField))
     return ModelPlan(
         label=(opts.concrete_model or model)._meta.label,
         fields=fields,
         attnames=tuple(plan.attname for plan in fields),
-        mutable=mutable & {plan.attname for plan in fields},
+        mutable=json | files,
         m2m=m2m,
         encoders=tuple((plan.name, plan.attname, plan.encoder()) for plan in fields),
+        strict=json,
+        converters=MappingProxyType(
+            {f.attname: f.to_python for f in recorded if f.attname not in json}
+        ),
     )
 
 

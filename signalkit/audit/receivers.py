@@ -131,7 +131,7 @@ def record_save(
         saved[attname] = new_value
         if old is not None and attname in old:
             old_value = old[attname]
-            if _same(old_value, new_value):
+            if _same(old_value, new_value, plan, attname):
                 continue
         else:
             old_value = None
@@ -195,15 +195,39 @@ def record_m2m(
         many_to_many.record(action, field, plan, instance, reverse, pk_set, using)
 
 
-def _same(old: Any, new: Any) -> bool:
+def _same(old: Any, new: Any, plan: ModelPlan, attname: str) -> bool:
+    """Whether saving ``new`` over ``old`` leaves the column as it was."""
     if old is new:
         return True
+    if attname in plan.strict:
+        return _identical(old, new)  # JSON: 1, 1.0 and True are three values
     try:
         if old == new:
             return True
     except Exception:
         pass
+    convert = plan.converters.get(attname)
+    if convert is not None:
+        try:
+            # Assigned as text ("1.5" for Decimal("1.50"), "3" for a key).
+            if convert(old) == convert(new):
+                return True
+        except Exception:
+            pass
     return bool(to_json(old) == to_json(new))
+
+
+def _identical(old: Any, new: Any) -> bool:
+    if type(old) is not type(new):
+        return False
+    if type(old) is dict:
+        return old.keys() == new.keys() and all(_identical(old[k], new[k]) for k in old)
+    if type(old) is list or type(old) is tuple:
+        return len(old) == len(new) and all(map(_identical, old, new))
+    try:
+        return bool(old == new) or to_json(old) == to_json(new)  # NaN
+    except Exception:
+        return False
 
 
 def audited_labels() -> list[str]:
