@@ -37,6 +37,10 @@ def record(
     using: str,
 ) -> None:
     """Record one ``m2m_changed`` step of ``field`` (``plan`` is the audited model's)."""
+    if action == "post_add":
+        if pk_set:
+            _events("m2m_add", "add", field, plan, instance, reverse, pk_set, using)
+        return
     key = (id(instance), field.through)
     if action == "pre_remove" or action == "pre_clear":
         if action == "pre_remove" and not pk_set:
@@ -55,14 +59,10 @@ def record(
                 **{f"{_theirs(field, reverse)}__in": before}
             )
         )
-        pks: Collection[Any] = [pk for pk in before if pk not in kept]
-        name, kind = ("m2m_clear" if action == "post_clear" else "m2m_remove"), "remove"
-    elif action == "post_add":
-        pks, name, kind = pk_set or (), "m2m_add", "add"
-    else:
-        return
-    if pks:
-        _events(name, kind, field, plan, instance, reverse, pks, using)
+        removed = [pk for pk in before if pk not in kept]
+        if removed:
+            name = "m2m_clear" if action == "post_clear" else "m2m_remove"
+            _events(name, "remove", field, plan, instance, reverse, removed, using)
 
 
 def reset() -> None:

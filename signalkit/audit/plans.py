@@ -108,7 +108,10 @@ class ModelPlan:
 
     def m2m_for(self, through: type[Model]) -> M2MPlan | None:
         """The audited many-to-many field whose ``through`` model this is."""
-        return next((m2m for m2m in self.m2m if m2m.through is through), None)
+        for m2m in self.m2m:  # a loop: this runs for every add() of an audited relation
+            if m2m.through is through:
+                return m2m
+        return None
 
 
 def matches(name: str, patterns: tuple[str, ...] | list[str]) -> bool:
