@@ -53,6 +53,17 @@ class AuditChecksTests(SimpleTestCase):
             "which is not a field of auditapp.Account."
         ]
 
+    def test_a_swapped_model_is_e023(self) -> None:
+        with override_settings(AUTH_USER_MODEL="auditapp.Owner"):
+            messages = run(check_audit_models, {"MODELS": ["auth.User"]})
+        assert messages == [
+            (
+                "signalkit.E023",
+                "SIGNALKIT['AUDIT']['MODELS'] names 'auth.User', which is swapped for "
+                "'auditapp.Owner': nothing would be recorded.",
+            )
+        ]
+
     def test_auditing_the_audit_table_is_e021(self) -> None:
         [(check_id, _message)] = run(check_audit_model_table, {"MODELS": ["signalkit.AuditEvent"]})
         assert check_id == "signalkit.E021"

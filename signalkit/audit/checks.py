@@ -26,6 +26,17 @@ def check_audit_models(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
                 )
             )
             continue
+        if model._meta.swapped:
+            # "auth.User" with a custom AUTH_USER_MODEL: its table is not used.
+            messages.append(
+                Error(
+                    f"SIGNALKIT['AUDIT']['MODELS'] names {label!r}, which is swapped for "
+                    f"{model._meta.swapped!r}: nothing would be recorded.",
+                    hint=f"List {model._meta.swapped!r} instead.",
+                    id="signalkit.E023",
+                )
+            )
+            continue
         # What the audit records: concrete and many-to-many fields, matched as
         # the patterns are, case-insensitively.
         opts = model._meta

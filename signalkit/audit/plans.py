@@ -132,8 +132,8 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
     listed: dict[type[Model], dict[str, list[str]]] = {}
     for label, options in audit.models.items():
         model = resolve(label)
-        if model is None or model._meta.label == "signalkit.AuditEvent":
-            continue  # reported by signalkit.E020 / E021
+        if model is None or model._meta.label == "signalkit.AuditEvent" or model._meta.swapped:
+            continue  # reported by signalkit.E020 / E021 / E023
         listed[model] = options
     # A model and its listed proxies share one history: each masks and leaves
     # out what any of them does, whichever class saves the object.
