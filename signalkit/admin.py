@@ -7,14 +7,11 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.template.loader import get_template, select_template
 from django.template.loader_tags import ExtendsNode
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.functional import cached_property
 
 from signalkit.audit import history
 from signalkit.models import AuditEvent
@@ -22,7 +19,7 @@ from signalkit.models import AuditEvent
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from django.db.models import Model
+    from django.db.models import Model, QuerySet
     from django.http import HttpRequest, HttpResponse
     from django.urls import URLPattern
 
@@ -95,37 +92,6 @@ class ActorFilter(_ExactFilter):
         }
 
 
-class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
-    """On PostgreSQL, the size of the whole log comes from the planner's estimate:
-    an exact ``COUNT(*)`` reads every row on every page view. Filtered lists are
-    counted exactly (through their index), as are small tables."""
-
-    #: Below this estimate the table is counted exactly.
-    exact_below = 100_000
-
-    @cached_property
-    def count(self) -> int:
-        queryset = self.object_list
-        if isinstance(queryset, QuerySet) and not queryset.query.where:
-            estimate = _estimated_rows(queryset)
-            if estimate >= self.exact_below:
-                return estimate
-        return super().count
-
-
-def _estimated_rows(queryset: QuerySet[Any]) -> int:
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return -1
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
-            [connection.ops.quote_name(queryset.model._meta.db_table)],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else -1  # -1: never analysed
-
-
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Audit events, read-only: nobody can add, change or delete them here.
@@ -150,7 +116,6 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ordering = ("-occurred_at", "-pk")
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    paginator = EstimatedCountPaginator
     actions = None
 
     def get_search_results(
