@@ -7,7 +7,19 @@ from typing import Any
 from django.test import TestCase
 
 from tests.audit_utils import audited, events
-from tests.auditapp.models import Account, Cupboard, Doc, Label, Person, Shelf, Tag, VipAccount
+from tests.auditapp.models import (
+    Account,
+    Club,
+    Cupboard,
+    Doc,
+    Label,
+    Member,
+    Person,
+    Pupil,
+    Shelf,
+    Tag,
+    VipAccount,
+)
 
 
 def m2m_events() -> list[tuple[str, str, str, Any]]:
@@ -124,4 +136,43 @@ class SymmetricalTests(TestCase):
             ("m2m_remove", str(ann.pk), {"remove": [bob.pk]}),
             ("m2m_clear", str(ann.pk), {"remove": [cid.pk]}),
             ("m2m_clear", str(cid.pk), {"remove": [ann.pk]}),
+        ]
+
+
+@audited(MODELS=["auditapp.Club"])
+class OtherKeysTests(TestCase):
+    def test_a_through_model_keyed_on_other_fields(self) -> None:
+        # The events list the keys as the relation stores them (``to_field``
+        # values); reverse-side events name the audited object by its pk.
+        club = Club.objects.create(slug="chess")
+        ann, bob = Member.objects.create(code="ann"), Member.objects.create(code="bob")
+        club.members.add(ann, bob)
+        club.members.remove(ann)
+        club.members.clear()
+        other = Club.objects.create(slug="go")
+        ann.clubs.add(other)
+        ann.clubs.remove(other)
+        assert m2m_events() == [
+            ("m2m_add", "auditapp.Club", str(club.pk), {"members": {"add": ["ann", "bob"]}}),
+            ("m2m_remove", "auditapp.Club", str(club.pk), {"members": {"remove": ["ann"]}}),
+            ("m2m_clear", "auditapp.Club", str(club.pk), {"members": {"remove": ["bob"]}}),
+            ("m2m_add", "auditapp.Club", str(other.pk), {"members": {"add": ["ann"]}}),
+            ("m2m_remove", "auditapp.Club", str(other.pk), {"members": {"remove": ["ann"]}}),
+        ]
+
+
+class SymmetricalInheritanceTests(TestCase):
+    def test_the_mirror_goes_under_the_declaring_model(self) -> None:
+        # The other end is a plain Person, not a Pupil.
+        pupil, person = Pupil.objects.create(name="p"), Person.objects.create(name="q")
+        with audited(MODELS=["auditapp.Pupil"]):
+            pupil.friends.add(person)
+        assert [(label, pk) for _, label, pk, _ in m2m_events()] == [
+            ("auditapp.Pupil", str(pupil.pk))
+        ]
+        with audited(MODELS=["auditapp.Pupil", "auditapp.Person"]):
+            pupil.friends.remove(person)
+        assert [(label, pk) for _, label, pk, _ in m2m_events()][1:] == [
+            ("auditapp.Pupil", str(pupil.pk)),
+            ("auditapp.Person", str(person.pk)),
         ]

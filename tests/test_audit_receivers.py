@@ -14,7 +14,7 @@ from signalkit.audit import snapshot
 from signalkit.audit.serialize import MASKED
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited, events, queries_with_log
-from tests.auditapp.models import Account, Label, Note, Owner, Plain, VipAccount
+from tests.auditapp.models import Account, GoldAccount, Label, Note, Owner, Plain, VipAccount
 
 
 @audited()
@@ -173,6 +173,16 @@ class SaveTests(TestCase):
         [update] = events(action="update")
         assert update.changes == {"name": [MASKED, MASKED], "born": [MASKED, MASKED]}
         assert "secret" not in str([e.changes for e in events()])
+
+    def test_a_proxy_of_a_listed_proxy_follows_the_nearest_one(self) -> None:
+        for models in (
+            {"auditapp.Account": {"include": ["name"]}, "auditapp.VipAccount": {}},
+            {"auditapp.VipAccount": {}, "auditapp.Account": {"include": ["name"]}},
+        ):
+            with audited(MODELS=models):
+                gold = GoldAccount.objects.create(name="g", balance=3)
+            changes = events(object_pk=str(gold.pk))[0].changes
+            assert {"name", "balance"} <= changes.keys(), models
 
     def test_files_changed_in_place_are_seen(self) -> None:
         # FieldFile.save() and .delete() change the instance's file in place.

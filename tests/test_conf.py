@@ -80,6 +80,16 @@ class GetSettingsTests(SimpleTestCase):
 
 
 class DroppedModelsTests(TestCase):
+    def test_an_entry_of_another_type_is_logged_not_raised(self) -> None:
+        models = ["auditapp.Account", {"auditapp.Label": {}}]
+        with (
+            self.assertLogs("signalkit.audit", "WARNING") as logs,
+            override_settings(SIGNALKIT={"AUDIT": {"MODELS": models}}),
+        ):
+            Account.objects.create(name="a")
+        assert "{'auditapp.Label': {}}" in logs.output[0]
+        assert AuditEvent.objects.filter(model_label="auditapp.Account").count() == 1
+
     def test_are_logged_and_the_others_audited(self) -> None:
         models = {"auditapp.Account": {}, "auditapp.Note": {"masks": ["text"]}}
         with (

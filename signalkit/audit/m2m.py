@@ -35,11 +35,14 @@ def record(
     reverse: bool,
     pk_set: set[Any] | None,
     using: str,
+    declaring: ModelPlan | None,
 ) -> None:
-    """Record one ``m2m_changed`` step of ``field`` (``plan`` is the audited model's)."""
+    """Record one ``m2m_changed`` step of ``field``: on ``instance`` under ``plan``
+    (forward), or on the objects at the other end under ``declaring``, the plan of
+    the model declaring the field (reverse, and the mirror of a symmetrical one)."""
     if action == "post_add":
         if pk_set:
-            _events("m2m_add", "add", field, plan, instance, reverse, pk_set, using)
+            _events("m2m_add", "add", field, plan, instance, reverse, pk_set, using, declaring)
         return
     key = (id(instance), field.through)
     if action == "pre_remove" or action == "pre_clear":
@@ -62,7 +65,7 @@ def record(
         removed = [pk for pk in before if pk not in kept]
         if removed:
             name = "m2m_clear" if action == "post_clear" else "m2m_remove"
-            _events(name, "remove", field, plan, instance, reverse, removed, using)
+            _events(name, "remove", field, plan, instance, reverse, removed, using, declaring)
 
 
 def reset() -> None:
@@ -75,8 +78,8 @@ def _theirs(field: M2MPlan, reverse: bool) -> str:
 
 def _links(field: M2MPlan, instance: Model, reverse: bool, using: str) -> QuerySet[Any]:
     """The pks ``instance`` is linked to through ``field``, as a values list."""
-    mine = field.target if reverse else field.source
-    rows = field.through._default_manager.using(using).filter(**{mine: instance.pk})
+    mine, key = (field.target, field.target_key) if reverse else (field.source, field.source_key)
+    rows = field.through._default_manager.using(using).filter(**{mine: getattr(instance, key)})
     return rows.values_list(_theirs(field, reverse), flat=True)
 
 
@@ -87,23 +90,42 @@ def _events(
     plan: ModelPlan,
     instance: Model,
     reverse: bool,
-    pks: Collection[Any],
+    keys: Collection[Any],
     using: str,
+    declaring: ModelPlan | None,
 ) -> None:
+    # ``keys`` are what the through model holds: primary keys, or ``to_field`` values.
     if not reverse:
         if field.masked:
             values: Any = MASKED
-        elif len(pks) == 1:
-            values = [to_json(pk) for pk in pks]
+        elif len(keys) == 1:
+            values = [to_json(key) for key in keys]
         else:
-            values = sorted((to_json(pk) for pk in pks), key=str)
+            values = sorted((to_json(key) for key in keys), key=str)
         emit(for_instance(action, plan.label, instance, using, {field.name: {kind: values}}), using)
         if not field.symmetrical:
             return
         # The objects on the other end of a symmetrical relation changed too.
-        pks = [pk for pk in pks if pk != instance.pk]
-    # One event per object on the other end, each changed by ``instance``.
-    change = {field.name: {kind: MASKED if field.masked else [to_json(instance.pk)]}}
-    for pk in sorted(pks, key=str):
-        event = build(action, using=using, model_label=plan.label, object_pk=pk, changes=change)
+        own = getattr(instance, field.source_key)
+        keys = [key for key in keys if key != own]
+        related = own
+    else:
+        related = getattr(instance, field.target_key)
+    if declaring is None or not keys:
+        return  # the model declaring the field is not audited
+    change = {field.name: {kind: MASKED if field.masked else [to_json(related)]}}
+    # One event per object at the other end, each changed by ``instance``.
+    for pk in sorted(_primary_keys(field, keys, using), key=str):
+        event = build(
+            action, using=using, model_label=declaring.label, object_pk=pk, changes=change
+        )
         emit(event, using)
+
+
+def _primary_keys(field: M2MPlan, keys: Collection[Any], using: str) -> Collection[Any]:
+    """The primary keys of ``field.model``'s objects whose ``source_key`` is in ``keys``."""
+    opts = field.model._meta
+    if field.source_key == opts.pk.attname:
+        return keys
+    rows = field.model._base_manager.using(using).filter(**{f"{field.source_key}__in": keys})
+    return list(rows.values_list("pk", flat=True))

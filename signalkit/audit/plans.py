@@ -89,6 +89,9 @@ class M2MPlan:
     # A symmetrical relation to the same model: Django changes both directions
     # and signals one.
     symmetrical: bool = False
+    # The fields the through model's keys hold (the primary keys, or ``to_field``).
+    source_key: str = "id"  # in ``model``
+    target_key: str = "id"  # in the related model
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,8 @@ class ModelPlan:
     encoders: tuple[tuple[str, str, Callable[[Any], Any]], ...] = ()
     # JSON values: 1, 1.0 and True are equal in Python, not in the column.
     strict: frozenset[str] = frozenset()
-    # attname -> the field's to_python: a value assigned as text ("1.5", "3")
-    # equal to the old one once converted is no change.
+    # attname -> the field's get_prep_value (what the column is given): a value
+    # assigned as text ("1.5", "3") that is prepared as the old one is no change.
     converters: Mapping[str, Callable[[Any], Any]] = dataclasses.field(default_factory=dict)
 
     def m2m_for(self, through: type[Model]) -> M2MPlan | None:
@@ -145,15 +148,20 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
     plans: dict[type[Model], ModelPlan] = {}
     for model, options in listed.items():
         plans[model] = _plan(model, audit, {**options, **shared[_concrete(model)]})
-    for model in listed:
-        for candidate in apps.get_models():
-            if (
-                candidate._meta.proxy
-                and candidate not in plans
-                and issubclass(candidate, model)
-                and _concrete(candidate) is _concrete(model)
-            ):
-                plans[candidate] = plans[model]
+    for candidate in apps.get_models():
+        if candidate._meta.proxy and candidate not in plans:
+            # The nearest listed class it derives from (a proxy's MRO holds its
+            # proxied classes first; an MTI parent has another concrete model).
+            nearest = next(
+                (
+                    base
+                    for base in candidate.__mro__
+                    if base in listed and _concrete(base) is _concrete(candidate)
+                ),
+                None,
+            )
+            if nearest is not None:
+                plans[candidate] = plans[nearest]
     return plans
 
 
@@ -187,30 +195,36 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         for field in opts.many_to_many
         if audited(field.name)
     )
-    json = frozenset(f.attname for f in recorded if f.get_internal_type() in _MUTABLE_TYPES)
+    mutable = frozenset(f.attname for f in recorded if f.get_internal_type() in _MUTABLE_TYPES)
     files = frozenset(f.attname for f in recorded if isinstance(f, FileField))
+    # Only JSON columns keep 1, 1.0 and True apart (arrays and hstores are typed).
+    json = frozenset(f.attname for f in recorded if f.get_internal_type() == "JSONField")
     return ModelPlan(
         label=(opts.concrete_model or model)._meta.label,
         fields=fields,
         attnames=tuple(plan.attname for plan in fields),
-        mutable=json | files,
+        mutable=mutable | files,
         m2m=m2m,
         encoders=tuple((plan.name, plan.attname, plan.encoder()) for plan in fields),
         strict=json,
         converters=MappingProxyType(
-            {f.attname: f.to_python for f in recorded if f.attname not in json}
+            {f.attname: f.get_prep_value for f in recorded if f.attname not in json}
         ),
     )
 
 
 def _m2m_plan(field: Any, masked: bool) -> M2MPlan:
     through = field.remote_field.through
+    source = through._meta.get_field(field.m2m_field_name())
+    target = through._meta.get_field(field.m2m_reverse_field_name())
     return M2MPlan(
         name=field.name,
         masked=masked,
         model=field.model._meta.concrete_model,  # the declaring model (not a child's)
         through=through,
-        source=through._meta.get_field(field.m2m_field_name()).attname,
-        target=through._meta.get_field(field.m2m_reverse_field_name()).attname,
+        source=source.attname,
+        target=target.attname,
         symmetrical=bool(getattr(field.remote_field, "symmetrical", False)),
+        source_key=source.target_field.attname,
+        target_key=target.target_field.attname,
     )

@@ -189,10 +189,11 @@ def record_m2m(
         return
     # The audited object: ``instance``, or on the reverse side the objects in
     # ``pk_set``, which belong to the model declaring the field.
-    plan = _plans.get(known.model if reverse else type(instance))
+    declaring = _plans.get(known.model)
+    plan = declaring if reverse else _plans.get(type(instance))
     field = None if plan is None else plan.m2m_for(sender)
     if plan is not None and field is not None:
-        many_to_many.record(action, field, plan, instance, reverse, pk_set, using)
+        many_to_many.record(action, field, plan, instance, reverse, pk_set, using, declaring)
 
 
 def _same(old: Any, new: Any, plan: ModelPlan, attname: str) -> bool:
@@ -209,7 +210,8 @@ def _same(old: Any, new: Any, plan: ModelPlan, attname: str) -> bool:
     convert = plan.converters.get(attname)
     if convert is not None:
         try:
-            # Assigned as text ("1.5" for Decimal("1.50"), "3" for a key).
+            # Assigned as text ("1.5" for Decimal("1.50"), "3" for a key): the
+            # column is given the same value.
             if convert(old) == convert(new):
                 return True
         except Exception:
@@ -269,7 +271,7 @@ def _warn_dropped(kept: Collection[str]) -> None:
     # System checks report invalid entries, but not every server runs them: a
     # model silently left out of the log must at least be logged.
     models = raw_audit_models()
-    dropped = [str(label) for label in models if label not in kept]
+    dropped = [label for label in models if not isinstance(label, str) or label not in kept]
     if dropped:
         logger.warning(
             "SIGNALKIT['AUDIT']['MODELS'] entries %s are invalid and are not audited; "

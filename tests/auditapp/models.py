@@ -44,6 +44,13 @@ class VipAccount(Account):
         proxy = True
 
 
+class GoldAccount(VipAccount):
+    """A proxy of a proxy."""
+
+    class Meta:
+        proxy = True
+
+
 class Note(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notes")
     text = models.CharField(max_length=100)
@@ -125,3 +132,34 @@ class Doc(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Pupil(Person):
+    """A multi-table child of a model with a symmetrical relation."""
+
+
+class Club(models.Model):
+    """A many-to-many relation whose through model keys on other fields than pks."""
+
+    slug = models.CharField(max_length=20, unique=True)
+    members: models.ManyToManyField[Member, Membership] = models.ManyToManyField(
+        "Member", through="Membership", related_name="clubs"
+    )
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Member(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Membership(models.Model):
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, to_field="slug")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, to_field="code")
+
+    def __str__(self) -> str:
+        return f"{self.club_id} {self.member_id}"
