@@ -18,7 +18,7 @@ from signalkit.audit.writer import build, emit, for_instance
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from django.db.models import Model, QuerySet
+    from django.db.models import Model
 
     from signalkit.audit.plans import M2MPlan, ModelPlan
 
@@ -45,23 +45,16 @@ def record(
             _events("m2m_add", "add", field, plan, instance, reverse, pk_set, using, declaring)
         return
     key = (id(instance), field.through)
-    if action == "pre_remove" or action == "pre_clear":
-        if action == "pre_remove" and not pk_set:
-            return
-        links = _links(field, instance, reverse, using)
-        if action == "pre_remove":
-            links = links.filter(**{f"{_theirs(field, reverse)}__in": pk_set})
-        _before[key] = list(links)
-        return
-    if action == "post_remove" or action == "post_clear":
+    if action == "pre_clear":
+        _before[key] = _links(field, instance, reverse, using)
+    elif action == "pre_remove":
+        if pk_set:
+            _before[key] = _links(field, instance, reverse, using, among=pk_set)
+    elif action == "post_remove" or action == "post_clear":
         before = _before.pop(key, None)
         if not before:
             return
-        kept = set(
-            _links(field, instance, reverse, using).filter(
-                **{f"{_theirs(field, reverse)}__in": before}
-            )
-        )
+        kept = set(_links(field, instance, reverse, using, among=before))
         removed = [pk for pk in before if pk not in kept]
         if removed:
             name = "m2m_clear" if action == "post_clear" else "m2m_remove"
@@ -72,15 +65,20 @@ def reset() -> None:
     _before.clear()
 
 
-def _theirs(field: M2MPlan, reverse: bool) -> str:
-    return field.source if reverse else field.target
-
-
-def _links(field: M2MPlan, instance: Model, reverse: bool, using: str) -> QuerySet[Any]:
-    """The pks ``instance`` is linked to through ``field``, as a values list."""
+def _links(
+    field: M2MPlan,
+    instance: Model,
+    reverse: bool,
+    using: str,
+    among: Collection[Any] | None = None,
+) -> list[Any]:
+    """The keys ``instance`` is linked to through ``field`` (only those ``among``)."""
     mine, key = (field.target, field.target_key) if reverse else (field.source, field.source_key)
+    theirs = field.source if reverse else field.target
     rows = field.through._default_manager.using(using).filter(**{mine: getattr(instance, key)})
-    return rows.values_list(_theirs(field, reverse), flat=True)
+    if among is not None:
+        rows = rows.filter(**{f"{theirs}__in": among})
+    return list(rows.values_list(theirs, flat=True))
 
 
 def _events(

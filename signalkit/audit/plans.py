@@ -86,12 +86,12 @@ class M2MPlan:
     through: type[Model]
     source: str  # through attname pointing at ``model``
     target: str  # through attname pointing at the related model
+    # The fields the through model's keys hold (the primary keys, or ``to_field``).
+    source_key: str  # in ``model``
+    target_key: str  # in the related model
     # A symmetrical relation to the same model: Django changes both directions
     # and signals one.
     symmetrical: bool = False
-    # The fields the through model's keys hold (the primary keys, or ``to_field``).
-    source_key: str = "id"  # in ``model``
-    target_key: str = "id"  # in the related model
 
 
 @dataclass(frozen=True)
