@@ -409,6 +409,34 @@ class ManualTransactionTests(TransactionTestCase):
         transaction.set_autocommit(True)
         assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
 
+    def test_turning_autocommit_on_commits_the_waiting_events_or_keeps_them(self) -> None:
+        account = Account.objects.create(name="a")
+        transaction.set_autocommit(False)
+        with transaction.atomic():
+            account.name = "b"
+            account.save()  # its event waits for the commit
+        if connection.vendor == "postgresql":
+            # psycopg refuses while a transaction is open: the event is written
+            # in it, and follows it.
+            with pytest.raises(Exception, match="autocommit"):
+                transaction.set_autocommit(True)
+            transaction.commit()
+            transaction.set_autocommit(True)
+        else:
+            transaction.set_autocommit(True)  # SQLite commits the transaction
+            assert not hooks.of(connections["default"]).entries
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
+        account.name = "c"
+        account.save()  # diffed against the snapshot the commit kept
+        assert [e.changes for e in events(action="update")][-1] == {"name": ["b", "c"]}
+        transaction.set_autocommit(False)
+        with transaction.atomic():
+            account.name = "d"
+            account.save()
+        transaction.rollback()
+        transaction.set_autocommit(True)  # nothing left to write
+        assert len(events(action="update")) == 2
+
 
 @audited()
 class PickledInTransactionTests(TransactionTestCase):

@@ -23,7 +23,8 @@ cannot remove them:
   database rolls back too;
 - ``rollback()`` and ``close()`` drop everything;
 - ``commit()`` runs the before-commit step (the waiting events are written
-  inside the transaction), commits, then runs the hooks.
+  inside the transaction), commits, then runs the hooks; so does turning
+  autocommit on in a manual transaction, which SQLite and MySQL commit.
 
 Hooks are numbered as they are registered, so the list stays sorted and what a
 savepoint rollback drops is its tail. The *generation* token is replaced
@@ -34,6 +35,7 @@ generation share one fate (no savepoint can roll back one without the other).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -187,9 +189,23 @@ class Hooked(BaseDatabaseWrapper):
         if hooks is None or self.in_atomic_block:
             super().commit()  # inside an atomic block, Django refuses
             return
+        self._signalkit_commit(hooks, super().commit)
+
+    # Turning autocommit on ends a manual transaction: SQLite and MySQL commit
+    # it (PostgreSQL's drivers refuse). Django runs no commit of its own then.
+    def _set_autocommit(self, autocommit: bool) -> None:
+        # (Every backend defines it; the stubs of the base class do not.)
+        backend_set = super()._set_autocommit  # type: ignore[misc]
+        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
+        if hooks is None or not autocommit or self.autocommit or not hooks.entries:
+            backend_set(autocommit)
+            return
+        self._signalkit_commit(hooks, partial(backend_set, autocommit))
+
+    def _signalkit_commit(self, hooks: Hooks, commit: Callable[[], None]) -> None:
         if hooks.before_commit is not None:
-            hooks.before_commit()
-        super().commit()
+            hooks.before_commit()  # the waiting events join the transaction
+        commit()
         done = hooks.entries
         hooks.reset()
         for hook in done:
