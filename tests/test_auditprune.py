@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import sqlite3
 from io import StringIO
 
 import pytest
@@ -30,6 +31,28 @@ class AuditPruneTests(TestCase):
         output = self.run_command("--before", "2024-01-03", "--batch-size", "1")
         assert output == "Deleted 2 audit event(s) before 2024-01-03T00:00:00+00:00.\n"
         assert sorted(AuditEvent.objects.values_list("occurred_at", flat=True)) == [at(3), at(4)]
+
+    def test_any_batch_size_fits_in_one_statement(self) -> None:
+        # A list of keys per batch ran into the database's limit of parameters
+        # ("too many SQL variables"); SQLite's can be lowered to show it.
+        for day in (5, 6, 7, 8):
+            AuditEvent.objects.create(action="custom", occurred_at=at(day))
+        if connection.vendor == "sqlite":
+            connection.ensure_connection()
+            limit = sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
+            previous = connection.connection.setlimit(limit, 4)
+            self.addCleanup(connection.connection.setlimit, limit, previous)
+        with CaptureQueriesContext(connection) as queries:
+            output = self.run_command("--before", "2024-01-08", "--batch-size", "100000")
+        assert output.startswith("Deleted 7 audit event(s)")
+        assert max(len(query["sql"]) for query in queries) < 400
+        assert list(AuditEvent.objects.values_list("occurred_at", flat=True)) == [at(8)]
+
+    def test_events_at_the_same_time_are_deleted_together(self) -> None:
+        AuditEvent.objects.create(action="custom", occurred_at=at(1))
+        output = self.run_command("--before", "2024-01-02", "--batch-size", "1")
+        assert output.startswith("Deleted 2 audit event(s)")
+        assert AuditEvent.objects.count() == 3
 
     def test_dry_run_only_counts(self) -> None:
         output = self.run_command("--before", "2024-01-04T00:00:00+00:00", "--dry-run")

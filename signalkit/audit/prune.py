@@ -41,8 +41,12 @@ def prune(
         return old.count()
     deleted = 0
     while True:
-        # Oldest first: the time index finds the batch without reading the table.
-        pks = list(old.order_by("occurred_at").values_list("pk", flat=True)[:batch_size])
-        if not pks:
+        # The batch is bounded by the time of its last event (oldest first, found
+        # on the time index), not by a list of keys: any batch size fits in one
+        # statement. Events sharing that time all go in this batch.
+        last = old.order_by("occurred_at").values_list("occurred_at", flat=True)
+        edge = list(last[batch_size - 1 : batch_size])
+        batch = old.filter(occurred_at__lte=edge[0]) if edge else old
+        deleted += batch._prune()
+        if not edge:
             return deleted
-        deleted += AuditEvent.objects.using(using).filter(pk__in=pks)._prune()
