@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import decimal
 import logging
 import uuid
 from unittest import mock
@@ -63,6 +64,15 @@ class HistoryTests(TestCase):
         audit.record("viewed", account)
         assert [e.action for e in audit.history(account)] == ["create", "update", "viewed"]
         assert [e.action for e in audit.history(vip)] == ["create", "update", "viewed"]
+
+    def test_an_unsaved_object_has_no_history(self) -> None:
+        # Not even the events of an object whose text key is "None".
+        Ticket.objects.create(code="None")
+        assert audit.history(Ticket(code="None")).exists()
+        keyless = Ticket()
+        keyless.code = None  # type: ignore[assignment]
+        assert list(audit.history(keyless)) == []
+        assert list(audit.history(Account())) == []
 
     def test_a_key_given_as_text_names_the_same_object(self) -> None:
         # A UUID key assigned in its hex form, then loaded as a UUID.
@@ -134,6 +144,22 @@ class BatchTests(TestCase):
             account.name = "a"
             account.save()
         assert events(action="update") == []
+
+    def test_saves_are_compared_as_stored_when_coalesced(self) -> None:
+        account = Account.objects.create(name="a", data={"n": 1}, balance=decimal.Decimal(1))
+        with audit.batch():
+            # In a JSON field 1 and True are two values (Python finds them equal).
+            account.data = {"n": 2}
+            account.save()
+            account.data = {"n": True}
+            account.save()
+            # "1.0" over Decimal("1.00") is stored as it was.
+            account.balance = decimal.Decimal(3)
+            account.save()
+            account.balance = "1.0"
+            account.save()
+        [event] = events(action="update")
+        assert event.changes == {"data": [{"n": 1}, {"n": True}]}
 
     def test_events_of_rolled_back_savepoints_are_dropped(self) -> None:
         with audit.batch():

@@ -5,11 +5,16 @@ from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.test import TestCase, override_settings
 
+import signalkit.audit as audit
+from signalkit.models import AuditEvent
 from tests.audit_utils import audited, events
+from tests.profilesapp.models import StaffUser
 
 
 @audited()
 class AuthEventTests(TestCase):
+    databases = {"default", "other"}
+
     def setUp(self) -> None:
         self.user = User.objects.create_user("ann", password="s3cret-pass")
 
@@ -23,6 +28,18 @@ class AuthEventTests(TestCase):
             "ann",
         )
         assert (logout.action, logout.actor_id) == ("logout", str(self.user.pk))
+
+    def test_events_join_the_users_history(self) -> None:
+        # A proxy of the user model logs in: the events are the user's; a user
+        # stored on another database has them there, where history() reads.
+        staff = StaffUser.objects.get(pk=self.user.pk)
+        user_logged_in.send(sender=StaffUser, request=None, user=staff)
+        elsewhere = User.objects.db_manager("other").create_user("bob", password="!")
+        user_logged_in.send(sender=User, request=None, user=elsewhere)
+        for user, name in ((self.user, "ann"), (staff, "ann"), (elsewhere, "bob")):
+            logins = audit.history(user).filter(action="login")
+            assert [e.object_repr for e in logins] == [name]
+        assert not AuditEvent.objects.using("default").filter(object_repr="bob").exists()
 
     def test_logout_without_user_is_recorded(self) -> None:
         self.client.logout()

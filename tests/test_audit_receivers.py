@@ -14,7 +14,18 @@ from signalkit.audit import snapshot
 from signalkit.audit.serialize import MASKED
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited, events, queries_with_log
-from tests.auditapp.models import Account, GoldAccount, Label, Note, Owner, Plain, VipAccount
+from tests.auditapp.models import (
+    Account,
+    Cupboard,
+    Deal,
+    GoldAccount,
+    Hand,
+    Label,
+    Note,
+    Owner,
+    Plain,
+    VipAccount,
+)
 
 
 @audited()
@@ -98,7 +109,7 @@ class SaveTests(TestCase):
         account.save(update_fields=["balance"])
         assert [event.changes for event in events(action="update")] == [
             {"name": ["a", "b"]},
-            {"balance": ["0", "3"]},
+            {"balance": ["0.00", "3.00"]},
         ]
 
     def test_deferred_field_read_later_is_not_a_change(self) -> None:
@@ -115,14 +126,16 @@ class SaveTests(TestCase):
         account.balance = decimal.Decimal(5)
         with queries_with_log() as queries:
             account.save()
-        assert [event.changes for event in events(action="update")] == [{"balance": ["2.00", "5"]}]
+        assert [event.changes for event in events(action="update")] == [
+            {"balance": ["2.00", "5.00"]}
+        ]
         # The old value is read once, before the UPDATE; the next save needs no read.
         assert len(queries) == 3
         account.balance = decimal.Decimal(6)
         with queries_with_log() as queries:
             account.save()
         assert len(queries) == 2
-        assert events(action="update")[-1].changes == {"balance": ["5", "6"]}
+        assert events(action="update")[-1].changes == {"balance": ["5.00", "6.00"]}
 
     def test_deferred_field_outside_update_fields_is_not_read(self) -> None:
         Account.objects.create(name="a", balance=decimal.Decimal(2))
@@ -174,6 +187,19 @@ class SaveTests(TestCase):
         assert update.changes == {"name": [MASKED, MASKED], "born": [MASKED, MASKED]}
         assert "secret" not in str([e.changes for e in events()])
 
+    def test_a_multi_table_child_keeps_its_parents_masks(self) -> None:
+        # A child's events carry the parent's fields: masked as the parent's are.
+        models = {"auditapp.Shelf": {"mask": ["name"]}, "auditapp.Cupboard": {}}
+        with audited(MODELS=models):
+            cupboard = Cupboard.objects.create(name="s3cr3t")
+            cupboard.name = "other secret"
+            cupboard.save()
+        assert [e.changes for e in events(model_label="auditapp.Cupboard")] == [
+            {"name": [None, MASKED]},
+            {"name": [MASKED, MASKED]},
+        ]
+        assert "secret" not in str([e.changes for e in events()])
+
     def test_a_proxy_of_a_listed_proxy_follows_the_nearest_one(self) -> None:
         for models in (
             {"auditapp.Account": {"include": ["name"]}, "auditapp.VipAccount": {}},
@@ -222,7 +248,45 @@ class SaveTests(TestCase):
         assert events(action="update") == []
         account.balance = "2"
         account.save()
-        assert [e.changes for e in events(action="update")] == [{"balance": ["1.50", "2"]}]
+        assert [e.changes for e in events(action="update")] == [{"balance": ["1.50", "2.00"]}]
+
+    def test_json_values_stored_the_same_are_no_change(self) -> None:
+        # A tuple is stored as a list, and keys as strings.
+        Account.objects.create(name="a", data={"k": [1, 2], "1": "x"})
+        account = Account.objects.get(name="a")
+        account.data = {"k": (1, 2), 1: "x"}
+        account.save()
+        assert events(action="update") == []
+
+    def test_values_are_recorded_as_the_column_keeps_them(self) -> None:
+        account = Account.objects.create(name="a", balance=decimal.Decimal("1.234"))
+        account.born = datetime.datetime(2024, 1, 2, 10, 30, tzinfo=datetime.UTC)
+        account.save()  # a DateField keeps the date
+        account.balance = decimal.Decimal("1.23")
+        account.save()  # the database holds 1.23 already
+        account.refresh_from_db()
+        assert (account.balance, account.born) == (
+            decimal.Decimal("1.23"),
+            datetime.date(2024, 1, 2),
+        )
+        [create, update] = events()
+        assert create.changes["balance"] == [None, "1.23"]
+        assert update.changes == {"born": [None, "2024-01-02"]}
+
+    def test_a_custom_fields_values_are_recorded_as_its_serializers_text(self) -> None:
+        with audited(MODELS=["auditapp.Deal"]):
+            deal = Deal.objects.create(hand=Hand("AS,KD"))
+            deal = Deal.objects.get(pk=deal.pk)
+            deal.hand = Hand("AS,KD")
+            deal.save()  # an equal hand: no change
+            deal.hand = Hand("2C")
+            deal.save()
+        assert [e.changes for e in events()] == [
+            {"hand": [None, "AS,KD"]},
+            {"hand": ["AS,KD", "2C"]},
+        ]
+        field = Deal._meta.get_field("hand")
+        assert field.to_python(events()[1].changes["hand"][1]) == Hand("2C")
 
     def test_json_field_mutated_in_place_is_seen(self) -> None:
         account = Account.objects.create(name="a", data={"n": 1})
@@ -346,7 +410,7 @@ class ConnectionTests(TestCase):
         models = {"auditapp.Account": {"include": ["NAME", "bal*"]}}
         with override_settings(SIGNALKIT={"AUDIT": {"MODELS": models}}):
             Account.objects.create(name="a", balance=2)
-        assert events()[0].changes == {"name": [None, "a"], "balance": [None, "2"]}
+        assert events()[0].changes == {"name": [None, "a"], "balance": [None, "2.00"]}
 
     def test_events_are_written_on_the_change_alias(self) -> None:
         with audited(), transaction.atomic():

@@ -71,6 +71,8 @@ def history(obj: Model) -> AuditEventQuerySet:
     from signalkit.models import AuditEvent
 
     using = obj._state.db or router.db_for_read(AuditEvent)
+    if obj.pk is None:
+        return AuditEvent.objects.using(using).none()  # unsaved: no history yet
     label = (obj._meta.concrete_model or type(obj))._meta.label
     # As the writer stores it: a key over 255 characters is cut, NUL replaced.
     key = truncate(object_pk(obj), 255)

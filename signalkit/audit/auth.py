@@ -14,7 +14,7 @@ from django.db import router
 
 from signalkit.audit.context import current
 from signalkit.audit.http import client_ip
-from signalkit.audit.serialize import truncate
+from signalkit.audit.serialize import object_pk, truncate
 from signalkit.audit.writer import build, emit
 from signalkit.conf import get_settings
 from signalkit.models import AuditEvent
@@ -65,8 +65,11 @@ def _record(action: str, request: HttpRequest | None, user: Any, extra: Any = No
     using = router.db_for_write(AuditEvent)
     label = pk = text = ""
     if user is not None and getattr(user, "pk", None) is not None:
-        label, pk = user._meta.label, user.pk
+        # Where and as what its changes are recorded: one history per user,
+        # whichever class (a proxy) logged in, on the user's database.
+        label, pk = user._meta.concrete_model._meta.label, object_pk(user)
         text = user.get_username() if hasattr(user, "get_username") else str(user)
+        using = getattr(getattr(user, "_state", None), "db", None) or using
     event = build(
         action,
         using=using,

@@ -10,6 +10,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from signalkit.audit import hooks
 from signalkit.audit.pending import write_waiting
+from signalkit.audit.serialize import MASKED, same_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -91,7 +92,14 @@ def _merge(into: Event, event: Event) -> None:
 
 
 def _unchanged(value: Any) -> bool:
-    return isinstance(value, list) and len(value) == 2 and value[0] == value[1] != "[masked]"
+    # Compared as JSON, as stored (a JSON field's 1 and True differ); a masked
+    # value is never known to be unchanged.
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and value[0] != MASKED
+        and same_json(value[0], value[1])
+    )
 
 
 _buffers: ContextVar[dict[str, Buffer] | None] = ContextVar("signalkit_audit_batch", default=None)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import decimal
 import fnmatch
 from dataclasses import dataclass
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -35,33 +37,42 @@ class FieldPlan:
     name: str
     attname: str
     masked: bool
+    # The field's to_python (a date for a datetime, a UUID for its text), a
+    # Decimal rounded to the field's places: the value as the column keeps it.
     convert: Callable[[Any], Any] | None = None
-
-    def json(self, value: Any) -> Any:
-        """The JSON form of ``value`` as this field would store it; never raises."""
-        if self.masked:
-            return MASKED
-        if self.convert is not None and isinstance(value, str | int | float):
-            try:
-                value = self.convert(value)
-            except Exception:
-                return to_json(value)
-        return to_json(value)
+    # A custom field's value_to_string(), for values of its own type.
+    text: Callable[[Any], str] | None = None
 
     def encoder(self) -> Callable[[Any], Any]:
-        """:meth:`json` as a plain function, with fast paths for common values."""
+        """The JSON form of a value as this field stores it, as a plain function
+        with fast paths for common values; never raises."""
         if self.masked:
             return _masked
-        if self.convert is not None:
-            convert = self.json
+        convert = self.convert
+        if convert is not None:
 
             def typed(value: Any) -> Any:
-                # Values of the field's own type (or None) need no conversion.
-                if value is None or not isinstance(value, str | int | float):
-                    return to_json(value)
-                return convert(value)
+                if value is None:
+                    return None
+                # Recorded as given if it cannot be converted (the save will fail).
+                with contextlib.suppress(Exception):
+                    value = convert(value)
+                return to_json(value)
 
             return typed
+        text = self.text
+        if text is not None:
+
+            def custom(value: Any) -> Any:
+                kind = type(value)
+                if kind is int or value is None or kind is str:
+                    return to_json(value)
+                try:
+                    return to_json(value, text)
+                except Exception:
+                    return to_json(value)
+
+            return custom
         return _plain
 
 
@@ -147,7 +158,7 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
         family["exclude"] += options.get("exclude", ())
     plans: dict[type[Model], ModelPlan] = {}
     for model, options in listed.items():
-        plans[model] = _plan(model, audit, {**options, **shared[_concrete(model)]})
+        plans[model] = _plan(model, audit, {**options, **_inherited(_concrete(model), shared)})
     for candidate in apps.get_models():
         if candidate._meta.proxy and candidate not in plans:
             # The nearest listed class it derives from (a proxy's MRO holds its
@@ -163,6 +174,18 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
             if nearest is not None:
                 plans[candidate] = plans[nearest]
     return plans
+
+
+def _inherited(
+    concrete: type[Model], shared: dict[type[Model], dict[str, list[str]]]
+) -> dict[str, list[str]]:
+    """The masks and excludes of a concrete model's family and of its listed
+    multi-table parents: a child's events carry the parents' fields too."""
+    lineage = [concrete, *concrete._meta.get_parent_list()]
+    return {
+        option: [name for model in lineage for name in shared.get(model, {}).get(option, ())]
+        for option in ("mask", "exclude")
+    }
 
 
 def _concrete(model: type[Model]) -> type[Model]:
@@ -186,7 +209,8 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
             field.name,
             field.attname,
             matches(field.name, mask),
-            field.to_python if field.get_internal_type() in _TYPED else None,
+            _rounding(field, field.to_python) if field.get_internal_type() in _TYPED else None,
+            None if type(field).__module__.startswith("django.") else _value_to_string(field),
         )
         for field in recorded
     )
@@ -208,9 +232,37 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         encoders=tuple((plan.name, plan.attname, plan.encoder()) for plan in fields),
         strict=json,
         converters=MappingProxyType(
-            {f.attname: f.get_prep_value for f in recorded if f.attname not in json}
+            {f.attname: _rounding(f, f.get_prep_value) for f in recorded if f.attname not in json}
         ),
     )
+
+
+def _value_to_string(field: Any) -> Callable[[Any], str]:
+    """A custom field's ``value_to_string()`` -- its text for serializers, which its
+    ``to_python()`` turns back -- for a value rather than an instance."""
+    attname = field.attname
+
+    def text(value: Any) -> str:
+        return str(field.value_to_string(SimpleNamespace(**{attname: value})))
+
+    return text
+
+
+def _rounding(field: Any, convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, and for a ``DecimalField`` the value rounded to the field's
+    places as the database keeps it (``Decimal("1.234")`` is stored as 1.23)."""
+    if field.get_internal_type() != "DecimalField" or field.decimal_places is None:
+        return convert
+    exponent = decimal.Decimal(1).scaleb(-field.decimal_places)
+    context = decimal.Context(prec=field.max_digits)
+
+    def rounded(value: Any) -> Any:
+        value = convert(value)
+        if isinstance(value, decimal.Decimal) and value.is_finite():
+            return value.quantize(exponent, context=context)
+        return value
+
+    return rounded
 
 
 def _m2m_plan(field: Any, masked: bool) -> M2MPlan:

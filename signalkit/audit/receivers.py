@@ -23,7 +23,7 @@ from django.db.models.signals import (
 from signalkit.audit import hooks, snapshot
 from signalkit.audit import m2m as many_to_many
 from signalkit.audit.plans import ModelPlan, build
-from signalkit.audit.serialize import to_json
+from signalkit.audit.serialize import same_json, to_json
 from signalkit.audit.writer import emit, for_instance
 from signalkit.conf import get_settings, raw_audit_models
 
@@ -220,14 +220,9 @@ def _same(old: Any, new: Any, plan: ModelPlan, attname: str) -> bool:
 
 
 def _identical(old: Any, new: Any) -> bool:
-    if type(old) is not type(new):
-        return False
-    if type(old) is dict:
-        return old.keys() == new.keys() and all(_identical(old[k], new[k]) for k in old)
-    if type(old) is list or type(old) is tuple:
-        return len(old) == len(new) and all(map(_identical, old, new))
+    # As JSON: a tuple is stored as a list, keys as strings.
     try:
-        return bool(old == new) or to_json(old) == to_json(new)  # NaN
+        return same_json(to_json(old), to_json(new))
     except Exception:
         return False
 

@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 MASKED = "[masked]"
 
 
-def to_json(value: Any) -> Any:
-    """``value`` as a JSON-native value (recursively for lists and dicts)."""
+def to_json(value: Any, text: Callable[[Any], str] | None = None) -> Any:
+    """``value`` as a JSON-native value (recursively for lists and dicts).
+
+    A value of another type becomes ``text(value)``, or ``str(value)``."""
     if isinstance(value, str):
         # PostgreSQL's jsonb rejects NUL characters; recording must never fail.
         return value.replace("\x00", "\ufffd") if "\x00" in value else value
@@ -53,7 +55,19 @@ def to_json(value: Any) -> Any:
         return {to_json(str(key)): to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [to_json(item) for item in value]
-    return str(value)
+    return str(value) if text is None else text(value)
+
+
+def same_json(one: Any, other: Any) -> bool:
+    """Whether two JSON-native values are the same JSON: ``1``, ``1.0`` and
+    ``True`` are three values (Python finds them equal)."""
+    if type(one) is not type(other):
+        return False
+    if type(one) is dict:
+        return one.keys() == other.keys() and all(same_json(one[k], other[k]) for k in one)
+    if type(one) is list:
+        return len(one) == len(other) and all(map(same_json, one, other))
+    return bool(one == other)
 
 
 def object_pk(obj: Model) -> Any:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 
@@ -163,3 +164,53 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.club_id} {self.member_id}"
+
+
+class Hand:
+    """A value stored by a custom field (after the example in Django's docs)."""
+
+    def __init__(self, cards: str) -> None:
+        self.cards = cards
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Hand) and other.cards == self.cards
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class HandField(models.CharField[Hand | str, Hand]):
+    """A custom field: its values are ``Hand`` objects, stored as text."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs["max_length"] = 40
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        del kwargs["max_length"]
+        return name, path, args, kwargs
+
+    def from_db_value(
+        self, value: str | None, expression: object, connection: object
+    ) -> Hand | None:
+        return None if value is None else Hand(value)
+
+    def to_python(self, value: object) -> Hand | None:
+        if value is None or isinstance(value, Hand):
+            return value
+        return Hand(str(value))
+
+    def get_prep_value(self, value: object) -> str | None:
+        return None if value is None else value.cards if isinstance(value, Hand) else str(value)
+
+    def value_to_string(self, obj: models.Model) -> str:
+        return str(self.get_prep_value(self.value_from_object(obj)))
+
+
+class Deal(models.Model):
+    hand = HandField()
+
+    objects: models.Manager[Deal] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"deal {self.pk}"
