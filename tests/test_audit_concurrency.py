@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextvars
 import threading
 import unittest
 
@@ -69,3 +70,21 @@ class ConcurrencyTests(TransactionTestCase):
         ]
         assert sorted(recorded) == sorted(committed)
         assert len(committed) == THREADS * ROUNDS * 3 // 4
+
+    def test_a_batch_context_copied_to_another_thread_keeps_that_threads_events(self) -> None:
+        # The worker's connection is its own: its change commits on its own, and
+        # its event with it (not in the batch's buffer, flushed on another one).
+        def work() -> None:
+            try:
+                Account.objects.create(name="in thread")
+                audit.record("noted")
+            finally:
+                connections.close_all()
+
+        with audit.batch():
+            Account.objects.create(name="main")
+            thread = threading.Thread(target=contextvars.copy_context().run, args=(work,))
+            thread.start()
+            thread.join()
+        assert sorted(e.object_repr for e in events(action="create")) == ["in thread", "main"]
+        assert len(events(action="noted")) == 1

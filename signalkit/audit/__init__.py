@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.signals import setting_changed
-from django.db import router
+from django.db import connections, router
 
 from signalkit.audit.buffer import batch
 from signalkit.audit.context import context
@@ -56,8 +56,9 @@ def record(
         extra=extra,
     )
     buffer = buffer_for(using)
-    if buffer is not None:
-        buffer.add(event)
+    connection = connections[using]
+    if buffer is not None and buffer.connection is connection:  # not another thread's
+        buffer.add(event, connection)
         return event.to_model()
     model = event.to_model()
     write_waiting(using)

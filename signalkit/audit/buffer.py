@@ -26,12 +26,12 @@ _MERGEABLE = frozenset({"create", "update"})
 class Buffer:
     def __init__(self, using: str) -> None:
         self.using = using
+        # The block's connection: this thread's (Django's connections are per thread).
+        self.connection = connections[using]
         self.events: list[tuple[Marker, Event]] = []
         self.latest: dict[tuple[str, str], tuple[Marker, Event]] = {}
 
-    def add(self, event: Event, connection: BaseDatabaseWrapper | None = None) -> None:
-        if connection is None:
-            connection = connections[self.using]
+    def add(self, event: Event, connection: BaseDatabaseWrapper) -> None:
         marker = hooks.marker(connection)
         key = (event.model_label, event.object_pk)
         previous = self.latest.get(key)
@@ -52,7 +52,7 @@ class Buffer:
     def flush(self) -> None:
         from signalkit.audit.writer import write
 
-        alive = hooks.alive_test(connections[self.using])
+        alive = hooks.alive_test(self.connection)
         events = [
             event
             for marker, event in self.events

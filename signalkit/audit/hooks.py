@@ -205,11 +205,15 @@ class Hooked(BaseDatabaseWrapper):
     def _signalkit_commit(self, hooks: Hooks, commit: Callable[[], None]) -> None:
         if hooks.before_commit is not None:
             hooks.before_commit()  # the waiting events join the transaction
-        commit()
-        done = hooks.entries
-        hooks.reset()
-        for hook in done:
-            hook()
+        try:
+            commit()
+        except BaseException:
+            # PostgreSQL ends a transaction whose COMMIT fails (a deferred
+            # constraint): its hooks go with it. SQLite keeps it open.
+            if not _transaction_open(self):
+                hooks.reset()
+            raise
+        _committed(hooks)
 
     # Django replaces its own list exactly when a rollback or a close succeeds
     # (not when it refuses, e.g. inside an atomic block, nor when SQLite keeps
@@ -243,6 +247,10 @@ class Hooked(BaseDatabaseWrapper):
         hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
         if hooks is not None:
             _forget_after(hooks, sid, keep=False)
+            # SQLite in a manual transaction: a savepoint made outside any
+            # transaction is one, and its release commits it.
+            if self.vendor == "sqlite" and hooks.entries and not _transaction_open(self):
+                _committed(hooks)
 
     def savepoint_rollback(self, sid: str) -> None:
         before = self.run_on_commit
@@ -255,6 +263,27 @@ class Hooked(BaseDatabaseWrapper):
         del hooks.entries[bisect_right(hooks.entries, cut, key=_number) :]
         hooks.new_generation()
         _forget_after(hooks, sid, keep=True)
+
+
+def _committed(hooks: Hooks) -> None:
+    """The transaction committed: forget its hooks, then run them."""
+    done = hooks.entries
+    hooks.reset()
+    for hook in done:
+        hook()
+
+
+def _transaction_open(connection: BaseDatabaseWrapper) -> bool:
+    """Whether the driver's connection is still in a transaction (False when unknown)."""
+    raw: Any = connection.connection
+    if raw is None:
+        return False
+    if connection.vendor == "sqlite":
+        return bool(raw.in_transaction)
+    status = getattr(getattr(raw, "info", None), "transaction_status", None)  # psycopg 3
+    if status is None and hasattr(raw, "get_transaction_status"):  # psycopg2
+        status = raw.get_transaction_status()
+    return status is not None and int(status) != 0  # 0: idle, in both
 
 
 _classes: dict[type[BaseDatabaseWrapper], type[Hooked]] = {}

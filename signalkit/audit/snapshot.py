@@ -28,10 +28,15 @@ Snapshot = dict[str, Any]
 
 
 class SnapshotState:
-    __slots__ = ("committed", "generation", "partial", "pending", "promote")
+    __slots__ = ("committed", "generation", "owner", "partial", "pending", "promote")
 
-    def __init__(self, committed: Snapshot | None, partial: bool = False) -> None:
+    def __init__(
+        self, committed: Snapshot | None, partial: bool = False, owner: int | None = None
+    ) -> None:
         self.committed = committed
+        # id() of the instance it belongs to; None: the first to use it (a deep
+        # copy's, an unpickled one's). See _state().
+        self.owner = owner
         # Some audited fields were deferred when the instance was loaded.
         self.partial = partial
         self.pending: Snapshot | None = None
@@ -72,6 +77,7 @@ class SnapshotState:
 
     def __setstate__(self, state: tuple[Snapshot | None, bool]) -> None:
         self.committed, self.partial = state
+        self.owner = None
         self.forget_pending()
 
 
@@ -164,7 +170,19 @@ def _detached(value: Any) -> Any:
 def remember(instance: Model, snapshot: Snapshot, partial: bool = False) -> None:
     """Record ``snapshot`` as what the database holds (at ``post_init``); ``partial``
     when some audited fields were deferred."""
-    instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot, partial)
+    instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot, partial, id(instance))
+
+
+def _state(instance: Model) -> SnapshotState | None:
+    """``instance``'s snapshot state, its own: a shallow copy of an instance
+    (``copy.copy()``) shares the original's ``__dict__`` values, so the copy
+    gets a state of its own, sharing the original's fate, on first use."""
+    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    if state is not None and state.owner != id(instance):
+        if state.owner is not None:
+            state = instance.__dict__[ATTRIBUTE] = copy.deepcopy(state)
+        state.owner = id(instance)
+    return state
 
 
 def is_partial(instance: Model) -> bool:
@@ -175,7 +193,7 @@ def is_partial(instance: Model) -> bool:
 
 def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
     """What the database holds for ``instance`` as seen by ``connection``'s transaction."""
-    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    state = _state(instance)
     if state is None:
         return None
     if state.pending is not None:
@@ -198,9 +216,9 @@ def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
 
 def advance(instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper) -> None:
     """Record ``snapshot`` as saved; committed now, or when the transaction commits."""
-    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    state = _state(instance)
     if state is None:
-        state = instance.__dict__[ATTRIBUTE] = SnapshotState(None)
+        state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, owner=id(instance))
     if hooks.in_transaction(connection):
         promote = _group(connection)
         promote.snapshots[state] = snapshot

@@ -151,17 +151,30 @@ def emit(event: Event, using: str, connection: BaseDatabaseWrapper | None = None
     """Buffer ``event`` in the enclosing :func:`batch`, keep it until the
     transaction commits, or write it now (autocommit)."""
     buffer = batching.buffer_for(using)
-    if buffer is not None:
-        buffer.add(event, connection)
-        return
     if connection is None:
         connection = connections[using]
-    if connection.in_atomic_block:
+    # Another thread (a copied context) has its own connection and transaction.
+    if buffer is not None and buffer.connection is connection:
+        buffer.add(event, connection)
+        return
+    if connection.in_atomic_block and (connection.commit_on_exit or connection.vendor != "sqlite"):
         pending.add(event, using, connection)
-    else:
-        # (Events of atomic blocks may wait in a manual transaction.)
-        pending.write_waiting(using, connection)
+        return
+    # Autocommit, a manual transaction, or an atomic block inside one on SQLite:
+    # there its outermost savepoint can be the transaction, which its release
+    # commits without a commit() to write waiting events.
+    pending.write_waiting(using, connection)  # (events of atomic blocks may wait)
+    try:
         write([event], using, connection)
+    except BaseException:
+        # The change must not commit without its event, as when its own query
+        # fails: an atomic block rolls back; a manual transaction is rolled back
+        # now (PostgreSQL has aborted it already).
+        if connection.in_atomic_block:
+            connection.needs_rollback = True
+        elif not connection.get_autocommit():
+            connection.rollback()
+        raise
 
 
 def write(
