@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import decimal
 import pickle
 from typing import Any
 from unittest import mock
@@ -12,9 +13,10 @@ from django.db import IntegrityError, OperationalError, connection, connections,
 from django.db.backends.signals import connection_created
 from django.db.transaction import TransactionManagementError
 from django.test import TestCase, TransactionTestCase
+from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
-from signalkit.audit import hooks, pending
+from signalkit.audit import hooked, hooks, pending, snapshot
 from tests.audit_utils import audited, events
 from tests.auditapp.models import Account, Label, Note
 
@@ -360,7 +362,7 @@ class BackendClassTests(TransactionTestCase):
         def created(sender: object, **kwargs: object) -> None:
             seen.append(sender)
 
-        backend = type(real) if not isinstance(real, hooks.Hooked) else type(real).__mro__[2]
+        backend = type(real) if not isinstance(real, hooked.Hooked) else type(real).__mro__[2]
         with transaction.atomic():
             Account.objects.create(name="a")
         connection_created.connect(created, sender=backend)
@@ -553,3 +555,40 @@ class PickledInTransactionTests(TransactionTestCase):
         loaded.delete()
         (deleted,) = events(action="delete")
         assert deleted.changes["balance"] == ["1.00", None]
+
+
+@audited()
+class LoadedInTransactionTests(TransactionTestCase):
+    def test_values_loaded_in_a_savepoint_that_rolls_back_are_read_again(self) -> None:
+        account = Account.objects.create(name="a")
+        with transaction.atomic():
+            with pytest.raises(Boom), transaction.atomic():
+                account.name = "b"
+                account.save()
+                stale = Account.objects.get(pk=account.pk)  # sees "b"
+                raise Boom
+            stale.balance = decimal.Decimal(5)
+            with CaptureQueriesContext(connection) as queries:
+                stale.save()  # writes "b" over the "a" the database holds
+        reads = [q for q in queries if q["sql"].startswith("SELECT")]
+        assert len(reads) == 1  # the old values, read again once
+        assert events(action="update")[-1].changes == {
+            "name": ["a", "b"],
+            "balance": ["0.00", "5.00"],
+        }
+
+    def test_values_loaded_in_a_transaction_that_commits_need_no_read(self) -> None:
+        Account.objects.create(name="a")
+        with transaction.atomic():
+            loaded = Account.objects.get(name="a")
+            with pytest.raises(Boom), transaction.atomic():
+                raise Boom  # a later savepoint rolls back: the load is not in it
+        with transaction.atomic():
+            loaded.name = "b"
+            with CaptureQueriesContext(connection) as queries:
+                loaded.save()
+        assert not [q for q in queries if q["sql"].startswith("SELECT")]
+        assert events(action="update")[-1].changes == {"name": ["a", "b"]}
+        assert pickle.loads(pickle.dumps(loaded)).__dict__[snapshot.ATTRIBUTE].committed == (
+            loaded.__dict__[snapshot.ATTRIBUTE].committed
+        )

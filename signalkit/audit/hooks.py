@@ -8,50 +8,36 @@ Django from running the ones after it, and Django does not drop callbacks on
 the rollback of a savepoint made with ``transaction.savepoint_create()``.
 
 So every connection the audit writes on gets a private list that follows the
-database itself. On first use the connection object's class is swapped for a
-subclass of its backend's class (one per backend class; it reports the
-backend's class as ``__class__``, so ``connection_created`` receivers and
-``repr()`` see no difference) that wraps the transaction methods Django's
-``atomic()`` and ``transaction`` functions call -- on the class, so that
-patching a method on the instance (``mock.patch.object(connection, ...)``)
-cannot remove them:
-
-- ``savepoint()`` notes the savepoint; ``savepoint_commit()`` forgets it (and
-  the ones opened after it, released with it);
-- ``savepoint_rollback(sid)`` drops every hook registered after ``sid`` was
-  opened -- including those of savepoints opened and released since, which the
-  database rolls back too;
-- ``rollback()`` and ``close()`` drop everything;
-- ``commit()`` runs the before-commit step (the waiting events are written
-  inside the transaction), commits, then runs the hooks; so does turning
-  autocommit on in a manual transaction, which SQLite and MySQL commit.
+database itself: its class is swapped on first use for one whose transaction
+methods keep the list in step (see :mod:`signalkit.audit.hooked`).
 
 Hooks are numbered as they are registered, so the list stays sorted and what a
 savepoint rollback drops is its tail. The *generation* token is replaced
 whenever a savepoint is opened or hooks are dropped: hooks registered in one
 generation share one fate (no savepoint can roll back one without the other).
+A *marker* keeps its fate: pending, committed or dropped.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-from functools import partial
+import threading
+import weakref
+from bisect import bisect_left
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
-
-from django.db.backends.base.base import BaseDatabaseWrapper
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
 ATTRIBUTE = "_signalkit_audit_hooks"
 
-_number = attrgetter("number")
+number = attrgetter("number")  # a hook's registration number
 
 
 class Hook:
-    """A commit hook; this base class does nothing when run (a *marker*: only its
-    presence in the list matters)."""
+    """A commit hook; this base class does nothing when run."""
 
     __slots__ = ("number",)
 
@@ -62,7 +48,21 @@ class Hook:
         pass
 
 
-Marker = Hook
+#: A marker's fate: still part of the transaction, committed, or rolled back.
+PENDING, COMMITTED, DROPPED = 0, 1, 2
+
+
+class Marker(Hook):
+    """A hook whose presence in the list matters, and which keeps its fate."""
+
+    __slots__ = ("fate",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fate = PENDING
+
+    def __call__(self) -> None:
+        self.fate = COMMITTED
 
 
 class Hooks:
@@ -86,15 +86,47 @@ class Hooks:
         self.entries, self.savepoints, self.count = [], {}, 0
         self.new_generation()
 
+    def drop_from(self, start: int) -> None:
+        """Drop the hooks from index ``start`` on: their part rolled back."""
+        for hook in self.entries[start:]:
+            if type(hook) is Marker:
+                hook.fate = DROPPED
+        del self.entries[start:]
+        self.new_generation()
+
+    def drop(self) -> None:
+        """Drop every hook: the transaction rolled back."""
+        self.drop_from(0)
+        self.reset()
+
 
 def of(connection: BaseDatabaseWrapper) -> Hooks:
     """The hooks of ``connection``, installed on first use."""
     hooks: Hooks | None = connection.__dict__.get(ATTRIBUTE)
     if hooks is None:
         hooks = connection.__dict__[ATTRIBUTE] = Hooks()
+        from signalkit.audit.hooked import Hooked, hooked_class
+
         if not isinstance(connection, Hooked):
-            connection.__class__ = _hooked(type(connection))
+            connection.__class__ = hooked_class(type(connection))
+        hooked = getattr(_local, "hooked", None)
+        if hooked is None:
+            hooked = _local.hooked = weakref.WeakSet()
+        hooked.add(connection)
     return hooks
+
+
+# The connections of this thread that have hooks (Django's are per thread).
+_local = threading.local()
+
+
+def open_markers() -> tuple[Marker, ...]:
+    """The current markers of this thread's hooked connections that are in a
+    transaction: what is read now shares their fate."""
+    hooked: weakref.WeakSet[BaseDatabaseWrapper] | None = getattr(_local, "hooked", None)
+    if not hooked:
+        return ()
+    return tuple(marker(connection) for connection in hooked if in_transaction(connection))
 
 
 def in_transaction(connection: BaseDatabaseWrapper) -> bool:
@@ -147,7 +179,7 @@ def alive_test(connection: BaseDatabaseWrapper) -> Callable[[Hook], bool]:
 def is_alive(connection: BaseDatabaseWrapper, hook: Hook) -> bool:
     """Whether ``hook`` is still registered (its changes are still part of the transaction)."""
     entries = of(connection).entries
-    index = bisect_left(entries, hook.number, key=_number)
+    index = bisect_left(entries, hook.number, key=number)
     return index < len(entries) and entries[index] is hook
 
 
@@ -171,148 +203,3 @@ def same_fate(connection: BaseDatabaseWrapper, hook: Hook) -> bool:
     if newest_savepoint(connection) >= hook.number:
         return False
     return is_alive(connection, hook)
-
-
-class Hooked(BaseDatabaseWrapper):
-    """The transaction methods, keeping the connection's hooks (if it has any) in step."""
-
-    _signalkit_backend: type[BaseDatabaseWrapper] = BaseDatabaseWrapper
-
-    # The backend's class, for code that reads ``connection.__class__``: Django
-    # sends ``connection_created`` with it as the sender, and ``repr()`` shows it.
-    @property  # type: ignore[misc]
-    def __class__(self) -> type[BaseDatabaseWrapper]:  # type: ignore[override]
-        return type(self)._signalkit_backend
-
-    def commit(self) -> None:
-        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
-        if hooks is None or self.in_atomic_block:
-            super().commit()  # inside an atomic block, Django refuses
-            return
-        self._signalkit_commit(hooks, super().commit)
-
-    # Turning autocommit on ends a manual transaction: SQLite and MySQL commit
-    # it (PostgreSQL's drivers refuse). Django runs no commit of its own then.
-    def _set_autocommit(self, autocommit: bool) -> None:
-        # (Every backend defines it; the stubs of the base class do not.)
-        backend_set = super()._set_autocommit  # type: ignore[misc]
-        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
-        if hooks is None or not autocommit or self.autocommit or not hooks.entries:
-            backend_set(autocommit)
-            return
-        self._signalkit_commit(hooks, partial(backend_set, autocommit))
-
-    def _signalkit_commit(self, hooks: Hooks, commit: Callable[[], None]) -> None:
-        if hooks.before_commit is not None:
-            hooks.before_commit()  # the waiting events join the transaction
-        try:
-            commit()
-        except BaseException:
-            # PostgreSQL ends a transaction whose COMMIT fails (a deferred
-            # constraint): its hooks go with it. SQLite keeps it open.
-            if not _transaction_open(self):
-                hooks.reset()
-            raise
-        _committed(hooks)
-
-    # Django replaces its own list exactly when a rollback or a close succeeds
-    # (not when it refuses, e.g. inside an atomic block, nor when SQLite keeps
-    # an in-memory database open): follow it.
-    def rollback(self) -> None:
-        before = self.run_on_commit
-        super().rollback()
-        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
-        if hooks is not None and self.run_on_commit is not before:
-            hooks.reset()
-
-    def close(self) -> None:
-        before = self.run_on_commit
-        try:
-            super().close()
-        finally:
-            hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
-            if hooks is not None and self.run_on_commit is not before:
-                hooks.reset()
-
-    def savepoint(self) -> str | None:
-        sid: str | None = super().savepoint()
-        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
-        if hooks is not None and sid is not None:
-            hooks.savepoints[sid] = hooks.count
-            hooks.new_generation()
-        return sid
-
-    def savepoint_commit(self, sid: str) -> None:
-        super().savepoint_commit(sid)
-        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
-        if hooks is not None:
-            _forget_after(hooks, sid, keep=False)
-            # SQLite in a manual transaction: a savepoint made outside any
-            # transaction is one, and its release commits it.
-            if self.vendor == "sqlite" and hooks.entries and not _transaction_open(self):
-                _committed(hooks)
-
-    def savepoint_rollback(self, sid: str) -> None:
-        before = self.run_on_commit
-        super().savepoint_rollback(sid)
-        hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
-        if hooks is None or self.run_on_commit is before:
-            return  # savepoints are not in use: nothing was rolled back
-        # Unknown: opened before the hooks were installed, so before every hook.
-        cut = hooks.savepoints.get(sid, 0)
-        del hooks.entries[bisect_right(hooks.entries, cut, key=_number) :]
-        hooks.new_generation()
-        _forget_after(hooks, sid, keep=True)
-
-
-def _committed(hooks: Hooks) -> None:
-    """The transaction committed: forget its hooks, then run them."""
-    done = hooks.entries
-    hooks.reset()
-    for hook in done:
-        hook()
-
-
-def _transaction_open(connection: BaseDatabaseWrapper) -> bool:
-    """Whether the driver's connection is still in a transaction (False when unknown)."""
-    raw: Any = connection.connection
-    if raw is None:
-        return False
-    if connection.vendor == "sqlite":
-        return bool(raw.in_transaction)
-    status = getattr(getattr(raw, "info", None), "transaction_status", None)  # psycopg 3
-    if status is None and hasattr(raw, "get_transaction_status"):  # psycopg2
-        status = raw.get_transaction_status()
-    return status is not None and int(status) != 0  # 0: idle, in both
-
-
-_classes: dict[type[BaseDatabaseWrapper], type[Hooked]] = {}
-
-
-def _hooked(cls: type[BaseDatabaseWrapper]) -> type[Hooked]:
-    """The subclass of ``cls`` with the hooked transaction methods (made once)."""
-    hooked = _classes.get(cls)
-    if hooked is None:
-        namespace = {
-            "__module__": cls.__module__,
-            "__qualname__": cls.__qualname__,
-            "_signalkit_backend": cls,
-        }
-        made = type(cls.__name__, (Hooked, cls), namespace)
-        hooked = _classes.setdefault(cls, made)  # one class even if threads race
-    return hooked
-
-
-def _forget_after(hooks: Hooks, sid: str, *, keep: bool) -> None:
-    """Forget the savepoints opened after ``sid`` (and ``sid`` unless ``keep``):
-    the database released or destroyed them with it."""
-    if sid not in hooks.savepoints:
-        return
-    kept: dict[str, int] = {}
-    for name, count in hooks.savepoints.items():
-        if name == sid:
-            if keep:
-                kept[name] = count
-            break
-        kept[name] = count
-    hooks.savepoints = kept

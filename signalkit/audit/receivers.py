@@ -58,7 +58,9 @@ def check_snapshot(
         # An instance built in memory (``Post(pk=1, title="x").save()`` updates
         # an existing row): its post_init snapshot is not what the database holds.
         instance.__dict__.pop(snapshot.ATTRIBUTE, None)
-    elif snapshot.is_partial(instance) and not raw:
+        return
+    snapshot.settle(instance)
+    if snapshot.is_partial(instance) and not raw:
         alias = using or instance._state.db or DEFAULT_DB_ALIAS
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
 
