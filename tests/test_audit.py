@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 import signalkit.audit as audit
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited, events
-from tests.auditapp.models import Account, Label, Ticket, Token, VipAccount
+from tests.auditapp.models import Account, Label, Tag, Ticket, Token, VipAccount
 
 
 class RolledBack(Exception):
@@ -160,6 +160,17 @@ class BatchTests(TestCase):
             account.save()
         [event] = events(action="update")
         assert event.changes == {"data": [{"n": 1}, {"n": True}]}
+
+    def test_coalesced_saves_of_other_columns_compare_as_python_does(self) -> None:
+        # A boolean column stores 1 as True: no change, as outside batch().
+        with audited(MODELS=["auditapp.Tag"]):
+            tag = Tag.objects.get(pk=Tag.objects.create(name="t", active=True).pk)
+            with audit.batch():
+                tag.active = False
+                tag.save()
+                tag.active = 1  # type: ignore[assignment]
+                tag.save()
+        assert events(action="update") == []
 
     def test_events_of_rolled_back_savepoints_are_dropped(self) -> None:
         with audit.batch():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -9,6 +11,19 @@ import signalkit.audit as audit
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited, events
 from tests.profilesapp.models import StaffUser
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+
+class ReplicaRouter:
+    """Users are read from "other" (a replica) and written to "default"."""
+
+    def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
+        return "other" if model is User else None
+
+    def db_for_write(self, model: type[Model], **hints: Any) -> str | None:
+        return "default" if model is User else None
 
 
 @audited()
@@ -40,6 +55,15 @@ class AuthEventTests(TestCase):
             logins = audit.history(user).filter(action="login")
             assert [e.object_repr for e in logins] == [name]
         assert not AuditEvent.objects.using("default").filter(object_repr="bob").exists()
+
+    def test_events_follow_the_router_not_the_replica_the_user_came_from(self) -> None:
+        User.objects.db_manager("other").create_user("ann", password="!")
+        with override_settings(DATABASE_ROUTERS=[ReplicaRouter()]):
+            loaded = User.objects.get(username="ann")
+            assert loaded._state.db == "other"
+            user_logged_out.send(sender=User, request=None, user=loaded)
+        assert AuditEvent.objects.using("default").filter(action="logout").count() == 1
+        assert not AuditEvent.objects.using("other").filter(action="logout").exists()
 
     def test_logout_without_user_is_recorded(self) -> None:
         self.client.logout()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import decimal
 import pickle
+from functools import partial
 from typing import Any
 from unittest import mock
 
@@ -455,6 +456,31 @@ class ManualTransactionTests(TransactionTestCase):
                 transaction.commit()
         transaction.set_autocommit(True)
         assert not Account.objects.exists()
+
+    def test_a_failed_write_in_a_block_without_savepoint_refuses_the_commit(self) -> None:
+        # Django deletes and changes many-to-many links in atomic(savepoint=False):
+        # in a manual transaction nothing but the whole transaction can undo them.
+        account = Account.objects.create(name="a")
+        pk = account.pk
+        label = Label.objects.create(name="l")
+        for change in (account.delete, partial(account.labels.add, label)):
+            account.pk = pk  # (a delete that returns sets it to None)
+            transaction.set_autocommit(False)
+            with mock.patch("signalkit.audit.writer._insert", side_effect=OperationalError("full")):
+                if connection.vendor == "sqlite":  # written at once (see above)
+                    with pytest.raises(OperationalError):
+                        change()
+                    with pytest.raises(TransactionManagementError, match="audit event"):
+                        transaction.commit()
+                else:  # written at the commit
+                    change()
+                    with pytest.raises(OperationalError):
+                        transaction.commit()
+            transaction.set_autocommit(True)
+            assert Account.objects.filter(pk=pk).exists()
+            assert not Account.labels.through.objects.exists()
+        assert [e.action for e in events()] == ["create"]
+        Account.objects.create(name="b")  # the connection works
 
     def test_a_failed_commit_keeps_or_drops_the_snapshots_as_the_database_does(self) -> None:
         account = Account.objects.create(name="a")

@@ -273,6 +273,16 @@ class SaveTests(TestCase):
         assert create.changes["balance"] == [None, "1.23"]
         assert update.changes == {"born": [None, "2024-01-02"]}
 
+    def test_decimal_ties_are_rounded_as_the_database_rounds_them(self) -> None:
+        # PostgreSQL rounds 1.225 to 1.23, Django's SQLite converter to 1.22.
+        for value in ("1.225", "-1.225", "2.675"):
+            account = Account.objects.create(name=value, balance=decimal.Decimal(value))
+            stored = Account.objects.get(pk=account.pk).balance
+            account.balance = stored
+            account.save()  # what the column holds: no change
+            assert events(object_pk=str(account.pk))[0].changes["balance"] == [None, str(stored)]
+        assert events(action="update") == []
+
     def test_a_custom_fields_values_are_recorded_as_its_serializers_text(self) -> None:
         with audited(MODELS=["auditapp.Deal"]):
             deal = Deal.objects.create(hand=Hand("AS,KD"))

@@ -11,7 +11,7 @@ from django.test import SimpleTestCase, TestCase
 from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
-from signalkit.audit import statements, writer
+from signalkit.audit import statements
 from signalkit.audit.pending import write_waiting
 from signalkit.audit.writer import build
 from tests.audit_utils import audited, events, queries_with_log
@@ -107,7 +107,7 @@ class RowTests(TestCase):
 
     def row(self, **values: Any) -> tuple[Any, ...]:
         event = build("update", using="default", model_label="a.B", object_pk=1, **values)
-        return writer._row_maker(connections["default"])(event)
+        return statements.row_maker(connections["default"])(event)
 
     def test_timestamps_as_django_adapts_them(self) -> None:
         adapt = connection.ops.adapt_datetimefield_value

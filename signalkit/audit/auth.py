@@ -65,11 +65,12 @@ def _record(action: str, request: HttpRequest | None, user: Any, extra: Any = No
     using = router.db_for_write(AuditEvent)
     label = pk = text = ""
     if user is not None and getattr(user, "pk", None) is not None:
-        # Where and as what its changes are recorded: one history per user,
-        # whichever class (a proxy) logged in, on the user's database.
+        # As its changes are recorded: one history per user, whichever class
+        # (a proxy) logged in.
         label, pk = user._meta.concrete_model._meta.label, object_pk(user)
         text = user.get_username() if hasattr(user, "get_username") else str(user)
-        using = getattr(getattr(user, "_state", None), "db", None) or using
+        if hasattr(user, "_state"):  # where its changes are written (not a replica)
+            using = router.db_for_write(type(user), instance=user)
     event = build(
         action,
         using=using,

@@ -86,20 +86,20 @@ def _merge(into: Event, event: Event) -> None:
         else:
             changes[name] = value
     if into.action == "update":
-        for name in [name for name, value in changes.items() if _unchanged(value)]:
+        from signalkit.audit.receivers import json_fields
+
+        strict = json_fields(into.model_label)
+        for name in [name for name, value in changes.items() if _unchanged(value, name in strict)]:
             del changes[name]
     into.object_repr = event.object_repr
 
 
-def _unchanged(value: Any) -> bool:
-    # Compared as JSON, as stored (a JSON field's 1 and True differ); a masked
-    # value is never known to be unchanged.
-    return (
-        isinstance(value, list)
-        and len(value) == 2
-        and value[0] != MASKED
-        and same_json(value[0], value[1])
-    )
+def _unchanged(value: Any, strict: bool) -> bool:
+    # Compared as the column stores them: a JSON field's 1 and True differ, a
+    # boolean column's do not. A masked value is never known to be unchanged.
+    if not (isinstance(value, list) and len(value) == 2) or value[0] == MASKED:
+        return False
+    return same_json(value[0], value[1]) if strict else bool(value[0] == value[1])
 
 
 _buffers: ContextVar[dict[str, Buffer] | None] = ContextVar("signalkit_audit_batch", default=None)

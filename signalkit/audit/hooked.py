@@ -27,6 +27,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.transaction import TransactionManagementError
 
 from signalkit.audit.hooks import ATTRIBUTE, Hooks, number
 
@@ -58,12 +59,26 @@ class Hooked(BaseDatabaseWrapper):
         # (Every backend defines it; the stubs of the base class do not.)
         backend_set = super()._set_autocommit  # type: ignore[misc]
         hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
-        if hooks is None or not autocommit or self.autocommit or not hooks.entries:
+        if (
+            hooks is None
+            or not autocommit
+            or self.autocommit
+            or not (hooks.entries or hooks.failed)
+        ):
             backend_set(autocommit)
             return
         self._signalkit_commit(hooks, partial(backend_set, autocommit))
 
     def _signalkit_commit(self, hooks: Hooks, commit: Callable[[], None]) -> None:
+        if hooks.failed and self.needs_rollback:
+            # An event could not be written in a manual transaction on SQLite,
+            # and no savepoint undid its change (Django leaves the flag set
+            # after a block without one): the transaction must not commit.
+            self.rollback()
+            raise TransactionManagementError(
+                "The transaction was rolled back: an audit event of it could not be "
+                "written (SIGNALKIT['AUDIT']['ON_ERROR'] is 'raise')."
+            )
         if hooks.before_commit is not None:
             hooks.before_commit()  # the waiting events join the transaction
         try:

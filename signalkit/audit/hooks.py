@@ -68,7 +68,15 @@ class Marker(Hook):
 class Hooks:
     """The private hook list of one connection."""
 
-    __slots__ = ("before_commit", "count", "entries", "generation", "marker", "savepoints")
+    __slots__ = (
+        "before_commit",
+        "count",
+        "entries",
+        "failed",
+        "generation",
+        "marker",
+        "savepoints",
+    )
 
     def __init__(self) -> None:
         self.entries: list[Hook] = []
@@ -78,12 +86,15 @@ class Hooks:
         self.generation = object()
         self.marker: Marker | None = None  # the current generation's
         self.before_commit: Callable[[], None] | None = None
+        # An event of this transaction could not be written: it must not commit.
+        self.failed = False
 
     def new_generation(self) -> None:
         self.generation, self.marker = object(), None
 
     def reset(self) -> None:
         self.entries, self.savepoints, self.count = [], {}, 0
+        self.failed = False
         self.new_generation()
 
     def drop_from(self, start: int) -> None:

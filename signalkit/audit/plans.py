@@ -11,6 +11,7 @@ from types import MappingProxyType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.db import connections, router
 from django.db.models import FileField
 
 from signalkit.audit.serialize import MASKED, to_json
@@ -254,7 +255,11 @@ def _rounding(field: Any, convert: Callable[[Any], Any]) -> Callable[[Any], Any]
     if field.get_internal_type() != "DecimalField" or field.decimal_places is None:
         return convert
     exponent = decimal.Decimal(1).scaleb(-field.decimal_places)
-    context = decimal.Context(prec=field.max_digits)
+    # Ties: PostgreSQL and MySQL round them away from zero; Django rounds what
+    # SQLite gives back to even.
+    vendor = connections[router.db_for_write(field.model)].vendor
+    rounding = decimal.ROUND_HALF_EVEN if vendor == "sqlite" else decimal.ROUND_HALF_UP
+    context = decimal.Context(prec=field.max_digits, rounding=rounding)
 
     def rounded(value: Any) -> Any:
         value = convert(value)

@@ -229,6 +229,14 @@ def _identical(old: Any, new: Any) -> bool:
         return False
 
 
+def json_fields(label: str) -> frozenset[str]:
+    """The JSON fields of the model recorded under ``label``: compared as JSON."""
+    for plan in _plans.values():
+        if plan.label == label:
+            return plan.strict
+    return frozenset()
+
+
 def audited_labels() -> list[str]:
     """The labels events of the audited models (and auth events) are recorded under."""
     from django.contrib.auth import get_user_model

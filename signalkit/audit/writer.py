@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import datetime
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, transaction
-from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from signalkit.audit import buffer as batching
 from signalkit.audit import hooks, pending, statements
 from signalkit.audit.context import current, resolve_actor
-from signalkit.audit.serialize import dumps, object_pk, to_json, truncate
+from signalkit.audit.serialize import object_pk, to_json, truncate
 from signalkit.audit.statements import FIELDS
 from signalkit.conf import get_settings
 from signalkit.models import AuditEvent
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Model
 
@@ -172,6 +168,11 @@ def emit(event: Event, using: str, connection: BaseDatabaseWrapper | None = None
         # now (PostgreSQL has aborted it already).
         if connection.in_atomic_block:
             connection.needs_rollback = True
+            if not connection.commit_on_exit:
+                # A manual transaction: the block may have no savepoint to roll
+                # back to (savepoint=False, as in Django's deletes and m2m
+                # changes), and commit() ignores the flag. Refuse the commit.
+                hooks.of(connection).failed = True
         elif not connection.get_autocommit():
             connection.rollback()
         raise
@@ -225,7 +226,7 @@ def _insert(
         return
     # Precompiled INSERTs: the ORM's per-row compilation would cost more than
     # the audited change itself.
-    row = _row_maker(connection)
+    row = statements.row_maker(connection)
     rows = [row(event) for event in events]
     if statements.native_allowed(connection):
         # The driver's own cursor: Django's wrapper costs more than SQLite's
@@ -235,81 +236,9 @@ def _insert(
         with connection.wrap_database_errors:
             cursor = connection.connection.cursor()
             try:
-                _execute(cursor, connection, rows, native=True)
+                statements.execute(cursor, connection, rows, native=True)
             finally:
                 cursor.close()
         return
     with connection.cursor() as cursor:
-        _execute(cursor, connection, rows, native=False)
-
-
-def _execute(
-    cursor: Any, connection: BaseDatabaseWrapper, rows: list[tuple[Any, ...]], *, native: bool
-) -> None:
-    if len(rows) == 1:
-        cursor.execute(statements.insert(connection, 1, native=native), rows[0])
-        return
-    if native and hasattr(cursor, "copy"):
-        # psycopg 3: COPY. It parses the placeholders of a long statement on
-        # every execute (it caches short ones only), which costs more than the
-        # rows; COPY streams them, and row triggers still fire.
-        with cursor.copy(statements.copy(connection)) as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    # Many rows per statement: a statement per row costs the server more than
-    # the rows themselves (PostgreSQL runs its executor once per statement).
-    size = statements.rows_per_insert(connection)
-    for start in range(0, len(rows), size):
-        chunk = rows[start : start + size]
-        sql = statements.insert(connection, len(chunk), native=native)
-        cursor.execute(sql, [value for row in chunk for value in row])
-
-
-def _row_maker(connection: BaseDatabaseWrapper) -> Callable[[Event], tuple[Any, ...]]:
-    """A function turning an event into the INSERT's parameters, in ``FIELDS`` order."""
-    maker: Callable[[Event], tuple[Any, ...]] | None = connection.__dict__.get(
-        "_signalkit_audit_row"
-    )
-    if maker is None:
-        ops = connection.ops
-        adapt_datetime = ops.adapt_datetimefield_value
-        adapt_address = ops.adapt_ipaddressfield_value
-        adapt_json: Callable[[Any, Any], Any] = ops.adapt_json_value
-        if type(ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value:
-            # Django's own json.dumps(value, cls=None), without its per-call setup.
-            def adapt_json(value: Any, encoder: Any) -> Any:
-                return dumps(value)
-
-        empty = adapt_json({}, None)
-
-        # Every other column is a CharField holding a str already (see build()).
-        if connection.vendor == "sqlite":
-            sqlite_datetime = adapt_datetime
-
-            def adapt_datetime(value: Any) -> Any:
-                # timezone.now() in UTC on a UTC connection: what make_naive() and
-                # str() give ("YYYY-MM-DD HH:MM:SS[.ffffff]"), without the copy.
-                if value.tzinfo is datetime.UTC and connection.timezone is datetime.UTC:
-                    return value.isoformat(" ")[:-6]
-                return sqlite_datetime(value)
-
-        def maker(event: Event) -> tuple[Any, ...]:
-            address = event.remote_addr
-            return (
-                adapt_datetime(event.occurred_at),
-                event.action,
-                event.model_label,
-                event.object_pk,
-                event.object_repr,
-                adapt_json(event.changes, None) if event.changes else empty,
-                event.actor_id,
-                event.actor_repr,
-                None if address is None else adapt_address(address),
-                event.correlation_id,
-                event.txid,
-                adapt_json(event.extra, None) if event.extra else empty,
-            )
-
-        connection.__dict__["_signalkit_audit_row"] = maker
-    return maker
+        statements.execute(cursor, connection, rows, native=False)
