@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.transaction import TransactionManagementError
 
-from signalkit.audit.hooks import ATTRIBUTE, Hooks, number
+from signalkit.audit.hooks import ATTRIBUTE, Hooks, is_alive, number
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,21 +59,16 @@ class Hooked(BaseDatabaseWrapper):
         # (Every backend defines it; the stubs of the base class do not.)
         backend_set = super()._set_autocommit  # type: ignore[misc]
         hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
-        if (
-            hooks is None
-            or not autocommit
-            or self.autocommit
-            or not (hooks.entries or hooks.failed)
-        ):
+        if hooks is None or not autocommit or self.autocommit or not hooks.entries:
             backend_set(autocommit)
             return
         self._signalkit_commit(hooks, partial(backend_set, autocommit))
 
     def _signalkit_commit(self, hooks: Hooks, commit: Callable[[], None]) -> None:
-        if hooks.failed and self.needs_rollback:
+        if hooks.failed is not None and is_alive(self, hooks.failed):
             # An event could not be written in a manual transaction on SQLite,
-            # and no savepoint undid its change (Django leaves the flag set
-            # after a block without one): the transaction must not commit.
+            # in a block without a savepoint, and no savepoint has rolled its
+            # change back since: the transaction must not commit without it.
             self.rollback()
             raise TransactionManagementError(
                 "The transaction was rolled back: an audit event of it could not be "
@@ -87,7 +82,7 @@ class Hooked(BaseDatabaseWrapper):
             # PostgreSQL ends a transaction whose COMMIT fails (a deferred
             # constraint): its hooks go with it. SQLite keeps it open.
             if not _transaction_open(self):
-                hooks.drop()
+                hooks.reset()
             raise
         _committed(hooks)
 
@@ -99,7 +94,7 @@ class Hooked(BaseDatabaseWrapper):
         super().rollback()
         hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
         if hooks is not None and self.run_on_commit is not before:
-            hooks.drop()
+            hooks.reset()
 
     def close(self) -> None:
         before = self.run_on_commit
@@ -108,7 +103,7 @@ class Hooked(BaseDatabaseWrapper):
         finally:
             hooks: Hooks | None = self.__dict__.get(ATTRIBUTE)
             if hooks is not None and self.run_on_commit is not before:
-                hooks.drop()
+                hooks.reset()
 
     def savepoint(self) -> str | None:
         sid: str | None = super().savepoint()

@@ -15,13 +15,10 @@ Hooks are numbered as they are registered, so the list stays sorted and what a
 savepoint rollback drops is its tail. The *generation* token is replaced
 whenever a savepoint is opened or hooks are dropped: hooks registered in one
 generation share one fate (no savepoint can roll back one without the other).
-A *marker* keeps its fate: pending, committed or dropped.
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
 from bisect import bisect_left
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -48,21 +45,7 @@ class Hook:
         pass
 
 
-#: A marker's fate: still part of the transaction, committed, or rolled back.
-PENDING, COMMITTED, DROPPED = 0, 1, 2
-
-
-class Marker(Hook):
-    """A hook whose presence in the list matters, and which keeps its fate."""
-
-    __slots__ = ("fate",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fate = PENDING
-
-    def __call__(self) -> None:
-        self.fate = COMMITTED
+Marker = Hook  # a hook whose presence in the list is what matters
 
 
 class Hooks:
@@ -86,29 +69,22 @@ class Hooks:
         self.generation = object()
         self.marker: Marker | None = None  # the current generation's
         self.before_commit: Callable[[], None] | None = None
-        # An event of this transaction could not be written: it must not commit.
-        self.failed = False
+        # Registered when an event could not be written and nothing but the
+        # transaction can undo its change: while alive, it must not commit.
+        self.failed: Marker | None = None
 
     def new_generation(self) -> None:
         self.generation, self.marker = object(), None
 
     def reset(self) -> None:
         self.entries, self.savepoints, self.count = [], {}, 0
-        self.failed = False
+        self.failed = None
         self.new_generation()
 
     def drop_from(self, start: int) -> None:
         """Drop the hooks from index ``start`` on: their part rolled back."""
-        for hook in self.entries[start:]:
-            if type(hook) is Marker:
-                hook.fate = DROPPED
         del self.entries[start:]
         self.new_generation()
-
-    def drop(self) -> None:
-        """Drop every hook: the transaction rolled back."""
-        self.drop_from(0)
-        self.reset()
 
 
 def of(connection: BaseDatabaseWrapper) -> Hooks:
@@ -120,24 +96,7 @@ def of(connection: BaseDatabaseWrapper) -> Hooks:
 
         if not isinstance(connection, Hooked):
             connection.__class__ = hooked_class(type(connection))
-        hooked = getattr(_local, "hooked", None)
-        if hooked is None:
-            hooked = _local.hooked = weakref.WeakSet()
-        hooked.add(connection)
     return hooks
-
-
-# The connections of this thread that have hooks (Django's are per thread).
-_local = threading.local()
-
-
-def open_markers() -> tuple[Marker, ...]:
-    """The current markers of this thread's hooked connections that are in a
-    transaction: what is read now shares their fate."""
-    hooked: weakref.WeakSet[BaseDatabaseWrapper] | None = getattr(_local, "hooked", None)
-    if not hooked:
-        return ()
-    return tuple(marker(connection) for connection in hooked if in_transaction(connection))
 
 
 def in_transaction(connection: BaseDatabaseWrapper) -> bool:

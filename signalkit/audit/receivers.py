@@ -58,9 +58,7 @@ def check_snapshot(
         # An instance built in memory (``Post(pk=1, title="x").save()`` updates
         # an existing row): its post_init snapshot is not what the database holds.
         instance.__dict__.pop(snapshot.ATTRIBUTE, None)
-        return
-    snapshot.settle(instance)
-    if snapshot.is_partial(instance) and not raw:
+    elif snapshot.is_partial(instance) and not raw:
         alias = using or instance._state.db or DEFAULT_DB_ALIAS
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
 

@@ -28,15 +28,12 @@ Snapshot = dict[str, Any]
 
 
 class SnapshotState:
-    __slots__ = ("committed", "generation", "loads", "owner", "partial", "pending", "promote")
+    __slots__ = ("committed", "generation", "owner", "partial", "pending", "promote")
 
     def __init__(
         self, committed: Snapshot | None, partial: bool = False, owner: int | None = None
     ) -> None:
         self.committed = committed
-        # Loaded inside a transaction: the markers of the transactions open then.
-        # If one rolls back, the values loaded may never have been committed.
-        self.loads: tuple[hooks.Marker, ...] = ()
         # id() of the instance it belongs to; None: the first to use it (a deep
         # copy's, an unpickled one's). See _state().
         self.owner = owner
@@ -55,7 +52,6 @@ class SnapshotState:
         # the original's fate -- every pending snapshot of the original (one
         # per savepoint still open) is committed or dropped with the copy's.
         copied = SnapshotState(_copy(self.committed), self.partial)
-        copied.loads = self.loads
         if self.promote is not None and self.pending is not None:
             for promote in _holding(self):
                 promote.snapshots[copied] = dict(promote.snapshots[self])
@@ -68,8 +64,6 @@ class SnapshotState:
     # whatever the transaction does: those no pending snapshot changed. The
     # others are read from the database before the copy's next update or delete.
     def __getstate__(self) -> tuple[Snapshot | None, bool]:
-        if any(marker.fate != hooks.COMMITTED for marker in self.loads):
-            return ({}, True)  # loaded in a transaction that may yet roll back
         if self.pending is None or self.promote is None:
             return (self.committed, self.partial)
         pending = [self.pending, *(promote.snapshots[self] for promote in _holding(self))]
@@ -83,7 +77,7 @@ class SnapshotState:
 
     def __setstate__(self, state: tuple[Snapshot | None, bool]) -> None:
         self.committed, self.partial = state
-        self.owner, self.loads = None, ()
+        self.owner = None
         self.forget_pending()
 
 
@@ -176,22 +170,7 @@ def _detached(value: Any) -> Any:
 def remember(instance: Model, snapshot: Snapshot, partial: bool = False) -> None:
     """Record ``snapshot`` as what the database holds (at ``post_init``); ``partial``
     when some audited fields were deferred."""
-    state = instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot, partial, id(instance))
-    state.loads = hooks.open_markers()
-
-
-def settle(instance: Model) -> None:
-    """Before a save or a delete: if ``instance`` was loaded in a transaction or
-    savepoint that has rolled back since, what it read may never have been
-    committed -- its old values are read again (as for deferred fields)."""
-    state = _state(instance)
-    if state is None or not state.loads:
-        return
-    fates = {marker.fate for marker in state.loads}
-    if hooks.DROPPED in fates:
-        state.committed, state.partial, state.loads = {}, True, ()
-    elif fates == {hooks.COMMITTED}:
-        state.loads = ()
+    instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot, partial, id(instance))
 
 
 def _state(instance: Model) -> SnapshotState | None:

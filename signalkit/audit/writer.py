@@ -172,7 +172,7 @@ def emit(event: Event, using: str, connection: BaseDatabaseWrapper | None = None
                 # A manual transaction: the block may have no savepoint to roll
                 # back to (savepoint=False, as in Django's deletes and m2m
                 # changes), and commit() ignores the flag. Refuse the commit.
-                hooks.of(connection).failed = True
+                hooks.of(connection).failed = hooks.marker(connection)
         elif not connection.get_autocommit():
             connection.rollback()
         raise
