@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import decimal
 import fnmatch
@@ -55,9 +54,14 @@ class FieldPlan:
             def typed(value: Any) -> Any:
                 if value is None:
                     return None
-                # Recorded as given if it cannot be converted (the save will fail).
-                with contextlib.suppress(Exception):
+                # Recorded as given if it cannot be converted (the save will
+                # fail). (contextlib.suppress would cost more than converting.)
+                try:  # noqa: SIM105
                     value = convert(value)
+                except Exception:
+                    pass
+                if type(value) is decimal.Decimal:
+                    return str(value)  # what to_json() gives, without its checks
                 return to_json(value)
 
             return typed
@@ -262,7 +266,8 @@ def _rounding(field: Any, convert: Callable[[Any], Any]) -> Callable[[Any], Any]
     context = decimal.Context(prec=field.max_digits, rounding=rounding)
 
     def rounded(value: Any) -> Any:
-        value = convert(value)
+        if type(value) is not decimal.Decimal:  # a Decimal needs no to_python()
+            value = convert(value)
         if isinstance(value, decimal.Decimal) and value.is_finite():
             return value.quantize(exponent, context=context)
         return value
