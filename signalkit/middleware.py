@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
@@ -9,7 +10,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
 
-from signalkit.audit.context import AuditContext, pop, push
+from signalkit.audit.context import AuditContext, Carried, pop, push
 from signalkit.audit.http import client_ip, correlation_id
 from signalkit.conf import get_settings
 
@@ -92,51 +93,75 @@ class AuditMiddleware:
             # The body is produced after this middleware returned: changes made
             # while streaming get the request's context too. (A FileResponse
             # runs no code of the project's; wrapping it would lose sendfile.)
-            content = response.streaming_content
             if response.is_async:
+                # The body itself, not the wrapper streaming_content gives: that
+                # one holds the response, and the cycle would leave the body's
+                # cleanup to the garbage collector (see _astream).
+                content = getattr(response, "_iterator", None) or response.streaming_content
                 response.streaming_content = _astream(cast("AsyncIterable[bytes]", content), ctx)
             else:
+                content = response.streaming_content
                 response.streaming_content = _stream(cast("Iterable[bytes]", content), ctx)
             # Closing runs the body's cleanup (its ``finally``, when a client
             # went away): in the request's context too.
-            response.close = partial(_close, response.close, ctx)  # type: ignore[method-assign]
+            response.close = partial(_close, weakref.WeakMethod(response.close), ctx)  # type: ignore[method-assign]
         return response
 
 
-def _close(close: Callable[[], None], ctx: AuditContext) -> None:
+def _close(close: weakref.WeakMethod[Callable[[], None]], ctx: AuditContext) -> None:
+    # (A weak reference: the response holding a strong one to its own method
+    # would be a cycle, freed only by the garbage collector -- and with it an
+    # async body's cleanup, which then ran in whatever context was current.)
+    method = close()
+    if method is None:
+        return
     token = push(ctx)
     try:
-        close()
+        method()
     finally:
         pop(token)
 
 
 def _stream(content: Iterable[bytes], ctx: AuditContext) -> Iterator[bytes]:
-    # Set and reset within each step, never across a yield: the consumer may
-    # run other code (and other requests' steps) between chunks.
+    # Each step runs in the body's audit context, set and reset within the
+    # step, never across a yield: the consumer may run other code (and other
+    # requests' steps) between chunks.
     chunks = iter(content)
+    carried = Carried(ctx)
     while True:
-        token = push(ctx)
+        tokens = carried.enter()
         try:
             chunk = next(chunks)
         except StopIteration:
             return
         finally:
-            pop(token)
+            carried.leave(tokens)
         yield chunk
 
 
 async def _astream(content: AsyncIterable[bytes], ctx: AuditContext) -> AsyncIterator[bytes]:
     chunks = aiter(content)
-    while True:
-        token = push(ctx)
-        try:
-            chunk = await anext(chunks)
-        except StopAsyncIteration:
-            return
-        finally:
-            pop(token)
-        yield chunk
+    carried = Carried(ctx)
+    try:
+        while True:
+            tokens = carried.enter()
+            try:
+                chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
+            finally:
+                carried.leave(tokens)
+            yield chunk
+    finally:
+        # Closed early (a client that went away): Django closes only its own
+        # wrapper, so the body's cleanup would wait for the garbage collector.
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            tokens = carried.enter()
+            try:
+                await close()
+            finally:
+                carried.leave(tokens)
 
 
 class AtomicAuditMiddleware(AuditMiddleware):

@@ -6,6 +6,7 @@ from django.core import checks
 from django.test import SimpleTestCase, override_settings
 
 from signalkit.audit.checks import (
+    check_audit_middleware,
     check_audit_model_table,
     check_audit_models,
     check_trusted_proxies,
@@ -34,6 +35,23 @@ class AuditChecksTests(SimpleTestCase):
                 "SIGNALKIT['AUDIT']['MODELS'] names 'auditapp.Nope', which is not an installed model.",
             )
         ]
+
+    def test_e020_suggests_the_closest_installed_model(self) -> None:
+        with override_settings(SIGNALKIT={"AUDIT": {"MODELS": ["auditapp.Acount"]}}):
+            [message] = check_audit_models()
+        assert (message.id, message.hint) == ("signalkit.E020", "Did you mean 'auditapp.Account'?")
+
+    def test_audited_models_without_the_middleware_is_w021(self) -> None:
+        audit = {"MODELS": ["auditapp.Account"]}
+        [(check_id, _)] = run(check_audit_middleware, audit)
+        assert check_id == "signalkit.W021"
+        for middleware in (
+            "signalkit.middleware.AuditMiddleware",
+            "signalkit.middleware.AtomicAuditMiddleware",
+        ):
+            with override_settings(MIDDLEWARE=[middleware]):
+                assert run(check_audit_middleware, audit) == []
+        assert run(check_audit_middleware, {"MODELS": []}) == []
 
     def test_unknown_field_in_options_is_w020(self) -> None:
         messages = run(check_audit_models, {"MODELS": {"auditapp.Account": {"mask": ["secrt"]}}})

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from asgiref.sync import markcoroutinefunction
+from django.contrib.auth.models import User
 from django.test import SimpleTestCase
 
 import signalkit.audit as audit
-from signalkit.audit.context import current
+from signalkit.audit.context import current, resolve_actor
+from tests.auditapp.models import Owner
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -134,3 +136,21 @@ class ContextTests(SimpleTestCase):
         for func in (numbers, anumbers):
             with pytest.raises(TypeError, match="cannot decorate the generator function"):
                 audit.context("gen")(func)
+
+
+class ResolveActorTests(SimpleTestCase):
+    def test_a_user_is_named_by_its_key_any_other_model_by_label_and_key(self) -> None:
+        user = User(pk=7, username="ann")
+        owner = Owner(pk=7, name="acme")
+        assert resolve_actor(user) == ("7", "ann")
+        assert resolve_actor(owner) == ("auditapp.owner:7", "acme")
+        assert resolve_actor(Owner(name="unsaved")) == ("", "unsaved")
+        assert resolve_actor("cron") == ("", "cron")
+
+    def test_an_actor_that_cannot_be_resolved_is_logged(self) -> None:
+        def broken() -> Any:
+            raise RuntimeError("no session")
+
+        with self.assertLogs("signalkit.audit", "WARNING") as logs:
+            assert resolve_actor(broken) == ("", "")
+        assert "could not resolve the audit actor" in logs.output[0]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.signals import request_finished
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -14,7 +16,7 @@ from signalkit.models import AuditEvent
 from signalkit.testing import mute_signals
 from tests.audit_utils import audited, events
 from tests.auditapp.models import Account
-from tests.auditapp.urls import stream_then_clean_up
+from tests.auditapp.urls import astream_then_clean_up, stream_then_clean_up
 
 PROXIES = ("10.0.0.0/8",)
 
@@ -192,6 +194,49 @@ class AuditMiddlewareStackTests(TestCase):
         assert b"".join(body) == b"start done"
         event = await AuditEvent.objects.aget(object_repr="astreamed")
         assert (event.actor_repr, event.correlation_id) == ("ann", "astream-1")
+
+    def test_a_context_entered_by_the_body_lasts_across_its_chunks(self) -> None:
+        self.client.force_login(self.user)
+        response = self.client.get("/stream-in-own-context/")
+        assert b"".join(response.streaming_content) == b"ab"  # type: ignore[attr-defined]
+        actors = {e.object_repr: e.actor_repr for e in events(model_label="auditapp.Account")}
+        assert actors == {"first": "exporter", "second": "exporter", "after": "ann"}
+        assert current() is None
+
+    async def test_a_context_entered_by_an_async_body_lasts_across_its_chunks(self) -> None:
+        await self.async_client.aforce_login(self.user)
+        response = await self.async_client.get("/astream-in-own-context/")
+        assert b"".join([chunk async for chunk in response]) == b"ab"  # type: ignore[attr-defined]
+        actors = {e.object_repr: e.actor_repr async for e in AuditEvent.objects.all()}
+        assert {name: actors[name] for name in ("first", "second", "after")} == {
+            "first": "exporter",
+            "second": "exporter",
+            "after": "ann",
+        }
+
+    async def test_an_async_body_closed_early_cleans_up_in_the_context_at_once(self) -> None:
+        # As Django's ASGI handler serves it: it closes only its own iterator,
+        # then the response, and lets go of it. The body's cleanup runs then,
+        # in the request's context (not at a later garbage collection, in
+        # whatever request is running).
+        request = RequestFactory().get("/", HTTP_X_REQUEST_ID="agone-1")
+        request.user = self.user
+
+        async def view(request: HttpRequest) -> Any:
+            return astream_then_clean_up(request)
+
+        response = await AuditMiddleware(view)(request)
+        served = aiter(response)
+        assert await anext(served) == b"start "
+        await served.aclose()
+        with mute_signals(request_finished):
+            await sync_to_async(response.close)()
+        del response, served
+        for _ in range(5):
+            await asyncio.sleep(0)
+        event = await AuditEvent.objects.aget(object_repr="cleaned up")
+        assert (event.actor_repr, event.correlation_id) == ("ann", "agone-1")
+        assert current() is None
 
     def test_file_responses_are_left_as_they_are(self) -> None:
         # Wrapping the file would lose the server's sendfile. (Not through the

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
 
 from signalkit.audit.plans import resolve
 from signalkit.conf import get_settings
@@ -18,10 +22,14 @@ def check_audit_models(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
     for label, options in get_settings().audit.models.items():
         model = resolve(label)
         if model is None:
+            labels = [m._meta.label for m in apps.get_models()]
+            close = difflib.get_close_matches(str(label), labels, n=1)
             messages.append(
                 Error(
                     f"SIGNALKIT['AUDIT']['MODELS'] names {label!r}, which is not an installed model.",
-                    hint="Use 'app_label.ModelName' of an installed model, or remove it.",
+                    hint=f"Did you mean {close[0]!r}?"
+                    if close
+                    else "Use 'app_label.ModelName' of an installed model, or remove it.",
                     id="signalkit.E020",
                 )
             )
@@ -91,3 +99,30 @@ def check_audit_model_table(app_configs: Any = None, **kwargs: Any) -> list[Chec
             )
         ]
     return []
+
+
+@register()
+def check_audit_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Audited models without the audit middleware record no actor (W021)."""
+    if not get_settings().audit.models:
+        return []
+    from signalkit.middleware import AuditMiddleware
+
+    for path in getattr(settings, "MIDDLEWARE", None) or ():
+        try:
+            middleware = import_string(path)
+        except ImportError:
+            continue  # Django reports it
+        if isinstance(middleware, type) and issubclass(middleware, AuditMiddleware):
+            return []
+    return [
+        Warning(
+            "SIGNALKIT['AUDIT']['MODELS'] lists models, but MIDDLEWARE has no "
+            "signalkit.middleware.AuditMiddleware: changes made by requests are "
+            "recorded without actor, client address or correlation id.",
+            hint="Add 'signalkit.middleware.AuditMiddleware' after "
+            "AuthenticationMiddleware, or silence signalkit.W021 if no request "
+            "changes audited models.",
+            id="signalkit.W021",
+        )
+    ]

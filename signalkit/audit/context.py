@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field, replace
 from inspect import isasyncgenfunction, isgeneratorfunction
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import iscoroutinefunction
+from django.conf import settings
 
 from signalkit.audit.http import parse_address
 from signalkit.audit.serialize import to_json, truncate
@@ -27,6 +29,8 @@ class AuditContext:
     correlation_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+
+logger = logging.getLogger("signalkit.audit")
 
 _current: ContextVar[AuditContext | None] = ContextVar("signalkit_audit_context", default=None)
 # The scopes entered in this context, innermost last, with the token to leave each.
@@ -96,7 +100,14 @@ class Scope(contextlib.ContextDecorator):
         entered = _entered.get()
         for index in range(len(entered) - 1, -1, -1):
             if entered[index][0] is self:
-                _current.reset(entered[index][1])
+                token = entered[index][1]
+                try:
+                    _current.reset(token)
+                except ValueError:
+                    # Entered in another copy of the context (a body run step
+                    # by step, each step in its own copy): restore by value.
+                    old = token.old_value
+                    _current.set(None if old is Token.MISSING else old)
                 _entered.set(entered[:index] + entered[index + 1 :])
                 return
 
@@ -121,6 +132,27 @@ class Scope(contextlib.ContextDecorator):
         return super().__call__(func)
 
 
+class Carried:
+    """The audit context of a body run step by step (a streaming response's):
+    each step starts with what the previous one left -- the request's context
+    at first, then any :func:`context` the body entered -- whatever its
+    consumer runs between steps. ``enter()`` before a step, ``leave()`` after."""
+
+    __slots__ = ("current", "entered")
+
+    def __init__(self, ctx: AuditContext) -> None:
+        self.current: AuditContext | None = ctx
+        self.entered: tuple[tuple[Scope, Token[AuditContext | None]], ...] = ()
+
+    def enter(self) -> tuple[Token[AuditContext | None], Token[Any]]:
+        return _current.set(self.current), _entered.set(self.entered)
+
+    def leave(self, tokens: tuple[Token[AuditContext | None], Token[Any]]) -> None:
+        self.current, self.entered = _current.get(), _entered.get()
+        _entered.reset(tokens[1])
+        _current.reset(tokens[0])
+
+
 def resolve_actor(actor: Any) -> tuple[str, str]:
     """``(actor_id, actor_repr)`` of an actor value; never raises."""
     try:
@@ -135,6 +167,20 @@ def resolve_actor(actor: Any) -> tuple[str, str]:
         pk = getattr(actor, "pk", None)
         getter: Callable[[], str] | None = getattr(actor, "get_username", None)
         name = getter() if getter is not None else str(actor)
-        return ("" if pk is None else truncate(pk, 255)), truncate(name, 255)
+        if pk is None:
+            return "", truncate(name, 255)
+        meta = getattr(actor, "_meta", None)
+        if meta is not None and meta.concrete_model._meta.label_lower != _user_label():
+            # Not a user: its model's label tells its key from a user's.
+            return truncate(f"{meta.concrete_model._meta.label_lower}:{pk}", 255), truncate(
+                name, 255
+            )
+        return truncate(pk, 255), truncate(name, 255)
     except Exception:
+        # The change must not fail for its actor; the log says why it has none.
+        logger.warning("signalkit could not resolve the audit actor", exc_info=True)
         return "", ""
+
+
+def _user_label() -> str:
+    return str(settings.AUTH_USER_MODEL).lower()

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path
 
+import signalkit.audit as audit
 from tests.auditapp.models import Account
 
 if TYPE_CHECKING:
@@ -50,10 +51,47 @@ def astream(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse(body())
 
 
+def stream_in_own_context(request: HttpRequest) -> StreamingHttpResponse:
+    def body() -> Iterator[bytes]:
+        with audit.context(actor="exporter"):
+            Account.objects.create(name="first")
+            yield b"a"
+            Account.objects.create(name="second")
+            yield b"b"
+        Account.objects.create(name="after")
+
+    return StreamingHttpResponse(body())
+
+
+def astream_in_own_context(request: HttpRequest) -> StreamingHttpResponse:
+    async def body() -> AsyncIterator[bytes]:
+        with audit.context(actor="exporter"):
+            await Account.objects.acreate(name="first")
+            yield b"a"
+            await Account.objects.acreate(name="second")
+            yield b"b"
+        await Account.objects.acreate(name="after")
+
+    return StreamingHttpResponse(body())
+
+
+def astream_then_clean_up(request: HttpRequest) -> StreamingHttpResponse:
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            yield b"start "
+            yield b"never read"
+        finally:
+            await Account.objects.acreate(name="cleaned up")
+
+    return StreamingHttpResponse(body())
+
+
 urlpatterns = [
     path("create/", create),
     path("acreate/", acreate),
     path("stream/", stream),
     path("astream/", astream),
     path("stream-then-clean-up/", stream_then_clean_up),
+    path("stream-in-own-context/", stream_in_own_context),
+    path("astream-in-own-context/", astream_in_own_context),
 ]
