@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
@@ -93,41 +92,33 @@ class AuditMiddleware:
             # The body is produced after this middleware returned: changes made
             # while streaming get the request's context too. (A FileResponse
             # runs no code of the project's; wrapping it would lose sendfile.)
+            carried = Carried(ctx)
+            content = response.streaming_content
             if response.is_async:
-                # The body itself, not the wrapper streaming_content gives: that
-                # one holds the response, and the cycle would leave the body's
-                # cleanup to the garbage collector (see _astream).
-                content = getattr(response, "_iterator", None) or response.streaming_content
-                response.streaming_content = _astream(cast("AsyncIterable[bytes]", content), ctx)
+                response.streaming_content = _astream(
+                    cast("AsyncIterable[bytes]", content), carried
+                )
             else:
-                content = response.streaming_content
-                response.streaming_content = _stream(cast("Iterable[bytes]", content), ctx)
-            # Closing runs the body's cleanup (its ``finally``, when a client
-            # went away): in the request's context too.
-            response.close = partial(_close, weakref.WeakMethod(response.close), ctx)  # type: ignore[method-assign]
+                response.streaming_content = _stream(cast("Iterable[bytes]", content), carried)
+            # Closing runs a sync body's cleanup (its ``finally``, when a client
+            # went away): in the body's context too.
+            response.close = partial(_close, response.close, carried)  # type: ignore[method-assign]
         return response
 
 
-def _close(close: weakref.WeakMethod[Callable[[], None]], ctx: AuditContext) -> None:
-    # (A weak reference: the response holding a strong one to its own method
-    # would be a cycle, freed only by the garbage collector -- and with it an
-    # async body's cleanup, which then ran in whatever context was current.)
-    method = close()
-    if method is None:
-        return
-    token = push(ctx)
+def _close(close: Callable[[], None], carried: Carried) -> None:
+    tokens = carried.enter()
     try:
-        method()
+        close()
     finally:
-        pop(token)
+        carried.leave(tokens)
 
 
-def _stream(content: Iterable[bytes], ctx: AuditContext) -> Iterator[bytes]:
+def _stream(content: Iterable[bytes], carried: Carried) -> Iterator[bytes]:
     # Each step runs in the body's audit context, set and reset within the
     # step, never across a yield: the consumer may run other code (and other
     # requests' steps) between chunks.
     chunks = iter(content)
-    carried = Carried(ctx)
     while True:
         tokens = carried.enter()
         try:
@@ -139,29 +130,20 @@ def _stream(content: Iterable[bytes], ctx: AuditContext) -> Iterator[bytes]:
         yield chunk
 
 
-async def _astream(content: AsyncIterable[bytes], ctx: AuditContext) -> AsyncIterator[bytes]:
+async def _astream(content: AsyncIterable[bytes], carried: Carried) -> AsyncIterator[bytes]:
+    # (An async body abandoned mid-stream is finalized by the garbage
+    # collector -- Django's ASGI handler keeps the response in a reference
+    # cycle -- in whatever context is current then: see the docs.)
     chunks = aiter(content)
-    carried = Carried(ctx)
-    try:
-        while True:
-            tokens = carried.enter()
-            try:
-                chunk = await anext(chunks)
-            except StopAsyncIteration:
-                return
-            finally:
-                carried.leave(tokens)
-            yield chunk
-    finally:
-        # Closed early (a client that went away): Django closes only its own
-        # wrapper, so the body's cleanup would wait for the garbage collector.
-        close = getattr(chunks, "aclose", None)
-        if close is not None:
-            tokens = carried.enter()
-            try:
-                await close()
-            finally:
-                carried.leave(tokens)
+    while True:
+        tokens = carried.enter()
+        try:
+            chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        finally:
+            carried.leave(tokens)
+        yield chunk
 
 
 class AtomicAuditMiddleware(AuditMiddleware):

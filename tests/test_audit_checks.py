@@ -52,6 +52,11 @@ class AuditChecksTests(SimpleTestCase):
             with override_settings(MIDDLEWARE=[middleware]):
                 assert run(check_audit_middleware, audit) == []
         assert run(check_audit_middleware, {"MODELS": []}) == []
+        # What cannot be judged is not reported: a factory function, or an
+        # entry that fails to import (Django reports that one).
+        for middleware in ("tests.test_audit_checks.middleware_factory", "tests.nope.Missing"):
+            with override_settings(MIDDLEWARE=[middleware]):
+                assert run(check_audit_middleware, audit) == []
 
     def test_unknown_field_in_options_is_w020(self) -> None:
         messages = run(check_audit_models, {"MODELS": {"auditapp.Account": {"mask": ["secrt"]}}})
@@ -99,3 +104,9 @@ class AuditChecksTests(SimpleTestCase):
         registered = checks.registry.registry.get_checks()
         for check in (check_audit_models, check_trusted_proxies, check_audit_model_table):
             assert check in registered
+
+
+def middleware_factory(get_response: Any) -> Any:
+    from signalkit.middleware import AuditMiddleware
+
+    return AuditMiddleware(get_response)

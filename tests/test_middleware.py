@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.signals import request_finished
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -16,7 +14,7 @@ from signalkit.models import AuditEvent
 from signalkit.testing import mute_signals
 from tests.audit_utils import audited, events
 from tests.auditapp.models import Account
-from tests.auditapp.urls import astream_then_clean_up, stream_then_clean_up
+from tests.auditapp.urls import stream_in_context_then_clean_up, stream_then_clean_up
 
 PROXIES = ("10.0.0.0/8",)
 
@@ -214,29 +212,40 @@ class AuditMiddlewareStackTests(TestCase):
             "after": "ann",
         }
 
-    async def test_an_async_body_closed_early_cleans_up_in_the_context_at_once(self) -> None:
-        # As Django's ASGI handler serves it: it closes only its own iterator,
-        # then the response, and lets go of it. The body's cleanup runs then,
-        # in the request's context (not at a later garbage collection, in
-        # whatever request is running).
-        request = RequestFactory().get("/", HTTP_X_REQUEST_ID="agone-1")
+    def test_a_body_closed_early_cleans_up_in_its_own_context(self) -> None:
+        request = RequestFactory().get("/", HTTP_X_REQUEST_ID="gone-2")
         request.user = self.user
-
-        async def view(request: HttpRequest) -> Any:
-            return astream_then_clean_up(request)
-
-        response = await AuditMiddleware(view)(request)
-        served = aiter(response)
-        assert await anext(served) == b"start "
-        await served.aclose()
+        response = AuditMiddleware(stream_in_context_then_clean_up)(request)
+        assert next(iter(response)) == b"start "
         with mute_signals(request_finished):
-            await sync_to_async(response.close)()
-        del response, served
-        for _ in range(5):
-            await asyncio.sleep(0)
-        event = await AuditEvent.objects.aget(object_repr="cleaned up")
-        assert (event.actor_repr, event.correlation_id) == ("ann", "agone-1")
+            response.close()
+        event = AuditEvent.objects.get(object_repr="cleaned up")
+        assert (event.actor_repr, event.correlation_id) == ("exporter", "gone-2")
         assert current() is None
+
+    def test_an_inner_wrapper_of_close_is_kept(self) -> None:
+        # Another middleware (or a second AuditMiddleware) wrapped close() first.
+        closed: list[bool] = []
+
+        def view(request: HttpRequest) -> Any:
+            response = stream_then_clean_up(request)
+            original = response.close
+
+            def close() -> None:
+                closed.append(True)
+                original()
+
+            response.close = close  # type: ignore[method-assign]
+            return response
+
+        request = RequestFactory().get("/")
+        request.user = self.user
+        response = AuditMiddleware(AuditMiddleware(view))(request)
+        assert next(iter(response)) == b"start "
+        with mute_signals(request_finished):
+            response.close()
+        assert closed == [True]
+        assert AuditEvent.objects.get(object_repr="cleaned up").actor_repr == "ann"
 
     def test_file_responses_are_left_as_they_are(self) -> None:
         # Wrapping the file would lose the server's sendfile. (Not through the

@@ -111,9 +111,11 @@ def check_audit_middleware(app_configs: Any = None, **kwargs: Any) -> list[Check
     for path in getattr(settings, "MIDDLEWARE", None) or ():
         try:
             middleware = import_string(path)
-        except ImportError:
-            continue  # Django reports it
-        if isinstance(middleware, type) and issubclass(middleware, AuditMiddleware):
+        except Exception:
+            return []  # cannot tell (Django reports what does not import)
+        if not isinstance(middleware, type):
+            return []  # a factory function: cannot tell what it returns
+        if issubclass(middleware, AuditMiddleware):
             return []
     return [
         Warning(

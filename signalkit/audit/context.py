@@ -11,7 +11,7 @@ from inspect import isasyncgenfunction, isgeneratorfunction
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import iscoroutinefunction
-from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from signalkit.audit.http import parse_address
 from signalkit.audit.serialize import to_json, truncate
@@ -170,17 +170,13 @@ def resolve_actor(actor: Any) -> tuple[str, str]:
         if pk is None:
             return "", truncate(name, 255)
         meta = getattr(actor, "_meta", None)
-        if meta is not None and meta.concrete_model._meta.label_lower != _user_label():
-            # Not a user: its model's label tells its key from a user's.
-            return truncate(f"{meta.concrete_model._meta.label_lower}:{pk}", 255), truncate(
-                name, 255
-            )
+        if meta is not None and not isinstance(actor, get_user_model()):
+            # Not a user (nor a proxy or child of the user model): its model's
+            # label tells its key from a user's.
+            label = meta.concrete_model._meta.label_lower
+            return truncate(f"{label}:{pk}", 255), truncate(name, 255)
         return truncate(pk, 255), truncate(name, 255)
     except Exception:
         # The change must not fail for its actor; the log says why it has none.
         logger.warning("signalkit could not resolve the audit actor", exc_info=True)
         return "", ""
-
-
-def _user_label() -> str:
-    return str(settings.AUTH_USER_MODEL).lower()

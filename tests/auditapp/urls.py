@@ -75,13 +75,14 @@ def astream_in_own_context(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse(body())
 
 
-def astream_then_clean_up(request: HttpRequest) -> StreamingHttpResponse:
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            yield b"start "
-            yield b"never read"
-        finally:
-            await Account.objects.acreate(name="cleaned up")
+def stream_in_context_then_clean_up(request: HttpRequest) -> StreamingHttpResponse:
+    def body() -> Iterator[bytes]:
+        with audit.context(actor="exporter"):
+            try:
+                yield b"start "
+                yield b"never read"
+            finally:
+                Account.objects.create(name="cleaned up")
 
     return StreamingHttpResponse(body())
 
