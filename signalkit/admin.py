@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
@@ -215,6 +216,12 @@ class AuditHistoryMixin:
         if not model_admin.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         events = list(history(obj).reverse()[: self.audit_history_limit])
+        for event in events:
+            # Shown as stored (JSON: null, true, "text"), not as Python reprs.
+            event.change_rows = [  # type: ignore[attr-defined]
+                (name, json.dumps(value, ensure_ascii=False))
+                for name, value in event.changes.items()
+            ]
         context = {
             **model_admin.admin_site.each_context(request),
             "title": f"Audit history: {obj}",

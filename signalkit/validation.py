@@ -265,7 +265,14 @@ def _section(value: object, keys: tuple[str, ...], schema: dict[str, Validator])
     for key, item in value.items():
         if key not in schema:
             close = difflib.get_close_matches(str(key), schema, n=1)
-            hint = f"Did you mean {close[0]!r}?" if close else f"Known keys: {', '.join(schema)}."
+            nested = None if keys else _nested(str(key))  # "AUDIT_MODELS", "MODELS"
+            hint = (
+                f"Did you mean {nested}?"
+                if nested
+                else f"Did you mean {close[0]!r}?"
+                if close
+                else f"Known keys: {', '.join(schema)}."
+            )
             problems.append(
                 Problem(
                     "unknown_key",
@@ -277,6 +284,16 @@ def _section(value: object, keys: tuple[str, ...], schema: dict[str, Validator])
             continue
         problems += schema[key](item, (*keys, key))
     return problems
+
+
+def _nested(key: str) -> str | None:
+    """The path of a section's key that a top-level ``key`` names, if any."""
+    upper = key.upper()
+    for section, schema in (("AUDIT", _AUDIT_SCHEMA), ("OFFLOAD", _OFFLOAD_SCHEMA)):
+        inner = upper.removeprefix(section + "_")
+        if inner in schema and (inner != upper or inner not in SCHEMA):
+            return path_of(section, inner)
+    return None
 
 
 def problems(value: object) -> list[Problem]:

@@ -66,6 +66,13 @@ class CheckSettingsTests(SimpleTestCase):
         assert message.msg == "SIGNALKIT has an unknown key 'AUTODISCOVERY'."
         assert message.hint == "Did you mean 'AUTODISCOVER'?"
 
+    def test_a_sections_key_given_at_the_top_level_points_to_it(self) -> None:
+        for key in ("AUDIT_MODELS", "MODELS", "ON_ERROR"):
+            with override_settings(SIGNALKIT={key: []}):
+                (message,) = check_settings()
+            inner = key.removeprefix("AUDIT_")
+            assert message.hint == f"Did you mean SIGNALKIT['AUDIT'][{inner!r}]?", key
+
     def test_unknown_nested_key_names_the_path(self) -> None:
         assert run({"AUDIT": {"MODLES": []}}) == [
             ("signalkit.E002", "SIGNALKIT['AUDIT'] has an unknown key 'MODLES'.")

@@ -98,7 +98,7 @@ class DroppedModelsTests(TestCase):
         ):
             Account.objects.create(name="a")
         assert logs.output == [
-            "WARNING:signalkit.audit:SIGNALKIT['AUDIT']['MODELS'] entries 'auditapp.Note' are "
-            "invalid and are not audited; run 'manage.py check' for details."
+            "WARNING:signalkit.audit:SIGNALKIT['AUDIT']['MODELS'] entry 'auditapp.Note' is "
+            "invalid and not audited; run 'manage.py check' for details."
         ]
         assert AuditEvent.objects.filter(model_label="auditapp.Account").count() == 1

@@ -277,9 +277,10 @@ def _warn_dropped(kept: Collection[str]) -> None:
     dropped = [label for label in models if not isinstance(label, str) or label not in kept]
     if dropped:
         logger.warning(
-            "SIGNALKIT['AUDIT']['MODELS'] entries %s are invalid and are not audited; "
+            "SIGNALKIT['AUDIT']['MODELS'] %s %s invalid and not audited; "
             "run 'manage.py check' for details.",
-            ", ".join(repr(label) for label in dropped),
+            "entry" if len(dropped) == 1 else "entries",
+            ", ".join(repr(label) for label in dropped) + (" is" if len(dropped) == 1 else " are"),
         )
 
 
