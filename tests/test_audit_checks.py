@@ -9,6 +9,7 @@ from signalkit.audit.checks import (
     check_audit_middleware,
     check_audit_model_table,
     check_audit_models,
+    check_global_field_names,
     check_trusted_proxies,
 )
 
@@ -40,6 +41,26 @@ class AuditChecksTests(SimpleTestCase):
         with override_settings(SIGNALKIT={"AUDIT": {"MODELS": ["auditapp.Acount"]}}):
             [message] = check_audit_models()
         assert (message.id, message.hint) == ("signalkit.E020", "Did you mean 'auditapp.Account'?")
+
+    def test_a_global_name_that_is_no_audited_field_is_w022(self) -> None:
+        audit = {
+            "MODELS": ["auditapp.Account"],
+            "MASK_FIELDS": ["*iban*", "nmae", "API_KEY"],
+            "EXCLUDE_FIELDS": ["born", "borne"],
+        }
+        assert run(check_global_field_names, audit) == [
+            (
+                "signalkit.W022",
+                "SIGNALKIT['AUDIT']['MASK_FIELDS'] names 'nmae', which is not a field of "
+                "any audited model.",
+            ),
+            (
+                "signalkit.W022",
+                "SIGNALKIT['AUDIT']['EXCLUDE_FIELDS'] names 'borne', which is not a field of "
+                "any audited model.",
+            ),
+        ]
+        assert run(check_global_field_names, {"MASK_FIELDS": ["nmae"]}) == []
 
     def test_audited_models_without_the_middleware_is_w021(self) -> None:
         audit = {"MODELS": ["auditapp.Account"]}

@@ -12,7 +12,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from signalkit.audit.plans import resolve
-from signalkit.conf import get_settings
+from signalkit.conf import get_settings, raw_settings
 
 
 @register(Tags.models)
@@ -60,6 +60,38 @@ def check_audit_models(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
                         f"which is not a field of {label}.",
                         hint=f"Fields of {label}: {', '.join(sorted(names))}.",
                         id="signalkit.W020",
+                    )
+                )
+    return messages
+
+
+@register(Tags.models)
+def check_global_field_names(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A name in ``MASK_FIELDS`` or ``EXCLUDE_FIELDS`` should be a field of some
+    audited model (W022): a typo there would mask or leave out nothing."""
+    raw = raw_settings()
+    audit = raw.get("AUDIT") if isinstance(raw, dict) else None
+    models = [model for label in get_settings().audit.models if (model := resolve(label))]
+    if not isinstance(audit, dict) or not models:
+        return []
+    names = {
+        field.name.lower()
+        for model in models
+        for field in (*model._meta.concrete_fields, *model._meta.many_to_many)
+    }
+    messages: list[CheckMessage] = []
+    for option in ("MASK_FIELDS", "EXCLUDE_FIELDS"):
+        given = audit.get(option)
+        for name in given if isinstance(given, list | tuple) else ():
+            if not isinstance(name, str) or any(char in name for char in "*?["):
+                continue  # patterns may match models audited later
+            if name.lower() not in names:
+                messages.append(
+                    Warning(
+                        f"SIGNALKIT['AUDIT'][{option!r}] names {name!r}, which is not a "
+                        "field of any audited model.",
+                        hint="Check the spelling, or use a pattern such as '*iban*'.",
+                        id="signalkit.W022",
                     )
                 )
     return messages
