@@ -55,9 +55,9 @@ def record(
         changes=to_json(changes or {}),
         extra=extra,
     )
-    buffer = buffer_for(using)
     connection = connections[using]
-    if buffer is not None and buffer.connection is connection:  # not another thread's
+    buffer = buffer_for(using, connection)
+    if buffer is not None:
         buffer.add(event, connection)
         return event.to_model()
     model = event.to_model()

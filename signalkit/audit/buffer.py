@@ -105,9 +105,12 @@ def _unchanged(value: Any, strict: bool) -> bool:
 _buffers: ContextVar[dict[str, Buffer] | None] = ContextVar("signalkit_audit_batch", default=None)
 
 
-def buffer_for(using: str) -> Buffer | None:
+def buffer_for(using: str, connection: BaseDatabaseWrapper) -> Buffer | None:
+    """The enclosing :func:`batch` buffer of ``using``, if it is this thread's:
+    another thread (a copied context) has its own connection and transaction."""
     buffers = _buffers.get()
-    return None if buffers is None else buffers.get(using)
+    buffer = None if buffers is None else buffers.get(using)
+    return buffer if buffer is not None and buffer.connection is connection else None
 
 
 @contextlib.contextmanager

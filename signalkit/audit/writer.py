@@ -146,11 +146,10 @@ def _text(value: Any, length: int) -> str:
 def emit(event: Event, using: str, connection: BaseDatabaseWrapper | None = None) -> None:
     """Buffer ``event`` in the enclosing :func:`batch`, keep it until the
     transaction commits, or write it now (autocommit)."""
-    buffer = batching.buffer_for(using)
     if connection is None:
         connection = connections[using]
-    # Another thread (a copied context) has its own connection and transaction.
-    if buffer is not None and buffer.connection is connection:
+    buffer = batching.buffer_for(using, connection)
+    if buffer is not None:
         buffer.add(event, connection)
         return
     if connection.in_atomic_block and (connection.commit_on_exit or connection.vendor != "sqlite"):
