@@ -45,10 +45,7 @@ def check_audit_models(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
                 )
             )
             continue
-        # What the audit records: concrete and many-to-many fields, matched as
-        # the patterns are, case-insensitively.
-        opts = model._meta
-        names = {field.name for field in (*opts.concrete_fields, *opts.many_to_many)}
+        names = _field_names(model)
         lowered = {name.lower() for name in names}
         for option in ("include", "exclude", "mask"):
             for name in options.get(option, ()):
@@ -74,11 +71,7 @@ def check_global_field_names(app_configs: Any = None, **kwargs: Any) -> list[Che
     models = [model for label in get_settings().audit.models if (model := resolve(label))]
     if not isinstance(audit, dict) or not models:
         return []
-    names = {
-        field.name.lower()
-        for model in models
-        for field in (*model._meta.concrete_fields, *model._meta.many_to_many)
-    }
+    names = {name.lower() for model in models for name in _field_names(model)}
     messages: list[CheckMessage] = []
     for option in ("MASK_FIELDS", "EXCLUDE_FIELDS"):
         given = audit.get(option)
@@ -160,3 +153,10 @@ def check_audit_middleware(app_configs: Any = None, **kwargs: Any) -> list[Check
             id="signalkit.W021",
         )
     ]
+
+
+def _field_names(model: Any) -> set[str]:
+    """What the audit records of ``model``: its concrete and many-to-many fields
+    (matched as the patterns are, case-insensitively)."""
+    opts = model._meta
+    return {field.name for field in (*opts.concrete_fields, *opts.many_to_many)}
