@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -14,7 +15,7 @@ from signalkit.models import AuditEvent
 from signalkit.testing import mute_signals
 from tests.audit_utils import audited, events
 from tests.auditapp.models import Account
-from tests.auditapp.urls import stream_in_context_then_clean_up, stream_then_clean_up
+from tests.auditapp.urls import stream_then_clean_up
 
 PROXIES = ("10.0.0.0/8",)
 
@@ -215,7 +216,7 @@ class AuditMiddlewareStackTests(TestCase):
     def test_a_body_closed_early_cleans_up_in_its_own_context(self) -> None:
         request = RequestFactory().get("/", HTTP_X_REQUEST_ID="gone-2")
         request.user = self.user
-        response = AuditMiddleware(stream_in_context_then_clean_up)(request)
+        response = AuditMiddleware(partial(stream_then_clean_up, actor="exporter"))(request)
         assert next(iter(response)) == b"start "
         with mute_signals(request_finished):
             response.close()

@@ -31,13 +31,17 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse(body())
 
 
-def stream_then_clean_up(request: HttpRequest) -> StreamingHttpResponse:
+def stream_then_clean_up(request: HttpRequest, actor: str | None = None) -> StreamingHttpResponse:
+    """A body that a client leaves after one chunk: its cleanup writes. With
+    ``actor``, the body runs in a context() of its own."""
+
     def body() -> Iterator[bytes]:
-        try:
-            yield b"start "
-            yield b"never read"
-        finally:
-            Account.objects.create(name="cleaned up")
+        with audit.context(actor=actor):  # None: the enclosing context, as it is
+            try:
+                yield b"start "
+                yield b"never read"
+            finally:
+                Account.objects.create(name="cleaned up")
 
     return StreamingHttpResponse(body())
 
@@ -71,18 +75,6 @@ def astream_in_own_context(request: HttpRequest) -> StreamingHttpResponse:
             await Account.objects.acreate(name="second")
             yield b"b"
         await Account.objects.acreate(name="after")
-
-    return StreamingHttpResponse(body())
-
-
-def stream_in_context_then_clean_up(request: HttpRequest) -> StreamingHttpResponse:
-    def body() -> Iterator[bytes]:
-        with audit.context(actor="exporter"):
-            try:
-                yield b"start "
-                yield b"never read"
-            finally:
-                Account.objects.create(name="cleaned up")
 
     return StreamingHttpResponse(body())
 
