@@ -1,28 +1,24 @@
-"""Admin: a read-only audit log and ``AuditHistoryMixin`` for any ModelAdmin."""
+"""Admin: a read-only audit log, and ``AuditHistoryMixin`` (see
+:mod:`signalkit.history_admin`) for any ModelAdmin."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import quote, unquote
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.template.loader import get_template, select_template
-from django.template.loader_tags import ExtendsNode
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.utils.html import format_html
 
-from signalkit.audit import history
+from signalkit.history_admin import AuditHistoryMixin, audit_history_url, history_url
 from signalkit.models import AuditEvent
+
+__all__ = ["AuditEventAdmin", "AuditHistoryMixin", "audit_history_url"]
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from django.db.models import Model, QuerySet
-    from django.http import HttpRequest, HttpResponse
-    from django.urls import URLPattern
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
 
 
 # The actions signalkit records; custom ones (record()) still filter by URL.
@@ -107,7 +103,7 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "action",
         "model_label",
         "object_pk",
-        "object_repr",
+        "object",
         "actor_repr",
         "remote_addr",
     )
@@ -118,6 +114,16 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     actions = None
+
+    @admin.display(description="object")
+    def object(self, event: AuditEvent) -> str:
+        """``object_repr``, linked to the object's audit history when the model's
+        ``ModelAdmin`` on this site has :class:`AuditHistoryMixin` (also once the
+        object is deleted)."""
+        url = history_url(self.admin_site, event.model_label, event.object_pk)
+        if url is None:
+            return event.object_repr
+        return format_html('<a href="{}">{}</a>', url, event.object_repr or event.object_pk)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[AuditEvent], search_term: str
@@ -137,106 +143,3 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-_BUTTON_TEMPLATE = "signalkit/admin/change_form.html"
-
-
-def _extends_button(template: Any) -> bool:
-    """Whether ``template`` (a name or a loaded template) is, or extends by name,
-    the button template: a ModelAdmin's own form built on it has the button."""
-    seen: set[str] = set()
-    while template is not None:
-        if isinstance(template, str):
-            if template in seen:
-                return False
-            seen.add(template)
-            template = get_template(template)
-        inner = getattr(template, "template", template)  # the backend's wrapper
-        if inner.origin.template_name == _BUTTON_TEMPLATE:
-            return True
-        extends = inner.nodelist.get_nodes_by_type(ExtendsNode)
-        parent = extends[0].parent_name.var if extends else None
-        template = parent if isinstance(parent, str) else None  # not a variable
-    return False
-
-
-class AuditHistoryMixin:
-    """Add an "Audit history" page (and a button on the change form) to a ModelAdmin.
-
-    ``class PostAdmin(AuditHistoryMixin, admin.ModelAdmin): ...``
-    """
-
-    audit_history_template = "signalkit/admin/audit_history.html"
-    audit_history_limit = 500
-
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: Model | None = None,
-    ) -> HttpResponse:
-        # The "Audit history" button wraps whichever template Django chose (the
-        # ModelAdmin's change_form_template, admin/<app>/<model>/change_form.html,
-        # ...), so those keep working.
-        response: TemplateResponse = super().render_change_form(  # type: ignore[misc]
-            request, context, add, change, form_url, obj
-        )
-        if obj is None or response.is_rendered:
-            return response
-        chosen = response.template_name
-        parent = select_template(chosen) if isinstance(chosen, list | tuple) else chosen
-        if not _extends_button(parent):
-            response.template_name = _BUTTON_TEMPLATE
-            response.context_data = {
-                **(response.context_data or {}),
-                "signalkit_change_form": parent,
-            }
-        return response
-
-    def get_urls(self) -> list[URLPattern]:
-        model_admin: Any = self
-        opts = model_admin.opts
-        name = f"{opts.app_label}_{opts.model_name}_audit_history"
-        view = model_admin.admin_site.admin_view(self.audit_history_view)
-        urls: list[URLPattern] = super().get_urls()  # type: ignore[misc]
-        return [path("<path:object_id>/audit-history/", view, name=name), *urls]
-
-    def audit_history_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        model_admin: Any = self
-        obj: Model | None = model_admin.get_object(request, unquote(object_id))
-        if obj is None:
-            response: HttpResponse = model_admin._get_obj_does_not_exist_redirect(
-                request, model_admin.opts, object_id
-            )
-            return response
-        if not model_admin.has_view_or_change_permission(request, obj):
-            raise PermissionDenied
-        events = list(history(obj).reverse()[: self.audit_history_limit])
-        for event in events:
-            # Shown as stored (JSON: null, true, "text"), not as Python reprs.
-            event.change_rows = [  # type: ignore[attr-defined]
-                (name, json.dumps(value, ensure_ascii=False))
-                for name, value in event.changes.items()
-            ]
-        context = {
-            **model_admin.admin_site.each_context(request),
-            "title": f"Audit history: {obj}",
-            "subtitle": None,
-            "object": obj,
-            "opts": model_admin.opts,
-            "events": events,
-            "limit": self.audit_history_limit,
-        }
-        return TemplateResponse(request, self.audit_history_template, context)
-
-
-def audit_history_url(obj: Model, site: str = "admin") -> str:
-    """The URL of ``obj``'s audit history page."""
-    opts = obj._meta
-    # Quoted as the admin quotes keys in its URLs (the view unquotes it).
-    name = f"{site}:{opts.app_label}_{opts.model_name}_audit_history"
-    return reverse(name, args=[quote(obj.pk)])

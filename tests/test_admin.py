@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from unittest import mock
+
 from django.contrib import admin
 from django.contrib.auth.models import Permission, User
 from django.db import connection
@@ -11,7 +13,7 @@ import signalkit.audit as audit
 from signalkit.admin import audit_history_url
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited
-from tests.auditapp.admin import TicketAdmin
+from tests.auditapp.admin import AccountAdmin, TicketAdmin
 from tests.auditapp.models import Account, Ticket
 
 
@@ -177,5 +179,68 @@ class AuditHistoryMixinTests(TestCase):
 
     def test_missing_object_redirects(self) -> None:
         self.client.force_login(User.objects.create_superuser("root", password="pw"))
-        url = reverse("admin:auditapp_account_audit_history", args=[999])
-        assert self.client.get(url).status_code == 302
+        for key in ("999", "not-a-number"):  # nothing logged; not a key of the model
+            url = reverse("admin:auditapp_account_audit_history", args=[key])
+            assert self.client.get(url).status_code == 302, key
+
+    def test_a_deleted_objects_history_stays_readable(self) -> None:
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+        url = audit_history_url(self.account)
+        change = reverse("admin:auditapp_account_change", args=[self.account.pk])
+        self.account.delete()
+        response = self.client.get(url)
+        assert response.status_code == 200
+        assert [e.action for e in response.context["events"]] == ["delete", "update", "create"]
+        content = response.content.decode()
+        assert "Audit history: acme 2 (deleted)" in content
+        assert change not in content  # no link to a change page that is gone
+
+    def test_a_deleted_text_key_is_found_through_its_quoted_url(self) -> None:
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+        ticket = Ticket.objects.create(code="x/y_40", title="gone")
+        url = audit_history_url(ticket)
+        ticket.delete()
+        response = self.client.get(url)
+        assert response.status_code == 200
+        assert [e.object_pk for e in response.context["events"]] == ["x/y_40", "x/y_40"]
+
+    def test_a_deleted_objects_history_needs_the_models_permission(self) -> None:
+        url = audit_history_url(self.account)
+        self.account.delete()
+        staff = User.objects.create_user("staff", password="pw", is_staff=True)
+        self.client.force_login(staff)
+        assert self.client.get(url).status_code == 403
+        staff.user_permissions.add(Permission.objects.get(codename="view_account"))
+        assert self.client.get(url).status_code == 200
+
+    def test_a_row_that_get_queryset_hides_is_not_taken_for_deleted(self) -> None:
+        # The row exists; this admin hides it from the user: its history stays hidden.
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+        hidden = mock.patch.object(
+            AccountAdmin, "get_queryset", lambda self, request: Account.objects.none()
+        )
+        with hidden:
+            response = self.client.get(audit_history_url(self.account))
+        assert response.status_code == 302
+
+    def test_deleted_objects_history_can_be_switched_off(self) -> None:
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+        url = audit_history_url(self.account)
+        self.account.delete()
+        with mock.patch.object(AccountAdmin, "audit_history_deleted", False):
+            assert self.client.get(url).status_code == 302
+        assert self.client.get(url).status_code == 200
+
+    def test_the_log_links_events_to_their_objects_history(self) -> None:
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+        url = audit_history_url(self.account)
+        self.account.delete()
+        audit.record("exported", extra={"rows": 1})  # no object: no link
+        response = self.client.get(reverse("admin:signalkit_auditevent_changelist"))
+        content = response.content.decode()
+        assert content.count(f'<a href="{url}">acme 2</a>') == 2  # the update and the delete
+        assert f'<a href="{url}">acme</a>' in content  # the create, named as it was
+        # The user model's admin has no audit history: its login event is not linked.
+        assert response.context["cl"].result_list[0].action == "exported"
+        assert AuditEvent.objects.filter(action="login").exists()
+        assert content.count("/audit-history/") == 3

@@ -68,18 +68,27 @@ def record(
 
 def history(obj: Model) -> AuditEventQuerySet:
     """The events of ``obj`` (its proxies included), oldest first."""
-    from signalkit.audit.serialize import object_pk, truncate
+    from signalkit.audit.serialize import object_pk
     from signalkit.models import AuditEvent
 
     using = obj._state.db or router.db_for_read(AuditEvent)
     if obj.pk is None:
         return AuditEvent.objects.using(using).none()  # unsaved: no history yet
-    label = (obj._meta.concrete_model or type(obj))._meta.label
+    return events_of(type(obj), object_pk(obj), using)
+
+
+def events_of(model: type[Model], key: Any, using: str) -> AuditEventQuerySet:
+    """The events of the ``model`` object whose primary key is ``key`` (as
+    :func:`~signalkit.audit.serialize.object_pk` gives it), on ``using``,
+    oldest first: also once the object is deleted."""
+    from signalkit.audit.serialize import truncate
+    from signalkit.models import AuditEvent
+
+    label = (model._meta.concrete_model or model)._meta.label
     # As the writer stores it: a key over 255 characters is cut, NUL replaced.
-    key = truncate(object_pk(obj), 255)
     return (
         AuditEvent.objects.using(using)
-        .filter(model_label=label, object_pk=key)
+        .filter(model_label=label, object_pk=truncate(key, 255))
         .order_by("occurred_at", "pk")
     )
 
