@@ -177,6 +177,8 @@ _AUDIT_MODEL_OPTIONS: dict[str, Validator] = {
     "exclude": _string_list(None, "field names"),
     "mask": _string_list(None, "field names or patterns"),
     "include": _string_list(None, "field names"),
+    # Names, never patterns: one "*token*" here would unmask every token field.
+    "unmask": _string_list(re.compile(r"^[^*?\[\]]+$"), "a field name (not a pattern)"),
 }
 
 

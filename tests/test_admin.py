@@ -217,7 +217,7 @@ class AuditHistoryMixinTests(TestCase):
         # The row exists; this admin hides it from the user: its history stays hidden.
         self.client.force_login(User.objects.create_superuser("root", password="pw"))
         hidden = mock.patch.object(
-            AccountAdmin, "get_queryset", lambda self, request: Account.objects.none()
+            AccountAdmin, "get_queryset", return_value=Account.objects.none()
         )
         with hidden:
             response = self.client.get(audit_history_url(self.account))

@@ -89,6 +89,11 @@ class AuditChecksTests(SimpleTestCase):
             )
         ]
 
+    def test_an_unmask_name_that_is_no_field_is_w020(self) -> None:
+        messages = run(check_audit_models, {"MODELS": {"auditapp.Account": {"unmask": ["tokn"]}}})
+        assert [message_id for message_id, _ in messages] == ["signalkit.W020"]
+        assert "['unmask'] names 'tokn'" in messages[0][1]
+
     def test_w020_matches_as_the_audit_does(self) -> None:
         # Case-insensitively; and a reverse relation ("notes") records nothing.
         options = {"auditapp.Account": {"mask": ["PASSWORD"], "include": ["notes"]}}

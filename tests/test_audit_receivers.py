@@ -174,6 +174,33 @@ class SaveTests(TestCase):
         assert "born" not in changes
         assert "hunter2" not in str(changes)
 
+    def test_unmask_records_a_field_a_global_mask_would_hide(self) -> None:
+        # "token" matches the default "*token*"; this model's token is no secret.
+        models = {"auditapp.Account": {"unmask": ["Token"], "mask": ["blob"]}}
+        with audited(MODELS=models, MASK_FIELDS=["*iban*"]):
+            account = Account.objects.create(name="a", token="t-1", password="hunter2", blob=b"x")
+            account.token = "t-2"
+            account.save()
+        create, update = events(object_pk=str(account.pk))
+        assert create.changes["token"] == [None, "t-1"]
+        assert update.changes == {"token": ["t-1", "t-2"]}
+        # Only the field named: the other defaults still mask.
+        assert create.changes["password"] == [None, MASKED]
+        assert create.changes["api_key"] == [None, MASKED]
+
+    def test_a_listed_proxy_shares_its_unmask(self) -> None:
+        # One history: a field is recorded the same way whichever class saves it.
+        models = {"auditapp.Account": {}, "auditapp.VipAccount": {"unmask": ["token"]}}
+        with audited(MODELS=models):
+            account = Account.objects.create(name="a", token="t-1")
+        assert events(object_pk=str(account.pk))[0].changes["token"] == [None, "t-1"]
+
+    def test_unmask_never_lifts_the_models_own_mask(self) -> None:
+        models = {"auditapp.Account": {"unmask": ["token"], "mask": ["tok*"]}}
+        with audited(MODELS=models):
+            account = Account.objects.create(name="a", token="t-1")
+        assert events(object_pk=str(account.pk))[0].changes["token"] == [None, MASKED]
+
     def test_a_listed_proxy_keeps_the_concrete_models_masks(self) -> None:
         # One history: whichever class saves the object, the same fields are masked.
         models = {"auditapp.Account": {"mask": ["name"]}, "auditapp.VipAccount": {"mask": ["born"]}}

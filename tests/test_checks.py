@@ -198,6 +198,15 @@ class CheckSettingsTests(SimpleTestCase):
             )
         ]
 
+    def test_audit_unmask_takes_names_never_patterns(self) -> None:
+        assert run({"AUDIT": {"MODELS": {"blog.Post": {"unmask": ["api_key", "*token*"]}}}}) == [
+            (
+                "signalkit.E004",
+                "SIGNALKIT['AUDIT']['MODELS']['blog.Post']['unmask'][1] is '*token*', "
+                "which is not a field name (not a pattern).",
+            )
+        ]
+
     def test_every_problem_is_reported(self) -> None:
         result = run({"AUTODISCOVER": 1, "NOPE": 2, "OFFLOAD": {"DELIVERY": "x"}})
         assert [message_id for message_id, _ in result] == [

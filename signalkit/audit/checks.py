@@ -47,7 +47,7 @@ def check_audit_models(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             continue
         names = _field_names(model)
         lowered = {name.lower() for name in names}
-        for option in ("include", "exclude", "mask"):
+        for option in ("include", "exclude", "mask", "unmask"):
             for name in options.get(option, ()):
                 if any(char in name for char in "*?[") or name.lower() in lowered:
                     continue

@@ -158,9 +158,9 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
     # out what any of them does, whichever class saves the object.
     shared: dict[type[Model], dict[str, list[str]]] = {}
     for model, options in listed.items():
-        family = shared.setdefault(_concrete(model), {"mask": [], "exclude": []})
-        family["mask"] += options.get("mask", ())
-        family["exclude"] += options.get("exclude", ())
+        family = shared.setdefault(_concrete(model), {option: [] for option in _SHARED})
+        for option in _SHARED:
+            family[option] += options.get(option, ())
     plans: dict[type[Model], ModelPlan] = {}
     for model, options in listed.items():
         plans[model] = _plan(model, audit, {**options, **_inherited(_concrete(model), shared)})
@@ -184,12 +184,12 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
 def _inherited(
     concrete: type[Model], shared: dict[type[Model], dict[str, list[str]]]
 ) -> dict[str, list[str]]:
-    """The masks and excludes of a concrete model's family and of its listed
-    multi-table parents: a child's events carry the parents' fields too."""
+    """The masks, excludes and unmasks of a concrete model's family and of its
+    listed multi-table parents: a child's events carry the parents' fields too."""
     lineage = [concrete, *concrete._meta.get_parent_list()]
     return {
         option: [name for model in lineage for name in shared.get(model, {}).get(option, ())]
-        for option in ("mask", "exclude")
+        for option in _SHARED
     }
 
 
@@ -197,14 +197,26 @@ def _concrete(model: type[Model]) -> type[Model]:
     return model._meta.concrete_model or model
 
 
+# The options a model shares with its listed proxies and multi-table children.
+_SHARED = ("mask", "exclude", "unmask")
+
+
 def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]]) -> ModelPlan:
     include = options.get("include")
     exclude = (*audit.exclude_fields, *options.get("exclude", ()))
-    mask = (*audit.mask_fields, *options.get("mask", ()))
+    own_mask = options.get("mask", ())
+    unmasked = {name.lower() for name in options.get("unmask", ())}
     opts = model._meta
 
     def audited(name: str) -> bool:
         return (include is None or matches(name, include)) and not matches(name, exclude)
+
+    def masked(name: str) -> bool:
+        # The model's own masks always apply; MASK_FIELDS (and its defaults)
+        # spare the fields the model names in ``unmask``.
+        if matches(name, own_mask):
+            return True
+        return name.lower() not in unmasked and matches(name, audit.mask_fields)
 
     recorded = [
         field for field in opts.concrete_fields if not field.primary_key and audited(field.name)
@@ -213,16 +225,14 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         FieldPlan(
             field.name,
             field.attname,
-            matches(field.name, mask),
+            masked(field.name),
             _rounding(field, field.to_python) if field.get_internal_type() in _TYPED else None,
             None if type(field).__module__.startswith("django.") else _value_to_string(field),
         )
         for field in recorded
     )
     m2m = tuple(
-        _m2m_plan(field, matches(field.name, mask))
-        for field in opts.many_to_many
-        if audited(field.name)
+        _m2m_plan(field, masked(field.name)) for field in opts.many_to_many if audited(field.name)
     )
     mutable = frozenset(f.attname for f in recorded if f.get_internal_type() in _MUTABLE_TYPES)
     files = frozenset(f.attname for f in recorded if isinstance(f, FileField))
