@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.db.models import Q
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Q, QuerySet
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from signalkit.history_admin import AuditHistoryMixin, audit_history_url, history_url
@@ -17,7 +20,6 @@ __all__ = ["AuditEventAdmin", "AuditHistoryMixin", "audit_history_url"]
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from django.db.models import QuerySet
     from django.http import HttpRequest
 
 
@@ -89,6 +91,43 @@ class ActorFilter(_ExactFilter):
         }
 
 
+class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
+    """Django's paginator, except that the whole log on PostgreSQL is counted from
+    the planner's statistics once they say it holds ``exact_below`` rows or more:
+    ``COUNT(*)`` reads every row of the table, on every page view. The count
+    shown is then an estimate (refreshed by ``ANALYZE``, which autovacuum runs);
+    a filtered list is always counted exactly, through its index."""
+
+    #: Rows (by PostgreSQL's estimate) below which the whole log is counted exactly.
+    exact_below = 100_000
+
+    @cached_property
+    def count(self) -> int:
+        estimate = _estimated_rows(self.object_list)
+        if estimate is not None and estimate >= self.exact_below:
+            return estimate
+        return int(super().count)
+
+
+def _estimated_rows(queryset: Any) -> int | None:
+    """The planner's estimate of the rows of ``queryset``'s table, when the
+    queryset is the whole table on PostgreSQL (else ``None``)."""
+    if not isinstance(queryset, QuerySet):
+        return None
+    query = queryset.query
+    if query.where or query.is_sliced or query.distinct or query.combinator:
+        return None
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    table = connection.ops.quote_name(str(queryset.model._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cursor.fetchone()
+    # -1: never analyzed (PostgreSQL 14 and later); 0: empty, or not analyzed yet.
+    return int(row[0]) if row is not None and row[0] > 0 else None
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Audit events, read-only: nobody can add, change or delete them here.
@@ -112,6 +151,7 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_help_text = "Exact actor id or correlation id."
     ordering = ("-occurred_at", "-pk")
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER
     actions = None
 

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from unittest import mock
 
+import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test import RequestFactory, TestCase
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 
 import signalkit.audit as audit
-from signalkit.admin import audit_history_url
+from signalkit.admin import EstimatedCountPaginator, audit_history_url
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited
 from tests.auditapp.admin import AccountAdmin, TicketAdmin
@@ -244,3 +245,45 @@ class AuditHistoryMixinTests(TestCase):
         assert response.context["cl"].result_list[0].action == "exported"
         assert AuditEvent.objects.filter(action="login").exists()
         assert content.count("/audit-history/") == 3
+
+
+@audited()
+class EstimatedCountTests(TestCase):
+    """The whole log is counted from PostgreSQL's statistics once they are large."""
+
+    url = reverse_lazy("admin:signalkit_auditevent_changelist")
+
+    def setUp(self) -> None:
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+        for n in range(5):
+            audit.record("exported", extra={"n": n})
+
+    def changelist(self, **params: str) -> tuple[int, list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(self.url, params)
+        assert response.status_code == 200
+        counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+        return response.context["cl"].result_count, counts
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+    def test_the_whole_log_is_estimated_once_large(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE signalkit_auditevent")  # sees this transaction's rows
+        total = AuditEvent.objects.count()
+        audit.record("exported")  # after the statistics: not in the estimate
+        with mock.patch.object(EstimatedCountPaginator, "exact_below", total):
+            count, counts = self.changelist()
+            assert (count, counts) == (total, [])
+            # A filtered list is counted exactly, through its index.
+            count, counts = self.changelist(action="exported")
+            assert count == 6
+            assert len(counts) == 1
+        # Below the threshold the whole log is counted exactly too.
+        count, counts = self.changelist()
+        assert (count, len(counts)) == (total + 1, 1)
+
+    @pytest.mark.skipif(connection.vendor == "postgresql", reason="estimated there")
+    def test_other_databases_count_exactly(self) -> None:
+        with mock.patch.object(EstimatedCountPaginator, "exact_below", 0):
+            count, counts = self.changelist()
+        assert (count, len(counts)) == (AuditEvent.objects.count(), 1)
