@@ -20,10 +20,10 @@ from django.db.models.signals import (
     pre_save,
 )
 
-from signalkit.audit import hooks, snapshot
+from signalkit.audit import expressions, hooks, snapshot
 from signalkit.audit import m2m as many_to_many
+from signalkit.audit.compare import same_value
 from signalkit.audit.plans import ModelPlan, build
-from signalkit.audit.serialize import same_json, to_json
 from signalkit.audit.writer import emit, for_instance
 from signalkit.conf import get_settings, raw_audit_models
 
@@ -106,6 +106,9 @@ def record_save(
         return
     connection = connections[using]
     values = instance.__dict__
+    known = expressions.stored(sender, instance, plan, using)
+    if known:
+        values = {**values, **known}  # what the database stored, not the expression
     if created:
         changes = {
             name: [None, encode(values[attname])]
@@ -117,7 +120,8 @@ def record_save(
             using,
             connection,
         )
-        snapshot.advance(instance, snapshot.take(instance, plan.attnames, plan.mutable), connection)
+        taken = snapshot.take(instance, plan.attnames, plan.mutable)
+        snapshot.advance(instance, {**taken, **known} if known else taken, connection)
         return
     old = snapshot.base(instance, connection)
     changes = {}
@@ -131,7 +135,7 @@ def record_save(
         saved[attname] = new_value
         if old is not None and attname in old:
             old_value = old[attname]
-            if _same(old_value, new_value, plan, attname):
+            if same_value(old_value, new_value, plan, attname):
                 continue
         else:
             old_value = None
@@ -144,8 +148,12 @@ def record_save(
         )
     if update_fields is None:
         new = snapshot.take(instance, plan.attnames, plan.mutable)
+        if known:
+            new.update(known)
     else:
         new = {**(old or {}), **snapshot.take(instance, tuple(saved), plan.mutable)}
+        if known:
+            new.update((attname, known[attname]) for attname in saved if attname in known)
     if changes or old is None:
         snapshot.advance(instance, new, connection)
 
@@ -194,37 +202,6 @@ def record_m2m(
     field = None if plan is None else plan.m2m_for(sender)
     if plan is not None and field is not None:
         many_to_many.record(action, field, plan, instance, reverse, pk_set, using, declaring)
-
-
-def _same(old: Any, new: Any, plan: ModelPlan, attname: str) -> bool:
-    """Whether saving ``new`` over ``old`` leaves the column as it was."""
-    if old is new:
-        return True
-    if attname in plan.strict:
-        return _identical(old, new)  # JSON: 1, 1.0 and True are three values
-    try:
-        if old == new:
-            return True
-    except Exception:
-        pass
-    convert = plan.converters.get(attname)
-    if convert is not None:
-        try:
-            # Assigned as text ("1.5" for Decimal("1.50"), "3" for a key): the
-            # column is given the same value.
-            if convert(old) == convert(new):
-                return True
-        except Exception:
-            pass
-    return bool(to_json(old) == to_json(new))
-
-
-def _identical(old: Any, new: Any) -> bool:
-    # As JSON: a tuple is stored as a list, keys as strings.
-    try:
-        return same_json(to_json(old), to_json(new))
-    except Exception:
-        return False
 
 
 def json_fields(label: str) -> frozenset[str]:
