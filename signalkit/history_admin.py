@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import router
 from django.template.loader import get_template, select_template
 from django.template.loader_tags import ExtendsNode
 from django.template.response import TemplateResponse
@@ -149,34 +148,61 @@ class AuditHistoryMixin:
             key = model._meta.pk.to_python(object_id)
         except (ValidationError, ValueError, TypeError):
             return None
+        if key is None or not _exact(str(key)):
+            return None
         if not model_admin.has_view_or_change_permission(request):
             raise PermissionDenied
-        using = router.db_for_read(model)
-        if key is None or model._base_manager.using(using).filter(pk=key).exists():
-            return None
+        # The database this admin reads from (get_queryset() may pick another).
+        using = model_admin.get_queryset(request).db
+        if model._base_manager.using(using).filter(pk=key).exists():
+            return None  # not deleted: hidden from this user by get_queryset()
         found = events_of(model, key, using)
         return found if found.exists() else None
+
+
+def _exact(key: str) -> bool:
+    """Whether the log stores ``key`` as it is: not cut to the column's 255
+    characters, no NUL replaced. Such a key could name another, existing row."""
+    return len(key) < 255 and "\x00" not in key and "\ufffd" not in key
 
 
 def history_url(site: AdminSite, label: str, key: str) -> str | None:
     """The audit history URL of the ``label`` object with primary key text
     ``key``, if that model's admin on ``site`` has one."""
-    if not label or not key:
+    if not label or not key or not _exact(key):
         return None
     try:
         model = apps.get_model(label)
     except (LookupError, ValueError):
         return None  # a custom event's label, or a model since removed
-    if not isinstance(site._registry.get(model), AuditHistoryMixin):
+    shown = _shown_as(site, model)
+    if shown is None:
         return None
-    opts = model._meta
+    opts = shown._meta
     return reverse(
         f"{site.name}:{opts.app_label}_{opts.model_name}_audit_history", args=[quote(key)]
     )
 
 
+def _shown_as(site: AdminSite, model: type[Model]) -> type[Model] | None:
+    """The model, or else one of its proxies, whose admin on ``site`` has the
+    history page (events are logged under the concrete model)."""
+    if isinstance(site._registry.get(model), AuditHistoryMixin):
+        return model
+    for registered, model_admin in site._registry.items():
+        if registered._meta.concrete_model is model and isinstance(model_admin, AuditHistoryMixin):
+            return registered
+    return None
+
+
 def audit_history_url(obj: Model, site: str = "admin") -> str:
-    """The URL of ``obj``'s audit history page."""
+    """The URL of ``obj``'s audit history page. Take it before deleting the
+    object: ``delete()`` sets the primary key to ``None``."""
+    if obj.pk is None:
+        raise ValueError(
+            f"{obj._meta.label} object has no primary key (unsaved, or deleted): "
+            "it has no audit history URL. Take the URL before deleting the object."
+        )
     opts = obj._meta
     # Quoted as the admin quotes keys in its URLs (the view unquotes it).
     name = f"{site}:{opts.app_label}_{opts.model_name}_audit_history"

@@ -178,7 +178,7 @@ _AUDIT_MODEL_OPTIONS: dict[str, Validator] = {
     "mask": _string_list(None, "field names or patterns"),
     "include": _string_list(None, "field names"),
     # Names, never patterns: one "*token*" here would unmask every token field.
-    "unmask": _string_list(re.compile(r"^[^*?\[\]]+$"), "a field name (not a pattern)"),
+    "unmask": _string_list(re.compile(r"[^*?\[\]\s]+\Z"), "a field name (not a pattern)"),
 }
 
 

@@ -4,9 +4,10 @@ from unittest import mock
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Permission, User
 from django.db import connection
-from django.test import RequestFactory, TestCase
+from django.test import RequestFactory, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, reverse_lazy
 
@@ -232,6 +233,33 @@ class AuditHistoryMixinTests(TestCase):
             assert self.client.get(url).status_code == 302
         assert self.client.get(url).status_code == 200
 
+    def test_deleted_object_needs_its_url_taken_before(self) -> None:
+        url = audit_history_url(self.account)
+        self.account.delete()
+        with pytest.raises(ValueError, match="Take the URL before deleting"):
+            audit_history_url(self.account)
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+        assert self.client.get(url).status_code == 200
+
+    @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite keeps any key length")
+    def test_a_key_the_log_cannot_store_as_is_is_never_taken_for_deleted(self) -> None:
+        # Cut to 255 characters, or a NUL replaced: the key the log stores could
+        # name another row, one that exists and that get_queryset() hides.
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+        hidden = mock.patch.object(TicketAdmin, "get_queryset", return_value=Ticket.objects.none())
+        for code in ("k" * 300, "a\ufffdb"):
+            Ticket.objects.create(code=code, title="hidden secret")
+            stored = AuditEvent.objects.filter(model_label="auditapp.Ticket").last()
+            assert stored is not None
+            url = reverse("admin:auditapp_ticket_audit_history", args=[quote(stored.object_pk)])
+            with hidden:
+                assert self.client.get(url).status_code == 302, code
+            changelist = self.client.get(reverse("admin:signalkit_auditevent_changelist"))
+            assert url not in changelist.content.decode()  # and no link to it
+        with hidden:
+            url = reverse("admin:auditapp_ticket_audit_history", args=["a\x00b"])
+            assert self.client.get(url).status_code == 302
+
     def test_the_log_links_events_to_their_objects_history(self) -> None:
         self.client.force_login(User.objects.create_superuser("root", password="pw"))
         url = audit_history_url(self.account)
@@ -245,6 +273,38 @@ class AuditHistoryMixinTests(TestCase):
         assert response.context["cl"].result_list[0].action == "exported"
         assert AuditEvent.objects.filter(action="login").exists()
         assert content.count("/audit-history/") == 3
+
+
+@audited()
+@override_settings(ROOT_URLCONF="tests.auditapp.sites")
+class OtherSitesTests(TestCase):
+    databases = {"default", "other"}
+
+    def setUp(self) -> None:
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+
+    def test_a_proxy_registered_instead_of_its_model_gets_the_links(self) -> None:
+        account = Account.objects.create(name="acme")
+        response = self.client.get(reverse("proxysite:signalkit_auditevent_changelist"))
+        url = reverse("proxysite:auditapp_vipaccount_audit_history", args=[account.pk])
+        assert f'<a href="{url}">acme</a>' in response.content.decode()
+        account.delete()
+        assert self.client.get(url).status_code == 200
+
+    def test_a_deleted_object_is_looked_for_where_the_admin_reads(self) -> None:
+        ticket = Ticket.objects.using("other").create(code="T-9", title="x")
+        ticket.delete()
+        url = reverse("othersite:auditapp_ticket_audit_history", args=["T-9"])
+        response = self.client.get(url)
+        assert response.status_code == 200
+        assert [e.action for e in response.context["events"]] == ["delete", "create"]
+
+    def test_a_row_hidden_on_the_admins_database_is_not_taken_for_deleted(self) -> None:
+        # Deleted on "default"; it exists, hidden, on "other", which this admin reads.
+        Ticket.objects.create(code="T-1", title="a default-db ticket").delete()
+        Ticket.objects.using("other").create(code="T-1", title="hidden")
+        url = reverse("othersite:auditapp_ticket_audit_history", args=["T-1"])
+        assert self.client.get(url).status_code == 302
 
 
 @audited()

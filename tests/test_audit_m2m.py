@@ -6,6 +6,7 @@ from typing import Any
 
 from django.test import TestCase
 
+from signalkit.audit.serialize import MASKED
 from tests.audit_utils import audited, events
 from tests.auditapp.models import (
     Account,
@@ -176,3 +177,18 @@ class SymmetricalInheritanceTests(TestCase):
             ("auditapp.Pupil", str(pupil.pk)),
             ("auditapp.Person", str(person.pk)),
         ]
+
+    def test_the_mirror_follows_the_declaring_models_options(self) -> None:
+        # A child's unmask or include never reaches its parent's history.
+        pupil, person = Pupil.objects.create(name="p"), Person.objects.create(name="q")
+        unmasked = {"auditapp.Person": {}, "auditapp.Pupil": {"unmask": ["friends"]}}
+        with audited(MODELS=unmasked, MASK_FIELDS=["friends"]):
+            pupil.friends.add(person)
+        assert [(label, changes) for _, label, _, changes in m2m_events()] == [
+            ("auditapp.Pupil", {"friends": {"add": [person.pk]}}),
+            ("auditapp.Person", {"friends": {"add": MASKED}}),
+        ]
+        left_out = {"auditapp.Person": {"include": ["name"]}, "auditapp.Pupil": {}}
+        with audited(MODELS=left_out):
+            pupil.friends.remove(person)
+        assert [label for _, label, _, _ in m2m_events()][2:] == ["auditapp.Pupil"]

@@ -199,6 +199,9 @@ class CheckSettingsTests(SimpleTestCase):
         ]
 
     def test_audit_unmask_takes_names_never_patterns(self) -> None:
+        assert run({"AUDIT": {"MODELS": {"blog.Post": {"unmask": ["token\n"]}}}})[0][0] == (
+            "signalkit.E004"
+        )
         assert run({"AUDIT": {"MODELS": {"blog.Post": {"unmask": ["api_key", "*token*"]}}}}) == [
             (
                 "signalkit.E004",

@@ -109,9 +109,13 @@ def _events(
         related = own
     else:
         related = getattr(instance, field.target_key)
+    # Recorded in the declaring model's history: as its plan records the field.
     if declaring is None or not keys:
         return  # the model declaring the field is not audited
-    change = {field.name: {kind: MASKED if field.masked else [to_json(related)]}}
+    mirror = declaring.m2m_for(field.through)
+    if mirror is None:
+        return  # it leaves the field out
+    change = {field.name: {kind: MASKED if mirror.masked else [to_json(related)]}}
     # One event per object at the other end, each changed by ``instance``.
     for pk in sorted(_primary_keys(field, keys, using), key=str):
         event = build(
