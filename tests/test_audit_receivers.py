@@ -5,11 +5,8 @@ import decimal
 import tempfile
 import uuid
 
-import django
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
@@ -355,69 +352,6 @@ class SaveTests(TestCase):
     def test_unaudited_model_records_nothing(self) -> None:
         Plain.objects.create(name="p").labels.add(Label.objects.create(name="l"))
         assert events() == []
-
-
-@audited()
-class ExpressionTests(TestCase):
-    """Values saved as expressions are recorded as the database stored them."""
-
-    def test_an_f_expression_is_recorded_as_its_result(self) -> None:
-        account = Account.objects.create(name="a", balance=10)
-        account.balance = F("balance") + decimal.Decimal("5.5")
-        account.save()
-        account.refresh_from_db()  # (Django 5.2 keeps the expression until then)
-        account.name = "b"
-        account.save()
-        account.save()  # nothing changed
-        assert [e.changes for e in events(action="update")] == [
-            {"balance": ["10.00", "15.50"]},
-            {"name": ["a", "b"]},
-        ]
-
-    def test_an_expression_saved_twice_is_recorded_twice(self) -> None:
-        # Django 5.2 keeps the expression on the instance, so a second save runs
-        # it again; Django 6 keeps the stored value, so it does not.
-        account = Account.objects.create(name="a", balance=10)
-        account.balance = F("balance") + 1
-        account.save()
-        account.save()
-        account.refresh_from_db()
-        changes = [e.changes["balance"] for e in events(action="update")]
-        assert changes[0] == ["10.00", "11.00"]
-        assert changes[-1][1] == str(account.balance)
-        assert len(changes) == (2 if django.VERSION < (6,) else 1)
-
-    def test_an_expression_that_changes_nothing_records_nothing(self) -> None:
-        account = Account.objects.create(name="a", balance=10)
-        account.balance = F("balance") + 0
-        account.save()
-        assert events(action="update") == []
-
-    def test_update_fields_and_transactions(self) -> None:
-        account = Account.objects.create(name="a", balance=10)
-        with transaction.atomic():
-            account.balance = F("balance") * 2
-            account.name = F("name")  # assigned, but not saved
-            account.save(update_fields=["balance"])
-        [update] = events(action="update")
-        assert update.changes == {"balance": ["10.00", "20.00"]}
-        account.name = "b"
-        account.save(update_fields=["name"])
-        assert events(action="update")[-1].changes == {"name": ["a", "b"]}
-
-    def test_a_create_with_an_expression(self) -> None:
-        account = Account.objects.create(name=Concat(Value("a"), Value("b")), balance=1)
-        assert events(action="create")[0].changes["name"] == [None, "ab"]
-        account.refresh_from_db()
-        account.save()
-        assert events(action="update") == []
-
-    def test_values_without_expressions_cost_no_query(self) -> None:
-        account = Account.objects.create(name="a")
-        account.name = "b"
-        with queries_with_log() as queries:
-            account.save()
-        assert len(queries) == 2  # the UPDATE and the event's INSERT
 
 
 @audited()

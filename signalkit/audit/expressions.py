@@ -1,8 +1,12 @@
 """Values saved as expressions (``F("stock") - 1``, ``Now()``).
 
 Django 6.0 and later give the instance what the database stored (``RETURNING``),
-but Django 5.2 leaves the expression on it after ``save()``: the receivers then
-read the stored values back, with one query, only for the fields that hold one.
+but Django 5.2 leaves the expression on it after ``save()``. In a transaction the
+receivers read the stored values back (one query, only for such a save): the
+row stays locked until the commit, so what they read is what this save wrote.
+In autocommit another change could land between the save and any read, so the
+event keeps the expression's text, and the snapshot forgets the field: its old
+value is read before the next update, as for a deferred field.
 """
 
 from __future__ import annotations
@@ -12,7 +16,13 @@ import decimal
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from signalkit.audit import hooks
+from signalkit.audit.readback import read_row
+
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Model
 
     from signalkit.audit.plans import ModelPlan
@@ -33,21 +43,28 @@ _PLAIN = frozenset(
 )
 
 
-def stored(sender: type[Model], instance: Model, plan: ModelPlan, using: str) -> dict[str, Any]:
-    """The values the database holds for the audited fields of ``instance`` that
-    hold an expression (none, and no query, in the usual case)."""
-    values = instance.__dict__
+def unresolved(plan: ModelPlan, values: dict[str, Any], saved: Collection[str] | None) -> list[str]:
+    """The attnames of the audited fields that hold an expression and were saved
+    (``saved``: the ``update_fields``, ``None`` for all)."""
     if _PLAIN.issuperset(map(type, map(values.get, plan.attnames))):
-        return {}  # the usual case, in C
-    unresolved = [
+        return []  # the usual case, in C
+    return [
         attname
-        for attname in plan.attnames
-        if type(values.get(attname)) not in _PLAIN
-        and hasattr(values.get(attname), "resolve_expression")
+        for name, attname, _ in plan.encoders
+        if hasattr(values.get(attname), "resolve_expression")
+        and (saved is None or name in saved or attname in saved)
     ]
-    if not unresolved or instance.pk is None:
+
+
+def stored(
+    sender: type[Model],
+    instance: Model,
+    attnames: list[str],
+    using: str,
+    connection: BaseDatabaseWrapper,
+) -> dict[str, Any]:
+    """The values this save stored for ``attnames``, when they can be known: in a
+    transaction, and while the row exists (an empty dict otherwise)."""
+    if not hooks.in_transaction(connection) or instance.pk is None:
         return {}
-    rows = sender._base_manager.using(using).filter(pk=instance.pk).values(*unresolved)
-    for row in rows[:1]:
-        return dict(row)
-    return {}
+    return read_row(sender, instance.pk, attnames, using, connection) or {}

@@ -24,6 +24,7 @@ from signalkit.audit import expressions, hooks, snapshot
 from signalkit.audit import m2m as many_to_many
 from signalkit.audit.compare import same_value
 from signalkit.audit.plans import ModelPlan, build
+from signalkit.audit.readback import read_row
 from signalkit.audit.writer import emit, for_instance
 from signalkit.conf import get_settings, raw_audit_models
 
@@ -81,14 +82,13 @@ def _read_deferred(
         and attname in values
         and (update_fields is None or name in update_fields or attname in update_fields)
     ]
-    if missing:
-        rows = sender._base_manager.using(using).filter(pk=instance.pk).values(*missing)
-        for row in rows[:1]:
-            if hooks.in_transaction(connection):
-                # Read inside the transaction: valid only if it commits.
-                snapshot.advance(instance, {**old, **row}, connection)
-            else:
-                old.update(row)
+    row = read_row(sender, instance.pk, missing, using, connection) if missing else None
+    if row is not None:
+        if hooks.in_transaction(connection):
+            # Read inside the transaction: valid only if it commits.
+            snapshot.advance(instance, {**old, **row}, connection)
+        else:
+            old.update(row)
 
 
 def record_save(
@@ -106,9 +106,12 @@ def record_save(
         return
     connection = connections[using]
     values = instance.__dict__
-    known = expressions.stored(sender, instance, plan, using)
-    if known:
+    unknown = expressions.unresolved(plan, values, update_fields)
+    known = {}
+    if unknown:  # fields saved as expressions (Django 5.2)
+        known = expressions.stored(sender, instance, unknown, using, connection)
         values = {**values, **known}  # what the database stored, not the expression
+        unknown = [attname for attname in unknown if attname not in known]
     if created:
         changes = {
             name: [None, encode(values[attname])]
@@ -122,6 +125,8 @@ def record_save(
         )
         taken = snapshot.take(instance, plan.attnames, plan.mutable)
         snapshot.advance(instance, {**taken, **known} if known else taken, connection)
+        if unknown:
+            snapshot.forget(instance, unknown)
         return
     old = snapshot.base(instance, connection)
     changes = {}
@@ -156,6 +161,8 @@ def record_save(
             new.update((attname, known[attname]) for attname in saved if attname in known)
     if changes or old is None:
         snapshot.advance(instance, new, connection)
+    if unknown:
+        snapshot.forget(instance, unknown)
 
 
 def record_delete(sender: type[Model], *, instance: Model, using: str, **kwargs: Any) -> None:

@@ -185,6 +185,18 @@ def _state(instance: Model) -> SnapshotState | None:
     return state
 
 
+def forget(instance: Model, attnames: list[str]) -> None:
+    """Mark the values of ``attnames`` unknown in the snapshot just advanced: they
+    are read from the database before the next update, as deferred fields are."""
+    state = _state(instance)
+    if state is not None:
+        for snapshot in (state.pending, state.committed):
+            if snapshot is not None:
+                for attname in attnames:
+                    snapshot.pop(attname, None)
+        state.partial = True
+
+
 def is_partial(instance: Model) -> bool:
     """Whether ``instance`` was loaded with some audited fields deferred."""
     state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
