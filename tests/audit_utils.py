@@ -31,6 +31,12 @@ def audited(**audit: Any) -> Any:
     return override_settings(SIGNALKIT={"AUDIT": {**AUDITED["AUDIT"], **audit}})
 
 
+def run_sql(sql: str, *params: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Raw SQL: a change no instance sees, as if another process made it."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def events(**filters: Any) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(**filters).order_by("pk"))
 

@@ -14,7 +14,7 @@ from django.db.models.functions import Concat
 from django.test import TestCase, TransactionTestCase
 
 from signalkit.audit import snapshot
-from tests.audit_utils import audited, events, queries_with_log
+from tests.audit_utils import audited, events, queries_with_log, run_sql
 from tests.auditapp.models import Account
 
 if TYPE_CHECKING:
@@ -41,11 +41,6 @@ def before_reading_back(action: Callable[[], Any]) -> Any:
 # Fails on every database (1/0 does not on SQLite): in PostgreSQL it aborts the
 # transaction, unless a savepoint holds it.
 FAILING = "SELECT * FROM signalkit_no_such_table"
-
-
-def run_sql(sql: str, *params: Any) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 @audited()

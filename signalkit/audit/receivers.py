@@ -20,7 +20,7 @@ from django.db.models.signals import (
     pre_save,
 )
 
-from signalkit.audit import expressions, hooks, snapshot
+from signalkit.audit import expressions, hooks, refresh, snapshot
 from signalkit.audit import m2m as many_to_many
 from signalkit.audit.compare import same_value
 from signalkit.audit.plans import ModelPlan, build
@@ -239,6 +239,7 @@ def connect() -> None:
     _warn_dropped(audit.models)
     plans = build(audit)
     _plans.update(plans)
+    refresh.patch(plans, _plans.get)
     for model, plan in plans.items():
         for signal, func in (
             (post_init, take_snapshot),
@@ -278,6 +279,7 @@ def disconnect() -> None:
     while _connected:
         signal, func, sender, uid = _connected.pop()
         signal.disconnect(func, sender=sender, dispatch_uid=uid)
+    refresh.unpatch()
     _plans.clear()
     _m2m.clear()
     many_to_many.reset()
