@@ -3,6 +3,7 @@ transaction), or as the expression (in autocommit); never as a guess."""
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 from typing import TYPE_CHECKING, Any
 
@@ -156,6 +157,35 @@ class ExpressionTests(TestCase):
         assert Account.objects.get().balance == 10
         assert events(action="update") == []
 
+    @pytest.mark.skipif(not READS_BACK, reason="Django 6 reads nothing back")
+    def test_a_failed_read_caught_in_the_block_still_rolls_the_change_back(self) -> None:
+        account = Account.objects.create(name="a", balance=10)
+        account.balance = F("balance") + 1
+        with (
+            transaction.atomic(),
+            connection.execute_wrapper(before_reading_back(lambda: FAILING)),
+            pytest.raises(DatabaseError),
+        ):
+            account.save()
+        # The block rolled back (to its savepoint): the change has no event, so it
+        # was not kept either.
+        assert Account.objects.get().balance == 10
+        assert events(action="update") == []
+
+    def test_a_delete_after_a_failed_read_records_the_value_as_unknown(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+        loaded = Account.objects.only("name").get(pk=account.pk)
+        loaded.balance = decimal.Decimal(5)  # assigned, never saved
+        with (
+            audited(ON_ERROR="log"),
+            self.assertLogs("signalkit.audit", "ERROR"),
+            connection.execute_wrapper(before_reading_back(lambda: FAILING)),
+        ):
+            loaded.delete()
+        (deleted,) = events(action="delete")
+        assert deleted.changes["balance"] == [None, None]
+        assert deleted.changes["name"] == ["a", None]
+
     def test_a_failed_read_of_deferred_old_values_with_on_error_log(self) -> None:
         Account.objects.create(name="a", balance=10)
         account = Account.objects.only("name").get()
@@ -168,6 +198,30 @@ class ExpressionTests(TestCase):
             account.save()
         assert Account.objects.get().balance == 7
         assert events(action="update")[0].changes["balance"] == [None, "7.00"]
+
+
+@audited()
+@pytest.mark.skipif(not READS_BACK, reason="Django 6 reads nothing back")
+class ManualTransactionTests(TransactionTestCase):
+    def tearDown(self) -> None:
+        if not transaction.get_autocommit():
+            transaction.rollback()
+            transaction.set_autocommit(True)
+
+    def test_a_failed_read_keeps_the_change_from_committing(self) -> None:
+        account = Account.objects.create(name="a", balance=10)
+        transaction.set_autocommit(False)
+        account.balance = F("balance") + 1
+        with (
+            connection.execute_wrapper(before_reading_back(lambda: FAILING)),
+            pytest.raises(DatabaseError),
+        ):
+            account.save()
+        with contextlib.suppress(DatabaseError):
+            transaction.commit()
+        transaction.set_autocommit(True)
+        assert Account.objects.get().balance == 10
+        assert events(action="update") == []
 
 
 @audited()

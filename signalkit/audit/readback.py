@@ -3,8 +3,9 @@
 The receivers read a row in two cases: the old values of fields deferred at
 load time (before an update), and the values an expression stored (after one).
 A read that fails is an audit failure like a failed write: with ``"raise"`` the
-change fails too; with ``"log"`` it is logged and the change goes on -- inside a
-savepoint when in a transaction, so that PostgreSQL does not abort it.
+change fails too, and cannot commit; with ``"log"`` it is logged and the change
+goes on -- the read runs in a savepoint when in a transaction, so that
+PostgreSQL does not abort it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from signalkit.audit import hooks
+from signalkit.audit.writer import fail_change
 from signalkit.conf import get_settings
 
 if TYPE_CHECKING:
@@ -35,7 +37,11 @@ def read_row(
     is gone or (``ON_ERROR = "log"``) cannot be read."""
     query = model._base_manager.using(using).filter(pk=pk).values(*attnames)
     if get_settings().audit.on_error == "raise":
-        rows = list(query[:1])
+        try:
+            rows = list(query[:1])
+        except BaseException:
+            fail_change(connection)  # as for a failed write: nothing commits
+            raise
     else:
         try:
             if hooks.in_transaction(connection):

@@ -170,14 +170,19 @@ def record_delete(sender: type[Model], *, instance: Model, using: str, **kwargs:
     if plan is None:
         return
     connection = connections[using]
-    old = snapshot.base(instance, connection) or {}
+    old = snapshot.base(instance, connection)
+    # Without a snapshot the instance's values are the best known. With a partial
+    # one, a value it lacks was never read from the database (assigned and not
+    # saved, or its read failed): unknown.
+    known = old is None or not snapshot.is_partial(instance)
+    old = old or {}
     values = instance.__dict__
     changes = {}
     for name, attname, encode in plan.encoders:
         if attname in old:
             value = old[attname]
         elif attname in values:
-            value = values[attname]
+            value = values[attname] if known else None
         else:
             continue
         changes[name] = [encode(value), None]

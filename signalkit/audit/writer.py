@@ -162,19 +162,23 @@ def emit(event: Event, using: str, connection: BaseDatabaseWrapper | None = None
     try:
         write([event], using, connection)
     except BaseException:
-        # The change must not commit without its event, as when its own query
-        # fails: an atomic block rolls back; a manual transaction is rolled back
-        # now (PostgreSQL has aborted it already).
-        if connection.in_atomic_block:
-            connection.needs_rollback = True
-            if not connection.commit_on_exit:
-                # A manual transaction: the block may have no savepoint to roll
-                # back to (savepoint=False, as in Django's deletes and m2m
-                # changes), and commit() ignores the flag. Refuse the commit.
-                hooks.of(connection).failed = hooks.marker(connection)
-        elif not connection.get_autocommit():
-            connection.rollback()
+        fail_change(connection)
         raise
+
+
+def fail_change(connection: BaseDatabaseWrapper) -> None:
+    """Keep the change being audited from committing: its audit failed (``ON_ERROR
+    = "raise"``), as when its own query fails. An atomic block rolls back; a manual
+    transaction is rolled back now (PostgreSQL has aborted it already)."""
+    if connection.in_atomic_block:
+        connection.needs_rollback = True
+        if not connection.commit_on_exit:
+            # A manual transaction: the block may have no savepoint to roll
+            # back to (savepoint=False, as in Django's deletes and m2m
+            # changes), and commit() ignores the flag. Refuse the commit.
+            hooks.of(connection).failed = hooks.marker(connection)
+    elif not connection.get_autocommit():
+        connection.rollback()
 
 
 def write(
