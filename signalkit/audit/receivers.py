@@ -48,6 +48,7 @@ def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> Non
     if plan is not None and instance.__dict__.get(instance._meta.pk.attname) is not None:
         taken = snapshot.take(instance, plan.attnames, plan.mutable)
         snapshot.remember(instance, taken, len(taken) < len(plan.attnames))
+        refresh.loaded(instance, taken)  # the copy refresh_from_db() loads, maybe
 
 
 def check_snapshot(
@@ -55,11 +56,15 @@ def check_snapshot(
 ) -> None:
     """Make the snapshot hold what the database holds before the change is written
     (``pre_save`` and ``pre_delete``)."""
-    if instance._state.adding:
+    if instance._state.adding and not snapshot.is_refreshed(instance):
         # An instance built in memory (``Post(pk=1, title="x").save()`` updates
-        # an existing row): its post_init snapshot is not what the database holds.
+        # an existing row): its post_init snapshot is not what the database
+        # holds -- unless refresh_from_db() filled it.
         instance.__dict__.pop(snapshot.ATTRIBUTE, None)
-    elif snapshot.is_partial(instance) and not raw:
+        return
+    if kwargs.get("signal") is pre_save:
+        snapshot.saving(instance, True)
+    if snapshot.is_partial(instance) and not raw:
         alias = using or instance._state.db or DEFAULT_DB_ALIAS
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
 
@@ -101,6 +106,7 @@ def record_save(
     update_fields: frozenset[str] | None,
     **kwargs: Any,
 ) -> None:
+    snapshot.saving(instance, False)
     plan = _plans.get(sender)
     if plan is None or raw:
         return

@@ -5,13 +5,19 @@ signal when an instance is refreshed: without this, an instance refreshed after
 another process changed its row would record that process's changes as its own
 at its next save. So the audited models' ``refresh_from_db`` is wrapped while
 their receivers are connected, as FieldTracker of django-model-utils does.
-Django also calls it to load a deferred field on first access, which then needs
-no read before the next update.
+
+Django refreshes an instance by loading a copy of the row (its ``post_init``
+is the audit's ``take_snapshot``) and copying the fields the copy loaded: the
+wrapper records exactly the copy's values -- not what the instance holds after
+the call, which an override of ``refresh_from_db`` may have changed, nor fields a
+``from_queryset`` left deferred. Django also refreshes a deferred field on first
+access, which then needs no read before the next update.
 """
 
 from __future__ import annotations
 
 import functools
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -30,6 +36,11 @@ _ABSENT = object()
 # (model, what its own __dict__ held under "refresh_from_db", or _ABSENT)
 _patched: list[tuple[type[Model], Any]] = []
 
+# The instance being refreshed, and the values of the copy Django loaded for it.
+_refreshing: ContextVar[tuple[Model, dict[str, Any]] | None] = ContextVar(
+    "signalkit_audit_refreshing", default=None
+)
+
 
 def patch(models: Iterable[type[Model]], plans: Callable[[type[Model]], ModelPlan | None]) -> None:
     """Wrap ``refresh_from_db`` of ``models`` (once per class hierarchy path)."""
@@ -45,9 +56,20 @@ def unpatch() -> None:
     while _patched:
         model, own = _patched.pop()
         if own is _ABSENT:
-            del model.refresh_from_db
+            if "refresh_from_db" in model.__dict__:
+                del model.refresh_from_db
         else:
             model.refresh_from_db = own  # type: ignore[method-assign]
+
+
+def loaded(instance: Model, values: dict[str, Any]) -> None:
+    """``take_snapshot`` saw ``instance`` loaded with ``values``: if it is the copy
+    of an instance being refreshed, they are what that instance is given."""
+    refreshing = _refreshing.get()
+    if refreshing is not None:
+        target, found = refreshing
+        if target is not instance and type(target) is type(instance) and target.pk == instance.pk:
+            found.update(values)
 
 
 def _wrap(
@@ -55,31 +77,19 @@ def _wrap(
 ) -> Callable[..., None]:
     @functools.wraps(method)
     def refresh_from_db(self: Model, *args: Any, **kwargs: Any) -> None:
-        method(self, *args, **kwargs)
         plan = plans(type(self))
-        if plan is not None:
-            # Django's signature: refresh_from_db(using=None, fields=None, ...).
-            fields = kwargs["fields"] if "fields" in kwargs else args[1] if len(args) > 1 else None
-            _refreshed(self, plan, fields)
+        if plan is None:
+            method(self, *args, **kwargs)
+            return
+        found: dict[str, Any] = {}
+        token = _refreshing.set((self, found))
+        try:
+            method(self, *args, **kwargs)
+        finally:
+            _refreshing.reset(token)
+        if found:
+            connection = connections[self._state.db or DEFAULT_DB_ALIAS]
+            snapshot.refresh(self, found, len(found) == len(plan.attnames), connection)
 
     setattr(refresh_from_db, _MARK, True)
     return refresh_from_db
-
-
-def _refreshed(instance: Model, plan: ModelPlan, fields: Iterable[str] | None) -> None:
-    """Record the values ``instance`` was just given as what the database holds."""
-    if fields is None:
-        attnames = plan.attnames  # every loaded field was refreshed
-    else:
-        wanted = set(fields)
-        attnames = tuple(
-            attname for name, attname, _ in plan.encoders if name in wanted or attname in wanted
-        )
-    taken = snapshot.take(instance, attnames, plan.mutable)
-    if not taken:
-        return
-    connection = connections[instance._state.db or DEFAULT_DB_ALIAS]
-    old = snapshot.base(instance, connection)
-    # In a transaction, the values read are valid only if it commits (advance()
-    # keeps them pending until then).
-    snapshot.advance(instance, {**old, **taken} if old else taken, connection)

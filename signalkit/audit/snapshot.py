@@ -28,7 +28,16 @@ Snapshot = dict[str, Any]
 
 
 class SnapshotState:
-    __slots__ = ("committed", "generation", "owner", "partial", "pending", "promote")
+    __slots__ = (
+        "committed",
+        "generation",
+        "owner",
+        "partial",
+        "pending",
+        "promote",
+        "refreshed",
+        "saving",
+    )
 
     def __init__(
         self, committed: Snapshot | None, partial: bool = False, owner: int | None = None
@@ -43,6 +52,12 @@ class SnapshotState:
         # The hooks' generation when ``pending`` was known to be valid.
         self.generation: object = None
         self.promote: Promote | None = None
+        # Filled by refresh_from_db(): what the database holds, also for an
+        # instance built in memory.
+        self.refreshed = False
+        # Between pre_save and the audit's post_save: a refresh then (by another
+        # receiver) reads the values being saved, not the old ones.
+        self.saving = False
 
     def forget_pending(self) -> None:
         self.pending = self.generation = self.promote = None
@@ -183,6 +198,38 @@ def _state(instance: Model) -> SnapshotState | None:
             state = instance.__dict__[ATTRIBUTE] = copy.deepcopy(state)
         state.owner = id(instance)
     return state
+
+
+def refresh(
+    instance: Model, values: Snapshot, complete: bool, connection: BaseDatabaseWrapper
+) -> None:
+    """Record ``values`` just read by ``refresh_from_db()`` as what the database
+    holds, as a load does (``complete``: every audited field was read)."""
+    state = _state(instance)
+    if state is None:
+        state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, not complete, id(instance))
+    elif state.saving:
+        return  # another receiver of this save: the row holds the new values already
+    current = base(instance, connection)
+    if current is not None and current is state.pending:
+        # A change of this transaction is pending: the values read belong to it.
+        advance(instance, {**current, **values}, connection)
+    else:
+        state.committed = {**(state.committed or {}), **values}
+    state.refreshed = True
+
+
+def saving(instance: Model, flag: bool) -> None:
+    """Mark ``instance`` as being saved (``pre_save``) or saved (``post_save``)."""
+    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    if state is not None:
+        state.saving = flag
+
+
+def is_refreshed(instance: Model) -> bool:
+    """Whether ``instance``'s snapshot was filled by ``refresh_from_db()``."""
+    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    return state is not None and state.refreshed
 
 
 def forget(instance: Model, attnames: list[str]) -> None:
