@@ -6,10 +6,11 @@ import decimal
 from typing import Any
 from unittest import mock
 
+import pytest
 from asgiref.sync import async_to_sync
 from django.db import connections, transaction
 from django.db.models import Model
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.test import TestCase
 
 from signalkit.audit import hooks
@@ -100,6 +101,27 @@ class RefreshEdgeTests(TestCase):
         finally:
             post_save.disconnect(sender=Account, dispatch_uid="reload")
         assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
+
+    def test_a_refresh_after_a_failed_save_counts(self) -> None:
+        # An optimistic-locking retry: the save fails, the instance is refreshed
+        # (another process changed the row), and the save is tried again.
+        account = Account.objects.create(name="a", balance=1)
+
+        def conflict(sender: Any, instance: Account, **kwargs: Any) -> None:
+            raise RuntimeError("modified meanwhile")
+
+        pre_save.connect(conflict, sender=Account, dispatch_uid="conflict")
+        try:
+            account.name = "b"
+            with pytest.raises(RuntimeError):
+                account.save()
+        finally:
+            pre_save.disconnect(sender=Account, dispatch_uid="conflict")
+        run_sql("UPDATE auditapp_account SET balance = 9")
+        account.refresh_from_db()
+        account.name = "c"
+        account.save()
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "c"]}]
 
     def test_fields_given_as_a_generator(self) -> None:
         account = Account.objects.create(name="a", balance=1)

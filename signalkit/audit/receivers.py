@@ -62,11 +62,11 @@ def check_snapshot(
         # holds -- unless refresh_from_db() filled it.
         instance.__dict__.pop(snapshot.ATTRIBUTE, None)
         return
-    if kwargs.get("signal") is pre_save:
-        snapshot.saving(instance, True)
+    alias = using or instance._state.db or DEFAULT_DB_ALIAS
     if snapshot.is_partial(instance) and not raw:
-        alias = using or instance._state.db or DEFAULT_DB_ALIAS
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
+    if kwargs.get("signal") is pre_save:
+        snapshot.begin_save(instance, connections[alias])
 
 
 def _read_deferred(
@@ -106,11 +106,13 @@ def record_save(
     update_fields: frozenset[str] | None,
     **kwargs: Any,
 ) -> None:
-    snapshot.saving(instance, False)
+    # The old values as pre_save found them: a receiver of this save that ran
+    # refresh_from_db() since has made the new values the snapshot's.
+    kept = snapshot.end_save(instance)
     plan = _plans.get(sender)
     if plan is None or raw:
         return
-    connection = connections[using]
+    connection = connections[using] if kept is None else kept[0]
     values = instance.__dict__
     unknown = expressions.unresolved(plan, values, update_fields)
     known = {}
@@ -134,7 +136,7 @@ def record_save(
         if unknown:
             snapshot.forget(instance, unknown)
         return
-    old = snapshot.base(instance, connection)
+    old = snapshot.base(instance, connection) if kept is None else kept[1]
     changes = {}
     saved = {}
     for name, attname, encode in plan.encoders:

@@ -29,6 +29,7 @@ Snapshot = dict[str, Any]
 
 class SnapshotState:
     __slots__ = (
+        "before_save",
         "committed",
         "generation",
         "owner",
@@ -36,7 +37,6 @@ class SnapshotState:
         "pending",
         "promote",
         "refreshed",
-        "saving",
     )
 
     def __init__(
@@ -55,9 +55,10 @@ class SnapshotState:
         # Filled by refresh_from_db(): what the database holds, also for an
         # instance built in memory.
         self.refreshed = False
-        # Between pre_save and the audit's post_save: a refresh then (by another
-        # receiver) reads the values being saved, not the old ones.
-        self.saving = False
+        # From pre_save to the audit's post_save: (connection, the old values).
+        # A refresh in between (by another receiver of the save) reads the new
+        # values, which must not become the old ones of this save.
+        self.before_save: tuple[BaseDatabaseWrapper, Snapshot | None] | None = None
 
     def forget_pending(self) -> None:
         self.pending = self.generation = self.promote = None
@@ -208,8 +209,6 @@ def refresh(
     state = _state(instance)
     if state is None:
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, not complete, id(instance))
-    elif state.saving:
-        return  # another receiver of this save: the row holds the new values already
     current = base(instance, connection)
     if current is not None and current is state.pending:
         # A change of this transaction is pending: the values read belong to it.
@@ -219,11 +218,21 @@ def refresh(
     state.refreshed = True
 
 
-def saving(instance: Model, flag: bool) -> None:
-    """Mark ``instance`` as being saved (``pre_save``) or saved (``post_save``)."""
+def begin_save(instance: Model, connection: BaseDatabaseWrapper) -> None:
+    """Keep the old values of the save starting (``pre_save``) for its end."""
     state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
     if state is not None:
-        state.saving = flag
+        state.before_save = (connection, base(instance, connection))
+
+
+def end_save(instance: Model) -> tuple[BaseDatabaseWrapper, Snapshot | None] | None:
+    """The connection and old values kept by :func:`begin_save` (``post_save``);
+    ``None`` if there are none (a save that began without a snapshot)."""
+    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    if state is None or state.before_save is None:
+        return None
+    kept, state.before_save = state.before_save, None
+    return kept
 
 
 def is_refreshed(instance: Model) -> bool:
