@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import datetime
 import decimal
-from typing import Any
+import pickle
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Model
 from django.db.models.signals import post_save, pre_save
 from django.test import TestCase
 
-from signalkit.audit import hooks
-from tests.audit_utils import audited, events, queries_with_log, run_sql
-from tests.auditapp.models import Account, VipAccount
+from signalkit.audit import hooks, snapshot
+from signalkit.testing import mute_signals
+from tests.audit_utils import AUDITED, audited, events, queries_with_log, run_sql
+from tests.auditapp.models import Account, Cupboard, Shelf, Token, VipAccount
 
 
 @audited()
@@ -83,23 +88,33 @@ def strip_name(self: Account, *args: Any, **kwargs: Any) -> None:
     self.name = self.name.strip()
 
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def refreshed_after_save() -> Iterator[None]:
+    """A post_save receiver that refreshes every saved Account, connected now:
+    before the audit's own when audited() reconnects them inside the block."""
+
+    def reload(sender: Any, instance: Account, created: bool, **kwargs: Any) -> None:
+        instance.refresh_from_db()
+
+    post_save.connect(reload, sender=Account, dispatch_uid="reload")
+    try:
+        yield
+    finally:
+        post_save.disconnect(sender=Account, dispatch_uid="reload")
+
+
 @audited()
 class RefreshEdgeTests(TestCase):
     def test_a_post_save_receiver_that_refreshes_keeps_the_event(self) -> None:
         # Connected before the audit's receivers (audited() reconnects them).
         account = Account.objects.create(name="a", balance=1)
-
-        def reload(sender: Any, instance: Account, created: bool, **kwargs: Any) -> None:
-            if not created:
-                instance.refresh_from_db()
-
-        post_save.connect(reload, sender=Account, dispatch_uid="reload")
-        try:
-            with audited():
-                account.name = "b"
-                account.save()
-        finally:
-            post_save.disconnect(sender=Account, dispatch_uid="reload")
+        with refreshed_after_save(), audited():
+            account.name = "b"
+            account.save()
         assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
 
     def test_a_refresh_after_a_failed_save_counts(self) -> None:
@@ -178,6 +193,104 @@ class RefreshEdgeTests(TestCase):
         account.delete()
         (deleted,) = events(action="delete")
         assert deleted.changes["balance"] == ["1.00", None]  # read, not the unsaved 5
+
+
+@audited(MODELS={**AUDITED["AUDIT"]["MODELS"], "auditapp.Shelf": {}, "auditapp.Cupboard": {}})
+class RefreshCopiesTests(TestCase):
+    """Instances copied, pickled, keyed or loaded in other ways."""
+
+    def changed_elsewhere(self) -> Account:
+        account = Account.objects.create(name="a", balance=1)
+        run_sql("UPDATE auditapp_account SET balance = 9")
+        return account
+
+    def refresh_rename_and_check(self, account: Account, **refresh: Any) -> None:
+        """Refresh ``account``, save a new name: only that change is recorded."""
+        account.refresh_from_db(**refresh)
+        account.name = "b"
+        account.save()
+        assert events(action="update")[-1].changes == {"name": ["a", "b"]}
+
+    def test_a_failed_insert_then_a_refresh(self) -> None:
+        account = self.changed_elsewhere()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            account.save(force_insert=True)
+        self.refresh_rename_and_check(account)
+
+    def test_a_save_with_post_save_muted_then_a_refresh(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+        with mute_signals(post_save):
+            account.name = "m"
+            account.save()
+        run_sql("UPDATE auditapp_account SET balance = 9")
+        account.refresh_from_db()
+        account.name = "b"
+        account.save()
+        assert events(action="update")[-1].changes == {"name": ["m", "b"]}
+
+    def test_a_shallow_copy_saved_leaves_the_original_refreshable(self) -> None:
+        Account.objects.create(name="a", balance=1)
+        original = Account.objects.defer("born").get()
+        duplicate = copy.copy(original)
+        duplicate.born = datetime.date(2020, 1, 1)
+        duplicate.save()
+        run_sql("UPDATE auditapp_account SET balance = 9")
+        self.refresh_rename_and_check(original)
+
+    def test_pickled_instances(self) -> None:
+        account = self.changed_elsewhere()
+        unpickled = pickle.loads(pickle.dumps(Account.objects.get(pk=account.pk)))
+        self.refresh_rename_and_check(unpickled)
+        token = pickle.loads(pickle.dumps(Token(label="t")))  # a key already, unsaved
+        token.save()
+        assert events(action="create", model_label="auditapp.Token")
+
+    def test_a_state_pickled_by_an_earlier_version_loads(self) -> None:
+        state = snapshot.SnapshotState.__new__(snapshot.SnapshotState)
+        state.__setstate__(({"name": "a"}, False))
+        assert (state.committed, state.partial, state.refreshed) == ({"name": "a"}, False, False)
+
+    def test_a_deep_copy_of_a_refreshed_instance_built_in_memory(self) -> None:
+        pk = Account.objects.create(name="a", balance=1).pk
+        account = Account(pk=pk)
+        account.refresh_from_db()
+        clone = copy.deepcopy(account)
+        clone.name = "b"
+        clone.save()
+        assert events(action="update")[-1].changes == {"name": ["a", "b"]}
+
+    def test_a_partial_refresh_of_an_instance_built_in_memory(self) -> None:
+        pk = Account.objects.create(name="a", balance=1).pk
+        account = Account(pk=pk, name="x", balance=5)
+        account.refresh_from_db(fields=["name"])  # the balance stays the constructor's
+        account.name = "b"
+        account.save()
+        changes = events(action="update")[-1].changes
+        assert changes["name"] == ["a", "b"]
+        assert changes["balance"] in ([None, "5.00"], ["1.00", "5.00"])
+
+    def test_a_key_of_another_python_type(self) -> None:
+        account = self.changed_elsewhere()
+        account.pk = str(account.pk)
+        self.refresh_rename_and_check(account)
+
+    def test_a_copy_loaded_through_a_proxy_or_a_child(self) -> None:
+        account = self.changed_elsewhere()
+        self.refresh_rename_and_check(account, from_queryset=VipAccount.objects.all())
+        shelf = Shelf.objects.get(pk=Cupboard.objects.create(name="a").pk)
+        run_sql("UPDATE auditapp_shelf SET name = 'z'")
+        shelf.refresh_from_db(from_queryset=Cupboard.objects.all())
+        shelf.save()
+        assert events(action="update", model_label="auditapp.Shelf") == []
+
+    def test_an_instance_without_snapshot_refreshed_by_a_receiver_of_its_save(self) -> None:
+        pk = Account.objects.create(name="a", balance=1).pk
+        with refreshed_after_save(), audited():  # the audit's receivers run after
+            with audited(MODELS=["auditapp.Note"]):
+                account = Account.objects.get(pk=pk)  # loaded unaudited: no snapshot
+            account.name = "b"
+            account.save()
+        assert events(action="update")[-1].changes["name"] == [None, "b"]
 
 
 def is_wrapped(model: type[Model]) -> bool:

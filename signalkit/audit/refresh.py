@@ -68,8 +68,22 @@ def loaded(instance: Model, values: dict[str, Any]) -> None:
     refreshing = _refreshing.get()
     if refreshing is not None:
         target, found = refreshing
-        if target is not instance and type(target) is type(instance) and target.pk == instance.pk:
+        # The copy: a row of the same table (Django may load it through a proxy
+        # or a child's queryset), keyed as the database gives the key back.
+        if (
+            target is not instance
+            and not found
+            and isinstance(instance, target._meta.concrete_model or type(target))
+            and _key(target) == instance.pk
+        ):
             found.update(values)
+
+
+def _key(instance: Model) -> Any:
+    try:
+        return instance._meta.pk.to_python(instance.pk)
+    except Exception:
+        return instance.pk
 
 
 def _wrap(
@@ -87,9 +101,10 @@ def _wrap(
             method(self, *args, **kwargs)
         finally:
             _refreshing.reset(token)
-        if found:
+        values = {attname: found[attname] for attname in plan.attnames if attname in found}
+        if values:
             connection = connections[self._state.db or DEFAULT_DB_ALIAS]
-            snapshot.refresh(self, found, len(found) == len(plan.attnames), connection)
+            snapshot.refresh(self, values, len(values) == len(plan.attnames), connection)
 
     setattr(refresh_from_db, _MARK, True)
     return refresh_from_db

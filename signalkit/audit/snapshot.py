@@ -60,6 +60,11 @@ class SnapshotState:
         # values, which must not become the old ones of this save.
         self.before_save: tuple[BaseDatabaseWrapper, Snapshot | None] | None = None
 
+    def _copied(self, committed: Snapshot | None, partial: bool) -> SnapshotState:
+        copied = SnapshotState(committed, partial)
+        copied.refreshed = self.refreshed
+        return copied
+
     def forget_pending(self) -> None:
         self.pending = self.generation = self.promote = None
 
@@ -67,7 +72,7 @@ class SnapshotState:
         # setUpTestData's copy for each test, or any deep copy: the copy shares
         # the original's fate -- every pending snapshot of the original (one
         # per savepoint still open) is committed or dropped with the copy's.
-        copied = SnapshotState(_copy(self.committed), self.partial)
+        copied = self._copied(_copy(self.committed), self.partial)
         if self.promote is not None and self.pending is not None:
             for promote in _holding(self):
                 promote.snapshots[copied] = dict(promote.snapshots[self])
@@ -79,9 +84,9 @@ class SnapshotState:
     # stays behind. The copy keeps the values known to be in the database
     # whatever the transaction does: those no pending snapshot changed. The
     # others are read from the database before the copy's next update or delete.
-    def __getstate__(self) -> tuple[Snapshot | None, bool]:
+    def __getstate__(self) -> tuple[Snapshot | None, bool, bool]:
         if self.pending is None or self.promote is None:
-            return (self.committed, self.partial)
+            return (self.committed, self.partial, self.refreshed)
         pending = [self.pending, *(promote.snapshots[self] for promote in _holding(self))]
         committed = self.committed or {}
         kept = {
@@ -89,10 +94,14 @@ class SnapshotState:
             for name, value in committed.items()
             if all(_equal(snapshot, name, value) for snapshot in pending)
         }
-        return (kept, True)
+        return (kept, True, self.refreshed)
 
-    def __setstate__(self, state: tuple[Snapshot | None, bool]) -> None:
-        self.committed, self.partial = state
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        # (committed, partial), or (committed, partial, refreshed) since refreshes
+        # are recorded: instances pickled by an earlier version load too.
+        self.committed, self.partial = state[0], state[1]
+        self.refreshed = bool(state[2]) if len(state) > 2 else False
+        self.before_save = None
         self.owner = None
         self.forget_pending()
 
@@ -207,7 +216,9 @@ def refresh(
     """Record ``values`` just read by ``refresh_from_db()`` as what the database
     holds, as a load does (``complete``: every audited field was read)."""
     state = _state(instance)
-    if state is None:
+    if state is None or (instance._state.adding and not state.refreshed):
+        # None yet, or the one post_init took of an instance built in memory:
+        # its constructor's values, not the database's.
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, not complete, id(instance))
     current = base(instance, connection)
     if current is not None and current is state.pending:
@@ -220,15 +231,16 @@ def refresh(
 
 def begin_save(instance: Model, connection: BaseDatabaseWrapper) -> None:
     """Keep the old values of the save starting (``pre_save``) for its end."""
-    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
-    if state is not None:
-        state.before_save = (connection, base(instance, connection))
+    state = _state(instance)
+    if state is None:  # none known: a refresh during the save must not make some
+        state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, owner=id(instance))
+    state.before_save = (connection, base(instance, connection))
 
 
 def end_save(instance: Model) -> tuple[BaseDatabaseWrapper, Snapshot | None] | None:
     """The connection and old values kept by :func:`begin_save` (``post_save``);
-    ``None`` if there are none (a save that began without a snapshot)."""
-    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    ``None`` if there are none (its ``pre_save`` did not reach the audit)."""
+    state = _state(instance)
     if state is None or state.before_save is None:
         return None
     kept, state.before_save = state.before_save, None
@@ -237,7 +249,7 @@ def end_save(instance: Model) -> tuple[BaseDatabaseWrapper, Snapshot | None] | N
 
 def is_refreshed(instance: Model) -> bool:
     """Whether ``instance``'s snapshot was filled by ``refresh_from_db()``."""
-    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    state = _state(instance)
     return state is not None and state.refreshed
 
 
