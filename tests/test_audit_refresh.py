@@ -7,6 +7,7 @@ import copy
 import datetime
 import decimal
 import pickle
+import threading
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
@@ -15,7 +16,7 @@ from asgiref.sync import async_to_sync
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Model
 from django.db.models.signals import post_save, pre_save
-from django.test import TestCase
+from django.test import TestCase, TransactionTestCase
 
 from signalkit.audit import hooks, snapshot
 from signalkit.testing import mute_signals
@@ -121,17 +122,9 @@ class RefreshEdgeTests(TestCase):
         # An optimistic-locking retry: the save fails, the instance is refreshed
         # (another process changed the row), and the save is tried again.
         account = Account.objects.create(name="a", balance=1)
-
-        def conflict(sender: Any, instance: Account, **kwargs: Any) -> None:
-            raise RuntimeError("modified meanwhile")
-
-        pre_save.connect(conflict, sender=Account, dispatch_uid="conflict")
-        try:
-            account.name = "b"
-            with pytest.raises(RuntimeError):
-                account.save()
-        finally:
-            pre_save.disconnect(sender=Account, dispatch_uid="conflict")
+        account.name = "b"
+        with pytest.raises(RuntimeError), failing_pre_save():
+            account.save()
         run_sql("UPDATE auditapp_account SET balance = 9")
         account.refresh_from_db()
         account.name = "c"
@@ -291,6 +284,78 @@ class RefreshCopiesTests(TestCase):
             account.name = "b"
             account.save()
         assert events(action="update")[-1].changes["name"] == [None, "b"]
+
+
+@audited()
+class RefreshDuringSaveTests(TransactionTestCase):
+    """Refreshes by receivers of a save: after its UPDATE, before the audit's own
+    post_save receiver (refreshed_after_save() connects one before it)."""
+
+    def test_an_instance_built_in_memory(self) -> None:
+        pk = Account.objects.create(name="a", balance=1).pk
+        with refreshed_after_save(), audited():
+            Account(pk=pk, name="b", balance=1).save()
+        assert events(action="update")[-1].changes["name"] == [None, "b"]
+
+    def test_update_fields_keep_what_the_refresh_read_for_the_others(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+        run_sql("UPDATE auditapp_account SET balance = 9")
+        with refreshed_after_save(), audited():
+            account.name = "b"
+            account.save(update_fields=["name"])
+        assert account.balance == 9
+        account.name = "c"
+        account.save()
+        assert [e.changes for e in events(action="update")] == [
+            {"name": ["a", "b"]},
+            {"name": ["b", "c"]},
+        ]
+
+    def test_a_savepoint_that_rolls_back_takes_the_refresh_with_it(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+        with transaction.atomic():
+            with (
+                refreshed_after_save(),
+                audited(),
+                pytest.raises(RuntimeError),
+                transaction.atomic(),
+            ):
+                account.name = "b"
+                account.save()
+                raise RuntimeError
+            account.save()  # the row holds "a" again: this writes "b"
+        assert Account.objects.get().name == "b"
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
+
+    def test_a_save_that_failed_in_another_thread_leaves_nothing_here(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+
+        def fail() -> None:
+            with pytest.raises(RuntimeError), failing_pre_save():
+                account.save()
+            connections.close_all()
+
+        thread = threading.Thread(target=fail)
+        thread.start()
+        thread.join()
+        account.name = "b"
+        with mute_signals(pre_save), transaction.atomic():
+            account.save()
+        assert events(action="update")[-1].changes == {"name": ["a", "b"]}
+
+
+@contextlib.contextmanager
+def failing_pre_save() -> Iterator[None]:
+    """A pre_save receiver, after the audit's, that fails the save."""
+
+    def conflict(sender: Any, instance: Account, **kwargs: Any) -> None:
+        raise RuntimeError("modified meanwhile")
+
+    pre_save.connect(conflict, sender=Account, dispatch_uid="conflict")
+    try:
+        yield
+    finally:
+        pre_save.disconnect(sender=Account, dispatch_uid="conflict")
 
 
 def is_wrapped(model: type[Model]) -> bool:

@@ -61,7 +61,8 @@ def check_snapshot(
         # an existing row): its post_init snapshot is not what the database
         # holds -- unless refresh_from_db() filled it.
         instance.__dict__.pop(snapshot.ATTRIBUTE, None)
-        return
+        if instance.pk is None:
+            return  # a create: no old values
     alias = using or instance._state.db or DEFAULT_DB_ALIAS
     if snapshot.is_partial(instance) and not raw:
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
@@ -164,7 +165,10 @@ def record_save(
         if known:
             new.update(known)
     else:
-        new = {**(old or {}), **snapshot.take(instance, tuple(saved), plan.mutable)}
+        # The fields not saved keep what the snapshot holds now: a receiver of
+        # this save may have refreshed them since its pre_save.
+        current = old if kept is None else snapshot.base(instance, connection)
+        new = {**(current or {}), **snapshot.take(instance, tuple(saved), plan.mutable)}
         if known:
             new.update((attname, known[attname]) for attname in saved if attname in known)
     if changes or old is None:

@@ -12,6 +12,7 @@ what the database really holds, the next time the instance is saved.
 from __future__ import annotations
 
 import copy
+import threading
 from typing import TYPE_CHECKING, Any
 
 from django.db.models.fields.files import FieldFile
@@ -55,10 +56,11 @@ class SnapshotState:
         # Filled by refresh_from_db(): what the database holds, also for an
         # instance built in memory.
         self.refreshed = False
-        # From pre_save to the audit's post_save: (connection, the old values).
+        # From pre_save to the audit's post_save: (connection, the old values,
+        # the thread).
         # A refresh in between (by another receiver of the save) reads the new
         # values, which must not become the old ones of this save.
-        self.before_save: tuple[BaseDatabaseWrapper, Snapshot | None] | None = None
+        self.before_save: tuple[BaseDatabaseWrapper, Snapshot | None, int] | None = None
 
     def _copied(self, committed: Snapshot | None, partial: bool) -> SnapshotState:
         copied = SnapshotState(committed, partial)
@@ -221,9 +223,10 @@ def refresh(
         # its constructor's values, not the database's.
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, not complete, id(instance))
     current = base(instance, connection)
-    if current is not None and current is state.pending:
-        # A change of this transaction is pending: the values read belong to it.
-        advance(instance, {**current, **values}, connection)
+    if state.before_save is not None or (current is not None and current is state.pending):
+        # Read during a save (by one of its receivers), or after a change of
+        # this transaction: what was read is valid only if that change commits.
+        advance(instance, {**(current or {}), **values}, connection)
     else:
         state.committed = {**(state.committed or {}), **values}
     state.refreshed = True
@@ -234,7 +237,7 @@ def begin_save(instance: Model, connection: BaseDatabaseWrapper) -> None:
     state = _state(instance)
     if state is None:  # none known: a refresh during the save must not make some
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, owner=id(instance))
-    state.before_save = (connection, base(instance, connection))
+    state.before_save = (connection, base(instance, connection), threading.get_ident())
 
 
 def end_save(instance: Model) -> tuple[BaseDatabaseWrapper, Snapshot | None] | None:
@@ -243,8 +246,10 @@ def end_save(instance: Model) -> tuple[BaseDatabaseWrapper, Snapshot | None] | N
     state = _state(instance)
     if state is None or state.before_save is None:
         return None
-    kept, state.before_save = state.before_save, None
-    return kept
+    (connection, old, thread), state.before_save = state.before_save, None
+    # Left by a save that failed in another thread, whose post_save never came
+    # (a save whose pre_save is muted meets it): not this save's.
+    return (connection, old) if thread == threading.get_ident() else None
 
 
 def is_refreshed(instance: Model) -> bool:
