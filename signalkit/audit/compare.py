@@ -1,4 +1,4 @@
-"""Whether saving a value over another leaves the column as it was."""
+"""What a save changed: the values that do not leave the column as it was."""
 
 from __future__ import annotations
 
@@ -39,3 +39,38 @@ def _identical(old: Any, new: Any) -> bool:
         return same_json(to_json(old), to_json(new))
     except Exception:
         return False
+
+
+def changes_of(
+    plan: ModelPlan,
+    values: dict[str, Any],
+    old: dict[str, Any] | None,
+    created: bool,
+    update_fields: frozenset[str] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The changes of a save, and the values of the fields it saved (an update's);
+    :class:`~signalkit.audit.plans.Unresolved` if a value is an expression."""
+    if created:
+        changes = {
+            name: [None, encode(values[attname])]
+            for name, attname, encode in plan.encoders
+            if attname in values
+        }
+        return changes, {}
+    changes = {}
+    saved = {}
+    for name, attname, encode in plan.encoders:
+        if attname not in values or (
+            update_fields is not None and name not in update_fields and attname not in update_fields
+        ):
+            continue
+        new_value = values[attname]
+        saved[attname] = new_value
+        if old is not None and attname in old:
+            old_value = old[attname]
+            if same_value(old_value, new_value, plan, attname):
+                continue
+        else:
+            old_value = None
+        changes[name] = [encode(old_value), encode(new_value)]
+    return changes, saved

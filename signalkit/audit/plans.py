@@ -32,6 +32,18 @@ _TYPED = frozenset(
 )
 
 
+class Unresolved(Exception):
+    """Raised by an encoder for a value that is an expression (``F("n") + 1``,
+    ``Now()``): what the database stored is not on the instance (Django 5.2)."""
+
+
+def _other(value: Any) -> Any:
+    # The slow path of every encoder: values of less common types.
+    if hasattr(value, "resolve_expression"):
+        raise Unresolved
+    return to_json(value)
+
+
 @dataclass(frozen=True)
 class FieldPlan:
     name: str
@@ -62,7 +74,7 @@ class FieldPlan:
                     pass
                 if type(value) is decimal.Decimal:
                     return str(value)  # what to_json() gives, without its checks
-                return to_json(value)
+                return _other(value)
 
             return typed
         text = self.text
@@ -72,6 +84,8 @@ class FieldPlan:
                 kind = type(value)
                 if kind is int or value is None or kind is str:
                     return to_json(value)
+                if hasattr(value, "resolve_expression"):
+                    raise Unresolved
                 try:
                     return to_json(value, text)
                 except Exception:
@@ -82,6 +96,8 @@ class FieldPlan:
 
 
 def _masked(value: Any) -> Any:
+    if value is not None and type(value) is not str and hasattr(value, "resolve_expression"):
+        raise Unresolved  # never stored, but the snapshot must not keep it
     return MASKED
 
 
@@ -89,7 +105,7 @@ def _plain(value: Any) -> Any:
     kind = type(value)
     if kind is int or value is None or (kind is str and "\x00" not in value):
         return value
-    return to_json(value)
+    return _other(value)
 
 
 @dataclass(frozen=True)

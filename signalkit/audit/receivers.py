@@ -22,8 +22,8 @@ from django.db.models.signals import (
 
 from signalkit.audit import expressions, hooks, refresh, snapshot
 from signalkit.audit import m2m as many_to_many
-from signalkit.audit.compare import same_value
-from signalkit.audit.plans import ModelPlan, build
+from signalkit.audit.compare import changes_of
+from signalkit.audit.plans import ModelPlan, Unresolved, build
 from signalkit.audit.readback import read_row
 from signalkit.audit.writer import emit, for_instance
 from signalkit.conf import get_settings, raw_audit_models
@@ -56,13 +56,17 @@ def check_snapshot(
 ) -> None:
     """Make the snapshot hold what the database holds before the change is written
     (``pre_save`` and ``pre_delete``)."""
-    if instance._state.adding and not snapshot.is_refreshed(instance):
-        # An instance built in memory (``Post(pk=1, title="x").save()`` updates
-        # an existing row): its post_init snapshot is not what the database
-        # holds -- unless refresh_from_db() filled it.
-        instance.__dict__.pop(snapshot.ATTRIBUTE, None)
-        if instance.pk is None:
-            return  # a create: no old values
+    values = instance.__dict__
+    if instance._state.adding:
+        if values.get(instance._meta.pk.attname) is None and snapshot.ATTRIBUTE not in values:
+            return  # a create (the usual case, kept short): no old values
+        if not snapshot.is_refreshed(instance):
+            # An instance built in memory (``Post(pk=1, title="x").save()``
+            # updates an existing row): its post_init snapshot is not what the
+            # database holds -- unless refresh_from_db() filled it.
+            values.pop(snapshot.ATTRIBUTE, None)
+            if values.get(instance._meta.pk.attname) is None:
+                return
     alias = using or instance._state.db or DEFAULT_DB_ALIAS
     if snapshot.is_partial(instance) and not raw:
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
@@ -115,52 +119,29 @@ def record_save(
         return
     connection = connections[using] if kept is None else kept[0]
     values = instance.__dict__
-    unknown = expressions.unresolved(plan, values, update_fields)
-    known = {}
-    if unknown:  # fields saved as expressions (Django 5.2)
+    old = None if created else snapshot.base(instance, connection) if kept is None else kept[1]
+    known: dict[str, Any] = {}
+    unknown: list[str] = []
+    try:
+        changes, saved = changes_of(plan, values, old, created, update_fields)
+    except Unresolved:
+        # Fields saved as expressions (Django 5.2 leaves them on the instance):
+        # what the database stored, or the expression's text where that
+        # cannot be known (see expressions.py).
+        unknown = expressions.unresolved(plan, values, update_fields)
         known = expressions.stored(sender, instance, unknown, using, connection)
-        values = {**values, **known}  # what the database stored, not the expression
         unknown = [attname for attname in unknown if attname not in known]
-    if created:
-        changes = {
-            name: [None, encode(values[attname])]
-            for name, attname, encode in plan.encoders
-            if attname in values
-        }
+        texts = {attname: str(values[attname]) for attname in unknown}
+        values = {**values, **known, **texts}
+        changes, saved = changes_of(plan, values, old, created, update_fields)
+    if changes or created:
+        action = "create" if created else "update"
         emit(
-            for_instance("create", plan.label, instance, using, changes, connection),
+            for_instance(action, plan.label, instance, using, changes, connection),
             using,
             connection,
         )
-        taken = snapshot.take(instance, plan.attnames, plan.mutable)
-        snapshot.advance(instance, {**taken, **known} if known else taken, connection)
-        if unknown:
-            snapshot.forget(instance, unknown)
-        return
-    old = snapshot.base(instance, connection) if kept is None else kept[1]
-    changes = {}
-    saved = {}
-    for name, attname, encode in plan.encoders:
-        if attname not in values or (
-            update_fields is not None and name not in update_fields and attname not in update_fields
-        ):
-            continue
-        new_value = values[attname]
-        saved[attname] = new_value
-        if old is not None and attname in old:
-            old_value = old[attname]
-            if same_value(old_value, new_value, plan, attname):
-                continue
-        else:
-            old_value = None
-        changes[name] = [encode(old_value), encode(new_value)]
-    if changes:
-        emit(
-            for_instance("update", plan.label, instance, using, changes, connection),
-            using,
-            connection,
-        )
-    if update_fields is None:
+    if created or update_fields is None:
         new = snapshot.take(instance, plan.attnames, plan.mutable)
         if known:
             new.update(known)
@@ -171,7 +152,7 @@ def record_save(
         new = {**(current or {}), **snapshot.take(instance, tuple(saved), plan.mutable)}
         if known:
             new.update((attname, known[attname]) for attname in saved if attname in known)
-    if changes or old is None:
+    if created or changes or old is None:
         snapshot.advance(instance, new, connection)
     if unknown:
         snapshot.forget(instance, unknown)

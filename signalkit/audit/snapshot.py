@@ -243,7 +243,8 @@ def begin_save(instance: Model, connection: BaseDatabaseWrapper) -> None:
 def end_save(instance: Model) -> tuple[BaseDatabaseWrapper, Snapshot | None] | None:
     """The connection and old values kept by :func:`begin_save` (``post_save``);
     ``None`` if there are none (its ``pre_save`` did not reach the audit)."""
-    state = _state(instance)
+    # (begin_save() made the state the instance's own: no _state() needed.)
+    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
     if state is None or state.before_save is None:
         return None
     (connection, old, thread), state.before_save = state.before_save, None
