@@ -67,11 +67,11 @@ def check_snapshot(
             values.pop(snapshot.ATTRIBUTE, None)
             if values.get(instance._meta.pk.attname) is None:
                 return
-    alias = using or instance._state.db or DEFAULT_DB_ALIAS
     if snapshot.is_partial(instance) and not raw:
+        alias = using or instance._state.db or DEFAULT_DB_ALIAS
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
     if kwargs.get("signal") is pre_save:
-        snapshot.begin_save(instance, connections[alias])
+        snapshot.begin_save(instance)
 
 
 def _read_deferred(
@@ -111,15 +111,15 @@ def record_save(
     update_fields: frozenset[str] | None,
     **kwargs: Any,
 ) -> None:
-    # The old values as pre_save found them: a receiver of this save that ran
-    # refresh_from_db() since has made the new values the snapshot's.
+    # The old values as pre_save found them, when a receiver of this save ran
+    # refresh_from_db() since, making the new values the snapshot's.
     kept = snapshot.end_save(instance)
     plan = _plans.get(sender)
     if plan is None or raw:
         return
-    connection = connections[using] if kept is None else kept[0]
+    connection = connections[using]
     values = instance.__dict__
-    old = None if created else snapshot.base(instance, connection) if kept is None else kept[1]
+    old = None if created else snapshot.base(instance, connection) if kept is None else kept[0]
     known: dict[str, Any] = {}
     unknown: list[str] = []
     try:

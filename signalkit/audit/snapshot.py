@@ -30,7 +30,6 @@ Snapshot = dict[str, Any]
 
 class SnapshotState:
     __slots__ = (
-        "before_save",
         "committed",
         "generation",
         "owner",
@@ -38,6 +37,8 @@ class SnapshotState:
         "pending",
         "promote",
         "refreshed",
+        "saved_from",
+        "saving",
     )
 
     def __init__(
@@ -56,11 +57,12 @@ class SnapshotState:
         # Filled by refresh_from_db(): what the database holds, also for an
         # instance built in memory.
         self.refreshed = False
-        # From pre_save to the audit's post_save: (connection, the old values,
-        # the thread).
-        # A refresh in between (by another receiver of the save) reads the new
-        # values, which must not become the old ones of this save.
-        self.before_save: tuple[BaseDatabaseWrapper, Snapshot | None, int] | None = None
+        # From pre_save to the audit's post_save: the thread saving. A refresh
+        # in between (by another receiver of the save) reads the new values,
+        # which must not become the old ones of this save: it first keeps
+        # those in ``saved_from`` (a 1-tuple: they may be None).
+        self.saving: int | None = None
+        self.saved_from: tuple[Snapshot | None] | None = None
 
     def _copied(self, committed: Snapshot | None, partial: bool) -> SnapshotState:
         copied = SnapshotState(committed, partial)
@@ -103,7 +105,7 @@ class SnapshotState:
         # are recorded: instances pickled by an earlier version load too.
         self.committed, self.partial = state[0], state[1]
         self.refreshed = bool(state[2]) if len(state) > 2 else False
-        self.before_save = None
+        self.saving = self.saved_from = None
         self.owner = None
         self.forget_pending()
 
@@ -223,7 +225,10 @@ def refresh(
         # its constructor's values, not the database's.
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, not complete, id(instance))
     current = base(instance, connection)
-    if state.before_save is not None or (current is not None and current is state.pending):
+    saving = state.saving == threading.get_ident()
+    if saving and state.saved_from is None:
+        state.saved_from = (current,)  # the old values of the save in progress
+    if saving or (current is not None and current is state.pending):
         # Read during a save (by one of its receivers), or after a change of
         # this transaction: what was read is valid only if that change commits.
         advance(instance, {**(current or {}), **values}, connection)
@@ -232,25 +237,26 @@ def refresh(
     state.refreshed = True
 
 
-def begin_save(instance: Model, connection: BaseDatabaseWrapper) -> None:
-    """Keep the old values of the save starting (``pre_save``) for its end."""
+def begin_save(instance: Model) -> None:
+    """Mark the save starting (``pre_save``): see :func:`refresh` and :func:`end_save`."""
     state = _state(instance)
     if state is None:  # none known: a refresh during the save must not make some
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, owner=id(instance))
-    state.before_save = (connection, base(instance, connection), threading.get_ident())
+    state.saving, state.saved_from = threading.get_ident(), None
 
 
-def end_save(instance: Model) -> tuple[BaseDatabaseWrapper, Snapshot | None] | None:
-    """The connection and old values kept by :func:`begin_save` (``post_save``);
-    ``None`` if there are none (its ``pre_save`` did not reach the audit)."""
+def end_save(instance: Model) -> tuple[Snapshot | None] | None:
+    """The save ending (``post_save``): its old values, as a 1-tuple, if a
+    refresh during the save replaced them; else ``None`` (use :func:`base`)."""
     # (begin_save() made the state the instance's own: no _state() needed.)
     state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
-    if state is None or state.before_save is None:
+    if state is None or state.saving is None:
         return None
-    (connection, old, thread), state.before_save = state.before_save, None
-    # Left by a save that failed in another thread, whose post_save never came
-    # (a save whose pre_save is muted meets it): not this save's.
-    return (connection, old) if thread == threading.get_ident() else None
+    # A flag left by a save that failed in another thread, whose post_save
+    # never came (a save whose pre_save is muted meets it), is not this save's.
+    kept = state.saved_from if state.saving == threading.get_ident() else None
+    state.saving = state.saved_from = None
+    return kept
 
 
 def is_refreshed(instance: Model) -> bool:
