@@ -186,6 +186,19 @@ class ExpressionTests(TestCase):
         assert deleted.changes["balance"] == [None, None]
         assert deleted.changes["name"] == ["a", None]
 
+    def test_a_delete_of_an_instance_holding_an_unsaved_expression(self) -> None:
+        pk = Account.objects.create(name="a", balance=10).pk
+        Account(pk=pk, name="a", balance=F("balance") + 1).delete()  # no snapshot
+        (deleted,) = events(action="delete")
+        assert deleted.changes["balance"] == [None, None]
+        assert deleted.changes["name"] == ["a", None]
+        pk = Account.objects.create(name="c").pk
+        with audited(MODELS=["auditapp.Note"]):
+            account = Account.objects.get(pk=pk)  # no snapshot
+        account.name = Concat(F("name"), Value("x"))  # assigned, never saved
+        account.delete()
+        assert events(action="delete")[-1].changes["name"] == [None, None]
+
     def test_a_failed_read_of_deferred_old_values_with_on_error_log(self) -> None:
         Account.objects.create(name="a", balance=10)
         account = Account.objects.only("name").get()

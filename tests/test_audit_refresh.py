@@ -327,6 +327,28 @@ class RefreshDuringSaveTests(TransactionTestCase):
         assert Account.objects.get().name == "b"
         assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
 
+    def test_a_refresh_by_another_thread_during_the_save(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+
+        def refresh_elsewhere() -> None:
+            try:
+                account.refresh_from_db()
+            finally:
+                connections.close_all()
+
+        def after_the_update(execute: Any, sql: str, params: Any, many: bool, ctx: Any) -> Any:
+            result = execute(sql, params, many, ctx)
+            if sql.lstrip().startswith("UPDATE") and "auditapp_account" in sql:
+                thread = threading.Thread(target=refresh_elsewhere)
+                thread.start()
+                thread.join()
+            return result
+
+        account.name = "b"
+        with connections["default"].execute_wrapper(after_the_update):
+            account.save()
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "b"]}]
+
     def test_a_save_that_failed_in_another_thread_leaves_nothing_here(self) -> None:
         account = Account.objects.create(name="a", balance=1)
 

@@ -178,7 +178,10 @@ def record_delete(sender: type[Model], *, instance: Model, using: str, **kwargs:
             value = values[attname] if known else None
         else:
             continue
-        changes[name] = [encode(value), None]
+        try:
+            changes[name] = [encode(value), None]
+        except Unresolved:  # an expression assigned and never saved: not the row's
+            changes[name] = [None, None]
     emit(
         for_instance("delete", plan.label, instance, using, changes, connection), using, connection
     )

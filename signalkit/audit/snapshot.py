@@ -225,7 +225,9 @@ def refresh(
         # its constructor's values, not the database's.
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, not complete, id(instance))
     current = base(instance, connection)
-    saving = state.saving == threading.get_ident()
+    # (From any thread: an instance shared by threads may be refreshed by one
+    # while another saves it.)
+    saving = state.saving is not None
     if saving and state.saved_from is None:
         state.saved_from = (current,)  # the old values of the save in progress
     if saving or (current is not None and current is state.pending):
