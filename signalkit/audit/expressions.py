@@ -11,9 +11,6 @@ value is read before the next update, as for a deferred field.
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from signalkit.audit import hooks
@@ -27,27 +24,11 @@ if TYPE_CHECKING:
 
     from signalkit.audit.plans import ModelPlan
 
-# Types a field value usually has: never an expression, checked without hasattr().
-_PLAIN = frozenset(
-    {
-        str,
-        int,
-        bool,
-        float,
-        type(None),
-        decimal.Decimal,
-        datetime.datetime,
-        datetime.date,
-        uuid.UUID,
-    }
-)
-
 
 def unresolved(plan: ModelPlan, values: dict[str, Any], saved: Collection[str] | None) -> list[str]:
     """The attnames of the audited fields that hold an expression and were saved
-    (``saved``: the ``update_fields``, ``None`` for all)."""
-    if _PLAIN.issuperset(map(type, map(values.get, plan.attnames))):
-        return []  # the usual case, in C
+    (``saved``: the ``update_fields``, ``None`` for all). Called only once an
+    encoder has met one (``plans.Unresolved``): ordinary saves never pay for it."""
     return [
         attname
         for name, attname, _ in plan.encoders
