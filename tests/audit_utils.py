@@ -31,6 +31,20 @@ def audited(**audit: Any) -> Any:
     return override_settings(SIGNALKIT={"AUDIT": {**AUDITED["AUDIT"], **audit}})
 
 
+def close_thread_connections() -> None:
+    """Close the calling thread's connections, SQLite's in-memory ones too: Django
+    keeps those open (closing the last one would drop the database), and an
+    unclosed one is a ResourceWarning later. The test's own connection keeps the
+    database alive."""
+    for conn in connections.all(initialized_only=True):
+        in_memory = getattr(conn, "is_in_memory_db", lambda: False)()  # SQLite's only
+        if in_memory and conn.connection is not None:
+            conn.connection.close()
+            conn.connection = None
+        else:
+            conn.close()
+
+
 def run_sql(sql: str, *params: Any, using: str = DEFAULT_DB_ALIAS) -> None:
     """Raw SQL: a change no instance sees, as if another process made it."""
     with connections[using].cursor() as cursor:

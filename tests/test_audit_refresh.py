@@ -20,7 +20,14 @@ from django.test import TestCase, TransactionTestCase
 
 from signalkit.audit import hooks, snapshot
 from signalkit.testing import mute_signals
-from tests.audit_utils import AUDITED, audited, events, queries_with_log, run_sql
+from tests.audit_utils import (
+    AUDITED,
+    audited,
+    close_thread_connections,
+    events,
+    queries_with_log,
+    run_sql,
+)
 from tests.auditapp.models import Account, Cupboard, Shelf, Token, VipAccount
 
 
@@ -334,7 +341,7 @@ class RefreshDuringSaveTests(TransactionTestCase):
             try:
                 account.refresh_from_db()
             finally:
-                connections.close_all()
+                close_thread_connections()
 
         def after_the_update(execute: Any, sql: str, params: Any, many: bool, ctx: Any) -> Any:
             result = execute(sql, params, many, ctx)
@@ -355,7 +362,7 @@ class RefreshDuringSaveTests(TransactionTestCase):
         def fail() -> None:
             with pytest.raises(RuntimeError), failing_pre_save():
                 account.save()
-            connections.close_all()
+            close_thread_connections()
 
         thread = threading.Thread(target=fail)
         thread.start()
