@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
@@ -95,27 +95,56 @@ class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
     """Django's paginator, except that the whole log on PostgreSQL is counted from
     the planner's statistics once they say it holds ``exact_below`` rows or more:
     ``COUNT(*)`` reads every row of the table, on every page view. The count
-    shown is then an estimate (refreshed by ``ANALYZE``, which autovacuum runs);
-    a filtered list is always counted exactly, through its index."""
+    shown is then an estimate (refreshed by ``ANALYZE``, which autovacuum runs),
+    and pages past it stay reachable; a filtered list is always counted exactly,
+    through its index."""
 
     #: Rows (by PostgreSQL's estimate) below which the whole log is counted exactly.
     exact_below = 100_000
 
     @cached_property
-    def count(self) -> int:
+    def estimate(self) -> int | None:
+        """PostgreSQL's estimate of the rows, when :attr:`count` is that estimate."""
         estimate = _estimated_rows(self.object_list)
-        if estimate is not None and estimate >= self.exact_below:
-            return estimate
-        return int(super().count)
+        return estimate if estimate is not None and estimate >= self.exact_below else None
+
+    @cached_property
+    def count(self) -> int:
+        return int(super().count) if self.estimate is None else self.estimate
+
+    def validate_number(self, number: Any) -> int:
+        try:
+            return int(super().validate_number(number))
+        except EmptyPage:
+            # Past an estimate, which may fall short of the table: rows may be there.
+            if self.estimate is not None and int(number) > 1:
+                return int(number)
+            raise
+
+    def page(self, number: Any) -> Any:
+        if self.estimate is None:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page  # not cut at the estimated count
+        rows = self.object_list[bottom : bottom + self.per_page]
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
 
 
 def _estimated_rows(queryset: Any) -> int | None:
     """The planner's estimate of the rows of ``queryset``'s table, when the
-    queryset is the whole table on PostgreSQL (else ``None``)."""
+    queryset is that whole table, one row per row, on PostgreSQL (else ``None``)."""
     if not isinstance(queryset, QuerySet):
         return None
     query = queryset.query
-    if query.where or query.is_sliced or query.distinct or query.combinator:
+    if (
+        query.where
+        or query.is_sliced
+        or query.distinct
+        or query.combinator
+        or query.group_by is not None  # one row per group
+        or query.extra_tables  # extra(tables=...): a cross join
+        or len(query.alias_map) > 1  # a join that can multiply rows
+    ):
         return None
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":

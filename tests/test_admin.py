@@ -7,16 +7,17 @@ from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Permission, User
 from django.db import connection
+from django.db.models import Count, F
 from django.test import RequestFactory, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, reverse_lazy
 
 import signalkit.audit as audit
-from signalkit.admin import EstimatedCountPaginator, audit_history_url
+from signalkit.admin import AuditEventAdmin, EstimatedCountPaginator, audit_history_url
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited
 from tests.auditapp.admin import AccountAdmin, TicketAdmin
-from tests.auditapp.models import Account, Ticket
+from tests.auditapp.models import Account, Note, Ticket
 
 
 def query_plan(sql: str) -> str:
@@ -341,6 +342,42 @@ class EstimatedCountTests(TestCase):
         # Below the threshold the whole log is counted exactly too.
         count, counts = self.changelist()
         assert (count, len(counts)) == (total + 1, 1)
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+    def test_pages_past_a_short_estimate_stay_reachable(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE signalkit_auditevent")
+        for n in range(3):
+            audit.record("later", extra={"n": n})  # after the statistics
+        total = AuditEvent.objects.count()
+        with (
+            mock.patch.object(EstimatedCountPaginator, "exact_below", 1),
+            mock.patch.object(AuditEventAdmin, "list_per_page", 1),
+        ):
+            response = self.client.get(self.url, {"p": str(total)})  # past the estimate
+        assert response.status_code == 200
+        assert list(response.context["cl"].result_list) == [
+            AuditEvent.objects.order_by("occurred_at", "pk").first()
+        ]
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+    def test_rows_that_are_not_the_tables_are_counted_exactly(self) -> None:
+        # Groups, a cross join, a join that multiplies rows: no WHERE, yet not
+        # one row per row of the table.
+        account = Account.objects.create(name="x")
+        for text in ("a", "b", "c"):
+            Note.objects.create(account=account, text=text)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE signalkit_auditevent")
+            cursor.execute("ANALYZE auditapp_account")
+        querysets = [
+            AuditEvent.objects.values("action").annotate(n=Count("id")).order_by("action"),
+            AuditEvent.objects.extra(tables=["auth_user"]).order_by("pk"),
+            Account.objects.annotate(note=F("notes__id")).order_by("pk"),
+        ]
+        with mock.patch.object(EstimatedCountPaginator, "exact_below", 1):
+            for queryset in querysets:
+                assert EstimatedCountPaginator(queryset, 10).count == queryset.count()
 
     @pytest.mark.skipif(connection.vendor == "postgresql", reason="estimated there")
     def test_other_databases_count_exactly(self) -> None:
