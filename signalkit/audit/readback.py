@@ -13,10 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
-
-from signalkit.audit import hooks
-from signalkit.audit.writer import fail_change
+from signalkit.audit.writer import fail_change, savepoint_if_in_transaction
 from signalkit.conf import get_settings
 
 if TYPE_CHECKING:
@@ -44,10 +41,7 @@ def read_row(
             raise
     else:
         try:
-            if hooks.in_transaction(connection):
-                with transaction.atomic(using=using):
-                    rows = list(query[:1])
-            else:
+            with savepoint_if_in_transaction(using, connection):
                 rows = list(query[:1])
         except Exception:
             logger.exception(

@@ -48,7 +48,9 @@ def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> Non
     if plan is not None and instance.__dict__.get(instance._meta.pk.attname) is not None:
         taken = snapshot.take(instance, plan.attnames, plan.mutable)
         snapshot.remember(instance, taken, len(taken) < len(plan.attnames))
-        refresh.loaded(instance, taken)  # the copy refresh_from_db() loads, maybe
+        refreshing = refresh.REFRESHING.get()
+        if refreshing is not None:  # maybe the copy refresh_from_db() loads
+            refresh.loaded(refreshing, instance, taken)
 
 
 def check_snapshot(
@@ -56,17 +58,14 @@ def check_snapshot(
 ) -> None:
     """Make the snapshot hold what the database holds before the change is written
     (``pre_save`` and ``pre_delete``)."""
-    values = instance.__dict__
-    if instance._state.adding:
-        if values.get(instance._meta.pk.attname) is None and snapshot.ATTRIBUTE not in values:
-            return  # a create (the usual case, kept short): no old values
-        if not snapshot.is_refreshed(instance):
-            # An instance built in memory (``Post(pk=1, title="x").save()``
-            # updates an existing row): its post_init snapshot is not what the
-            # database holds -- unless refresh_from_db() filled it.
-            values.pop(snapshot.ATTRIBUTE, None)
-            if values.get(instance._meta.pk.attname) is None:
-                return
+    if instance._state.adding and not snapshot.is_refreshed(instance):
+        # A create, or an instance built in memory (``Post(pk=1, title="x")
+        # .save()`` updates an existing row): its post_init snapshot is not what
+        # the database holds -- unless refresh_from_db() filled it.
+        values = instance.__dict__
+        values.pop(snapshot.ATTRIBUTE, None)
+        if values.get(instance._meta.pk.attname) is None:
+            return  # a create: no old values
     if snapshot.is_partial(instance) and not raw:
         alias = using or instance._state.db or DEFAULT_DB_ALIAS
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))

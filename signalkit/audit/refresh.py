@@ -37,7 +37,8 @@ _ABSENT = object()
 _patched: list[tuple[type[Model], Any]] = []
 
 # The instance being refreshed, and the values of the copy Django loaded for it.
-_refreshing: ContextVar[tuple[Model, dict[str, Any]] | None] = ContextVar(
+# (Read by take_snapshot for every audited row loaded: checked there, inline.)
+REFRESHING: ContextVar[tuple[Model, dict[str, Any]] | None] = ContextVar(
     "signalkit_audit_refreshing", default=None
 )
 
@@ -62,21 +63,22 @@ def unpatch() -> None:
             model.refresh_from_db = own  # type: ignore[method-assign]
 
 
-def loaded(instance: Model, values: dict[str, Any]) -> None:
-    """``take_snapshot`` saw ``instance`` loaded with ``values``: if it is the copy
-    of an instance being refreshed, they are what that instance is given."""
-    refreshing = _refreshing.get()
-    if refreshing is not None:
-        target, found = refreshing
-        # The copy: a row of the same table (Django may load it through a proxy
-        # or a child's queryset), keyed as the database gives the key back.
-        if (
-            target is not instance
-            and not found
-            and isinstance(instance, target._meta.concrete_model or type(target))
-            and _key(target) == instance.pk
-        ):
-            found.update(values)
+def loaded(
+    refreshing: tuple[Model, dict[str, Any]], instance: Model, values: dict[str, Any]
+) -> None:
+    """``take_snapshot`` saw ``instance`` loaded with ``values`` during the refresh
+    ``refreshing`` (``REFRESHING``'s value): if it is the copy of the instance
+    being refreshed, they are what that instance is given."""
+    target, found = refreshing
+    # The copy: a row of the same table (Django may load it through a proxy or
+    # a child's queryset), keyed as the database gives the key back.
+    if (
+        target is not instance
+        and not found
+        and isinstance(instance, target._meta.concrete_model or type(target))
+        and _key(target) == instance.pk
+    ):
+        found.update(values)
 
 
 def _key(instance: Model) -> Any:
@@ -96,11 +98,11 @@ def _wrap(
             method(self, *args, **kwargs)
             return
         found: dict[str, Any] = {}
-        token = _refreshing.set((self, found))
+        token = REFRESHING.set((self, found))
         try:
             method(self, *args, **kwargs)
         finally:
-            _refreshing.reset(token)
+            REFRESHING.reset(token)
         values = {attname: found[attname] for attname in plan.attnames if attname in found}
         if values:
             connection = connections[self._state.db or DEFAULT_DB_ALIAS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -197,6 +198,18 @@ def write(
             _insert_or_log(events[index : index + 1], using, connection, log=True)
 
 
+def savepoint_if_in_transaction(
+    using: str, connection: BaseDatabaseWrapper
+) -> contextlib.AbstractContextManager[Any]:
+    """A savepoint around an audit statement that may fail under ``ON_ERROR =
+    "log"`` (also for events written on commit, once atomic() has left its
+    block): on PostgreSQL a failed statement would otherwise abort the user's
+    whole transaction. Nothing in autocommit."""
+    if hooks.in_transaction(connection):
+        return transaction.atomic(using=using)
+    return contextlib.nullcontext()
+
+
 def _insert_or_log(
     events: list[Event] | list[AuditEvent],
     using: str,
@@ -205,13 +218,7 @@ def _insert_or_log(
     log: bool,
 ) -> bool:
     try:
-        if connection.in_atomic_block or not connection.get_autocommit():
-            # A savepoint (also for events written on commit, once atomic()
-            # has left its block): on PostgreSQL a failed INSERT would
-            # otherwise abort the user's whole transaction.
-            with transaction.atomic(using=using):
-                _insert(events, using, connection)
-        else:
+        with savepoint_if_in_transaction(using, connection):
             _insert(events, using, connection)
     except Exception:
         if log:
