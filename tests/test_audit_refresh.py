@@ -373,6 +373,70 @@ class RefreshDuringSaveTests(TransactionTestCase):
         assert events(action="update")[-1].changes == {"name": ["a", "b"]}
 
 
+# The nested save's event first (its audit receiver runs first), then a later save's.
+NESTED = [{"balance": ["1.00", "2.00"]}, {"name": ["a", "b"]}, {"balance": ["2.00", "3.00"]}]
+
+
+@audited()
+class NestedSaveTests(TransactionTestCase):
+    """A post_save receiver that saves the instance again, connected before the
+    audit's receivers: the nested save's audit runs before the outer one's."""
+
+    def saved_again(self, *, refresh: bool, atomic: bool, reload: bool = False) -> list[Any]:
+        account = Account.objects.create(name="a", balance=1)
+
+        def stamp(sender: Any, instance: Account, created: bool, **kwargs: Any) -> None:
+            if instance.balance == 1:
+                if refresh:
+                    instance.refresh_from_db()
+                instance.balance = 2
+                instance.save(update_fields=["balance"])
+
+        post_save.connect(stamp, sender=Account, dispatch_uid="stamp")
+        try:
+            with (
+                refreshed_after_save() if reload else contextlib.nullcontext(),
+                audited(),
+                transaction.atomic() if atomic else contextlib.nullcontext(),
+            ):
+                account.name = "b"
+                account.save()
+        finally:
+            post_save.disconnect(sender=Account, dispatch_uid="stamp")
+        assert Account.objects.values_list("name", "balance").get() == ("b", decimal.Decimal(2))
+        account.balance = 3  # and the snapshot holds what the row holds
+        account.save()
+        return [e.changes for e in events(action="update")]
+
+    def test_each_change_is_recorded_once(self) -> None:
+        assert self.saved_again(refresh=False, atomic=False) == NESTED
+
+    def test_a_refresh_before_the_nested_save(self) -> None:
+        assert self.saved_again(refresh=True, atomic=False) == NESTED
+
+    def test_a_refresh_before_the_nested_save_in_a_transaction(self) -> None:
+        assert self.saved_again(refresh=True, atomic=True) == NESTED
+
+    def test_a_refresh_during_the_nested_save(self) -> None:
+        # refreshed_after_save() refreshes in both saves' post_save, the
+        # nested one's first, while the outer save is still in progress.
+        assert self.saved_again(refresh=False, atomic=True, reload=True) == NESTED
+
+    def test_saves_that_failed_leave_a_bounded_trace(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+        account.name = "b"
+        with failing_pre_save():
+            for _ in range(40):
+                with pytest.raises(RuntimeError):
+                    account.save()
+        state = account.__dict__[snapshot.ATTRIBUTE]
+        assert 0 < len(state.frames) <= 16
+        account.refresh_from_db()
+        account.name = "c"
+        account.save()
+        assert [e.changes for e in events(action="update")] == [{"name": ["a", "c"]}]
+
+
 @contextlib.contextmanager
 def failing_pre_save() -> Iterator[None]:
     """A pre_save receiver, after the audit's, that fails the save."""

@@ -20,7 +20,7 @@ from django.db.models.signals import (
     pre_save,
 )
 
-from signalkit.audit import expressions, hooks, refresh, snapshot
+from signalkit.audit import expressions, hooks, refresh, saves, snapshot
 from signalkit.audit import m2m as many_to_many
 from signalkit.audit.compare import changes_of
 from signalkit.audit.plans import ModelPlan, Unresolved, build
@@ -70,7 +70,7 @@ def check_snapshot(
         alias = using or instance._state.db or DEFAULT_DB_ALIAS
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
     if kwargs.get("signal") is pre_save:
-        snapshot.begin_save(instance)
+        saves.begin_save(instance)
 
 
 def _read_deferred(
@@ -112,7 +112,7 @@ def record_save(
 ) -> None:
     # The old values as pre_save found them, when a receiver of this save ran
     # refresh_from_db() since, making the new values the snapshot's.
-    kept = snapshot.end_save(instance)
+    kept = saves.end_save(instance)
     plan = _plans.get(sender)
     if plan is None or raw:
         return
@@ -153,6 +153,15 @@ def record_save(
             new.update((attname, known[attname]) for attname in saved if attname in known)
     if created or changes or old is None:
         snapshot.advance(instance, new, connection)
+    if changes and not created and saves.in_progress(instance):
+        saves.carry(
+            instance,
+            {
+                attname: new[attname]
+                for name, attname, _ in plan.encoders
+                if name in changes and attname in new and attname not in unknown
+            },
+        )
     if unknown:
         snapshot.forget(instance, unknown)
 

@@ -12,7 +12,6 @@ what the database really holds, the next time the instance is saved.
 from __future__ import annotations
 
 import copy
-import threading
 from typing import TYPE_CHECKING, Any
 
 from django.db.models.fields.files import FieldFile
@@ -31,14 +30,13 @@ Snapshot = dict[str, Any]
 class SnapshotState:
     __slots__ = (
         "committed",
+        "frames",
         "generation",
         "owner",
         "partial",
         "pending",
         "promote",
         "refreshed",
-        "saved_from",
-        "saving",
     )
 
     def __init__(
@@ -46,7 +44,7 @@ class SnapshotState:
     ) -> None:
         self.committed = committed
         # id() of the instance it belongs to; None: the first to use it (a deep
-        # copy's, an unpickled one's). See _state().
+        # copy's, an unpickled one's). See own_state().
         self.owner = owner
         # Some audited fields were deferred when the instance was loaded.
         self.partial = partial
@@ -57,12 +55,13 @@ class SnapshotState:
         # Filled by refresh_from_db(): what the database holds, also for an
         # instance built in memory.
         self.refreshed = False
-        # From pre_save to the audit's post_save: the thread saving. A refresh
-        # in between (by another receiver of the save) reads the new values,
-        # which must not become the old ones of this save: it first keeps
-        # those in ``saved_from`` (a 1-tuple: they may be None).
-        self.saving: int | None = None
-        self.saved_from: tuple[Snapshot | None] | None = None
+        # The saves in progress, from pre_save to the audit's post_save, one
+        # frame each (a receiver of a save may save the instance again):
+        # [thread id, kept]. A refresh in between (by another receiver of the
+        # save) reads the new values, which must not become the old ones of
+        # the save: it first keeps those in ``kept`` (a 1-tuple: they may be
+        # None). None when no save is in progress.
+        self.frames: list[list[Any]] | None = None
 
     def _copied(self, committed: Snapshot | None, partial: bool) -> SnapshotState:
         copied = SnapshotState(committed, partial)
@@ -105,7 +104,7 @@ class SnapshotState:
         # are recorded: instances pickled by an earlier version load too.
         self.committed, self.partial = state[0], state[1]
         self.refreshed = bool(state[2]) if len(state) > 2 else False
-        self.saving = self.saved_from = None
+        self.frames = None
         self.owner = None
         self.forget_pending()
 
@@ -202,7 +201,7 @@ def remember(instance: Model, snapshot: Snapshot, partial: bool = False) -> None
     instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot, partial, id(instance))
 
 
-def _state(instance: Model) -> SnapshotState | None:
+def own_state(instance: Model) -> SnapshotState | None:
     """``instance``'s snapshot state, its own: a shallow copy of an instance
     (``copy.copy()``) shares the original's ``__dict__`` values, so the copy
     gets a state of its own, sharing the original's fate, on first use."""
@@ -219,7 +218,7 @@ def refresh(
 ) -> None:
     """Record ``values`` just read by ``refresh_from_db()`` as what the database
     holds, as a load does (``complete``: every audited field was read)."""
-    state = _state(instance)
+    state = own_state(instance)
     if state is None or (instance._state.adding and not state.refreshed):
         # None yet, or the one post_init took of an instance built in memory:
         # its constructor's values, not the database's.
@@ -227,10 +226,12 @@ def refresh(
     current = base(instance, connection)
     # (From any thread: an instance shared by threads may be refreshed by one
     # while another saves it.)
-    saving = state.saving is not None
-    if saving and state.saved_from is None:
-        state.saved_from = (current,)  # the old values of the save in progress
-    if saving or (current is not None and current is state.pending):
+    frames = state.frames
+    if frames:
+        for frame in frames:
+            if frame[1] is None:
+                frame[1] = (current,)  # the old values of a save in progress
+    if frames or (current is not None and current is state.pending):
         # Read during a save (by one of its receivers), or after a change of
         # this transaction: what was read is valid only if that change commits.
         advance(instance, {**(current or {}), **values}, connection)
@@ -239,38 +240,16 @@ def refresh(
     state.refreshed = True
 
 
-def begin_save(instance: Model) -> None:
-    """Mark the save starting (``pre_save``): see :func:`refresh` and :func:`end_save`."""
-    state = _state(instance)
-    if state is None:  # none known: a refresh during the save must not make some
-        state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, owner=id(instance))
-    state.saving, state.saved_from = threading.get_ident(), None
-
-
-def end_save(instance: Model) -> tuple[Snapshot | None] | None:
-    """The save ending (``post_save``): its old values, as a 1-tuple, if a
-    refresh during the save replaced them; else ``None`` (use :func:`base`)."""
-    # (begin_save() made the state the instance's own: no _state() needed.)
-    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
-    if state is None or state.saving is None:
-        return None
-    # A flag left by a save that failed in another thread, whose post_save
-    # never came (a save whose pre_save is muted meets it), is not this save's.
-    kept = state.saved_from if state.saving == threading.get_ident() else None
-    state.saving = state.saved_from = None
-    return kept
-
-
 def is_refreshed(instance: Model) -> bool:
     """Whether ``instance``'s snapshot was filled by ``refresh_from_db()``."""
-    state = _state(instance)
+    state = own_state(instance)
     return state is not None and state.refreshed
 
 
 def forget(instance: Model, attnames: list[str]) -> None:
     """Mark the values of ``attnames`` unknown in the snapshot just advanced: they
     are read from the database before the next update, as deferred fields are."""
-    state = _state(instance)
+    state = own_state(instance)
     if state is not None:
         for snapshot in (state.pending, state.committed):
             if snapshot is not None:
@@ -287,7 +266,7 @@ def is_partial(instance: Model) -> bool:
 
 def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
     """What the database holds for ``instance`` as seen by ``connection``'s transaction."""
-    state = _state(instance)
+    state = own_state(instance)
     if state is None:
         return None
     if state.pending is not None:
@@ -310,7 +289,7 @@ def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
 
 def advance(instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper) -> None:
     """Record ``snapshot`` as saved; committed now, or when the transaction commits."""
-    state = _state(instance)
+    state = own_state(instance)
     if state is None:
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, owner=id(instance))
     if hooks.in_transaction(connection):
