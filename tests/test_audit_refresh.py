@@ -81,13 +81,18 @@ class RefreshTests(TestCase):
             "balance": ["1.00", "9.00"],
         }
 
-    def test_the_wrapper_follows_the_settings(self) -> None:
-        assert getattr(Account.refresh_from_db, "__signalkit_refresh__", False)
-        with audited(MODELS=["auditapp.Note"]):
-            assert not getattr(Account.refresh_from_db, "__signalkit_refresh__", False)
-            assert "refresh_from_db" not in Account.__dict__
-        assert getattr(Account.refresh_from_db, "__signalkit_refresh__", False)
-        assert "refresh_from_db" not in VipAccount.__dict__  # inherits Account's
+    def test_the_wrappers_follow_the_settings(self) -> None:
+        # refresh_from_db and save_base (see test_audit_nested.py).
+        for name, mark in (
+            ("refresh_from_db", "__signalkit_refresh__"),
+            ("save_base", "__signalkit_saves__"),
+        ):
+            assert getattr(getattr(Account, name), mark, False)
+            with audited(MODELS=["auditapp.Note"]):
+                assert not getattr(getattr(Account, name), mark, False)
+                assert name not in Account.__dict__
+            assert getattr(getattr(Account, name), mark, False)
+            assert name not in VipAccount.__dict__  # inherits Account's
 
 
 def strip_name(self: Account, *args: Any, **kwargs: Any) -> None:
@@ -371,70 +376,6 @@ class RefreshDuringSaveTests(TransactionTestCase):
         with mute_signals(pre_save), transaction.atomic():
             account.save()
         assert events(action="update")[-1].changes == {"name": ["a", "b"]}
-
-
-# The nested save's event first (its audit receiver runs first), then a later save's.
-NESTED = [{"balance": ["1.00", "2.00"]}, {"name": ["a", "b"]}, {"balance": ["2.00", "3.00"]}]
-
-
-@audited()
-class NestedSaveTests(TransactionTestCase):
-    """A post_save receiver that saves the instance again, connected before the
-    audit's receivers: the nested save's audit runs before the outer one's."""
-
-    def saved_again(self, *, refresh: bool, atomic: bool, reload: bool = False) -> list[Any]:
-        account = Account.objects.create(name="a", balance=1)
-
-        def stamp(sender: Any, instance: Account, created: bool, **kwargs: Any) -> None:
-            if instance.balance == 1:
-                if refresh:
-                    instance.refresh_from_db()
-                instance.balance = 2
-                instance.save(update_fields=["balance"])
-
-        post_save.connect(stamp, sender=Account, dispatch_uid="stamp")
-        try:
-            with (
-                refreshed_after_save() if reload else contextlib.nullcontext(),
-                audited(),
-                transaction.atomic() if atomic else contextlib.nullcontext(),
-            ):
-                account.name = "b"
-                account.save()
-        finally:
-            post_save.disconnect(sender=Account, dispatch_uid="stamp")
-        assert Account.objects.values_list("name", "balance").get() == ("b", decimal.Decimal(2))
-        account.balance = 3  # and the snapshot holds what the row holds
-        account.save()
-        return [e.changes for e in events(action="update")]
-
-    def test_each_change_is_recorded_once(self) -> None:
-        assert self.saved_again(refresh=False, atomic=False) == NESTED
-
-    def test_a_refresh_before_the_nested_save(self) -> None:
-        assert self.saved_again(refresh=True, atomic=False) == NESTED
-
-    def test_a_refresh_before_the_nested_save_in_a_transaction(self) -> None:
-        assert self.saved_again(refresh=True, atomic=True) == NESTED
-
-    def test_a_refresh_during_the_nested_save(self) -> None:
-        # refreshed_after_save() refreshes in both saves' post_save, the
-        # nested one's first, while the outer save is still in progress.
-        assert self.saved_again(refresh=False, atomic=True, reload=True) == NESTED
-
-    def test_saves_that_failed_leave_a_bounded_trace(self) -> None:
-        account = Account.objects.create(name="a", balance=1)
-        account.name = "b"
-        with failing_pre_save():
-            for _ in range(40):
-                with pytest.raises(RuntimeError):
-                    account.save()
-        state = account.__dict__[snapshot.ATTRIBUTE]
-        assert 0 < len(state.frames) <= 16
-        account.refresh_from_db()
-        account.name = "c"
-        account.save()
-        assert [e.changes for e in events(action="update")] == [{"name": ["a", "c"]}]
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from django.db.models.signals import (
 
 from signalkit.audit import expressions, hooks, refresh, saves, snapshot
 from signalkit.audit import m2m as many_to_many
-from signalkit.audit.compare import changes_of
+from signalkit.audit.compare import changes_of, same_value
 from signalkit.audit.plans import ModelPlan, Unresolved, build
 from signalkit.audit.readback import read_row
 from signalkit.audit.writer import emit, for_instance
@@ -70,7 +70,7 @@ def check_snapshot(
         alias = using or instance._state.db or DEFAULT_DB_ALIAS
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
     if kwargs.get("signal") is pre_save:
-        saves.begin_save(instance)
+        saves.check(instance)
 
 
 def _read_deferred(
@@ -112,7 +112,7 @@ def record_save(
 ) -> None:
     # The old values as pre_save found them, when a receiver of this save ran
     # refresh_from_db() since, making the new values the snapshot's.
-    kept = saves.end_save(instance)
+    kept = saves.end(instance)
     plan = _plans.get(sender)
     if plan is None or raw:
         return
@@ -153,14 +153,17 @@ def record_save(
             new.update((attname, known[attname]) for attname in saved if attname in known)
     if created or changes or old is None:
         snapshot.advance(instance, new, connection)
-    if changes and not created and saves.in_progress(instance):
+    if changes and not created and saves.nested(instance):
+        # A save nested in another (by a post_save receiver that runs before
+        # the audit's): the outer one must not record these changes again.
+        changed = [attname for name, attname, _ in plan.encoders if name in changes]
         saves.carry(
             instance,
-            {
-                attname: new[attname]
-                for name, attname, _ in plan.encoders
-                if name in changes and attname in new and attname not in unknown
-            },
+            old,
+            {attname: value for attname, value in new.items() if attname not in unknown},
+            changed,
+            lambda first, second, attname: same_value(first, second, plan, attname),
+            connection,
         )
     if unknown:
         snapshot.forget(instance, unknown)
@@ -249,6 +252,7 @@ def connect() -> None:
     plans = build(audit)
     _plans.update(plans)
     refresh.patch(plans, _plans.get)
+    saves.patch(plans)
     for model, plan in plans.items():
         for signal, func in (
             (post_init, take_snapshot),
@@ -289,6 +293,7 @@ def disconnect() -> None:
         signal, func, sender, uid = _connected.pop()
         signal.disconnect(func, sender=sender, dispatch_uid=uid)
     refresh.unpatch()
+    saves.unpatch()
     _plans.clear()
     _m2m.clear()
     many_to_many.reset()

@@ -4,7 +4,7 @@ The snapshot holds the old values of an instance's next update. Django sends no
 signal when an instance is refreshed: without this, an instance refreshed after
 another process changed its row would record that process's changes as its own
 at its next save. So the audited models' ``refresh_from_db`` is wrapped while
-their receivers are connected, as FieldTracker of django-model-utils does.
+their receivers are connected (see :mod:`signalkit.audit.wrapping`).
 
 Django refreshes an instance by loading a copy of the row (its ``post_init``
 is the audit's ``take_snapshot``) and copying the fields the copy loaded: the
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from signalkit.audit import snapshot
+from signalkit.audit.wrapping import Wrapping
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -31,10 +32,7 @@ if TYPE_CHECKING:
 
     from signalkit.audit.plans import ModelPlan
 
-_MARK = "__signalkit_refresh__"
-_ABSENT = object()
-# (model, what its own __dict__ held under "refresh_from_db", or _ABSENT)
-_patched: list[tuple[type[Model], Any]] = []
+_wrapping = Wrapping("refresh_from_db", "__signalkit_refresh__")
 
 # The instance being refreshed, and the values of the copy Django loaded for it.
 # (Read by take_snapshot for every audited row loaded: checked there, inline.)
@@ -45,22 +43,11 @@ REFRESHING: ContextVar[tuple[Model, dict[str, Any]] | None] = ContextVar(
 
 def patch(models: Iterable[type[Model]], plans: Callable[[type[Model]], ModelPlan | None]) -> None:
     """Wrap ``refresh_from_db`` of ``models`` (once per class hierarchy path)."""
-    for model in models:
-        current = model.refresh_from_db
-        if getattr(current, _MARK, False):
-            continue  # inherited from a class wrapped already
-        _patched.append((model, model.__dict__.get("refresh_from_db", _ABSENT)))
-        model.refresh_from_db = _wrap(current, plans)  # type: ignore[method-assign]
+    _wrapping.patch(models, lambda method: _wrap(method, plans))
 
 
 def unpatch() -> None:
-    while _patched:
-        model, own = _patched.pop()
-        if own is _ABSENT:
-            if "refresh_from_db" in model.__dict__:
-                del model.refresh_from_db
-        else:
-            model.refresh_from_db = own  # type: ignore[method-assign]
+    _wrapping.unpatch()
 
 
 def loaded(
@@ -108,5 +95,4 @@ def _wrap(
             connection = connections[self._state.db or DEFAULT_DB_ALIAS]
             snapshot.refresh(self, values, len(values) == len(plan.attnames), connection)
 
-    setattr(refresh_from_db, _MARK, True)
     return refresh_from_db

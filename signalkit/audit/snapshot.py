@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models.fields.files import FieldFile
 
-from signalkit.audit import hooks
+from signalkit.audit import hooks, saves
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -55,13 +55,6 @@ class SnapshotState:
         # Filled by refresh_from_db(): what the database holds, also for an
         # instance built in memory.
         self.refreshed = False
-        # The saves in progress, from pre_save to the audit's post_save, one
-        # frame each (a receiver of a save may save the instance again):
-        # [thread id, kept]. A refresh in between (by another receiver of the
-        # save) reads the new values, which must not become the old ones of
-        # the save: it first keeps those in ``kept`` (a 1-tuple: they may be
-        # None). None when no save is in progress.
-        self.frames: list[list[Any]] | None = None
 
     def _copied(self, committed: Snapshot | None, partial: bool) -> SnapshotState:
         copied = SnapshotState(committed, partial)
@@ -104,7 +97,6 @@ class SnapshotState:
         # are recorded: instances pickled by an earlier version load too.
         self.committed, self.partial = state[0], state[1]
         self.refreshed = bool(state[2]) if len(state) > 2 else False
-        self.frames = None
         self.owner = None
         self.forget_pending()
 
@@ -224,16 +216,9 @@ def refresh(
         # its constructor's values, not the database's.
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, not complete, id(instance))
     current = base(instance, connection)
-    # (From any thread: an instance shared by threads may be refreshed by one
-    # while another saves it.)
-    frames = state.frames
-    if frames:
-        for frame in frames:
-            if frame[1] is None:
-                frame[1] = (current,)  # the old values of a save in progress
-    if frames or (current is not None and current is state.pending):
-        # Read during a save (by one of its receivers), or after a change of
-        # this transaction: what was read is valid only if that change commits.
+    # During a save (read by one of its receivers), or after a change of this
+    # transaction: what was read is valid only if that change commits.
+    if saves.keep(instance, current) or (current is not None and current is state.pending):
         advance(instance, {**(current or {}), **values}, connection)
     else:
         state.committed = {**(state.committed or {}), **values}

@@ -1,0 +1,52 @@
+"""Methods of the audited models wrapped while they are audited.
+
+Django sends no signal when an instance is refreshed, nor when a save ends
+without its ``post_save`` (it failed): the audit wraps ``refresh_from_db`` and
+``save_base`` of the audited models while their receivers are connected, as
+FieldTracker of django-model-utils does, and restores them when they are
+disconnected.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from django.db.models import Model
+
+_ABSENT = object()
+
+
+class Wrapping:
+    """The wrappers of one method, installed once per class hierarchy path."""
+
+    def __init__(self, name: str, mark: str) -> None:
+        self.name = name
+        self.mark = mark  # an attribute set on the wrappers
+        # (model, what its own __dict__ held under the name, or _ABSENT)
+        self.patched: list[tuple[type[Model], Any]] = []
+
+    def patch(
+        self,
+        models: Iterable[type[Model]],
+        wrap: Callable[[Callable[..., Any]], Callable[..., Any]],
+    ) -> None:
+        for model in models:
+            current = getattr(model, self.name)
+            if getattr(current, self.mark, False):
+                continue  # inherited from a class wrapped already
+            self.patched.append((model, model.__dict__.get(self.name, _ABSENT)))
+            wrapper = wrap(current)
+            setattr(wrapper, self.mark, True)
+            setattr(model, self.name, wrapper)
+
+    def unpatch(self) -> None:
+        while self.patched:
+            model, own = self.patched.pop()
+            if own is _ABSENT:
+                if self.name in model.__dict__:
+                    delattr(model, self.name)
+            else:
+                setattr(model, self.name, own)
