@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import django
 import pytest
 from django.db import connections, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.db.models.signals import post_save, pre_save
 from django.test import SimpleTestCase, TransactionTestCase
 
@@ -120,10 +120,27 @@ class NestedSaveTests(TransactionTestCase):
         return updates()
 
     def test_both_saves_change_one_field_after_a_refresh(self) -> None:
-        # The row went a -> b (outer UPDATE) -> c (nested UPDATE). The outer
-        # save's audit sees "c" on the instance: its event overlaps the nested
-        # one's, and nothing is lost.
-        assert self.nested_rename(refresh=True) == [{"name": ["b", "c"]}, {"name": ["a", "c"]}]
+        # The row went a -> b (outer UPDATE) -> c (nested UPDATE): the nested
+        # save found "b", what the outer one wrote.
+        assert self.nested_rename(refresh=True) == [{"name": ["b", "c"]}, {"name": ["a", "b"]}]
+
+    def test_a_nested_save_that_reverts_the_change_after_a_refresh(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+
+        def revert(sender: Any, instance: Account, **kwargs: Any) -> None:
+            if instance.name == "b":
+                instance.refresh_from_db()
+                instance.name = "a"
+                instance.save(update_fields=["name"])
+
+        with before_audit(revert):
+            account.name = "b"
+            account.save()
+        assert row()[0] == "a"
+        assert updates() == [{"name": ["b", "a"]}, {"name": ["a", "b"]}]
+        account.name = "z"
+        account.save()
+        assert updates()[-1] == {"name": ["a", "z"]}
 
     def test_both_saves_change_one_field(self) -> None:
         # The nested save's audit runs first, from the old values: it records both.
@@ -293,6 +310,88 @@ class NestedSaveTests(TransactionTestCase):
         assert any("name" in c for c in got), got
 
     # ---- the outer transaction rolls back -----------------------------------
+
+    def nested_in_its_own_block(self, *, refresh: str, thread: bool = False) -> list[Any]:
+        """The nested save in its own atomic() block, which commits before the
+        outer save's audit runs (the outer save is in autocommit)."""
+        account = Account.objects.create(name="a", balance=1)
+
+        def reload(sender: Any, instance: Account, **kwargs: Any) -> None:
+            if kwargs.get("update_fields") == frozenset({"balance"}):
+                instance.refresh_from_db()
+
+        def save_in_a_block(instance: Account) -> None:
+            with transaction.atomic():
+                instance.save(update_fields=["balance"])
+
+        def elsewhere(instance: Account) -> None:
+            try:
+                save_in_a_block(instance)
+            finally:
+                close_thread_connections()
+
+        def stamp(sender: Any, instance: Account, **kwargs: Any) -> None:
+            if instance.balance == 1:
+                if refresh == "outer":
+                    instance.refresh_from_db()
+                instance.balance = 2
+                if thread:
+                    worker = threading.Thread(target=elsewhere, args=[instance])
+                    worker.start()
+                    worker.join()
+                else:
+                    save_in_a_block(instance)
+
+        with (
+            before_audit(reload) if refresh == "nested" else contextlib.nullcontext(),
+            before_audit(stamp),
+        ):
+            account.name = "b"
+            account.save()
+        assert row() == ("b", D(2))
+        return updates()
+
+    def test_a_nested_save_in_a_block_that_commits(self) -> None:
+        assert self.nested_in_its_own_block(refresh="outer") == NESTED[:2]
+
+    def test_a_nested_save_in_a_block_that_commits_in_another_thread(self) -> None:
+        assert self.nested_in_its_own_block(refresh="outer", thread=True) == NESTED[:2]
+
+    def test_a_refresh_during_a_nested_save_in_a_block_that_commits(self) -> None:
+        assert self.nested_in_its_own_block(refresh="nested") == NESTED[:2]
+
+    def test_a_nested_save_that_bypasses_the_wrapper(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+
+        def stamp(sender: Any, instance: Account, **kwargs: Any) -> None:
+            if instance.balance == 1:
+                instance.refresh_from_db()
+                instance.balance = 2
+                Model.save_base(instance, update_fields=["balance"])
+
+        with before_audit(stamp):
+            account.name = "b"
+            account.save()
+        assert row() == ("b", D(2))
+        assert updates() == NESTED[:2]
+        assert not saves._active
+
+    def test_a_nested_save_that_bypasses_the_wrapper_and_fails(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+
+        def stamp(sender: Any, instance: Account, **kwargs: Any) -> None:
+            if instance.balance == 1:
+                instance.refresh_from_db()
+                instance.balance = 2
+                with contextlib.suppress(RuntimeError), failing_pre_save():
+                    Model.save_base(instance, update_fields=["balance"])
+                instance.balance = 1
+
+        with before_audit(stamp):
+            account.name = "b"
+            account.save()
+        assert updates() == [{"name": ["a", "b"]}]
+        assert not saves._active
 
     def test_the_outer_transaction_rolls_back(self) -> None:
         account = Account.objects.create(name="a", balance=1)
@@ -549,9 +648,9 @@ class SharedInstanceTests(SimpleTestCase):
         found: list[Any] = []
 
         def save_base(instance: Account) -> None:
-            saves.check(instance)
+            saves.check(instance, None)
             snapshot.refresh(instance, {"name": "a"}, False, connections["default"])
-            found.append(saves.end(instance))
+            found.append(saves.end(instance, None).kept)
 
         wrapped = saves._wrap(save_base)
         errors: list[BaseException] = []

@@ -22,7 +22,7 @@ from django.db.models.signals import (
 
 from signalkit.audit import expressions, hooks, refresh, saves, snapshot
 from signalkit.audit import m2m as many_to_many
-from signalkit.audit.compare import changes_of, same_value
+from signalkit.audit.compare import changes_of
 from signalkit.audit.plans import ModelPlan, Unresolved, build
 from signalkit.audit.readback import read_row
 from signalkit.audit.writer import emit, for_instance
@@ -70,7 +70,7 @@ def check_snapshot(
         alias = using or instance._state.db or DEFAULT_DB_ALIAS
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
     if kwargs.get("signal") is pre_save:
-        saves.check(instance)
+        saves.check(instance, kwargs.get("update_fields"))
 
 
 def _read_deferred(
@@ -112,12 +112,17 @@ def record_save(
 ) -> None:
     # The old values as pre_save found them, when a receiver of this save ran
     # refresh_from_db() since, making the new values the snapshot's.
-    kept = saves.end(instance)
+    ending = saves.end(instance, update_fields)
+    kept = ending.kept
     plan = _plans.get(sender)
     if plan is None or raw:
         return
     connection = connections[using]
     values = instance.__dict__
+    if ending.written:
+        # Saves nested in this one (by its receivers) changed these fields since:
+        # what this one wrote, and they recorded the rest.
+        values = {**values, **ending.written}
     old = None if created else snapshot.base(instance, connection) if kept is None else kept[0]
     known: dict[str, Any] = {}
     unknown: list[str] = []
@@ -153,18 +158,10 @@ def record_save(
             new.update((attname, known[attname]) for attname in saved if attname in known)
     if created or changes or old is None:
         snapshot.advance(instance, new, connection)
-    if changes and not created and saves.nested(instance):
-        # A save nested in another (by a post_save receiver that runs before
-        # the audit's): the outer one must not record these changes again.
+    if changes and not created and old is not None and saves.nested(instance):
+        # A save nested in another: what it found is what the outer one wrote.
         changed = [attname for name, attname, _ in plan.encoders if name in changes]
-        saves.carry(
-            instance,
-            old,
-            {attname: value for attname, value in new.items() if attname not in unknown},
-            changed,
-            lambda first, second, attname: same_value(first, second, plan, attname),
-            connection,
-        )
+        saves.carry(instance, ending.number, old, changed, connection)
     if unknown:
         snapshot.forget(instance, unknown)
 

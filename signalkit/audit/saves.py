@@ -17,6 +17,7 @@ another saves it.
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -35,18 +36,49 @@ Snapshot = dict[str, Any]
 class Frame:
     """One save in progress."""
 
-    __slots__ = ("carried", "checked", "kept", "thread")
+    __slots__ = ("carried", "checked", "fields", "kept", "number", "thread", "unwrapped")
 
-    def __init__(self, thread: int) -> None:
+    def __init__(
+        self, thread: int, unwrapped: bool = False, fields: frozenset[str] | None = None
+    ) -> None:
+        self.number = next(_numbers)  # saves that start later have higher numbers
         self.thread = thread
+        # A save that bypassed the wrapper (``Model.save_base(instance)``)
+        # nested in a wrapped one: its signals push and pop its frame, which
+        # knows the save by its update_fields.
+        self.unwrapped = unwrapped
+        self.fields = fields
         # From the audit's pre_save receiver to its post_save receiver.
         self.checked = False
         # The save's old values, kept by a refresh in between (a 1-tuple: they
         # may be None).
         self.kept: tuple[Snapshot | None] | None = None
-        # Changes recorded by saves nested in this one: (values, connection,
-        # marker of their part of the transaction, or None: committed).
-        self.carried: list[tuple[Snapshot, BaseDatabaseWrapper, hooks.Marker | None]] | None = None
+        # What saves nested in this one found in the fields they changed: what
+        # this one wrote. (nested frame's number, values, connection, the hook
+        # that tells their fate, or None: committed already)
+        self.carried: list[tuple[int, Snapshot, BaseDatabaseWrapper, Fate | None]] | None = None
+
+
+_numbers = itertools.count()
+
+
+class Fate(hooks.Hook):
+    """Registered where a nested save recorded its changes: dropped if that part
+    of the transaction rolls back, run if it commits."""
+
+    __slots__ = ("committed",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.committed = False
+
+    def __call__(self) -> None:
+        self.committed = True
+
+    def holds(self, connection: BaseDatabaseWrapper) -> bool:
+        """Whether the changes it stands for are committed or still part of the
+        transaction."""
+        return self.committed or hooks.is_alive(connection, self)
 
 
 _lock = threading.Lock()
@@ -79,7 +111,12 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             with _lock:
                 frames = _active[key]
-                frames.remove(frame)
+                index = frames.index(frame)
+                # With the frames of this thread pushed since: unwrapped saves
+                # nested in this one that failed before their post_save.
+                frames[index:] = [
+                    later for later in frames[index + 1 :] if later.thread != frame.thread
+                ]
                 if not frames:
                     del _active[key]
 
@@ -97,34 +134,68 @@ def _own(instance: Model) -> Frame | None:
     return None
 
 
-def check(instance: Model) -> None:
+def check(instance: Model, update_fields: frozenset[str] | None) -> None:
     """The audit's ``pre_save`` receiver ran for the save of ``instance`` in progress."""
     with _lock:
         frame = _own(instance)
-        if frame is not None:
-            frame.checked, frame.kept, frame.carried = True, None, None
+        if frame is None:
+            return  # a save outside the wrapper: its refreshes count as outside a save
+        if frame.checked:
+            # This save's frame is checked already: this is another save, nested
+            # in it, that bypassed the wrapper.
+            frame = Frame(frame.thread, True, update_fields)
+            _active[id(instance)].append(frame)
+        frame.checked = True
 
 
-def end(instance: Model) -> tuple[Snapshot | None] | None:
-    """The audit's ``post_save`` receiver runs: the save's old values, as a
-    1-tuple, if a refresh since its ``pre_save`` replaced them; else ``None``
-    (the snapshot holds them)."""
+class Ending:
+    """What the audit's ``post_save`` receiver needs to know of its save."""
+
+    __slots__ = ("kept", "number", "written")
+
+    def __init__(
+        self, kept: tuple[Snapshot | None] | None, written: Snapshot | None, number: int
+    ) -> None:
+        # The save's old values, as a 1-tuple, if a refresh since its pre_save
+        # replaced them; else None (the snapshot holds them).
+        self.kept = kept
+        # What the save wrote in fields that saves nested in it changed since.
+        self.written = written
+        self.number = number
+
+
+_NOTHING = Ending(None, None, -1)
+
+
+def end(instance: Model, update_fields: frozenset[str] | None) -> Ending:
+    """The audit's ``post_save`` receiver runs for the save of ``instance``."""
     if not _active:
-        return None  # no save of an audited instance in progress (a raw save)
+        return _NOTHING  # no save of an audited instance in progress (a raw save)
     with _lock:
         frame = _own(instance)
-        if frame is None or not frame.checked:
-            return None
+        while frame is not None and frame.unwrapped and frame.fields != update_fields:
+            # An unwrapped save that failed before its post_save: not this one.
+            _active[id(instance)].remove(frame)
+            frame = _own(instance)
+        if frame is None:
+            return _NOTHING
+        if not frame.checked:  # its pre_save was muted
+            return Ending(None, None, frame.number)
         frame.checked = False
         kept, carried = frame.kept, frame.carried
-    if kept is None or not carried:
-        return kept
-    old = dict(kept[0] or {})
-    for values, connection, marker in carried:
-        # Unless the nested save's part of the transaction rolled back since.
-        if marker is None or hooks.is_alive(connection, marker):
-            old.update(values)
-    return (old,)
+        frame.kept = frame.carried = None
+        if frame.unwrapped:
+            _active[id(instance)].remove(frame)
+    if not carried:
+        return Ending(kept, None, frame.number)
+    written: Snapshot = {}
+    # The nested save that started first found what this one wrote.
+    for _, values, connection, fate in sorted(carried, key=lambda entry: entry[0]):
+        # Unless its part of the transaction rolled back since.
+        if fate is None or fate.holds(connection):
+            for attname, value in values.items():
+                written.setdefault(attname, value)
+    return Ending(kept, written, frame.number)
 
 
 def keep(instance: Model, current: Snapshot | None) -> bool:
@@ -142,45 +213,38 @@ def keep(instance: Model, current: Snapshot | None) -> bool:
 
 
 def nested(instance: Model) -> bool:
-    """Whether another save of ``instance`` is in progress besides the one
-    ending (maybe one this save is nested in)."""
-    return len(_active.get(id(instance), ())) > 1
+    """Whether another save of ``instance`` is in progress besides the one whose
+    audit ran :func:`end` (maybe one this save is nested in)."""
+    return any(frame.checked for frame in _active.get(id(instance), ()))
 
 
 def carry(
     instance: Model,
-    old: Snapshot | None,
-    new: Snapshot,
+    number: int,
+    old: Snapshot,
     changed: Iterable[str],
-    same: Callable[[Any, Any, str], bool],
     connection: BaseDatabaseWrapper,
 ) -> None:
-    """A save recorded ``changed`` (attnames) from ``old`` to ``new``: the saves
-    still in progress whose kept old values hold what this one found take its
-    new values, so as not to record its changes again. A field whose kept value
-    differs was written by the outer save too: the outer save records its
-    change from its own old value (the two events overlap; nothing is lost)."""
+    """The save numbered ``number`` recorded changes of ``changed`` (attnames)
+    from ``old``, read from the database since the saves still in progress wrote
+    (a refresh during them): ``old`` holds what those wrote, their audit records
+    that rather than what the instance holds by then. A save nested in another,
+    by a ``post_save`` receiver that runs before the audit's, so records each
+    change once, the outer save's too."""
     with _lock:
         outer = [
             frame
             for frame in _active.get(id(instance), ())
-            if frame.checked and frame.kept is not None
+            if frame.checked and frame.kept is not None and frame.number < number
         ]
-    if not outer:
+    values = {attname: old[attname] for attname in changed if attname in old}
+    if not outer or not values:
         return
-    marker = hooks.marker(connection) if hooks.in_transaction(connection) else None
+    fate = None
+    if hooks.in_transaction(connection):
+        fate = Fate()
+        hooks.register(connection, fate)
     for frame in outer:
-        kept = frame.kept[0] or {}  # type: ignore[index]
-        values = {
-            attname: new[attname]
-            for attname in changed
-            if attname in new
-            and old is not None
-            and attname in old
-            and attname in kept
-            and same(kept[attname], old[attname], attname)
-        }
-        if values:
-            if frame.carried is None:
-                frame.carried = []
-            frame.carried.append((values, connection, marker))
+        if frame.carried is None:
+            frame.carried = []
+        frame.carried.append((number, values, connection, fate))

@@ -30,7 +30,6 @@ Snapshot = dict[str, Any]
 class SnapshotState:
     __slots__ = (
         "committed",
-        "frames",
         "generation",
         "owner",
         "partial",
