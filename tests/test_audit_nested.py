@@ -393,6 +393,36 @@ class NestedSaveTests(TransactionTestCase):
         assert updates() == [{"name": ["a", "b"]}]
         assert not saves._active
 
+    def test_a_receiver_that_deletes_the_instance(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+        pk = str(account.pk)
+
+        def drop(sender: Any, instance: Account, **kwargs: Any) -> None:
+            if instance.name == "b":
+                instance.delete()
+
+        with before_audit(drop):
+            account.name = "b"
+            account.save()
+        assert not Account.objects.filter(name__in=["a", "b"]).exists()
+        # Both events name the row, in the object's history.
+        assert [(e.action, e.object_pk) for e in events(action__in=["update", "delete"])] == [
+            ("delete", pk),
+            ("update", pk),
+        ]
+        assert updates() == [{"name": ["a", "b"]}]
+
+    def test_a_receiver_that_deletes_a_new_instance(self) -> None:
+        def drop(sender: Any, instance: Account, created: bool, **kwargs: Any) -> None:
+            if created:
+                instance.delete()
+
+        with before_audit(drop):
+            Account.objects.create(name="a", balance=1)
+        keys = {e.action: e.object_pk for e in events()}
+        assert not Account.objects.filter(name__in=["a", "b"]).exists()
+        assert keys["create"] == keys["delete"] != ""
+
     def test_the_outer_transaction_rolls_back(self) -> None:
         account = Account.objects.create(name="a", balance=1)
 

@@ -140,11 +140,11 @@ def record_save(
         changes, saved = changes_of(plan, values, old, created, update_fields)
     if changes or created:
         action = "create" if created else "update"
-        emit(
-            for_instance(action, plan.label, instance, using, changes, connection),
-            using,
-            connection,
-        )
+        event = for_instance(action, plan.label, instance, using, changes, connection)
+        if ending.deleted is not None and instance.pk is None:
+            # A receiver of the save deleted the instance before the audit's.
+            event.object_pk = ending.deleted
+        emit(event, using, connection)
     if created or update_fields is None:
         new = snapshot.take(instance, plan.attnames, plan.mutable)
         if known:
@@ -190,9 +190,9 @@ def record_delete(sender: type[Model], *, instance: Model, using: str, **kwargs:
             changes[name] = [encode(value), None]
         except Unresolved:  # an expression assigned and never saved: not the row's
             changes[name] = [None, None]
-    emit(
-        for_instance("delete", plan.label, instance, using, changes, connection), using, connection
-    )
+    event = for_instance("delete", plan.label, instance, using, changes, connection)
+    saves.deleted(instance, event.object_pk)  # (a save of it may be in progress)
+    emit(event, using, connection)
 
 
 def record_m2m(

@@ -36,13 +36,16 @@ Snapshot = dict[str, Any]
 class Frame:
     """One save in progress."""
 
-    __slots__ = ("carried", "checked", "fields", "kept", "number", "thread", "unwrapped")
+    __slots__ = ("carried", "checked", "deleted", "fields", "kept", "number", "thread", "unwrapped")
 
     def __init__(
         self, thread: int, unwrapped: bool = False, fields: frozenset[str] | None = None
     ) -> None:
         self.number = next(_numbers)  # saves that start later have higher numbers
         self.thread = thread
+        # The primary key of the instance, if a receiver of the save deleted
+        # it since (Django sets it to None).
+        self.deleted: Any = None
         # A save that bypassed the wrapper (``Model.save_base(instance)``)
         # nested in a wrapped one: its signals push and pop its frame, which
         # knows the save by its update_fields.
@@ -151,10 +154,14 @@ def check(instance: Model, update_fields: frozenset[str] | None) -> None:
 class Ending:
     """What the audit's ``post_save`` receiver needs to know of its save."""
 
-    __slots__ = ("kept", "number", "written")
+    __slots__ = ("deleted", "kept", "number", "written")
 
     def __init__(
-        self, kept: tuple[Snapshot | None] | None, written: Snapshot | None, number: int
+        self,
+        kept: tuple[Snapshot | None] | None,
+        written: Snapshot | None,
+        number: int,
+        deleted: Any = None,
     ) -> None:
         # The save's old values, as a 1-tuple, if a refresh since its pre_save
         # replaced them; else None (the snapshot holds them).
@@ -162,6 +169,7 @@ class Ending:
         # What the save wrote in fields that saves nested in it changed since.
         self.written = written
         self.number = number
+        self.deleted = deleted  # see Frame
 
 
 _NOTHING = Ending(None, None, -1)
@@ -180,14 +188,14 @@ def end(instance: Model, update_fields: frozenset[str] | None) -> Ending:
         if frame is None:
             return _NOTHING
         if not frame.checked:  # its pre_save was muted
-            return Ending(None, None, frame.number)
+            return Ending(None, None, frame.number, frame.deleted)
         frame.checked = False
         kept, carried = frame.kept, frame.carried
         frame.kept = frame.carried = None
         if frame.unwrapped:
             _active[id(instance)].remove(frame)
     if not carried:
-        return Ending(kept, None, frame.number)
+        return Ending(kept, None, frame.number, frame.deleted)
     written: Snapshot = {}
     # The nested save that started first found what this one wrote.
     for _, values, connection, fate in sorted(carried, key=lambda entry: entry[0]):
@@ -195,7 +203,7 @@ def end(instance: Model, update_fields: frozenset[str] | None) -> Ending:
         if fate is None or fate.holds(connection):
             for attname, value in values.items():
                 written.setdefault(attname, value)
-    return Ending(kept, written, frame.number)
+    return Ending(kept, written, frame.number, frame.deleted)
 
 
 def keep(instance: Model, current: Snapshot | None) -> bool:
@@ -210,6 +218,15 @@ def keep(instance: Model, current: Snapshot | None) -> bool:
             if frame.kept is None:
                 frame.kept = (current,)
     return bool(frames)
+
+
+def deleted(instance: Model, pk: Any) -> None:
+    """``instance`` was just deleted (``post_delete``): the saves of it in
+    progress record their events under ``pk``, which Django sets to None next."""
+    if _active:
+        with _lock:
+            for frame in _active.get(id(instance), ()):
+                frame.deleted = pk
 
 
 def nested(instance: Model) -> bool:
