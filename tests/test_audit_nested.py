@@ -393,6 +393,66 @@ class NestedSaveTests(TransactionTestCase):
         assert updates() == [{"name": ["a", "b"]}]
         assert not saves._active
 
+    def test_a_nested_save_that_bypasses_the_wrapper_and_fails_like_the_outer_one(self) -> None:
+        # Same update_fields as the outer save: the failed save is told apart by
+        # its call of Django's save_base, which has returned.
+        account = Account.objects.create(name="a", balance=1)
+
+        def stamp(sender: Any, instance: Account, **kwargs: Any) -> None:
+            fields = kwargs.get("update_fields")
+            if instance.balance == 1 and fields == frozenset({"name", "balance"}):
+                instance.refresh_from_db()
+                instance.balance = 2
+                with contextlib.suppress(RuntimeError), failing_pre_save():
+                    Model.save_base(instance, update_fields=fields)
+                instance.balance = 1  # gave up
+
+        with before_audit(stamp):
+            account.name = "b"
+            account.save(update_fields=["name", "balance"])
+        assert row() == ("b", D(1))
+        assert updates() == [{"name": ["a", "b"]}]
+        assert not saves._active
+
+    def test_a_nested_save_of_the_outer_saves_field_in_a_batch(self) -> None:
+        # The nested save's event is written first, but its change came second:
+        # batch() merges the two into a -> c.
+        account = Account.objects.create(name="a", balance=1)
+
+        def rename(sender: Any, instance: Account, **kwargs: Any) -> None:
+            if instance.name == "b":
+                instance.refresh_from_db()
+                instance.name = "c"
+                instance.save(update_fields=["name"])
+
+        with before_audit(rename), batch():
+            account.name = "b"
+            account.save()
+        assert row()[0] == "c"
+        assert updates() == [{"name": ["a", "c"]}]
+
+    def test_a_change_by_other_means_before_the_refresh(self) -> None:
+        # QuerySet.update() sends no signal: its change shows in the outer
+        # save's event (the old value of the nested save is taken for what the
+        # outer save wrote). Nothing is lost: 1 -> 7 -> 8.
+        account = Account.objects.create(name="a", balance=1)
+
+        def stamp(sender: Any, instance: Account, **kwargs: Any) -> None:
+            if instance.name == "b" and instance.balance == 1:
+                Account.objects.filter(pk=instance.pk).update(balance=7)
+                instance.refresh_from_db()
+                instance.balance = 8
+                instance.save(update_fields=["balance"])
+
+        with before_audit(stamp):
+            account.name = "b"
+            account.save()
+        assert row() == ("b", D(8))
+        assert updates() == [
+            {"balance": ["7.00", "8.00"]},
+            {"name": ["a", "b"], "balance": ["1.00", "7.00"]},
+        ]
+
     def test_a_receiver_that_deletes_the_instance(self) -> None:
         account = Account.objects.create(name="a", balance=1)
         pk = str(account.pk)
@@ -678,9 +738,9 @@ class SharedInstanceTests(SimpleTestCase):
         found: list[Any] = []
 
         def save_base(instance: Account) -> None:
-            saves.check(instance, None)
+            saves.check(instance)
             snapshot.refresh(instance, {"name": "a"}, False, connections["default"])
-            found.append(saves.end(instance, None).kept)
+            found.append(saves.end(instance).kept)
 
         wrapped = saves._wrap(save_base)
         errors: list[BaseException] = []

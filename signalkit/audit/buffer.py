@@ -82,7 +82,14 @@ def _merge(into: Event, event: Event) -> None:
     changes: dict[str, Any] = into.changes
     for name, value in event.changes.items():
         if name in changes and isinstance(value, list) and isinstance(changes[name], list):
-            changes[name] = [changes[name][0], value[1]]
+            first = changes[name]
+            if first[1] != value[0] and value[1] == first[0]:
+                # The later event's change came first: a save nested in
+                # another (by a receiver) has its event written before the
+                # outer save's.
+                changes[name] = [value[0], first[1]]
+            else:
+                changes[name] = [first[0], value[1]]
         else:
             changes[name] = value
     if into.action == "update":

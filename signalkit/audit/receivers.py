@@ -70,7 +70,7 @@ def check_snapshot(
         alias = using or instance._state.db or DEFAULT_DB_ALIAS
         _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
     if kwargs.get("signal") is pre_save:
-        saves.check(instance, kwargs.get("update_fields"))
+        saves.check(instance)
 
 
 def _read_deferred(
@@ -112,7 +112,7 @@ def record_save(
 ) -> None:
     # The old values as pre_save found them, when a receiver of this save ran
     # refresh_from_db() since, making the new values the snapshot's.
-    ending = saves.end(instance, update_fields)
+    ending = saves.end(instance)
     kept = ending.kept
     plan = _plans.get(sender)
     if plan is None or raw:

@@ -18,17 +18,20 @@ from __future__ import annotations
 
 import functools
 import itertools
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
+
+from django.db.models import Model
 
 from signalkit.audit import hooks
 from signalkit.audit.wrapping import Wrapping
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+    from types import FrameType
 
     from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.models import Model
 
 Snapshot = dict[str, Any]
 
@@ -36,11 +39,9 @@ Snapshot = dict[str, Any]
 class Frame:
     """One save in progress."""
 
-    __slots__ = ("carried", "checked", "deleted", "fields", "kept", "number", "thread", "unwrapped")
+    __slots__ = ("call", "carried", "checked", "deleted", "kept", "number", "thread")
 
-    def __init__(
-        self, thread: int, unwrapped: bool = False, fields: frozenset[str] | None = None
-    ) -> None:
+    def __init__(self, thread: int, call: FrameType | None = None) -> None:
         self.number = next(_numbers)  # saves that start later have higher numbers
         self.thread = thread
         # The primary key of the instance, if a receiver of the save deleted
@@ -48,9 +49,8 @@ class Frame:
         self.deleted: Any = None
         # A save that bypassed the wrapper (``Model.save_base(instance)``)
         # nested in a wrapped one: its signals push and pop its frame, which
-        # knows the save by its update_fields.
-        self.unwrapped = unwrapped
-        self.fields = fields
+        # knows the save by the Python frame of its call of Django's save_base.
+        self.call = call
         # From the audit's pre_save receiver to its post_save receiver.
         self.checked = False
         # The save's old values, kept by a refresh in between (a 1-tuple: they
@@ -63,6 +63,7 @@ class Frame:
 
 
 _numbers = itertools.count()
+_SAVE_BASE = Model.save_base.__code__
 
 
 class Fate(hooks.Hook):
@@ -137,7 +138,15 @@ def _own(instance: Model) -> Frame | None:
     return None
 
 
-def check(instance: Model, update_fields: frozenset[str] | None) -> None:
+def _save_call() -> FrameType | None:
+    """The Python frame of the innermost call of Django's ``Model.save_base``."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code is not _SAVE_BASE:
+        frame = frame.f_back
+    return frame
+
+
+def check(instance: Model) -> None:
     """The audit's ``pre_save`` receiver ran for the save of ``instance`` in progress."""
     with _lock:
         frame = _own(instance)
@@ -146,7 +155,7 @@ def check(instance: Model, update_fields: frozenset[str] | None) -> None:
         if frame.checked:
             # This save's frame is checked already: this is another save, nested
             # in it, that bypassed the wrapper.
-            frame = Frame(frame.thread, True, update_fields)
+            frame = Frame(frame.thread, _save_call())
             _active[id(instance)].append(frame)
         frame.checked = True
 
@@ -175,13 +184,13 @@ class Ending:
 _NOTHING = Ending(None, None, -1)
 
 
-def end(instance: Model, update_fields: frozenset[str] | None) -> Ending:
+def end(instance: Model) -> Ending:
     """The audit's ``post_save`` receiver runs for the save of ``instance``."""
     if not _active:
         return _NOTHING  # no save of an audited instance in progress (a raw save)
     with _lock:
         frame = _own(instance)
-        while frame is not None and frame.unwrapped and frame.fields != update_fields:
+        while frame is not None and frame.call is not None and frame.call is not _save_call():
             # An unwrapped save that failed before its post_save: not this one.
             _active[id(instance)].remove(frame)
             frame = _own(instance)
@@ -192,8 +201,9 @@ def end(instance: Model, update_fields: frozenset[str] | None) -> Ending:
         frame.checked = False
         kept, carried = frame.kept, frame.carried
         frame.kept = frame.carried = None
-        if frame.unwrapped:
+        if frame.call is not None:
             _active[id(instance)].remove(frame)
+            frame.call = None
     if not carried:
         return Ending(kept, None, frame.number, frame.deleted)
     written: Snapshot = {}
