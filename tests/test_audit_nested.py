@@ -431,6 +431,21 @@ class NestedSaveTests(TransactionTestCase):
         assert row()[0] == "c"
         assert updates() == [{"name": ["a", "c"]}]
 
+    def test_saves_one_after_the_other_in_a_batch_merge_in_their_order(self) -> None:
+        # Not nested: merged as made, whatever the values (a -> b, then the row
+        # is set to "x" by other means, then x -> a: no change of the name in all).
+        account = Account.objects.create(name="a", balance=1)
+        with batch():
+            account.name = "b"
+            account.save()
+            Account.objects.filter(pk=account.pk).update(name="x")
+            account.refresh_from_db()
+            account.name = "a"
+            account.save()
+            account.balance = 2
+            account.save()
+        assert updates() == [{"balance": ["1.00", "2.00"]}]
+
     def test_a_change_by_other_means_before_the_refresh(self) -> None:
         # QuerySet.update() sends no signal: its change shows in the outer
         # save's event (the old value of the nested save is taken for what the

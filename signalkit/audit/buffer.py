@@ -29,9 +29,15 @@ class Buffer:
         # The block's connection: this thread's (Django's connections are per thread).
         self.connection = connections[using]
         self.events: list[tuple[Marker, Event]] = []
-        self.latest: dict[tuple[str, str], tuple[Marker, Event]] = {}
+        # Per object, its newest event (marker, event, number of the earliest
+        # save it records, or None).
+        self.latest: dict[tuple[str, str], tuple[Marker, Event, int | None]] = {}
 
-    def add(self, event: Event, connection: BaseDatabaseWrapper) -> None:
+    def add(
+        self, event: Event, connection: BaseDatabaseWrapper, started: int | None = None
+    ) -> None:
+        """Buffer ``event``; ``started``: the number of the save it records (see
+        :mod:`signalkit.audit.saves`), or None."""
         marker = hooks.marker(connection)
         key = (event.model_label, event.object_pk)
         previous = self.latest.get(key)
@@ -43,11 +49,17 @@ class Buffer:
             # No savepoint that could roll back one change and not the other.
             and (previous[0] is marker or hooks.same_fate(connection, previous[0]))
         ):
-            _merge(previous[1], event)
+            # A save that started before the one of the previous event: the
+            # previous one was nested in it (a receiver's), its changes came
+            # later although its event was written first.
+            earlier = started is not None and previous[2] is not None and started < previous[2]
+            _merge(previous[1], event, earlier)
+            if earlier:
+                self.latest[key] = (previous[0], previous[1], started)
             return
         self.events.append((marker, event))
         if event.model_label and event.object_pk:
-            self.latest[key] = (marker, event)
+            self.latest[key] = (marker, event, started)
 
     def flush(self) -> None:
         from signalkit.audit.writer import write
@@ -78,19 +90,15 @@ def _same_context(one: Event, other: Event) -> bool:
     )
 
 
-def _merge(into: Event, event: Event) -> None:
+def _merge(into: Event, event: Event, earlier: bool) -> None:
+    """Merge ``event``'s changes into ``into``'s: made after them, or before
+    them if ``earlier``."""
     changes: dict[str, Any] = into.changes
     for name, value in event.changes.items():
         if name in changes and isinstance(value, list) and isinstance(changes[name], list):
             first = changes[name]
-            if first[1] != value[0] and value[1] == first[0]:
-                # The later event's change came first: a save nested in
-                # another (by a receiver) has its event written before the
-                # outer save's.
-                changes[name] = [value[0], first[1]]
-            else:
-                changes[name] = [first[0], value[1]]
-        else:
+            changes[name] = [value[0], first[1]] if earlier else [first[0], value[1]]
+        elif not earlier or name not in changes:
             changes[name] = value
     if into.action == "update":
         from signalkit.audit.receivers import json_fields

@@ -144,7 +144,7 @@ def record_save(
         if ending.deleted is not None and instance.pk is None:
             # A receiver of the save deleted the instance before the audit's.
             event.object_pk = ending.deleted
-        emit(event, using, connection)
+        emit(event, using, connection, ending.number if ending.number >= 0 else None)
     if created or update_fields is None:
         new = snapshot.take(instance, plan.attnames, plan.mutable)
         if known:

@@ -144,14 +144,20 @@ def _text(value: Any, length: int) -> str:
     return truncate(value, length)
 
 
-def emit(event: Event, using: str, connection: BaseDatabaseWrapper | None = None) -> None:
+def emit(
+    event: Event,
+    using: str,
+    connection: BaseDatabaseWrapper | None = None,
+    started: int | None = None,
+) -> None:
     """Buffer ``event`` in the enclosing :func:`batch`, keep it until the
-    transaction commits, or write it now (autocommit)."""
+    transaction commits, or write it now (autocommit). ``started``: the number
+    of the save it records, which orders coalesced changes (see :mod:`buffer`)."""
     if connection is None:
         connection = connections[using]
     buffer = batching.buffer_for(using, connection)
     if buffer is not None:
-        buffer.add(event, connection)
+        buffer.add(event, connection, started)
         return
     if connection.in_atomic_block and (connection.commit_on_exit or connection.vendor != "sqlite"):
         pending.add(event, using, connection)
