@@ -298,16 +298,19 @@ class NestedSaveTests(TransactionTestCase):
         return updates()
 
     def test_a_nested_save_rolled_back_after_a_refresh(self) -> None:
-        got = self.nested_in_rolled_back_savepoint(refresh=True)
-        # Both committed changes are recorded: the nested save's savepoint
-        # rolled back, so the outer save does not take its values as recorded.
-        assert any("balance" in c for c in got), got
-        assert any("name" in c for c in got), got
+        # The outer save wrote what the nested one found (balance 1), and the
+        # snapshot holds what the row holds: the later save records 1 -> 2.
+        assert self.nested_in_rolled_back_savepoint(refresh=True) == [
+            {"name": ["a", "b"]},
+            {"balance": ["1.00", "2.00"]},
+        ]
 
     def test_a_nested_save_rolled_back(self) -> None:
-        got = self.nested_in_rolled_back_savepoint(refresh=False)
-        assert any("balance" in c for c in got), got
-        assert any("name" in c for c in got), got
+        # Without a refresh the outer save's audit reads the instance, which
+        # holds the value the rolled-back save wrote: recorded there.
+        assert self.nested_in_rolled_back_savepoint(refresh=False) == [
+            {"name": ["a", "b"], "balance": ["1.00", "2.00"]},
+        ]
 
     # ---- the outer transaction rolls back -----------------------------------
 
@@ -416,7 +419,8 @@ class NestedSaveTests(TransactionTestCase):
 
     def test_a_nested_save_of_the_outer_saves_field_in_a_batch(self) -> None:
         # The nested save's event is written first, but its change came second:
-        # batch() merges the two into a -> c.
+        # batch() keeps the two apart, as without it (merged in the order they
+        # come, they read b -> b, and the change was lost).
         account = Account.objects.create(name="a", balance=1)
 
         def rename(sender: Any, instance: Account, **kwargs: Any) -> None:
@@ -429,7 +433,51 @@ class NestedSaveTests(TransactionTestCase):
             account.name = "b"
             account.save()
         assert row()[0] == "c"
-        assert updates() == [{"name": ["a", "c"]}]
+        assert updates() == [{"name": ["b", "c"]}, {"name": ["a", "b"]}]
+
+    def test_a_save_in_pre_save_in_a_batch(self) -> None:
+        # Nested in the outer save's pre_save, before its UPDATE: its change
+        # came first. Kept apart too, each event from the values it found.
+        account = Account.objects.create(name="a", balance=1)
+
+        def touch(sender: Any, instance: Account, **kwargs: Any) -> None:
+            if instance.balance == 1 and kwargs.get("update_fields") is None:
+                instance.balance = 2
+                instance.save(update_fields=["balance"])
+                instance.balance = 3
+
+        with before_audit(touch, pre_save), batch():
+            account.name = "b"
+            account.save()
+        assert row() == ("b", D(3))
+        assert updates() == [
+            {"balance": ["1.00", "2.00"]},
+            {"name": ["a", "b"], "balance": ["2.00", "3.00"]},
+        ]
+
+    def test_a_save_earlier_in_the_batch_then_a_nested_one(self) -> None:
+        account = Account.objects.create(name="a", balance=1)
+
+        def rename(sender: Any, instance: Account, **kwargs: Any) -> None:
+            if instance.name == "c":
+                instance.refresh_from_db()
+                instance.name = "d"
+                instance.save(update_fields=["name"])
+
+        with before_audit(rename), batch():
+            account.name = "b"
+            account.save()
+            account.name = "c"
+            account.save()
+            account.balance = 2
+            account.save()  # after them: not merged into an event out of order
+        assert row() == ("d", D(2))
+        assert updates() == [
+            {"name": ["a", "b"]},
+            {"name": ["c", "d"]},
+            {"name": ["b", "c"]},
+            {"balance": ["1.00", "2.00"]},
+        ]
 
     def test_saves_one_after_the_other_in_a_batch_merge_in_their_order(self) -> None:
         # Not nested: merged as made, whatever the values (a -> b, then the row
@@ -646,10 +694,8 @@ class NestedSaveTests(TransactionTestCase):
             account.save()
         account.name = "z"
         account.save()
-        assert updates() == [
-            {"name": ["a", "b"], "balance": ["1.00", "2.00"]},
-            {"name": ["b", "z"]},
-        ]
+        # Not merged: a nested save's event is kept apart (see the next tests).
+        assert updates() == [*NESTED[:2], {"name": ["b", "z"]}]
 
     def test_copies_taken_during_the_save(self) -> None:
         account = Account.objects.create(name="a", balance=1)

@@ -29,37 +29,50 @@ class Buffer:
         # The block's connection: this thread's (Django's connections are per thread).
         self.connection = connections[using]
         self.events: list[tuple[Marker, Event]] = []
-        # Per object, its newest event (marker, event, number of the earliest
-        # save it records, or None).
-        self.latest: dict[tuple[str, str], tuple[Marker, Event, int | None]] = {}
+        # Per object: its newest event, the highest number of the saves of its
+        # events (None: none had one), and whether later events may merge into it.
+        self.latest: dict[tuple[str, str], tuple[Marker, Event, int | None, bool]] = {}
 
     def add(
-        self, event: Event, connection: BaseDatabaseWrapper, started: int | None = None
+        self,
+        event: Event,
+        connection: BaseDatabaseWrapper,
+        started: int | None = None,
+        *,
+        nested: bool = False,
     ) -> None:
-        """Buffer ``event``; ``started``: the number of the save it records (see
-        :mod:`signalkit.audit.saves`), or None."""
+        """Buffer ``event``. ``started``: the number of the save it records (see
+        :mod:`signalkit.audit.saves`): saves number as they start. ``nested``:
+        another save of the object is in progress, which this one may have
+        preceded (a ``pre_save`` receiver's) or followed (a ``post_save``
+        receiver's). Events of such saves, and of saves that started before one
+        whose event came already, are kept apart, and nothing merges into them:
+        merged in the order they come, changes could be recorded in the wrong
+        order."""
         marker = hooks.marker(connection)
         key = (event.model_label, event.object_pk)
         previous = self.latest.get(key)
+        newest = None if previous is None else previous[2]
+        late = started is not None and newest is not None and started < newest
+        if started is not None and (newest is None or started > newest):
+            newest = started
         if (
-            event.action == "update"
-            and previous is not None
+            previous is not None
+            and previous[3]
+            and event.action == "update"
+            and not nested
+            and not late
             and previous[1].action in _MERGEABLE
             and _same_context(previous[1], event)
             # No savepoint that could roll back one change and not the other.
             and (previous[0] is marker or hooks.same_fate(connection, previous[0]))
         ):
-            # A save that started before the one of the previous event: the
-            # previous one was nested in it (a receiver's), its changes came
-            # later although its event was written first.
-            earlier = started is not None and previous[2] is not None and started < previous[2]
-            _merge(previous[1], event, earlier)
-            if earlier:
-                self.latest[key] = (previous[0], previous[1], started)
+            _merge(previous[1], event)
+            self.latest[key] = (previous[0], previous[1], newest, True)
             return
         self.events.append((marker, event))
         if event.model_label and event.object_pk:
-            self.latest[key] = (marker, event, started)
+            self.latest[key] = (marker, event, newest, not (nested or late))
 
     def flush(self) -> None:
         from signalkit.audit.writer import write
@@ -90,15 +103,12 @@ def _same_context(one: Event, other: Event) -> bool:
     )
 
 
-def _merge(into: Event, event: Event, earlier: bool) -> None:
-    """Merge ``event``'s changes into ``into``'s: made after them, or before
-    them if ``earlier``."""
+def _merge(into: Event, event: Event) -> None:
     changes: dict[str, Any] = into.changes
     for name, value in event.changes.items():
         if name in changes and isinstance(value, list) and isinstance(changes[name], list):
-            first = changes[name]
-            changes[name] = [value[0], first[1]] if earlier else [first[0], value[1]]
-        elif not earlier or name not in changes:
+            changes[name] = [changes[name][0], value[1]]
+        else:
             changes[name] = value
     if into.action == "update":
         from signalkit.audit.receivers import json_fields

@@ -144,7 +144,13 @@ def record_save(
         if ending.deleted is not None and instance.pk is None:
             # A receiver of the save deleted the instance before the audit's.
             event.object_pk = ending.deleted
-        emit(event, using, connection, ending.number if ending.number >= 0 else None)
+        emit(
+            event,
+            using,
+            connection,
+            ending.number if ending.number >= 0 else None,
+            nested=saves.nested(instance),
+        )
     if created or update_fields is None:
         new = snapshot.take(instance, plan.attnames, plan.mutable)
         if known:
@@ -156,12 +162,17 @@ def record_save(
         new = {**(current or {}), **snapshot.take(instance, tuple(saved), plan.mutable)}
         if known:
             new.update((attname, known[attname]) for attname in saved if attname in known)
+    if ending.written:
+        # Fields saves nested in this one changed: what the database holds,
+        # their changes included unless they rolled back.
+        current = snapshot.base(instance, connection) or {}
+        new.update((attname, current[attname]) for attname in ending.written if attname in current)
     if created or changes or old is None:
         snapshot.advance(instance, new, connection)
     if changes and not created and old is not None and saves.nested(instance):
         # A save nested in another: what it found is what the outer one wrote.
         changed = [attname for name, attname, _ in plan.encoders if name in changes]
-        saves.carry(instance, ending.number, old, changed, connection)
+        saves.carry(instance, ending.number, old, changed)
     if unknown:
         snapshot.forget(instance, unknown)
 

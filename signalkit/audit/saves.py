@@ -24,14 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
-from signalkit.audit import hooks
 from signalkit.audit.wrapping import Wrapping
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from types import FrameType
 
-    from django.db.backends.base.base import BaseDatabaseWrapper
 
 Snapshot = dict[str, Any]
 
@@ -57,34 +55,13 @@ class Frame:
         # may be None).
         self.kept: tuple[Snapshot | None] | None = None
         # What saves nested in this one found in the fields they changed: what
-        # this one wrote. (nested frame's number, values, connection, the hook
-        # that tells their fate, or None: committed already)
-        self.carried: list[tuple[int, Snapshot, BaseDatabaseWrapper, Fate | None]] | None = None
+        # this one wrote (read after it wrote, also if their own change rolled
+        # back since). (nested frame's number, values)
+        self.carried: list[tuple[int, Snapshot]] | None = None
 
 
 _numbers = itertools.count()
 _SAVE_BASE = Model.save_base.__code__
-
-
-class Fate(hooks.Hook):
-    """Registered where a nested save recorded its changes: dropped if that part
-    of the transaction rolls back, run if it commits."""
-
-    __slots__ = ("committed",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.committed = False
-
-    def __call__(self) -> None:
-        self.committed = True
-
-    def holds(self, connection: BaseDatabaseWrapper) -> bool:
-        """Whether the changes it stands for are committed or still part of the
-        transaction."""
-        return self.committed or hooks.is_alive(connection, self)
-
-
 _lock = threading.Lock()
 _active: dict[int, list[Frame]] = {}  # id(instance) -> its frames, oldest first
 _wrapping = Wrapping("save_base", "__signalkit_saves__")
@@ -208,11 +185,9 @@ def end(instance: Model) -> Ending:
         return Ending(kept, None, frame.number, frame.deleted)
     written: Snapshot = {}
     # The nested save that started first found what this one wrote.
-    for _, values, connection, fate in sorted(carried, key=lambda entry: entry[0]):
-        # Unless its part of the transaction rolled back since.
-        if fate is None or fate.holds(connection):
-            for attname, value in values.items():
-                written.setdefault(attname, value)
+    for _, values in sorted(carried, key=lambda entry: entry[0]):
+        for attname, value in values.items():
+            written.setdefault(attname, value)
     return Ending(kept, written, frame.number, frame.deleted)
 
 
@@ -245,13 +220,7 @@ def nested(instance: Model) -> bool:
     return any(frame.checked for frame in _active.get(id(instance), ()))
 
 
-def carry(
-    instance: Model,
-    number: int,
-    old: Snapshot,
-    changed: Iterable[str],
-    connection: BaseDatabaseWrapper,
-) -> None:
+def carry(instance: Model, number: int, old: Snapshot, changed: Iterable[str]) -> None:
     """The save numbered ``number`` recorded changes of ``changed`` (attnames)
     from ``old``, read from the database since the saves still in progress wrote
     (a refresh during them): ``old`` holds what those wrote, their audit records
@@ -267,11 +236,7 @@ def carry(
     values = {attname: old[attname] for attname in changed if attname in old}
     if not outer or not values:
         return
-    fate = None
-    if hooks.in_transaction(connection):
-        fate = Fate()
-        hooks.register(connection, fate)
     for frame in outer:
         if frame.carried is None:
             frame.carried = []
-        frame.carried.append((number, values, connection, fate))
+        frame.carried.append((number, values))

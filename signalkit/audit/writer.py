@@ -149,15 +149,18 @@ def emit(
     using: str,
     connection: BaseDatabaseWrapper | None = None,
     started: int | None = None,
+    *,
+    nested: bool = False,
 ) -> None:
     """Buffer ``event`` in the enclosing :func:`batch`, keep it until the
     transaction commits, or write it now (autocommit). ``started``: the number
-    of the save it records, which orders coalesced changes (see :mod:`buffer`)."""
+    of the save it records; ``nested``: another save of the object is in
+    progress (see :meth:`buffer.Buffer.add`)."""
     if connection is None:
         connection = connections[using]
     buffer = batching.buffer_for(using, connection)
     if buffer is not None:
-        buffer.add(event, connection, started)
+        buffer.add(event, connection, started, nested=nested)
         return
     if connection.in_atomic_block and (connection.commit_on_exit or connection.vendor != "sqlite"):
         pending.add(event, using, connection)
