@@ -516,6 +516,52 @@ class NestedSaveTests(TransactionTestCase):
             {"name": ["a", "b"], "balance": ["1.00", "7.00"]},
         ]
 
+    def test_a_refresh_in_pre_save_after_the_audits(self) -> None:
+        # Before the UPDATE, a refresh reads the old values: another process's
+        # change is not this save's.
+        account = Account.objects.create(name="a", balance=1)
+        run_sql("UPDATE auditapp_account SET balance = 9")
+
+        def reload(sender: Any, instance: Account, **kwargs: Any) -> None:
+            instance.refresh_from_db(fields=["balance"])
+
+        pre_save.connect(reload, sender=Account, dispatch_uid="reload-pre")  # after the audit's
+        try:
+            account.name = "b"
+            account.save()
+        finally:
+            pre_save.disconnect(sender=Account, dispatch_uid="reload-pre")
+        account.balance = 10
+        account.save()
+        assert updates() == [{"name": ["a", "b"]}, {"balance": ["9.00", "10.00"]}]
+
+    def test_a_save_in_pre_save_after_a_refresh_there(self) -> None:
+        # Refreshed, saved again and changed, all in a pre_save receiver after
+        # the audit's: the outer save has not written yet.
+        account = Account.objects.create(name="a", balance=1)
+
+        def touch(sender: Any, instance: Account, **kwargs: Any) -> None:
+            if kwargs.get("update_fields") is None and instance.balance == 1:
+                instance.refresh_from_db(fields=["balance"])
+                instance.balance = 2
+                instance.save(update_fields=["balance"])
+                instance.balance = 3
+
+        pre_save.connect(touch, sender=Account, dispatch_uid="touch-pre")  # after the audit's
+        try:
+            account.name = "b"
+            account.save()
+        finally:
+            pre_save.disconnect(sender=Account, dispatch_uid="touch-pre")
+        assert row() == ("b", D(3))
+        account.balance = 4
+        account.save()
+        assert updates() == [
+            {"balance": ["1.00", "2.00"]},
+            {"name": ["a", "b"], "balance": ["2.00", "3.00"]},
+            {"balance": ["3.00", "4.00"]},
+        ]
+
     def test_a_receiver_that_deletes_the_instance(self) -> None:
         account = Account.objects.create(name="a", balance=1)
         pk = str(account.pk)
@@ -798,8 +844,11 @@ class SharedInstanceTests(SimpleTestCase):
         snapshot.remember(account, {"id": 1, "name": "a"})
         found: list[Any] = []
 
+        write = saves._wrap_write(lambda instance: None)  # a stand-in of _save_table()
+
         def save_base(instance: Account) -> None:
             saves.check(instance)
+            write(instance)
             snapshot.refresh(instance, {"name": "a"}, False, connections["default"])
             found.append(saves.end(instance).kept)
 

@@ -82,10 +82,11 @@ class RefreshTests(TestCase):
         }
 
     def test_the_wrappers_follow_the_settings(self) -> None:
-        # refresh_from_db and save_base (see test_audit_nested.py).
+        # refresh_from_db, save_base and _save_table (see test_audit_nested.py).
         for name, mark in (
             ("refresh_from_db", "__signalkit_refresh__"),
             ("save_base", "__signalkit_saves__"),
+            ("_save_table", "__signalkit_writes__"),
         ):
             assert getattr(getattr(Account, name), mark, False)
             with audited(MODELS=["auditapp.Note"]):

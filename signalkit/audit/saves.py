@@ -37,7 +37,7 @@ Snapshot = dict[str, Any]
 class Frame:
     """One save in progress."""
 
-    __slots__ = ("call", "carried", "checked", "deleted", "kept", "number", "thread")
+    __slots__ = ("call", "carried", "checked", "deleted", "kept", "number", "thread", "written")
 
     def __init__(self, thread: int, call: FrameType | None = None) -> None:
         self.number = next(_numbers)  # saves that start later have higher numbers
@@ -51,6 +51,9 @@ class Frame:
         self.call = call
         # From the audit's pre_save receiver to its post_save receiver.
         self.checked = False
+        # The save has started writing (after its pre_save): a refresh now reads
+        # what it wrote, not the old values.
+        self.written = False
         # The save's old values, kept by a refresh in between (a 1-tuple: they
         # may be None).
         self.kept: tuple[Snapshot | None] | None = None
@@ -65,14 +68,19 @@ _SAVE_BASE = Model.save_base.__code__
 _lock = threading.Lock()
 _active: dict[int, list[Frame]] = {}  # id(instance) -> its frames, oldest first
 _wrapping = Wrapping("save_base", "__signalkit_saves__")
+# Django's save_base writes each table with _save_table(), after pre_save.
+_writing = Wrapping("_save_table", "__signalkit_writes__")
 
 
 def patch(models: Iterable[type[Model]]) -> None:
-    """Wrap ``save_base`` of ``models`` (once per class hierarchy path)."""
+    """Wrap ``save_base`` and ``_save_table`` of ``models`` (once per class
+    hierarchy path)."""
     _wrapping.patch(models, _wrap)
+    _writing.patch(models, _wrap_write)
 
 
 def unpatch() -> None:
+    _writing.unpatch()
     _wrapping.unpatch()
 
 
@@ -102,6 +110,21 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
                     del _active[key]
 
     return save_base
+
+
+def _wrap_write(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def _save_table(self: Model, *args: Any, **kwargs: Any) -> Any:
+        frames = _active.get(id(self))
+        if frames:  # (only this thread adds or removes its own frames)
+            ident = threading.get_ident()
+            for frame in reversed(frames):
+                if frame.thread == ident:
+                    frame.written = True
+                    break
+        return method(self, *args, **kwargs)
+
+    return _save_table
 
 
 def _own(instance: Model) -> Frame | None:
@@ -198,7 +221,9 @@ def keep(instance: Model, current: Snapshot | None) -> bool:
     if not _active:
         return False
     with _lock:
-        frames = [frame for frame in _active.get(id(instance), ()) if frame.checked]
+        frames = [
+            frame for frame in _active.get(id(instance), ()) if frame.checked and frame.written
+        ]
         for frame in frames:
             if frame.kept is None:
                 frame.kept = (current,)
@@ -231,7 +256,7 @@ def carry(instance: Model, number: int, old: Snapshot, changed: Iterable[str]) -
         outer = [
             frame
             for frame in _active.get(id(instance), ())
-            if frame.checked and frame.kept is not None and frame.number < number
+            if frame.checked and frame.written and frame.kept is not None and frame.number < number
         ]
     values = {attname: old[attname] for attname in changed if attname in old}
     if not outer or not values:
