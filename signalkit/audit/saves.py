@@ -2,12 +2,13 @@
 
 ``save_base`` of the audited models is wrapped while they are audited (see
 :mod:`signalkit.audit.wrapping`): each call is a frame, from before its
-``pre_save`` to after its ``post_save``, removed also when the save fails. A
-receiver of a save may refresh the instance after the audit's ``pre_save``
-receiver: it reads the values the save wrote, which must not become that save's
-old values -- the frame keeps those (:func:`keep`). A ``post_save`` receiver may
-also save the instance again: the nested save has a frame of its own, and what it
-records is not recorded again by the outer save (:func:`carry`).
+``pre_save`` to after its ``post_save``, removed also when the save fails; and
+``_save_table``, to mark the frame once the save writes. A receiver of a save
+may refresh the instance after that (a ``post_save`` receiver): it reads the
+values the save wrote, which must not become that save's old values -- the
+frame keeps those (:func:`keep`). Such a receiver may also save the instance
+again: the nested save has a frame of its own, and what it found is what the
+outer save wrote, which the outer save's audit records (:func:`carry`).
 
 Frames are found by the instance's ``id()`` (a copy of the instance has its own),
 and by thread: an instance shared by threads may be refreshed by one while
@@ -100,12 +101,16 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             with _lock:
                 frames = _active[key]
-                index = frames.index(frame)
-                # With the frames of this thread pushed since: unwrapped saves
-                # nested in this one that failed before their post_save.
-                frames[index:] = [
-                    later for later in frames[index + 1 :] if later.thread != frame.thread
-                ]
+                if frames[-1] is frame:
+                    frames.pop()
+                else:
+                    # With the frames of this thread pushed since: unwrapped
+                    # saves nested in this one that failed before their
+                    # post_save.
+                    index = frames.index(frame)
+                    frames[index:] = [
+                        later for later in frames[index + 1 :] if later.thread != frame.thread
+                    ]
                 if not frames:
                     del _active[key]
 
