@@ -859,7 +859,7 @@ class SharedInstanceTests(SimpleTestCase):
         def work() -> None:
             start.wait()
             try:
-                for _ in range(2_000):
+                for _ in range(20_000):
                     wrapped(account)
             except BaseException as exc:
                 errors.append(exc)
@@ -875,7 +875,7 @@ class SharedInstanceTests(SimpleTestCase):
         finally:
             sys.setswitchinterval(interval)
         assert errors == []
-        assert len(found) == 16_000
+        assert len(found) == 160_000
         # Each save's old values were kept by a refresh during it.
         assert all(kept is not None for kept in found)
         assert not saves.nested(account)

@@ -120,13 +120,11 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
 def _wrap_write(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def _save_table(self: Model, *args: Any, **kwargs: Any) -> Any:
-        frames = _active.get(id(self))
-        if frames:  # (only this thread adds or removes its own frames)
-            ident = threading.get_ident()
-            for frame in reversed(frames):
-                if frame.thread == ident:
+        if _active:
+            with _lock:  # (other threads may add or remove frames of the instance)
+                frame = _own(self)
+                if frame is not None:
                     frame.written = True
-                    break
         return method(self, *args, **kwargs)
 
     return _save_table
@@ -247,7 +245,8 @@ def deleted(instance: Model, pk: Any) -> None:
 def nested(instance: Model) -> bool:
     """Whether another save of ``instance`` is in progress besides the one whose
     audit ran :func:`end` (maybe one this save is nested in)."""
-    return any(frame.checked for frame in _active.get(id(instance), ()))
+    with _lock:
+        return any(frame.checked for frame in _active.get(id(instance), ()))
 
 
 def carry(instance: Model, number: int, old: Snapshot, changed: Iterable[str]) -> None:
