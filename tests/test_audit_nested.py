@@ -36,15 +36,22 @@ D = decimal.Decimal
 
 
 @contextlib.contextmanager
-def before_audit(receiver: Callable[..., None], signal: Any = post_save) -> Iterator[None]:
-    """``receiver`` connected to ``signal`` before the audit's receivers."""
-    uid = f"before-audit-{id(receiver)}"
+def connected(receiver: Callable[..., None], signal: Any = post_save) -> Iterator[None]:
+    """``receiver`` connected to ``signal`` for Account in the block: after the
+    audit's receivers, unless audited() reconnects those in the block."""
+    uid = f"connected-{id(receiver)}"
     signal.connect(receiver, sender=Account, dispatch_uid=uid, weak=False)
     try:
-        with audited():
-            yield
+        yield
     finally:
         signal.disconnect(sender=Account, dispatch_uid=uid)
+
+
+@contextlib.contextmanager
+def before_audit(receiver: Callable[..., None], signal: Any = post_save) -> Iterator[None]:
+    """``receiver`` connected to ``signal`` before the audit's receivers."""
+    with connected(receiver, signal), audited():
+        yield
 
 
 def updates() -> list[dict[str, Any]]:
@@ -71,17 +78,14 @@ class NestedSaveTests(TransactionTestCase):
                 instance.balance = 2
                 instance.save(update_fields=["balance"])
 
-        post_save.connect(stamp, sender=Account, dispatch_uid="stamp")
-        try:
-            with (
-                refreshed_after_save() if reload else contextlib.nullcontext(),
-                audited(),
-                transaction.atomic() if atomic else contextlib.nullcontext(),
-            ):
-                account.name = "b"
-                account.save()
-        finally:
-            post_save.disconnect(sender=Account, dispatch_uid="stamp")
+        with (
+            connected(stamp),
+            refreshed_after_save() if reload else contextlib.nullcontext(),
+            audited(),
+            transaction.atomic() if atomic else contextlib.nullcontext(),
+        ):
+            account.name = "b"
+            account.save()
         assert Account.objects.values_list("name", "balance").get() == ("b", decimal.Decimal(2))
         account.balance = 3  # and the snapshot holds what the row holds
         account.save()
@@ -242,12 +246,8 @@ class NestedSaveTests(TransactionTestCase):
             if instance.balance == 1:
                 instance.refresh_from_db()
                 instance.balance = 2
-                pre_save.connect(fail_once, sender=Account, dispatch_uid="fail_once")
-                try:
-                    with contextlib.suppress(RuntimeError):
-                        instance.save(update_fields=["balance"])  # fails after the audit's pre_save
-                finally:
-                    pre_save.disconnect(sender=Account, dispatch_uid="fail_once")
+                with connected(fail_once, pre_save), contextlib.suppress(RuntimeError):
+                    instance.save(update_fields=["balance"])  # fails after the audit's pre_save
                 instance.save(update_fields=["balance"])  # retried: succeeds
 
         with before_audit(stamp):
@@ -525,12 +525,9 @@ class NestedSaveTests(TransactionTestCase):
         def reload(sender: Any, instance: Account, **kwargs: Any) -> None:
             instance.refresh_from_db(fields=["balance"])
 
-        pre_save.connect(reload, sender=Account, dispatch_uid="reload-pre")  # after the audit's
-        try:
+        with connected(reload, pre_save):  # after the audit's
             account.name = "b"
             account.save()
-        finally:
-            pre_save.disconnect(sender=Account, dispatch_uid="reload-pre")
         account.balance = 10
         account.save()
         assert updates() == [{"name": ["a", "b"]}, {"balance": ["9.00", "10.00"]}]
@@ -547,12 +544,9 @@ class NestedSaveTests(TransactionTestCase):
                 instance.save(update_fields=["balance"])
                 instance.balance = 3
 
-        pre_save.connect(touch, sender=Account, dispatch_uid="touch-pre")  # after the audit's
-        try:
+        with connected(touch, pre_save):  # after the audit's
             account.name = "b"
             account.save()
-        finally:
-            pre_save.disconnect(sender=Account, dispatch_uid="touch-pre")
         assert row() == ("b", D(3))
         account.balance = 4
         account.save()
@@ -685,12 +679,9 @@ class NestedSaveTests(TransactionTestCase):
                 instance.balance = 2
                 instance.save(update_fields=["balance"])
 
-        post_save.connect(stamp, sender=Account, dispatch_uid="after")  # after the audit's
-        try:
+        with connected(stamp):  # after the audit's
             account.name = "b"
             account.save()
-        finally:
-            post_save.disconnect(sender=Account, dispatch_uid="after")
         account.name = "z"
         account.save()
         assert updates() == [
@@ -711,13 +702,9 @@ class NestedSaveTests(TransactionTestCase):
                 instance.balance = 2
                 instance.save(update_fields=["balance"])
 
-        with before_audit(stamp):
-            pre_save.connect(partial_refresh, sender=Account, dispatch_uid="pr")  # after
-            try:
-                account.name = "b"
-                account.save()
-            finally:
-                pre_save.disconnect(sender=Account, dispatch_uid="pr")
+        with before_audit(stamp), connected(partial_refresh, pre_save):  # (after)
+            account.name = "b"
+            account.save()
         account.name = "z"
         account.save()
         assert updates() == [

@@ -138,6 +138,8 @@ def record_save(
         texts = {attname: str(values[attname]) for attname in unknown}
         values = {**values, **known, **texts}
         changes, saved = changes_of(plan, values, old, created, update_fields)
+    # Another save of the instance in progress: this one is nested in it.
+    nested = bool(changes) and saves.nested(instance)
     if changes or created:
         action = "create" if created else "update"
         event = for_instance(action, plan.label, instance, using, changes, connection)
@@ -149,7 +151,7 @@ def record_save(
             using,
             connection,
             ending.number if ending.number >= 0 else None,
-            nested=saves.nested(instance),
+            nested=nested,
         )
     if created or update_fields is None:
         new = snapshot.take(instance, plan.attnames, plan.mutable)
@@ -169,7 +171,7 @@ def record_save(
         new.update((attname, current[attname]) for attname in ending.written if attname in current)
     if created or changes or old is None:
         snapshot.advance(instance, new, connection)
-    if changes and not created and old is not None and saves.nested(instance):
+    if nested and not created and old is not None:
         # A save nested in another: what it found is what the outer one wrote.
         changed = [attname for name, attname, _ in plan.encoders if name in changes]
         saves.carry(instance, ending.number, old, changed)

@@ -43,7 +43,7 @@ class SnapshotState:
     ) -> None:
         self.committed = committed
         # id() of the instance it belongs to; None: the first to use it (a deep
-        # copy's, an unpickled one's). See own_state().
+        # copy's, an unpickled one's). See _state().
         self.owner = owner
         # Some audited fields were deferred when the instance was loaded.
         self.partial = partial
@@ -192,7 +192,7 @@ def remember(instance: Model, snapshot: Snapshot, partial: bool = False) -> None
     instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot, partial, id(instance))
 
 
-def own_state(instance: Model) -> SnapshotState | None:
+def _state(instance: Model) -> SnapshotState | None:
     """``instance``'s snapshot state, its own: a shallow copy of an instance
     (``copy.copy()``) shares the original's ``__dict__`` values, so the copy
     gets a state of its own, sharing the original's fate, on first use."""
@@ -209,7 +209,7 @@ def refresh(
 ) -> None:
     """Record ``values`` just read by ``refresh_from_db()`` as what the database
     holds, as a load does (``complete``: every audited field was read)."""
-    state = own_state(instance)
+    state = _state(instance)
     if state is None or (instance._state.adding and not state.refreshed):
         # None yet, or the one post_init took of an instance built in memory:
         # its constructor's values, not the database's.
@@ -226,14 +226,14 @@ def refresh(
 
 def is_refreshed(instance: Model) -> bool:
     """Whether ``instance``'s snapshot was filled by ``refresh_from_db()``."""
-    state = own_state(instance)
+    state = _state(instance)
     return state is not None and state.refreshed
 
 
 def forget(instance: Model, attnames: list[str]) -> None:
     """Mark the values of ``attnames`` unknown in the snapshot just advanced: they
     are read from the database before the next update, as deferred fields are."""
-    state = own_state(instance)
+    state = _state(instance)
     if state is not None:
         for snapshot in (state.pending, state.committed):
             if snapshot is not None:
@@ -250,7 +250,7 @@ def is_partial(instance: Model) -> bool:
 
 def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
     """What the database holds for ``instance`` as seen by ``connection``'s transaction."""
-    state = own_state(instance)
+    state = _state(instance)
     if state is None:
         return None
     if state.pending is not None:
@@ -273,7 +273,7 @@ def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
 
 def advance(instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper) -> None:
     """Record ``snapshot`` as saved; committed now, or when the transaction commits."""
-    state = own_state(instance)
+    state = _state(instance)
     if state is None:
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, owner=id(instance))
     if hooks.in_transaction(connection):
