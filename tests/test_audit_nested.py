@@ -54,6 +54,15 @@ def before_audit(receiver: Callable[..., None], signal: Any = post_save) -> Iter
         yield
 
 
+def stamp(sender: Any, instance: Account, **kwargs: Any) -> None:
+    """A post_save receiver that refreshes the instance and saves it again with
+    balance 2 (once: the nested save finds balance 2)."""
+    if instance.balance == 1:
+        instance.refresh_from_db()
+        instance.balance = 2
+        instance.save(update_fields=["balance"])
+
+
 def updates() -> list[dict[str, Any]]:
     return [e.changes for e in events(action="update")]
 
@@ -589,12 +598,6 @@ class NestedSaveTests(TransactionTestCase):
     def test_the_outer_transaction_rolls_back(self) -> None:
         account = Account.objects.create(name="a", balance=1)
 
-        def stamp(sender: Any, instance: Account, **kwargs: Any) -> None:
-            if instance.balance == 1:
-                instance.refresh_from_db()
-                instance.balance = 2
-                instance.save(update_fields=["balance"])
-
         with before_audit(stamp), pytest.raises(ZeroDivisionError), transaction.atomic():
             account.name = "b"
             account.save()
@@ -673,12 +676,6 @@ class NestedSaveTests(TransactionTestCase):
     def test_a_receiver_after_the_audits(self) -> None:
         account = Account.objects.create(name="a", balance=1)
 
-        def stamp(sender: Any, instance: Account, **kwargs: Any) -> None:
-            if instance.balance == 1:
-                instance.refresh_from_db()
-                instance.balance = 2
-                instance.save(update_fields=["balance"])
-
         with connected(stamp):  # after the audit's
             account.name = "b"
             account.save()
@@ -715,12 +712,6 @@ class NestedSaveTests(TransactionTestCase):
 
     def test_in_a_batch(self) -> None:
         account = Account.objects.create(name="a", balance=1)
-
-        def stamp(sender: Any, instance: Account, **kwargs: Any) -> None:
-            if instance.balance == 1:
-                instance.refresh_from_db()
-                instance.balance = 2
-                instance.save(update_fields=["balance"])
 
         with before_audit(stamp), batch():
             account.name = "b"
