@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.utils import flatten_fieldsets, quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.loader import get_template, select_template
 from django.template.loader_tags import ExtendsNode
@@ -117,12 +117,15 @@ class AuditHistoryMixin:
             title = str(obj)
         else:  # a deleted object, named as its newest event names it
             title = f"{(events[0].object_repr if events else '') or object_id} (deleted)"
+        hidden = self._hidden_fields(request, obj)
         for event in events:
             # Shown as stored (JSON: null, true, "text"), not as Python reprs.
             event.change_rows = [  # type: ignore[attr-defined]
                 (name, json.dumps(value, ensure_ascii=False))
                 for name, value in event.changes.items()
+                if name not in hidden
             ]
+            event.hidden_count = len(event.changes) - len(event.change_rows)  # type: ignore[attr-defined]
         context = {
             **model_admin.admin_site.each_context(request),
             "title": f"Audit history: {title}",
@@ -134,6 +137,22 @@ class AuditHistoryMixin:
             "limit": self.audit_history_limit,
         }
         return TemplateResponse(request, self.audit_history_template, context)
+
+    def get_audit_history_fields(self, request: HttpRequest, obj: Model | None = None) -> set[str]:
+        """The names of the fields whose values the history page shows: those the
+        change form shows (``get_fieldsets()``, read-only fields included). ``obj``
+        is ``None`` for a deleted object (the add form's fields then). Changes of
+        the model's other fields are counted, not shown; keys that name no field
+        of the model (``record(changes=...)``) are shown."""
+        model_admin: Any = self
+        return set(flatten_fieldsets(model_admin.get_fieldsets(request, obj)))
+
+    def _hidden_fields(self, request: HttpRequest, obj: Model | None) -> set[str]:
+        model_admin: Any = self
+        opts = model_admin.opts
+        shown = self.get_audit_history_fields(request, obj)
+        fields = [*opts.concrete_fields, *opts.many_to_many]
+        return {field.name for field in fields if field.name not in shown}
 
     def _deleted_history(self, request: HttpRequest, object_id: str) -> AuditEventQuerySet | None:
         """The events of an object that no longer exists, or ``None`` (the page

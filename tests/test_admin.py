@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import pytest
@@ -11,13 +12,18 @@ from django.db.models import Count, F
 from django.test import RequestFactory, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 
 import signalkit.audit as audit
 from signalkit.admin import AuditEventAdmin, EstimatedCountPaginator, audit_history_url
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited
 from tests.auditapp.admin import AccountAdmin, TicketAdmin
-from tests.auditapp.models import Account, Note, Ticket
+from tests.auditapp.models import Account, Label, Note, Ticket
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+    from django.http import HttpRequest
 
 
 def query_plan(sql: str) -> str:
@@ -179,6 +185,68 @@ class AuditHistoryMixinTests(TestCase):
             assert content.count(audit_history_url(ticket).encode()) == 1
             if isinstance(template, str):
                 assert b'id="own-template"' in content
+
+    def history_page(self, model_admin: AccountAdmin, key: object) -> tuple[list[Any], str]:
+        request = RequestFactory().get("/")
+        request.user = User.objects.create_superuser("root", password="pw")
+        response = model_admin.audit_history_view(request, str(key))
+        content = response.render().content.decode()  # type: ignore[attr-defined]
+        return response.context_data["events"], content  # type: ignore[attr-defined]
+
+    def test_fields_the_admin_hides_are_not_shown(self) -> None:
+        class HidingAdmin(AccountAdmin):
+            exclude = ["balance", "labels"]
+            readonly_fields = ["seen_at"]
+
+        label = Label.objects.create(name="red")
+        self.account.balance = 5
+        self.account.seen_at = timezone.now()
+        self.account.labels.add(label)
+        self.account.save()
+        audit.record("reviewed", self.account, changes={"balance_note": "checked"})
+        events, content = self.history_page(HidingAdmin(Account, admin.site), self.account.pk)
+        assert [e.action for e in events] == ["reviewed", "update", "m2m_add", "update", "create"]
+        shown = {name for event in events for name, _ in event.change_rows}
+        assert "balance" not in shown
+        assert "labels" not in shown
+        # Read-only fields and keys that name no field are shown.
+        assert {"seen_at", "name", "balance_note"} <= shown
+        assert "balance" in events[1].changes  # hidden, not lost
+        assert events[1].hidden_count == 1
+        assert events[2].hidden_count == 1
+        assert events[1].changes["balance"][1] == "5.00"
+        assert "5.00" not in content
+        assert content.count("1 field not shown here") == 2
+        created = [name for name, _ in events[-1].change_rows]
+        assert "balance" not in created
+        assert "name" in created
+
+    def test_fieldsets_decide_what_is_shown_also_once_deleted(self) -> None:
+        class FieldsetsAdmin(AccountAdmin):
+            fieldsets = [(None, {"fields": ["name"]})]
+
+        key = self.account.pk
+        self.account.delete()
+        events, content = self.history_page(FieldsetsAdmin(Account, admin.site), key)
+        assert [e.action for e in events] == ["delete", "update", "create"]
+        assert {name for event in events for name, _ in event.change_rows} == {"name"}
+        assert "acme 2" in content
+        # The delete and the create hold every field; the update changed the name only.
+        assert [event.hidden_count > 0 for event in events] == [True, False, True]
+
+    def test_the_shown_fields_can_be_chosen(self) -> None:
+        class ChoosingAdmin(AccountAdmin):
+            def get_audit_history_fields(
+                self, request: HttpRequest, obj: Model | None = None
+            ) -> set[str]:
+                return {"balance"}
+
+        self.account.balance = 7
+        self.account.save()
+        events, _ = self.history_page(ChoosingAdmin(Account, admin.site), self.account.pk)
+        assert [name for name, _ in events[0].change_rows] == ["balance"]
+        assert [name for name, _ in events[1].change_rows] == []
+        assert events[1].hidden_count == 1
 
     def test_missing_object_redirects(self) -> None:
         self.client.force_login(User.objects.create_superuser("root", password="pw"))

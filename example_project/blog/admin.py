@@ -14,6 +14,8 @@ class PostAdmin(AuditHistoryMixin, admin.ModelAdmin):  # type: ignore[type-arg]
 
     list_display = ["title", "slug", "published", "created"]
     list_filter = ["published", "tags"]
+    # The history page shows the fields the change form shows: read-only ones too.
+    readonly_fields = ["created"]
     actions = ["publish"]
 
     @admin.action(description="Publish the selected posts (e-mails subscribers after commit)")
