@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from signalkit.audit.plans import Unresolved
 from signalkit.audit.serialize import same_json, to_json
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ def changes_of(
     update_fields: frozenset[str] | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The changes of a save, and the values of the fields it saved (an update's);
-    :class:`~signalkit.audit.plans.Unresolved` if a value is an expression."""
+    :class:`~signalkit.audit.plans.Unresolved` if a value is an expression, or
+    if a field the snapshot holds is no longer loaded."""
     if created:
         changes = {
             name: [None, encode(values[attname])]
@@ -60,9 +62,13 @@ def changes_of(
     changes = {}
     saved = {}
     for name, attname, encode in plan.encoders:
-        if attname not in values or (
-            update_fields is not None and name not in update_fields and attname not in update_fields
-        ):
+        if update_fields is not None and name not in update_fields and attname not in update_fields:
+            continue
+        if attname not in values:
+            if old is None or attname in old:
+                # Loaded, and unloaded by the save: Django 6 does so with a value
+                # saved as an expression where the database cannot return it.
+                raise Unresolved(attname)
             continue
         new_value = values[attname]
         saved[attname] = new_value

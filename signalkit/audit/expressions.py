@@ -1,12 +1,15 @@
 """Values saved as expressions (``F("stock") - 1``, ``Now()``).
 
 Django 6.0 and later give the instance what the database stored (``RETURNING``),
-but Django 5.2 leaves the expression on it after ``save()``. In a transaction the
+or, where an ``UPDATE`` cannot return values (MariaDB, MySQL), unload the field;
+Django 5.2 leaves the expression on the instance after ``save()``. In a transaction the
 receivers read the stored values back (one query, only for such a save): the
 row stays locked until the commit, so what they read is what this save wrote.
 In autocommit another change could land between the save and any read, so the
 event keeps the expression's text, and the snapshot forgets the field: its old
-value is read before the next update, as for a deferred field.
+value is read before the next update, as for a deferred field. An unloaded field
+has no text to keep: its value is read back in autocommit too, and forgotten the
+same way.
 """
 
 from __future__ import annotations
@@ -25,15 +28,24 @@ if TYPE_CHECKING:
     from signalkit.audit.plans import ModelPlan
 
 
-def unresolved(plan: ModelPlan, values: dict[str, Any], saved: Collection[str] | None) -> list[str]:
-    """The attnames of the audited fields that hold an expression and were saved
-    (``saved``: the ``update_fields``, ``None`` for all). Called only once an
-    encoder has met one (``plans.Unresolved``): ordinary saves never pay for it."""
+def unresolved(
+    plan: ModelPlan,
+    values: dict[str, Any],
+    saved: Collection[str] | None,
+    old: dict[str, Any] | None,
+) -> list[str]:
+    """The attnames of the audited fields that were saved (``saved``: the
+    ``update_fields``, ``None`` for all) and hold an expression, or that the
+    snapshot ``old`` holds and the save unloaded. Called only once one was met
+    (``plans.Unresolved``): ordinary saves never pay for it."""
     return [
         attname
         for name, attname, _ in plan.encoders
-        if hasattr(values.get(attname), "resolve_expression")
-        and (saved is None or name in saved or attname in saved)
+        if (saved is None or name in saved or attname in saved)
+        and (
+            hasattr(values.get(attname), "resolve_expression")
+            or (attname not in values and (old is None or attname in old))
+        )
     ]
 
 
@@ -45,7 +57,13 @@ def stored(
     connection: BaseDatabaseWrapper,
 ) -> dict[str, Any]:
     """The values this save stored for ``attnames``, when they can be known: in a
-    transaction, and while the row exists (an empty dict otherwise)."""
-    if not hooks.in_transaction(connection) or instance.pk is None:
+    transaction, and while the row exists (an empty dict otherwise). In autocommit,
+    only those of fields the save unloaded (see the module's docstring)."""
+    if instance.pk is None:
         return {}
+    if not hooks.in_transaction(connection):
+        values = instance.__dict__
+        attnames = [attname for attname in attnames if attname not in values]
+        if not attnames:
+            return {}
     return read_row(sender, instance.pk, attnames, using, connection) or {}

@@ -129,13 +129,26 @@ def record_save(
     try:
         changes, saved = changes_of(plan, values, old, created, update_fields)
     except Unresolved:
-        # Fields saved as expressions (Django 5.2 leaves them on the instance):
-        # what the database stored, or the expression's text where that
-        # cannot be known (see expressions.py).
-        unknown = expressions.unresolved(plan, values, update_fields)
-        known = expressions.stored(sender, instance, unknown, using, connection)
-        unknown = [attname for attname in unknown if attname not in known]
-        texts = {attname: str(values[attname]) for attname in unknown}
+        # Fields saved as expressions (Django 5.2 leaves them on the instance,
+        # Django 6 on MariaDB and MySQL unloads them): what the database stored,
+        # or the expression's text where that cannot be known (see expressions.py).
+        unresolved = expressions.unresolved(plan, values, update_fields, old)
+        known = expressions.stored(sender, instance, unresolved, using, connection)
+        # The snapshot forgets what is not known for sure: expressions whose result
+        # cannot be read, and unloaded fields read back in autocommit (another
+        # change may have landed since).
+        unknown = [
+            attname
+            for attname in unresolved
+            if attname not in known
+            or (attname not in values and not hooks.in_transaction(connection))
+        ]
+        # The expression's text; an unloaded field whose row is gone: None.
+        texts = {
+            attname: str(values[attname]) if attname in values else None
+            for attname in unknown
+            if attname not in known
+        }
         values = {**values, **known, **texts}
         changes, saved = changes_of(plan, values, old, created, update_fields)
     # Another save of the instance in progress: this one is nested in it.
