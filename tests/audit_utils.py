@@ -62,3 +62,14 @@ def queries_with_log(using: str = DEFAULT_DB_ALIAS) -> Iterator[CaptureQueriesCo
     with CaptureQueriesContext(connections[using]) as queries:
         yield queries
         write_waiting(using)
+
+
+def quoted(table: str, using: str = DEFAULT_DB_ALIAS) -> str:
+    """``table`` quoted as the database quotes it in queries."""
+    return connections[using].ops.quote_name(table)
+
+
+def audit_inserts(queries: CaptureQueriesContext) -> int:
+    """How many of ``queries`` insert audit events."""
+    insert = f"INSERT INTO {quoted('signalkit_auditevent', queries.connection.alias)}"
+    return sum(insert in query["sql"] for query in queries)

@@ -67,6 +67,32 @@ if os.environ.get("SIGNALKIT_TEST_DB") == "postgres":
             "TEST": {"NAME": f"test_signalkit_other_{_suffix}"},
         },
     }
+elif os.environ.get("SIGNALKIT_TEST_DB") == "mariadb":
+    # PyMySQL stands in for mysqlclient, which needs the client headers to build.
+    import pymysql  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    pymysql.version_info = (2, 2, 1, "final", 0)
+    pymysql.install_as_MySQLdb()
+    _my = {
+        "ENGINE": "django.db.backends.mysql",
+        "HOST": os.environ.get("MYSQL_HOST", "127.0.0.1"),
+        "PORT": os.environ.get("MYSQL_PORT", "3306"),
+        "USER": os.environ.get("MYSQL_USER", "root"),
+        "PASSWORD": os.environ.get("MYSQL_PASSWORD", ""),
+        "OPTIONS": {"charset": "utf8mb4"},
+    }
+    DATABASES = {
+        "default": {**_my, "NAME": "signalkit", "TEST": {"NAME": f"test_signalkit_{_suffix}"}},
+        "other": {
+            **_my,
+            "NAME": "signalkit_other",
+            "TEST": {"NAME": f"test_signalkit_other_{_suffix}"},
+        },
+    }
+    # django-tasks-db's migration 0019 inspects its table on every database,
+    # also where the router keeps the table out, which fails on MySQL: the
+    # table is created without migrations, on the offload database only.
+    MIGRATION_MODULES = {"django_tasks_database": None}
 else:
     DATABASES = {
         "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},

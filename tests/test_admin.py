@@ -51,7 +51,8 @@ class AuditEventAdminTests(TestCase):
         AuditEvent.objects.create(action="custom", correlation_id="Req-1")
         searched = self.client.get(url, {"q": "Req-1"})
         assert [e.correlation_id for e in searched.context["cl"].result_list] == ["Req-1"]
-        assert list(self.client.get(url, {"q": "req-1"}).context["cl"].result_list) == []
+        if connection.vendor != "mysql":  # (its default collation ignores case)
+            assert list(self.client.get(url, {"q": "req-1"}).context["cl"].result_list) == []
 
     def test_no_filter_reads_the_table_for_its_choices(self) -> None:
         url = reverse("admin:signalkit_auditevent_changelist")

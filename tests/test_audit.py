@@ -13,16 +13,12 @@ from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
 from signalkit.models import AuditEvent
-from tests.audit_utils import audited, events
+from tests.audit_utils import audit_inserts, audited, events
 from tests.auditapp.models import Account, Label, Tag, Ticket, Token, VipAccount
 
 
 class RolledBack(Exception):
     pass
-
-
-def audit_inserts(queries: CaptureQueriesContext) -> int:
-    return sum('INSERT INTO "signalkit_auditevent"' in query["sql"] for query in queries)
 
 
 @audited()
@@ -213,6 +209,12 @@ def install_failing_trigger() -> None:
             cursor.execute(
                 "CREATE TRIGGER sk_fail BEFORE INSERT ON signalkit_auditevent "
                 "FOR EACH ROW EXECUTE FUNCTION sk_fail()"
+            )
+        elif connection.vendor == "mysql":
+            cursor.execute(
+                "CREATE TRIGGER sk_fail BEFORE INSERT ON signalkit_auditevent FOR EACH ROW "
+                "BEGIN IF NEW.object_repr = 'explode' THEN "
+                "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; END IF; END"
             )
         else:
             cursor.execute(

@@ -507,6 +507,8 @@ class ManualTransactionTests(TransactionTestCase):
         assert [e.action for e in events()] == ["create"]
 
     def test_a_failed_commit_keeps_or_drops_the_snapshots_as_the_database_does(self) -> None:
+        if connection.vendor == "mysql":
+            self.skipTest("MySQL checks foreign keys at once: no commit fails this way.")
         account = Account.objects.create(name="a")
         transaction.set_autocommit(False)
         account.name = "b"

@@ -14,16 +14,12 @@ from django.test.utils import CaptureQueriesContext
 import signalkit.audit as audit
 from signalkit.audit import pending
 from signalkit.models import AuditEvent
-from tests.audit_utils import audited, events
+from tests.audit_utils import audit_inserts, audited, events, quoted
 from tests.auditapp.models import Account
 
 
 class RolledBack(Exception):
     pass
-
-
-def audit_inserts(queries: CaptureQueriesContext) -> int:
-    return sum('INSERT INTO "signalkit_auditevent"' in query["sql"] for query in queries)
 
 
 def names() -> list[str]:
@@ -50,7 +46,9 @@ class CommitTests(TransactionTestCase):
             for account in accounts:
                 account.name += "!"
                 account.save()
-        updates = [q for q in queries if q["sql"].startswith('UPDATE "auditapp_account"')]
+        updates = [
+            q for q in queries if q["sql"].startswith(f"UPDATE {quoted('auditapp_account')}")
+        ]
         assert (len(updates), audit_inserts(queries)) == (3, 1)
         assert [e.changes for e in events(action="update")] == [
             {"name": [f"n{n}", f"n{n}!"]} for n in range(3)

@@ -14,7 +14,7 @@ import signalkit.audit as audit
 from signalkit.audit import statements
 from signalkit.audit.pending import write_waiting
 from signalkit.audit.writer import build
-from tests.audit_utils import audited, events, queries_with_log
+from tests.audit_utils import audit_inserts, audited, events, queries_with_log, quoted
 from tests.auditapp.models import Account
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ class WriterTests(TestCase):
         with queries_with_log() as queries:
             account.save()
         assert [query["sql"].split()[:3] for query in queries] == [
-            ["UPDATE", '"auditapp_account"', "SET"],
-            ["INSERT", "INTO", '"signalkit_auditevent"'],
+            ["UPDATE", quoted("auditapp_account"), "SET"],
+            ["INSERT", "INTO", quoted("signalkit_auditevent")],
         ]
         assert [event.changes for event in events(action="update")] == [{"name": ["a", "b"]}]
 
@@ -84,8 +84,7 @@ class ManyRowsTests(TestCase):
     def test_through_django_cursor(self) -> None:
         with CaptureQueriesContext(connection) as queries:
             accounts = self.create_in_batch()
-        inserts = [q["sql"] for q in queries if 'INSERT INTO "signalkit_auditevent"' in q["sql"]]
-        assert len(inserts) == 3
+        assert audit_inserts(queries) == 3
         self.assert_every_event_in_order(accounts)
 
     def test_awkward_values_survive_the_bulk_write(self) -> None:
