@@ -8,8 +8,7 @@ row stays locked until the commit, so what they read is what this save wrote.
 In autocommit another change could land between the save and any read, so the
 event keeps the expression's text, and the snapshot forgets the field: its old
 value is read before the next update, as for a deferred field. An unloaded field
-has no text to keep: its value is read back in autocommit too, and forgotten the
-same way.
+has no text to keep: there its new value is recorded as unknown (``None``).
 """
 
 from __future__ import annotations
@@ -57,13 +56,7 @@ def stored(
     connection: BaseDatabaseWrapper,
 ) -> dict[str, Any]:
     """The values this save stored for ``attnames``, when they can be known: in a
-    transaction, and while the row exists (an empty dict otherwise). In autocommit,
-    only those of fields the save unloaded (see the module's docstring)."""
-    if instance.pk is None:
+    transaction, and while the row exists (an empty dict otherwise)."""
+    if not hooks.in_transaction(connection) or instance.pk is None:
         return {}
-    if not hooks.in_transaction(connection):
-        values = instance.__dict__
-        attnames = [attname for attname in attnames if attname not in values]
-        if not attnames:
-            return {}
     return read_row(sender, instance.pk, attnames, using, connection) or {}

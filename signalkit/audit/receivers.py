@@ -134,20 +134,10 @@ def record_save(
         # or the expression's text where that cannot be known (see expressions.py).
         unresolved = expressions.unresolved(plan, values, update_fields, old)
         known = expressions.stored(sender, instance, unresolved, using, connection)
-        # The snapshot forgets what is not known for sure: expressions whose result
-        # cannot be read, and unloaded fields read back in autocommit (another
-        # change may have landed since).
-        unknown = [
-            attname
-            for attname in unresolved
-            if attname not in known
-            or (attname not in values and not hooks.in_transaction(connection))
-        ]
-        # The expression's text; an unloaded field whose row is gone: None.
+        unknown = [attname for attname in unresolved if attname not in known]
+        # The expression's text; an unloaded field has none: unknown (None).
         texts = {
-            attname: str(values[attname]) if attname in values else None
-            for attname in unknown
-            if attname not in known
+            attname: str(values[attname]) if attname in values else None for attname in unknown
         }
         values = {**values, **known, **texts}
         changes, saved = changes_of(plan, values, old, created, update_fields)
