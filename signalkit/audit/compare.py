@@ -42,6 +42,15 @@ def _identical(old: Any, new: Any) -> bool:
         return False
 
 
+def unloaded(plan: ModelPlan, attname: str, old: dict[str, Any] | None) -> bool:
+    """Whether the field ``attname``, missing from the instance after its save,
+    was loaded and unloaded by the save: Django 6 does so with a value saved as
+    an expression where the database cannot return it (MariaDB, MySQL). A
+    GeneratedField is left unloaded also by other saves (and is never assigned):
+    its change is not recorded, as on Django 5.2, which keeps the old value."""
+    return attname not in plan.generated and (old is None or attname in old)
+
+
 def changes_of(
     plan: ModelPlan,
     values: dict[str, Any],
@@ -65,9 +74,7 @@ def changes_of(
         if update_fields is not None and name not in update_fields and attname not in update_fields:
             continue
         if attname not in values:
-            if old is None or attname in old:
-                # Loaded, and unloaded by the save: Django 6 does so with a value
-                # saved as an expression where the database cannot return it.
+            if unloaded(plan, attname, old):
                 raise Unresolved(attname)
             continue
         new_value = values[attname]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from signalkit.audit import hooks
+from signalkit.audit.compare import unloaded
 from signalkit.audit.readback import read_row
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def unresolved(
         if (saved is None or name in saved or attname in saved)
         and (
             hasattr(values.get(attname), "resolve_expression")
-            or (attname not in values and (old is None or attname in old))
+            or (attname not in values and unloaded(plan, attname, old))
         )
     ]
 

@@ -140,6 +140,8 @@ class ModelPlan:
     # attname -> the field's get_prep_value (what the column is given): a value
     # assigned as text ("1.5", "3") that is prepared as the old one is no change.
     converters: Mapping[str, Callable[[Any], Any]] = dataclasses.field(default_factory=dict)
+    # GeneratedFields: the database computes them; Django may leave them unloaded.
+    generated: frozenset[str] = frozenset()
 
     def m2m_for(self, through: type[Model]) -> M2MPlan | None:
         """The audited many-to-many field whose ``through`` model this is."""
@@ -265,6 +267,7 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         converters=MappingProxyType(
             {f.attname: _rounding(f, f.get_prep_value) for f in recorded if f.attname not in json}
         ),
+        generated=frozenset(f.attname for f in recorded if f.generated),
     )
 
 
@@ -282,14 +285,16 @@ def _value_to_string(field: Any) -> Callable[[Any], str]:
 def _rounding(field: Any, convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``convert``, and for a ``DecimalField`` the value rounded to the field's
     places as the database keeps it (``Decimal("1.234")`` is stored as 1.23)."""
-    if field.get_internal_type() != "DecimalField" or field.decimal_places is None:
+    # A GeneratedField has its type, places and digits in its output field.
+    shape = field.output_field if getattr(field, "generated", False) else field
+    if shape.get_internal_type() != "DecimalField" or shape.decimal_places is None:
         return convert
-    exponent = decimal.Decimal(1).scaleb(-field.decimal_places)
+    exponent = decimal.Decimal(1).scaleb(-shape.decimal_places)
     # Ties: PostgreSQL and MySQL round them away from zero; Django rounds what
     # SQLite gives back to even.
     vendor = connections[router.db_for_write(field.model)].vendor
     rounding = decimal.ROUND_HALF_EVEN if vendor == "sqlite" else decimal.ROUND_HALF_UP
-    context = decimal.Context(prec=field.max_digits, rounding=rounding)
+    context = decimal.Context(prec=shape.max_digits, rounding=rounding)
 
     def rounded(value: Any) -> Any:
         if type(value) is not decimal.Decimal:  # a Decimal needs no to_python()

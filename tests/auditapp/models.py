@@ -214,3 +214,20 @@ class Deal(models.Model):
 
     def __str__(self) -> str:
         return f"deal {self.pk}"
+
+
+class Priced(models.Model):
+    """A generated column: the database computes it on every write."""
+
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    quantity = models.IntegerField(default=1)
+    total = models.GeneratedField(
+        expression=models.F("price") * models.F("quantity"),
+        output_field=models.DecimalField(max_digits=12, decimal_places=2),
+        db_persist=True,
+    )
+
+    objects: models.Manager[Priced] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.price}"
