@@ -10,6 +10,8 @@ from django.dispatch import Signal
 import signalkit
 from signalkit.offload import targets
 
+PLACED = Signal()
+
 
 def offloaded(sender: Any, **kwargs: Any) -> None:
     pass
@@ -46,17 +48,44 @@ class CheckOffloadableTests:
 
 
 class RegisterTests:
-    def test_worker_resolves_the_receiver_by_key_and_signal_position(self) -> None:
+    def test_a_signal_bound_to_no_module_is_named_by_its_position(self) -> None:
         first, second = Signal(), Signal()
         signalkit.receiver([first, second], offload=True, name="offload.tests.pair")(offloaded)
         try:
             key = "offload.tests.pair"
-            assert targets.resolve(key, targets.signal_index(key, second)) == (offloaded, second)
-            assert targets.resolve(key, targets.signal_index(key, first)) == (offloaded, first)
+            assert targets.signal_ref(key, first) == 0
+            assert targets.signal_ref(key, second) == 1
+            assert targets.resolve(key, targets.signal_ref(key, second)) == (offloaded, second)
+            assert targets.resolve(key, targets.signal_ref(key, first)) == (offloaded, first)
             assert key in targets.offloaded_keys()
+            with pytest.raises(LookupError, match="not to the one at position 2"):
+                targets.resolve(key, 2)
         finally:
             first.disconnect(offloaded)
             second.disconnect(offloaded)
+
+    def test_a_signal_is_named_by_its_path_whatever_order_a_worker_connects_in(self) -> None:
+        key = "offload.tests.ordered"
+        receive = signalkit.receiver([PLACED, model_signals.post_save], offload=True, name=key)
+        receive(offloaded)
+        try:
+            sent = targets.signal_ref(key, PLACED)
+            assert sent == "tests.test_offload_targets.PLACED"
+            assert targets.signal_ref(key, model_signals.post_save) == (
+                "django.db.models.signals.post_save"
+            )
+            # A worker that connects the receiver to the same signals in another order.
+            PLACED.disconnect(offloaded)
+            model_signals.post_save.disconnect(offloaded)
+            del targets._targets[key]
+            receive = signalkit.receiver([model_signals.post_save, PLACED], offload=True, name=key)
+            receive(offloaded)
+            assert targets.resolve(key, sent) == (offloaded, PLACED)
+            with pytest.raises(LookupError, match=r"not connected to signal 'tests\.nowhere'"):
+                targets.resolve(key, "tests.nowhere")
+        finally:
+            PLACED.disconnect(offloaded)
+            model_signals.post_save.disconnect(offloaded)
 
     def test_unknown_key_names_the_key_and_the_fix(self) -> None:
         with pytest.raises(

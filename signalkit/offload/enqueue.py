@@ -40,7 +40,7 @@ def encode_call(key: str, signal: Signal, sender: Any, kwargs: dict[str, Any]) -
             ) from error
     return {
         "receiver": key,
-        "signal": targets.signal_index(key, signal),
+        "signal": targets.signal_ref(key, signal),
         "sender": encoded.pop("sender"),
         "kwargs": encoded,
         "idempotency_key": uuid.uuid4().hex,

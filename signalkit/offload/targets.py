@@ -1,13 +1,16 @@
 """Which receivers may be offloaded, and how a worker finds them again.
 
-A task addresses its receiver by key and by the position of the signal among
-the signals that receiver is offloaded for (a function may be offloaded for
-``post_save`` and ``post_delete``). The worker process imports the same
-modules (autodiscovery), so connecting fills this table there too.
+A task addresses its receiver by key, and the signal (a function may be offloaded
+for ``post_save`` and ``post_delete``) by its dotted path -- by its position among
+the receiver's signals only when it has none (a signal bound to no module
+attribute): a worker may connect them in another order. The worker process
+imports the same modules (autodiscovery), so connecting fills this table there
+too.
 """
 
 from __future__ import annotations
 
+import sys
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +48,27 @@ class Target:
     def __init__(self, wrapper: DeferredReceiver) -> None:
         self.wrapper = wrapper
         self.signals: list[weakref.ref[Signal]] = []
+        # Position -> the signal's dotted path, or None (it has none).
+        self.paths: dict[int, str | None] = {}
+
+    def path(self, position: int) -> str | None:
+        """The dotted path of the signal at ``position`` (looked up once: it scans
+        the loaded modules)."""
+        if position not in self.paths:
+            signal = self.signals[position]()
+            self.paths[position] = None if signal is None else _path_of(signal)
+        return self.paths[position]
+
+    def find(self, path: str) -> Signal | None:
+        """The signal of this receiver that ``path`` names in this process (its
+        module is imported: it is never imported on a task's word)."""
+        module, _, name = path.rpartition(".")
+        bound = getattr(sys.modules.get(module), name, None)
+        for ref in self.signals:
+            signal = ref()
+            if signal is not None and signal is bound:
+                return signal
+        return None
 
     def index(self, signal: Signal) -> int:
         for position, ref in enumerate(self.signals):
@@ -100,26 +124,51 @@ def _same_code(first: Any, second: Any) -> bool:
     )
 
 
-def signal_index(key: str, signal: Signal) -> int:
-    """The position of ``signal`` among the signals of receiver ``key``."""
-    return _targets[key].index(signal)
+def _path_of(signal: Signal) -> str | None:
+    from signalkit.registry import registry
+
+    path = registry.info(signal).path
+    return None if path.startswith("<") else path  # "<signal 0x...>": unknown
 
 
-def resolve(key: str, index: int) -> tuple[Any, Signal]:
+def signal_ref(key: str, signal: Signal) -> str | int:
+    """How a task names ``signal`` of receiver ``key``: its dotted path, or its
+    position among the receiver's signals if it has none."""
+    target = _targets[key]
+    position = target.index(signal)
+    path = target.path(position)
+    return position if path is None else path
+
+
+def resolve(key: str, ref: str | int) -> tuple[Any, Signal]:
     """The function and signal of a task; :class:`LookupError` naming the key
-    when this process has no such offloaded receiver."""
+    (or the signal) when this process has no such offloaded receiver."""
     target = _targets.get(key)
     func = target.wrapper.__wrapped__ if target is not None else None
-    if target is None or func is None or index >= len(target.signals):
+    if target is None or func is None:
         raise LookupError(
             f"No offloaded receiver {key!r} in this process. The worker must import the "
             f"module that connects it (keep SIGNALKIT['AUTODISCOVER'] on, or import it in "
             f"an AppConfig.ready())."
         )
-    signal = target.signals[index]()
-    if signal is None:
+    if isinstance(ref, str):
+        signal = target.find(ref)
+        if signal is None:
+            raise LookupError(
+                f"Offloaded receiver {key!r} is not connected to signal {ref!r} in this "
+                f"process. The worker must import that signal's module and connect the "
+                f"receiver as the sender does."
+            )
+        return func, signal
+    if not 0 <= ref < len(target.signals):
+        raise LookupError(
+            f"Offloaded receiver {key!r} is connected to {len(target.signals)} signal(s) in "
+            f"this process, not to the one at position {ref}."
+        )
+    found = target.signals[ref]()
+    if found is None:
         raise LookupError(f"The signal of offloaded receiver {key!r} no longer exists.")
-    return func, signal
+    return func, found
 
 
 def offloaded_keys() -> list[str]:

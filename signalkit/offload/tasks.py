@@ -24,12 +24,13 @@ _defaults = get_settings().offload
 @compat.task(backend=_defaults.backend, queue_name=_defaults.queue_name)  # type: ignore[untyped-decorator]
 def run_receiver(
     receiver: str,
-    signal: int,
+    signal: str | int,
     sender: Any,
     kwargs: dict[str, Any],
     idempotency_key: str,
 ) -> None:
-    """Run offloaded receiver ``receiver`` with the decoded arguments.
+    """Run offloaded receiver ``receiver`` for ``signal`` (its dotted path, or its
+    position among the receiver's signals) with the decoded arguments.
 
     Model instances are re-fetched; one deleted meanwhile is handled per
     ``SIGNALKIT['OFFLOAD']['MISSING']``: ``"skip"`` the call, pass ``None``
