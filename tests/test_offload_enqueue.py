@@ -107,6 +107,7 @@ class EnqueueTests(TestCase):
         assert len(results) == 2
         first, second = (result.kwargs for result in results)
         assert first["receiver"] == "tests.offloadapp.signals.record_save"
+        assert (first["signal"], first["signal_path"]) == (0, "django.db.models.signals.post_save")
         assert first["kwargs"]["instance"] == {
             "$model": ["offloadapp.Article", {"$uuid": str(article.pk)}]
         }

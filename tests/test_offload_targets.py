@@ -11,6 +11,11 @@ import signalkit
 from signalkit.offload import targets
 
 PLACED = Signal()
+RENAMED = signalkit.define_signal("order_renamed")
+
+
+class Holder:
+    changed = signalkit.Signal()
 
 
 def offloaded(sender: Any, **kwargs: Any) -> None:
@@ -50,42 +55,52 @@ class CheckOffloadableTests:
 class RegisterTests:
     def test_a_signal_bound_to_no_module_is_named_by_its_position(self) -> None:
         first, second = Signal(), Signal()
-        signalkit.receiver([first, second], offload=True, name="offload.tests.pair")(offloaded)
+        on_the_fly = signalkit.Signal()
+        key = "offload.tests.pair"
+        receive = signalkit.receiver(
+            [first, second, on_the_fly, Holder.changed], offload=True, name=key
+        )
+        receive(offloaded)
         try:
-            key = "offload.tests.pair"
-            assert targets.signal_ref(key, first) == 0
-            assert targets.signal_ref(key, second) == 1
-            assert targets.resolve(key, targets.signal_ref(key, second)) == (offloaded, second)
-            assert targets.resolve(key, targets.signal_ref(key, first)) == (offloaded, first)
+            refs = [targets.signal_ref(key, s) for s in (first, second, on_the_fly, Holder.changed)]
+            assert refs == [(0, None), (1, None), (2, None), (3, None)]
+            assert targets.resolve(key, *refs[1]) == (offloaded, second)
+            assert targets.resolve(key, *refs[0]) == (offloaded, first)
+            assert targets.resolve(key, *refs[3]) == (offloaded, Holder.changed)
             assert key in targets.offloaded_keys()
-            with pytest.raises(LookupError, match="not to the one at position 2"):
-                targets.resolve(key, 2)
+            with pytest.raises(LookupError, match="not to the one at position 4"):
+                targets.resolve(key, 4)
         finally:
-            first.disconnect(offloaded)
-            second.disconnect(offloaded)
+            for signal in (first, second, on_the_fly, Holder.changed):
+                signal.disconnect(offloaded)
 
     def test_a_signal_is_named_by_its_path_whatever_order_a_worker_connects_in(self) -> None:
         key = "offload.tests.ordered"
-        receive = signalkit.receiver([PLACED, model_signals.post_save], offload=True, name=key)
-        receive(offloaded)
+        signals = [PLACED, model_signals.post_save, RENAMED]
+        signalkit.receiver(signals, offload=True, name=key)(offloaded)
         try:
-            sent = targets.signal_ref(key, PLACED)
-            assert sent == "tests.test_offload_targets.PLACED"
-            assert targets.signal_ref(key, model_signals.post_save) == (
-                "django.db.models.signals.post_save"
-            )
+            sent = [targets.signal_ref(key, signal) for signal in signals]
+            assert sent == [
+                (0, "tests.test_offload_targets.PLACED"),
+                (1, "django.db.models.signals.post_save"),
+                # Named otherwise than the attribute that holds it: no path.
+                (2, None),
+            ]
             # A worker that connects the receiver to the same signals in another order.
-            PLACED.disconnect(offloaded)
-            model_signals.post_save.disconnect(offloaded)
+            for signal in signals:
+                signal.disconnect(offloaded)
             del targets._targets[key]
-            receive = signalkit.receiver([model_signals.post_save, PLACED], offload=True, name=key)
-            receive(offloaded)
-            assert targets.resolve(key, sent) == (offloaded, PLACED)
-            with pytest.raises(LookupError, match=r"not connected to signal 'tests\.nowhere'"):
-                targets.resolve(key, "tests.nowhere")
+            signals = [model_signals.post_save, PLACED, RENAMED]
+            signalkit.receiver(signals, offload=True, name=key)(offloaded)
+            assert targets.resolve(key, *sent[0]) == (offloaded, PLACED)
+            assert targets.resolve(key, *sent[1]) == (offloaded, model_signals.post_save)
+            # Its path's module not imported here: by position, as the sender connected.
+            assert targets.resolve(key, 1, "tests.not_imported.PLACED") == (offloaded, PLACED)
+            with pytest.raises(LookupError, match=r"not to tests\.not_imported\.PLACED"):
+                targets.resolve(key, 3, "tests.not_imported.PLACED")
         finally:
-            PLACED.disconnect(offloaded)
-            model_signals.post_save.disconnect(offloaded)
+            for signal in signals:
+                signal.disconnect(offloaded)
 
     def test_unknown_key_names_the_key_and_the_fix(self) -> None:
         with pytest.raises(

@@ -25,6 +25,7 @@ class OffloadError(TypeError):
 
 def encode_call(key: str, signal: Signal, sender: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The task arguments that run receiver ``key`` for this send."""
+    position, path = targets.signal_ref(key, signal)
     encoded: dict[str, Any] = {}
     for name, value in [("sender", sender), *kwargs.items()]:
         try:
@@ -40,7 +41,8 @@ def encode_call(key: str, signal: Signal, sender: Any, kwargs: dict[str, Any]) -
             ) from error
     return {
         "receiver": key,
-        "signal": targets.signal_ref(key, signal),
+        "signal": position,
+        "signal_path": path,
         "sender": encoded.pop("sender"),
         "kwargs": encoded,
         "idempotency_key": uuid.uuid4().hex,

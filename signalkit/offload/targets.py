@@ -1,11 +1,11 @@
 """Which receivers may be offloaded, and how a worker finds them again.
 
 A task addresses its receiver by key, and the signal (a function may be offloaded
-for ``post_save`` and ``post_delete``) by its dotted path -- by its position among
-the receiver's signals only when it has none (a signal bound to no module
-attribute): a worker may connect them in another order. The worker process
-imports the same modules (autodiscovery), so connecting fills this table there
-too.
+for ``post_save`` and ``post_delete``) by its dotted path, which does not depend
+on the order a worker connects the receiver in, and by its position among the
+receiver's signals, for a signal that has no path (bound to no module attribute)
+or whose path's module the worker has not imported. The worker process imports
+the same modules (autodiscovery), so connecting fills this table there too.
 """
 
 from __future__ import annotations
@@ -125,24 +125,28 @@ def _same_code(first: Any, second: Any) -> bool:
 
 
 def _path_of(signal: Signal) -> str | None:
+    """The dotted path the registry names ``signal`` by, if it is the module
+    attribute that holds ``signal`` (a worker looks it up so)."""
     from signalkit.registry import registry
 
     path = registry.info(signal).path
-    return None if path.startswith("<") else path  # "<signal 0x...>": unknown
+    module, _, name = path.rpartition(".")
+    return path if getattr(sys.modules.get(module), name, None) is signal else None
 
 
-def signal_ref(key: str, signal: Signal) -> str | int:
-    """How a task names ``signal`` of receiver ``key``: its dotted path, or its
-    position among the receiver's signals if it has none."""
+def signal_ref(key: str, signal: Signal) -> tuple[int, str | None]:
+    """How a task names ``signal`` of receiver ``key``: its position among the
+    receiver's signals, and its dotted path (``None``: it has none)."""
     target = _targets[key]
     position = target.index(signal)
-    path = target.path(position)
-    return position if path is None else path
+    return position, target.path(position)
 
 
-def resolve(key: str, ref: str | int) -> tuple[Any, Signal]:
-    """The function and signal of a task; :class:`LookupError` naming the key
-    (or the signal) when this process has no such offloaded receiver."""
+def resolve(key: str, position: int, path: str | None = None) -> tuple[Any, Signal]:
+    """The function and signal of a task: the signal ``path`` names if this
+    process has imported its module, else the one at ``position``;
+    :class:`LookupError` naming the key when this process has no such offloaded
+    receiver."""
     target = _targets.get(key)
     func = target.wrapper.__wrapped__ if target is not None else None
     if target is None or func is None:
@@ -151,21 +155,15 @@ def resolve(key: str, ref: str | int) -> tuple[Any, Signal]:
             f"module that connects it (keep SIGNALKIT['AUTODISCOVER'] on, or import it in "
             f"an AppConfig.ready())."
         )
-    if isinstance(ref, str):
-        signal = target.find(ref)
-        if signal is None:
-            raise LookupError(
-                f"Offloaded receiver {key!r} is not connected to signal {ref!r} in this "
-                f"process. The worker must import that signal's module and connect the "
-                f"receiver as the sender does."
-            )
-        return func, signal
-    if not 0 <= ref < len(target.signals):
+    found = None if path is None else target.find(path)
+    if found is not None:
+        return func, found
+    if not 0 <= position < len(target.signals):
         raise LookupError(
             f"Offloaded receiver {key!r} is connected to {len(target.signals)} signal(s) in "
-            f"this process, not to the one at position {ref}."
+            f"this process, not to {path or f'the one at position {position}'}."
         )
-    found = target.signals[ref]()
+    found = target.signals[position]()
     if found is None:
         raise LookupError(f"The signal of offloaded receiver {key!r} no longer exists.")
     return func, found

@@ -24,19 +24,21 @@ _defaults = get_settings().offload
 @compat.task(backend=_defaults.backend, queue_name=_defaults.queue_name)  # type: ignore[untyped-decorator]
 def run_receiver(
     receiver: str,
-    signal: str | int,
+    signal: int,
     sender: Any,
     kwargs: dict[str, Any],
     idempotency_key: str,
+    signal_path: str | None = None,
 ) -> None:
-    """Run offloaded receiver ``receiver`` for ``signal`` (its dotted path, or its
-    position among the receiver's signals) with the decoded arguments.
+    """Run offloaded receiver ``receiver`` for its signal -- the one ``signal_path``
+    names, or the one at position ``signal`` among the receiver's signals -- with
+    the decoded arguments.
 
     Model instances are re-fetched; one deleted meanwhile is handled per
     ``SIGNALKIT['OFFLOAD']['MISSING']``: ``"skip"`` the call, pass ``None``
     (``"none"``), or ``"fail"`` the task.
     """
-    func, signal_obj = targets.resolve(receiver, signal)
+    func, signal_obj = targets.resolve(receiver, signal, signal_path)
     missing = get_settings().offload.missing
     using = kwargs.get("using") if isinstance(kwargs.get("using"), str) else None
     try:
