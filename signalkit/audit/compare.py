@@ -70,10 +70,19 @@ def changes_of(
         return changes, {}
     changes = {}
     saved = {}
+    generated = plan.generated
     for name, attname, encode in plan.encoders:
-        if update_fields is not None and name not in update_fields and attname not in update_fields:
+        if generated and attname in generated:
+            # Computed by the database, whatever the update_fields: a change when
+            # Django gave the new value back and the snapshot, if any, knows the
+            # old one.
+            if attname not in values or (old is not None and attname not in old):
+                continue
+        elif (
+            update_fields is not None and name not in update_fields and attname not in update_fields
+        ):
             continue
-        if attname not in values:
+        elif attname not in values:
             if unloaded(plan, attname, old):
                 raise Unresolved(attname)
             continue

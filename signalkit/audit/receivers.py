@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+import django
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.signals import (
     m2m_changed,
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
     from signalkit.audit.plans import M2MPlan
 
 logger = logging.getLogger("signalkit.audit")
+
+# Django 6 gives an update's generated values back (or unloads the fields);
+# Django 5.2 leaves the old values on the instance.
+GIVES_GENERATED_BACK = django.VERSION >= (6,)
 
 _plans: dict[type[Model], ModelPlan] = {}
 _m2m: dict[type[Model], M2MPlan] = {}
@@ -172,6 +177,12 @@ def record_save(
         # their changes included unless they rolled back.
         current = snapshot.base(instance, connection) or {}
         new.update((attname, current[attname]) for attname in ending.written if attname in current)
+    if plan.generated and not created:
+        # What the row holds now, unless Django gave it back (Django 6, where
+        # the UPDATE returns values): the snapshot leaves such fields out.
+        for attname in plan.generated:
+            if not GIVES_GENERATED_BACK or attname not in instance.__dict__:
+                new.pop(attname, None)
     if created or changes or old is None:
         snapshot.advance(instance, new, connection)
     if nested and not created and old is not None:
@@ -198,7 +209,8 @@ def record_delete(sender: type[Model], *, instance: Model, using: str, **kwargs:
     for name, attname, encode in plan.encoders:
         if attname in old:
             value = old[attname]
-        elif attname in values:
+        elif attname in values and attname not in plan.generated:
+            # (A generated value the snapshot left out is not the row's.)
             value = values[attname] if known else None
         else:
             continue
