@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+import django
 from django.apps import apps
 from django.db import connections, router
 from django.db.models import FileField
@@ -130,6 +131,9 @@ class M2MPlan:
 class ModelPlan:
     label: str  # the concrete model's label: proxies share their history
     fields: tuple[FieldPlan, ...]
+    # What snapshots hold: every field but, on Django 5.2, generated ones, whose
+    # values Django leaves stale on the instance after an update (recorded on
+    # create only).
     attnames: tuple[str, ...]
     mutable: frozenset[str]  # snapshot copies: JSON values, and files by name
     m2m: tuple[M2MPlan, ...]
@@ -142,6 +146,8 @@ class ModelPlan:
     converters: Mapping[str, Callable[[Any], Any]] = dataclasses.field(default_factory=dict)
     # GeneratedFields: the database computes them; Django may leave them unloaded.
     generated: frozenset[str] = frozenset()
+    # What snapshots hold (``attnames``), as a set.
+    tracked: frozenset[str] = frozenset()
 
     def m2m_for(self, through: type[Model]) -> M2MPlan | None:
         """The audited many-to-many field whose ``through`` model this is."""
@@ -252,6 +258,7 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
     m2m = tuple(
         _m2m_plan(field, masked(field.name)) for field in opts.many_to_many if audited(field.name)
     )
+    tracked = tuple(f.attname for f in recorded if not (f.generated and django.VERSION < (6,)))
     mutable = frozenset(f.attname for f in recorded if f.get_internal_type() in _MUTABLE_TYPES)
     files = frozenset(f.attname for f in recorded if isinstance(f, FileField))
     # Only JSON columns keep 1, 1.0 and True apart (arrays and hstores are typed).
@@ -259,7 +266,7 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
     return ModelPlan(
         label=(opts.concrete_model or model)._meta.label,
         fields=fields,
-        attnames=tuple(plan.attname for plan in fields),
+        attnames=tracked,
         mutable=mutable | files,
         m2m=m2m,
         encoders=tuple((plan.name, plan.attname, plan.encoder()) for plan in fields),
@@ -268,6 +275,7 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
             {f.attname: _rounding(f, f.get_prep_value) for f in recorded if f.attname not in json}
         ),
         generated=frozenset(f.attname for f in recorded if f.generated),
+        tracked=frozenset(tracked),
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-import django
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.signals import (
     m2m_changed,
@@ -37,10 +36,6 @@ if TYPE_CHECKING:
     from signalkit.audit.plans import M2MPlan
 
 logger = logging.getLogger("signalkit.audit")
-
-# Django 6 gives an update's generated values back (or unloads the fields);
-# Django 5.2 leaves the old values on the instance.
-GIVES_GENERATED_BACK = django.VERSION >= (6,)
 
 _plans: dict[type[Model], ModelPlan] = {}
 _m2m: dict[type[Model], M2MPlan] = {}
@@ -94,6 +89,7 @@ def _read_deferred(
         for name, attname, _ in plan.encoders
         if attname not in old
         and attname in values
+        and attname in plan.tracked
         and (update_fields is None or name in update_fields or attname in update_fields)
     ]
     row = read_row(sender, instance.pk, missing, using, connection) if missing else None
@@ -178,10 +174,10 @@ def record_save(
         current = snapshot.base(instance, connection) or {}
         new.update((attname, current[attname]) for attname in ending.written if attname in current)
     if plan.generated and not created:
-        # What the row holds now, unless Django gave it back (Django 6, where
-        # the UPDATE returns values): the snapshot leaves such fields out.
+        # Generated values Django left unloaded (MariaDB, MySQL): the snapshot
+        # does not know what the row holds now.
         for attname in plan.generated:
-            if not GIVES_GENERATED_BACK or attname not in instance.__dict__:
+            if attname not in instance.__dict__:
                 new.pop(attname, None)
     if created or changes or old is None:
         snapshot.advance(instance, new, connection)
