@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_save
 from django.test import TransactionTestCase
 
+import signalkit.audit as audit
 from signalkit.audit import receivers
 from tests.audit_utils import audited, events, queries_with_log
 from tests.auditapp.models import Priced
@@ -119,3 +120,36 @@ class GeneratedFieldTests(TransactionTestCase):
         priced.delete()
         expected = ["8.00", None] if TRACKED else None
         assert events(action="delete")[0].changes.get("total") == expected
+
+    def test_a_batch_merges_no_stale_generated_value_into_its_create(self) -> None:
+        with audit.batch():
+            priced = Priced.objects.create(price=2, quantity=3)
+            priced.quantity = 4
+            priced.save()
+        [created] = [e.changes for e in events()]
+        assert created["quantity"] == [None, 4]
+        assert created.get("total") == ([None, "8.00"] if GIVEN_BACK else None)
+
+    def test_an_instance_loaded_without_a_snapshot(self) -> None:
+        Priced.objects.create(price=2, quantity=3)
+        receivers.disconnect()
+        priced = Priced.objects.get()  # loaded while nothing is audited
+        receivers.connect()
+        priced.quantity = 4
+        priced.save(update_fields=["quantity"])
+        priced.delete()
+        update, deleted = (e.changes for e in events()[1:])
+        assert update.get("total") == ([None, "8.00"] if GIVEN_BACK else None)
+        assert deleted.get("total") == (["8.00", None] if GIVEN_BACK else None)
+
+
+@audited(MODELS={"auditapp.Priced": {"exclude": ["price"]}})
+class ExcludedSourceTests(TransactionTestCase):
+    def test_a_change_left_out_of_the_log_leaves_no_stale_generated_value(self) -> None:
+        Priced.objects.create(price=2, quantity=3)
+        priced = Priced.objects.get()
+        priced.price = decimal.Decimal(3)  # excluded: no event
+        priced.save()
+        priced.delete()
+        deleted = events(action="delete")[0].changes
+        assert deleted.get("total") == (["9.00", None] if GIVEN_BACK else None)

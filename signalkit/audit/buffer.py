@@ -6,6 +6,7 @@ import contextlib
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+import django
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from signalkit.audit import hooks
@@ -67,7 +68,7 @@ class Buffer:
             # No savepoint that could roll back one change and not the other.
             and (previous[0] is marker or hooks.same_fate(connection, previous[0]))
         ):
-            _merge(previous[1], event)
+            _merge(previous[1], event, connection)
             self.latest[key] = (previous[0], previous[1], newest, True)
             return
         self.events.append((marker, event))
@@ -103,13 +104,20 @@ def _same_context(one: Event, other: Event) -> bool:
     )
 
 
-def _merge(into: Event, event: Event) -> None:
+def _merge(into: Event, event: Event, connection: BaseDatabaseWrapper) -> None:
     changes: dict[str, Any] = into.changes
     for name, value in event.changes.items():
         if name in changes and isinstance(value, list) and isinstance(changes[name], list):
             changes[name] = [changes[name][0], value[1]]
         else:
             changes[name] = value
+    if into.action == "create" and event.changes and not _gives_generated_back(connection):
+        # The update may have changed what a generated field is computed from,
+        # and its new value is not known: the create's is no longer the row's.
+        from signalkit.audit.receivers import generated_fields
+
+        for name in generated_fields(into.model_label):
+            changes.pop(name, None)
     if into.action == "update":
         from signalkit.audit.receivers import json_fields
 
@@ -117,6 +125,12 @@ def _merge(into: Event, event: Event) -> None:
         for name in [name for name, value in changes.items() if _unchanged(value, name in strict)]:
             del changes[name]
     into.object_repr = event.object_repr
+
+
+def _gives_generated_back(connection: BaseDatabaseWrapper) -> bool:
+    """Whether an update's events carry the generated values it changed: Django
+    6, where an UPDATE returns values."""
+    return django.VERSION >= (6,) and bool(connection.features.can_return_rows_from_update)
 
 
 def _unchanged(value: Any, strict: bool) -> bool:

@@ -74,9 +74,13 @@ def changes_of(
     for name, attname, encode in plan.encoders:
         if generated and attname in generated:
             # Computed by the database, whatever the update_fields: a change when
-            # Django gave the new value back and the snapshot, if any, knows the
-            # old one.
-            if attname not in values or (old is not None and attname not in old):
+            # Django gave the new value back (Django 6: tracked) and the
+            # snapshot, if any, knows the old one.
+            if (
+                attname not in plan.tracked
+                or attname not in values
+                or (old is not None and attname not in old)
+            ):
                 continue
         elif (
             update_fields is not None and name not in update_fields and attname not in update_fields

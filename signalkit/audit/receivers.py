@@ -173,13 +173,16 @@ def record_save(
         # their changes included unless they rolled back.
         current = snapshot.base(instance, connection) or {}
         new.update((attname, current[attname]) for attname in ending.written if attname in current)
+    stale = False
     if plan.generated and not created:
         # Generated values Django left unloaded (MariaDB, MySQL): the snapshot
-        # does not know what the row holds now.
+        # does not know what the row holds now, changes recorded or not (of
+        # fields left out of the log).
         for attname in plan.generated:
             if attname not in instance.__dict__:
                 new.pop(attname, None)
-    if created or changes or old is None:
+                stale = stale or (old is not None and attname in old)
+    if created or changes or old is None or stale:
         snapshot.advance(instance, new, connection)
     if nested and not created and old is not None:
         # A save nested in another: what it found is what the outer one wrote.
@@ -242,6 +245,14 @@ def record_m2m(
     field = None if plan is None else plan.m2m_for(sender)
     if plan is not None and field is not None:
         many_to_many.record(action, field, plan, instance, reverse, pk_set, using, declaring)
+
+
+def generated_fields(label: str) -> frozenset[str]:
+    """The generated fields of the model recorded under ``label``."""
+    for plan in _plans.values():
+        if plan.label == label:
+            return plan.generated
+    return frozenset()
 
 
 def json_fields(label: str) -> frozenset[str]:
