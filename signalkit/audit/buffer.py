@@ -105,23 +105,28 @@ def _same_context(one: Event, other: Event) -> bool:
 
 
 def _merge(into: Event, event: Event, connection: BaseDatabaseWrapper) -> None:
+    from signalkit.audit.receivers import plan_of
+
     changes: dict[str, Any] = into.changes
     for name, value in event.changes.items():
         if name in changes and isinstance(value, list) and isinstance(changes[name], list):
             changes[name] = [changes[name][0], value[1]]
         else:
             changes[name] = value
-    if into.action == "create" and event.changes and not _gives_generated_back(connection):
+    plan = plan_of(into.model_label)
+    generated = plan.generated if plan is not None else frozenset()
+    if (
+        into.action == "create"
+        and generated
+        and event.changes
+        and not _gives_generated_back(connection)
+    ):
         # The update may have changed what a generated field is computed from,
         # and its new value is not known: the create's is no longer the row's.
-        from signalkit.audit.receivers import generated_fields
-
-        for name in generated_fields(into.model_label):
+        for name in generated:
             changes.pop(name, None)
     if into.action == "update":
-        from signalkit.audit.receivers import json_fields
-
-        strict = json_fields(into.model_label)
+        strict = plan.strict if plan is not None else frozenset()
         for name in [name for name, value in changes.items() if _unchanged(value, name in strict)]:
             del changes[name]
     into.object_repr = event.object_repr

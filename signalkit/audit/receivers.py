@@ -247,20 +247,12 @@ def record_m2m(
         many_to_many.record(action, field, plan, instance, reverse, pk_set, using, declaring)
 
 
-def generated_fields(label: str) -> frozenset[str]:
-    """The generated fields of the model recorded under ``label``."""
+def plan_of(label: str) -> ModelPlan | None:
+    """The plan of the audited model whose events are recorded under ``label``."""
     for plan in _plans.values():
         if plan.label == label:
-            return plan.generated
-    return frozenset()
-
-
-def json_fields(label: str) -> frozenset[str]:
-    """The JSON fields of the model recorded under ``label``: compared as JSON."""
-    for plan in _plans.values():
-        if plan.label == label:
-            return plan.strict
-    return frozenset()
+            return plan
+    return None
 
 
 def audited_labels() -> list[str]:
