@@ -120,15 +120,14 @@ def connect(
                 "offload: its object cannot be weakly referenced or hashed. Connect it "
                 "with weak=False."
             ) from None
-    wrapper = wrappers.get(func.__func__ if bound else func)
-    if wrapper is None or (wrapper.on_commit, wrapper.offload, wrapper.__signalkit_key__) != (
-        on_commit,
-        offload,
-        keys.receiver_key(func),
-    ):
+    # One wrapper per way the function is connected: a wrapper replaced here
+    # would be dropped by the signals that hold it weakly.
+    kind = (func.__func__ if bound else func, on_commit, offload, keys.receiver_key(func))
+    wrapper = wrappers.get(kind)
+    if wrapper is None:
         cls = AsyncDeferredReceiver if iscoroutinefunction(func) else DeferredReceiver
         wrapper = cls(func, weak=weak, on_commit=on_commit, offload=offload)
-        wrappers[func.__func__ if bound else func] = wrapper
+        wrappers[kind] = wrapper
     if offload:
         targets.register(signal, wrapper)
     # Under the function's own lookup key, so disconnect(func) finds the wrapper.

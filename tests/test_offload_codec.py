@@ -5,13 +5,18 @@ import decimal
 import json
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
+from django.http import QueryDict
 from django.test import TestCase
 
 from signalkit.offload.codec import EncodeError, Missing, decode, encode, snapshot
+from tests.auditapp.models import Account
 from tests.offloadapp.models import Article
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def round_trip(value: Any) -> Any:
@@ -36,9 +41,13 @@ class EncodeTests:
                 2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
             ),
             datetime.datetime(2026, 1, 2, 3, 4, 5),
+            datetime.datetime(2026, 1, 15, 12, 0, tzinfo=PARIS),
+            datetime.datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=PARIS),  # the second 2:30
+            datetime.time(8, 30, tzinfo=PARIS),
             datetime.date(2026, 1, 2),
             datetime.time(23, 59, 59, 999999),
             datetime.timedelta(days=-1, seconds=5, microseconds=7),
+            b"\x00\xffbytes",
             (1, ("a", None)),
             {"a", "b"},
             frozenset({"update", "fields"}),
@@ -55,6 +64,16 @@ class EncodeTests:
         assert type(result) is type(value)
         if isinstance(value, datetime.datetime | datetime.time):
             assert result.tzinfo == value.tzinfo
+            assert result.fold == value.fold
+
+    def test_a_datetime_keeps_its_zone_across_a_dst_change(self) -> None:
+        winter = datetime.datetime(2026, 1, 15, 12, 0, tzinfo=PARIS)
+        summer = round_trip(winter) + datetime.timedelta(days=180)
+        assert summer.utcoffset() == datetime.timedelta(hours=2)
+
+    def test_memoryview_arrives_as_bytes(self) -> None:
+        # (PostgreSQL's BinaryField values.)
+        assert round_trip(memoryview(b"\x00\x01")) == b"\x00\x01"
 
     def test_sets_are_sorted_so_equal_sets_encode_equally(self) -> None:
         assert encode(frozenset({"b", "a", "c"})) == {"$frozenset": ["a", "b", "c"]}
@@ -64,10 +83,12 @@ class EncodeTests:
         ("value", "message"),
         [
             (object(), "object values cannot be sent"),
-            (b"bytes", "bytes values cannot be sent"),
             (float("nan"), "not a finite number"),
             ({1: "a"}, "keys that are not strings"),
             (Article(title="unsaved", id=None), "unsaved model instance"),
+            # A primary key with a default is set before the first save.
+            (Article(title="unsaved"), "unsaved model instance"),
+            (QueryDict("tag=a&tag=b"), "several values per key"),
             ([1, lambda: 1], "function values cannot be sent"),
         ],
     )
@@ -84,14 +105,29 @@ class EncodeTests:
 
 
 class DecodeTests(TestCase):
+    databases = {"default", "other"}
+
     def test_instance_travels_as_label_and_pk_and_is_refetched(self) -> None:
         article = Article.objects.create(title="Old")
         data = encode(article)
-        assert data == {"$model": ["offloadapp.Article", {"$uuid": str(article.pk)}]}
+        assert data == {"$model": ["offloadapp.Article", {"$uuid": str(article.pk)}, "default"]}
         Article.objects.filter(pk=article.pk).update(title="New")
         fetched = decode(data, using="default")
         assert fetched is not article
         assert fetched.title == "New"
+
+    def test_instance_is_refetched_from_its_own_database(self) -> None:
+        article = Article.objects.using("other").create(title="Elsewhere")
+        fetched = decode(json.loads(json.dumps(encode(article))), using=None)
+        assert (fetched.pk, fetched._state.db) == (article.pk, "other")
+
+    def test_payload_without_a_database_uses_the_given_one(self) -> None:
+        # (Queued by an earlier version.)
+        article = Article.objects.using("other").create(title="Elsewhere")
+        data = {"$model": ["offloadapp.Article", {"$uuid": str(article.pk)}]}
+        assert decode(data, using="other").pk == article.pk
+        with pytest.raises(Missing):
+            decode(data, using="default")
 
     def test_deleted_row_raises_missing_or_becomes_none(self) -> None:
         article = Article.objects.create(title="Gone")
@@ -120,3 +156,20 @@ class DecodeTests(TestCase):
         )
         assert rebuilt._state.adding is False
         assert rebuilt._state.db == "default"
+
+    def test_snapshot_leaves_deferred_fields_deferred(self) -> None:
+        article = Article.objects.create(title="Partly loaded", price=decimal.Decimal("1.00"))
+        loaded = Article.objects.only("id", "price").get(pk=article.pk)
+        with self.assertNumQueries(0):  # never read from a row that may be gone
+            data = json.loads(json.dumps(snapshot(loaded)))
+        article.delete()
+        rebuilt = decode(data, using="default")
+        assert rebuilt.price == decimal.Decimal("1.00")
+        assert "title" in rebuilt.get_deferred_fields()
+        assert not rebuilt._state.adding
+
+    def test_snapshot_of_a_binary_field(self) -> None:
+        account = Account.objects.create(name="binary", blob=b"\x00\x01")
+        loaded = Account.objects.get(pk=account.pk)  # (a memoryview on PostgreSQL)
+        rebuilt = decode(json.loads(json.dumps(snapshot(loaded))), using="default")
+        assert bytes(rebuilt.blob) == b"\x00\x01"

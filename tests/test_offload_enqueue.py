@@ -109,7 +109,7 @@ class EnqueueTests(TestCase):
         assert first["receiver"] == "tests.offloadapp.signals.record_save"
         assert (first["signal"], first["signal_path"]) == (0, "django.db.models.signals.post_save")
         assert first["kwargs"]["instance"] == {
-            "$model": ["offloadapp.Article", {"$uuid": str(article.pk)}]
+            "$model": ["offloadapp.Article", {"$uuid": str(article.pk)}, "default"]
         }
         assert first["sender"] == {"$modelclass": "offloadapp.Article"}
         assert first["idempotency_key"] != second["idempotency_key"]
@@ -145,6 +145,17 @@ class EnqueueTests(TestCase):
         assert "'tests.offloadapp.signals.record_event'" in message
         assert "argument 'values'" in message
 
+    def test_an_argument_named_idempotency_key_fails_at_send_time(self) -> None:
+        # (The receiver gets the task's key under that name.)
+        signal = Signal()
+        signalkit.receiver(signal, offload=True, name="tests.payment")(remember_payment)
+        try:
+            with pytest.raises(OffloadError, match="argument 'idempotency_key'"):
+                signal.send(sender=None, idempotency_key="pay-1")
+        finally:
+            signal.disconnect(remember_payment)
+        assert enqueued() == []
+
     def test_outbox_refuses_a_backend_outside_the_senders_database(self) -> None:
         with (
             override_settings(SIGNALKIT={"OFFLOAD": {"DELIVERY": "outbox"}}),
@@ -153,6 +164,10 @@ class EnqueueTests(TestCase):
             Article.objects.create(title="Outbox")
         assert "stores its tasks in no Django database" in str(caught.value)
         assert "'tests.offloadapp.signals.record_save'" in str(caught.value)
+
+
+def remember_payment(sender: Any, **kwargs: Any) -> None:
+    pass
 
 
 async_calls: list[Any] = []

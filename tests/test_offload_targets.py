@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+import gc
 from typing import Any
 
 import pytest
@@ -117,3 +119,84 @@ class RegisterTests:
             assert not signal.disconnect(another)
         finally:
             signal.disconnect(offloaded)
+
+
+class Handler:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def handle(self, sender: Any, **kwargs: Any) -> None:
+        pass
+
+
+def notify(sender: Any, *, channel: str = "", **kwargs: Any) -> None:
+    pass
+
+
+def both(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+class OneKeyTwoReceiversTests:
+    """A worker finds a receiver by its key: two receivers that share one must
+    not run for each other."""
+
+    def test_bound_methods_of_two_objects_are_refused(self) -> None:
+        first, second = Handler("first"), Handler("second")
+        signal_a, signal_b = Signal(), Signal()
+        signalkit.receiver(signal_a, offload=True, weak=False)(first.handle)
+        try:
+            with pytest.raises(ImproperlyConfigured, match="bound methods of two objects"):
+                signalkit.receiver(signal_b, offload=True, weak=False)(second.handle)
+            # The same object's method again is the same receiver.
+            signalkit.receiver(signal_b, offload=True, weak=False)(first.handle)
+            key = "tests.test_offload_targets.Handler.handle"
+            assert targets.resolve(key, 1)[0] == first.handle
+        finally:
+            signal_a.disconnect(first.handle)
+            signal_b.disconnect(first.handle)
+            signal_b.disconnect(second.handle)
+
+    def test_partials_with_other_arguments_need_their_own_names(self) -> None:
+        email = functools.partial(notify, channel="email")
+        sms = functools.partial(notify, channel="sms")
+        signal_a, signal_b = Signal(), Signal()
+        signalkit.receiver(signal_a, offload=True, weak=False)(email)
+        try:
+            with pytest.raises(ImproperlyConfigured, match="another name="):
+                signalkit.receiver(signal_b, offload=True, weak=False)(sms)
+            signalkit.receiver(signal_b, offload=True, weak=False, name="tests.sms")(sms)
+            assert targets.resolve("tests.sms", 0)[0] is sms
+            assert targets.resolve("tests.test_offload_targets.notify", 0)[0] is email
+        finally:
+            signal_a.disconnect(email)
+            signal_b.disconnect(sms)
+
+    def test_closures_of_one_factory_need_their_own_names(self) -> None:
+        def make(channel: str) -> Any:
+            def send(sender: Any, **kwargs: Any) -> None:
+                print(channel)
+
+            return send
+
+        first, second = make("email"), make("sms")
+        signal_a, signal_b = Signal(), Signal()
+        signalkit.receiver(signal_a, offload=True, weak=False)(first)
+        try:
+            with pytest.raises(ImproperlyConfigured, match="another name="):
+                signalkit.receiver(signal_b, offload=True, weak=False)(second)
+        finally:
+            signal_a.disconnect(first)
+            signal_b.disconnect(second)
+
+    def test_one_function_on_commit_and_offloaded_stays_connected_to_both(self) -> None:
+        signal_a, signal_b = Signal(), Signal()
+        signalkit.receiver(signal_a, on_commit=True)(both)
+        signalkit.receiver(signal_b, offload=True)(both)
+        try:
+            gc.collect()  # (signals hold the wrappers weakly)
+            assert signal_a.has_listeners()
+            assert signal_b.has_listeners()
+        finally:
+            signal_a.disconnect(both)
+            signal_b.disconnect(both)

@@ -136,6 +136,22 @@ class RunReceiverTests(TestCase):
             run_receiver.call(**arguments)
         assert not Effect.objects.exists()
 
+    def test_missing_none_passes_none_for_a_deleted_sender(self) -> None:
+        sender = Article.objects.create(title="Sender")
+        article = Article.objects.create(title="Kept")
+        arguments = {
+            "receiver": "tests.offloadapp.signals.record_event",
+            "signal": 0,
+            "sender": encode(sender),
+            "kwargs": {"article": encode(article), "values": 1, "using": "default"},
+            "idempotency_key": "k",
+        }
+        Article.objects.filter(pk=sender.pk).delete()
+        with override_settings(SIGNALKIT={"OFFLOAD": {"MISSING": "none"}}):
+            run_receiver.call(**arguments)
+        effect = Effect.objects.get(receiver="record_event")
+        assert (effect.object_pk, effect.data["sender"]) == (str(article.pk), ["NoneType", "None"])
+
     def test_worker_without_the_receiver_names_its_key(self) -> None:
         arguments = {**self.arguments(Article.objects.create(title="A")), "receiver": "gone.key"}
         with pytest.raises(LookupError, match=r"No offloaded receiver 'gone\.key'"):

@@ -7,29 +7,35 @@ never collides with user data):
 ==========================  ======================================
 value                       encoded as
 ==========================  ======================================
-model instance              ``{"$model": [label, pk]}`` (re-fetched)
-deleted model instance      ``{"$deleted": [label, {attname: value}]}``
+model instance              ``{"$model": [label, pk, database]}`` (re-fetched)
+deleted model instance      ``{"$deleted": [label, {attname: value}]}`` (loaded fields)
 QuerySet that deleted rows  ``{"$emptyqueryset": label}`` (its rows are gone)
 model class                 ``{"$modelclass": label}``
 other class                 ``{"$class": "module.QualName"}``
 UUID / Decimal              ``{"$uuid": str}`` / ``{"$decimal": str}``
+bytes (and memoryview)      ``{"$bytes": base64}``
 datetime / date / time      ``{"$datetime": iso}``, ``{"$date": iso}``, ``{"$time": iso}``
+the same in a named zone    ``{"$datetime": [iso, zone]}``, ``{"$time": [iso, zone]}``
 timedelta                   ``{"$timedelta": [days, seconds, microseconds]}``
 tuple / set / frozenset     ``{"$tuple": [...]}``, ``{"$set": [...]}``, ``{"$frozenset": [...]}``
 dict with string keys       ``{"$dict": {...}}``
 ==========================  ======================================
 
 Sets are sorted (by their encoded JSON), so equal payloads are equal strings.
+Dict subclasses that keep more than one value per key (``QueryDict``) are refused:
+their ``items()`` would drop values.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import decimal
 import json
 import math
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
@@ -52,9 +58,10 @@ def encode(value: Any) -> Any:
             raise EncodeError(f"{value!r} is not a finite number")
         return value
     if isinstance(value, Model):
-        if value.pk is None:
-            raise EncodeError(f"{value!r} is an unsaved model instance (it has no primary key)")
-        return {"$model": [value._meta.label, encode(value.pk)]}
+        if value.pk is None or value._state.adding:
+            # (A primary key with a default is set before the first save.)
+            raise EncodeError(f"{value!r} is an unsaved model instance")
+        return {"$model": [value._meta.label, encode(value.pk), value._state.db]}
     if isinstance(value, type):
         if issubclass(value, Model):
             return {"$modelclass": value._meta.label}
@@ -66,12 +73,14 @@ def encode(value: Any) -> Any:
         return {"$uuid": str(value)}
     if isinstance(value, decimal.Decimal):
         return {"$decimal": str(value)}
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"$bytes": base64.b64encode(value).decode("ascii")}
     if isinstance(value, datetime.datetime):
-        return {"$datetime": value.isoformat()}
+        return {"$datetime": _zoned(value)}
     if isinstance(value, datetime.date):
         return {"$date": value.isoformat()}
     if isinstance(value, datetime.time):
-        return {"$time": value.isoformat()}
+        return {"$time": _zoned(value)}
     if isinstance(value, datetime.timedelta):
         return {"$timedelta": [value.days, value.seconds, value.microseconds]}
     if isinstance(value, list):
@@ -82,10 +91,36 @@ def encode(value: Any) -> Any:
         tag = "$frozenset" if isinstance(value, frozenset) else "$set"
         return {tag: sorted((encode(item) for item in value), key=_sort_key)}
     if isinstance(value, dict):
+        if type(value).__getitem__ is not dict.__getitem__:
+            raise EncodeError(
+                f"{type(value).__qualname__} may hold several values per key; send a dict "
+                f"(its lists(), for a QueryDict)"
+            )
         if not all(isinstance(key, str) for key in value):
             raise EncodeError(f"{value!r} has keys that are not strings")
         return {"$dict": {key: encode(item) for key, item in value.items()}}
     raise EncodeError(f"{type(value).__qualname__} values cannot be sent to a task worker")
+
+
+def _zoned(value: datetime.datetime | datetime.time) -> str | list[str]:
+    # An offset alone would come back as a fixed offset, wrong across a DST change.
+    if isinstance(value.tzinfo, ZoneInfo):
+        return [value.isoformat(), value.tzinfo.key]
+    return value.isoformat()
+
+
+def _datetime(data: str | list[str]) -> datetime.datetime:
+    if isinstance(data, str):
+        return datetime.datetime.fromisoformat(data)
+    text, zone = data
+    return datetime.datetime.fromisoformat(text).astimezone(ZoneInfo(zone))
+
+
+def _time(data: str | list[str]) -> datetime.time:
+    if isinstance(data, str):
+        return datetime.time.fromisoformat(data)
+    text, zone = data
+    return datetime.time.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
 
 
 def _sort_key(item: Any) -> str:
@@ -93,9 +128,13 @@ def _sort_key(item: Any) -> str:
 
 
 def snapshot(instance: Model) -> dict[str, Any]:
-    """The encoded field values of ``instance`` (for a deleted row)."""
+    """The encoded field values of ``instance`` (for a deleted row): the fields it
+    has loaded; a deferred one cannot be read from a row that is gone."""
     values: dict[str, Any] = {}
+    loaded = instance.__dict__
     for field in instance._meta.concrete_fields:
+        if field.attname not in loaded:
+            continue
         value = field.value_from_object(instance)
         if isinstance(value, FieldFile):
             value = value.name
@@ -136,7 +175,9 @@ def decode(data: Any, *, using: str | None, none_if_missing: bool = False) -> An
         kind = {"$tuple": tuple, "$set": set, "$frozenset": frozenset}[tag]
         return kind(decode(item, using=using, none_if_missing=none_if_missing) for item in value)
     if tag == "$model":
-        return _fetch(value[0], decode(value[1], using=using), using, none_if_missing)
+        # The instance's own database (payloads queued before it was sent had none).
+        database = value[2] if len(value) > 2 and value[2] is not None else using
+        return _fetch(value[0], decode(value[1], using=using), database, none_if_missing)
     if tag == "$deleted":
         return _rebuild(value[0], value[1], using)
     return _SCALARS[tag](value)
@@ -160,11 +201,15 @@ def _fetch(label: str, pk: Any, using: str | None, none_if_missing: bool) -> Any
 
 
 def _rebuild(label: str, values: dict[str, Any], using: str | None) -> Model:
+    # As the ORM loads a row: fields the snapshot lacks stay deferred (not
+    # defaults), and the instance is not new.
     model = _model(label)
-    instance = model(**{name: decode(value, using=using) for name, value in values.items()})
-    instance._state.adding = False
-    instance._state.db = using
-    return instance
+    fields = [field for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(
+        using,
+        [field.attname for field in fields],
+        [decode(values[field.attname], using=using) for field in fields],
+    )
 
 
 _SCALARS: dict[str, Any] = {
@@ -173,8 +218,9 @@ _SCALARS: dict[str, Any] = {
     "$emptyqueryset": lambda label: _model(label)._base_manager.none(),
     "$uuid": uuid.UUID,
     "$decimal": decimal.Decimal,
-    "$datetime": datetime.datetime.fromisoformat,
+    "$bytes": base64.b64decode,
+    "$datetime": _datetime,
     "$date": datetime.date.fromisoformat,
-    "$time": datetime.time.fromisoformat,
+    "$time": _time,
     "$timedelta": lambda parts: datetime.timedelta(*parts),
 }

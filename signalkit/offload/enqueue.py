@@ -23,8 +23,17 @@ class OffloadError(TypeError):
     """A signal argument that cannot be sent to a task worker."""
 
 
+# The argument an offloaded receiver gets the task's idempotency key as.
+RESERVED = "idempotency_key"
+
+
 def encode_call(key: str, signal: Signal, sender: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The task arguments that run receiver ``key`` for this send."""
+    if RESERVED in kwargs:
+        raise OffloadError(
+            f"Cannot offload receiver {key!r}: its argument {RESERVED!r} is the name under "
+            f"which offloaded receivers get the task's key. Rename the signal's argument."
+        )
     position, path = targets.signal_ref(key, signal)
     encoded: dict[str, Any] = {}
     for name, value in [("sender", sender), *kwargs.items()]:

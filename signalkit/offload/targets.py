@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sys
 import weakref
+from functools import partial
+from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -97,12 +99,15 @@ def register(signal: Signal, wrapper: DeferredReceiver) -> None:
     """Record ``wrapper`` as the offloaded receiver of its key for ``signal``."""
     key = wrapper.__signalkit_key__
     target = _targets.get(key)
-    if target is None or not _same_code(target.wrapper.__wrapped__, wrapper.__wrapped__):
+    if target is None or not _same_receiver(target.wrapper.__wrapped__, wrapper.__wrapped__):
         if target is not None and target.wrapper.__wrapped__ is not None:
             raise ImproperlyConfigured(
                 f"Two different offloaded receivers have the key {key!r}: "
                 f"{_where(target.wrapper.__wrapped__)} and {_where(wrapper.__wrapped__)}. "
-                f"Give one of them another name=."
+                f"A worker finds a receiver by its key: give one of them another name= "
+                f"(bound methods of two objects, partials with other arguments and "
+                f"functions made by one factory share a key; a bound method takes no "
+                f"name=: offload a function that finds its object)."
             )
         target = _targets[key] = Target(wrapper)
     target.wrapper = wrapper
@@ -114,14 +119,47 @@ def _where(func: Any) -> str:
     return f"{place[0]}:{place[1]}" if place else repr(func)
 
 
-def _same_code(first: Any, second: Any) -> bool:
-    # A module imported twice (or reloaded) defines a new function object
-    # with the same name: that is the same receiver.
+def _same_receiver(first: Any, second: Any) -> bool:
+    """Whether two receivers connected under one key are one: the same callable,
+    or the same function defined again (a module imported twice or reloaded
+    defines a new function object with the same name). Bound methods of other
+    objects, partials with other arguments, closures and callable objects differ:
+    a worker could run one for the other."""
+    if first is second:
+        return True
+    if isinstance(first, MethodType) or isinstance(second, MethodType):
+        return (
+            isinstance(first, MethodType)
+            and isinstance(second, MethodType)
+            and first.__self__ is second.__self__
+            and _same_receiver(first.__func__, second.__func__)
+        )
+    if isinstance(first, partial) or isinstance(second, partial):
+        return (
+            isinstance(first, partial)
+            and isinstance(second, partial)
+            and _equal(first.args, second.args)
+            and _equal(first.keywords, second.keywords)
+            and _same_receiver(first.func, second.func)
+        )
     first, second = keys.unwrap(first), keys.unwrap(second)
-    return first is second or (
-        getattr(first, "__module__", None) == getattr(second, "__module__", None)
-        and getattr(first, "__qualname__", None) == getattr(second, "__qualname__", None)
+    if first is second:
+        return True
+    return (
+        isinstance(first, FunctionType)
+        and isinstance(second, FunctionType)
+        and first.__closure__ is None
+        and second.__closure__ is None
+        and first.__module__ == second.__module__
+        and first.__qualname__ == second.__qualname__
     )
+
+
+def _equal(first: Any, second: Any) -> bool:
+    try:
+        return bool(first == second)
+    except Exception:
+        return False
 
 
 def _path_of(signal: Signal) -> str | None:

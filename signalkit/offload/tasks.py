@@ -42,7 +42,7 @@ def run_receiver(
     missing = get_settings().offload.missing
     using = kwargs.get("using") if isinstance(kwargs.get("using"), str) else None
     try:
-        decoded_sender = codec.decode(sender, using=using)
+        decoded_sender = codec.decode(sender, using=using, none_if_missing=missing == "none")
         decoded = {
             name: codec.decode(value, using=using, none_if_missing=missing == "none")
             for name, value in kwargs.items()
