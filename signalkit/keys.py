@@ -32,6 +32,13 @@ BOOKKEEPING_PREFIXES = (
     "signalkit.audit._",
 )
 
+#: Receivers a catch-all mute spares too, though ``listsignals`` shows them: the
+#: audit's snapshots of old values (muted, changes made after the mute would be
+#: recorded with wrong ones).
+SPARED_KEYS = frozenset(
+    {"signalkit.audit.receivers.take_snapshot", "signalkit.audit.receivers.check_snapshot"}
+)
+
 # id(target) -> key, evicted by a weakref callback when the target dies, so an
 # id is never reused while its entry exists.
 _cache: dict[int, str] = {}
@@ -120,6 +127,11 @@ def set_key(func: Any, name: str) -> None:
 def is_protected(key: str) -> bool:
     """Receivers that a catch-all mute spares: Django's own and signalkit's bookkeeping."""
     return key.startswith(DJANGO_PREFIX) or key.startswith(BOOKKEEPING_PREFIXES)
+
+
+def is_spared(key: str) -> bool:
+    """Receivers that a catch-all mute spares: the protected ones and :data:`SPARED_KEYS`."""
+    return is_protected(key) or key in SPARED_KEYS
 
 
 def location(receiver: Any) -> tuple[str, int] | None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.dispatch.dispatcher import Signal
 from django.utils.module_loading import import_string
 
-from signalkit.keys import is_protected, receiver_key
+from signalkit.keys import is_spared, receiver_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -75,7 +75,7 @@ class Mute:
     def silences(self, key: str) -> bool:
         if self.keys is not None:
             return key in self.keys
-        return not (self.catch_all and is_protected(key))
+        return not (self.catch_all and is_spared(key))
 
 
 def resolve_signal(signal: Signal | str) -> Signal:

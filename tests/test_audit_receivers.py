@@ -13,6 +13,7 @@ from django.utils import timezone
 from signalkit.audit import snapshot
 from signalkit.audit.serialize import MASKED
 from signalkit.models import AuditEvent
+from signalkit.testing import mute_signals
 from tests.audit_utils import audited, events, queries_with_log
 from tests.auditapp.models import (
     Account,
@@ -351,6 +352,22 @@ class SaveTests(TestCase):
 
     def test_unaudited_model_records_nothing(self) -> None:
         Plain.objects.create(name="p").labels.add(Label.objects.create(name="l"))
+        assert events() == []
+
+
+@audited()
+class MuteTests(TestCase):
+    def test_a_catch_all_mute_keeps_the_snapshots_of_instances_loaded_in_it(self) -> None:
+        account = Account.objects.create(name="a")
+        with mute_signals():  # (a fixture helper that silences side effects)
+            loaded = Account.objects.get(pk=account.pk)
+        loaded.name = "b"
+        loaded.save()
+        assert [event.changes for event in events(action="update")] == [{"name": ["a", "b"]}]
+
+    def test_a_catch_all_mute_still_mutes_the_recording(self) -> None:
+        with mute_signals():
+            Account.objects.create(name="a")
         assert events() == []
 
 
