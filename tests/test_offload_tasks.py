@@ -17,7 +17,16 @@ from django.test import TestCase, TransactionTestCase, override_settings
 from signalkit.offload.codec import Missing, encode
 from signalkit.offload.tasks import run_receiver
 from tests.offloadapp.models import Article, Effect
-from tests.workers import require_services, run_worker, running_worker, wait_for, worker_settings
+from tests.workers import (
+    BACKENDS,
+    QUEUE,
+    REDIS,
+    require_services,
+    run_worker,
+    running_worker,
+    wait_for,
+    worker_settings,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -106,6 +115,26 @@ class DatabaseWorkerTests(WorkerTestsMixin, TransactionTestCase):
 
 class RQWorkerTests(WorkerTestsMixin, TransactionTestCase):
     backend = "rq"
+
+    def test_a_broker_down_at_commit_is_logged_and_later_callbacks_still_run(self) -> None:
+        queue = f"{QUEUE}-down"
+        down = {
+            "TASKS": {"default": {"BACKEND": BACKENDS["rq"], "QUEUES": [queue]}},
+            "RQ_QUEUES": {queue: {**REDIS, "PORT": 1, "SOCKET_CONNECT_TIMEOUT": 2}},
+            "SIGNALKIT": {"OFFLOAD": {"QUEUE_NAME": queue}},
+        }
+        later: list[str] = []
+        with (
+            override_settings(**down),
+            self.assertLogs("signalkit.offload", "ERROR") as logs,
+            transaction.atomic(),
+        ):
+            article = Article.objects.create(title="Committed")
+            transaction.on_commit(lambda: later.append("ran"))
+        assert Article.objects.filter(pk=article.pk).exists()
+        assert later == ["ran"]
+        assert "tests.offloadapp.signals.record_save" in logs.output[0]
+        assert "this call is lost" in logs.output[0]
 
 
 class RunReceiverTests(TestCase):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from django.dispatch import Signal
 
     from signalkit.receivers import DeferredReceiver
+
+
+logger = logging.getLogger("signalkit.offload")
 
 
 class OffloadError(TypeError):
@@ -90,4 +94,19 @@ def enqueue(wrapper: DeferredReceiver, signal: Signal, sender: Any, kwargs: dict
             )
         task.enqueue(**arguments)
     else:
-        transaction.on_commit(lambda: task.enqueue(**arguments), using=using)
+        key = wrapper.__signalkit_key__
+        transaction.on_commit(lambda: _enqueue_committed(task, arguments, key), using=using)
+
+
+def _enqueue_committed(task: Any, arguments: dict[str, Any], key: str) -> None:
+    # The change is committed whatever happens here: a backend that cannot queue
+    # the task (its broker is down) must not fail the request that made it, nor
+    # keep Django from running the on-commit callbacks registered after this one.
+    try:
+        task.enqueue(**arguments)
+    except Exception:
+        logger.exception(
+            "Could not queue offloaded receiver %s after the commit: this call is lost. "
+            "DELIVERY 'outbox' queues tasks inside the transaction.",
+            key,
+        )
