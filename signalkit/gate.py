@@ -10,6 +10,13 @@ While no toggle and no mute is active, Django's own ``Signal._live_receivers``
 is in place and sending costs exactly what it costs without signalkit. The
 first toggle or mute puts the gate on the ``Signal`` class, so it covers every
 signal, also those created later; the last one to end takes it off again.
+
+Other libraries wrap ``_live_receivers`` too (sentry-sdk does, to time
+receivers). The gate calls through to whatever it found in place, and when it
+steps aside it puts that back; a wrapper installed on top of the gate since is
+left alone (the gate stays under it and lets every receiver through). Only when
+the gate sits right on Django's own method does it read ``Signal.receivers``
+itself, skipping Django's per-sender lookup.
 Mutes are context-local (a :class:`~contextvars.ContextVar`: other threads and
 asyncio tasks are unaffected) unless entered with ``scope="process"``.
 
@@ -30,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.dispatch.dispatcher import Signal
 
-from signalkit.keys import receiver_key
+from signalkit.resolved import filter_resolved, is_djangos
 from signalkit.selectors import Mute, resolve_signal, sender_label
 from signalkit.toggled import toggled_entries
 
@@ -39,8 +46,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Mute", "enter", "leave", "muting", "refresh", "resolve_signal", "sender_label"]
 
-_original_live_receivers = Signal._live_receivers
 _original_send = Signal.send
+# What the gate calls through to: the _live_receivers it found when it last put
+# itself on the class. _gate is the gate function it put there, _in_chain whether
+# it is still there (possibly under a wrapper installed on top of it since).
+_below: Any = Signal._live_receivers
+_gate: Any = None
+_in_chain = False
 _lock = threading.Lock()
 # Cheaper than "with _lock:" where a mute block is entered and left.
 _acquire = _lock.acquire
@@ -97,36 +109,69 @@ def _gated_send(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]
     return _original_send(self, sender, **named)
 
 
+def _gated_wrapper_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
+    # The gate over another library's wrapper: that wrapper resolves the
+    # receivers (and may wrap each one), the gate filters what it returns.
+    signal_id = id(self)
+    frame = _get_state()
+    if signal_id in frame[1] or signal_id in _process_silenced:
+        return [], []
+    active = [mute for mute in _process_mutes if mute.applies_to(self, sender)]
+    while frame[0] is not None:
+        if frame[0].applies_to(self, sender):
+            active.append(frame[0])
+        frame = frame[2]
+    if not (active or _disabled):
+        return _below(self, sender)  # type: ignore[no-any-return]
+    return _filter_resolved(self, sender, active)
+
+
 def _filter_resolved(
     signal: Signal, sender: Any, active: list[Mute]
 ) -> tuple[list[Any], list[Any]]:
-    sync_receivers, async_receivers = _original_live_receivers(signal, sender)
+    def skip(key: str) -> bool:
+        return key in _disabled or any(mute.silences(key) for mute in active)
 
-    def keep(receivers: list[Any]) -> list[Any]:
-        kept = []
-        for receiver in receivers:
-            key = receiver_key(receiver)
-            if key in _disabled or any(mute.silences(key) for mute in active):
-                continue
-            kept.append(receiver)
-        return kept
+    return filter_resolved(signal, _below(signal, sender), skip)
 
-    return keep(sync_receivers), keep(async_receivers)
+
+def _put_on() -> None:
+    # Caller holds _lock: the gate goes on top of whatever is there, unless it
+    # is still in place (on top, or under a wrapper installed since).
+    global _below, _gate, _in_chain
+    live = Signal.__dict__["_live_receivers"]
+    if live is _gate or (_in_chain and not is_djangos(live)):
+        return
+    _below = live
+    _gate = _gated_live_receivers if is_djangos(live) else _gated_wrapper_live_receivers
+    _in_chain = True
+    Signal._live_receivers = _gate  # type: ignore[method-assign]
+
+
+def _take_off() -> None:
+    # Caller holds _lock: put back what the gate found, unless something was
+    # installed on top of it since (then the gate stays and lets all through).
+    global _in_chain
+    live = Signal.__dict__["_live_receivers"]
+    if live is _gate:
+        Signal._live_receivers = _below  # type: ignore[method-assign]
+        _in_chain = False
+    elif is_djangos(live):  # the gate was replaced, not wrapped
+        _in_chain = False
 
 
 def installed() -> bool:
     """Whether the gate is on the ``Signal`` class right now."""
-    return Signal.__dict__.get("_live_receivers") is _gated_live_receivers
+    return _gate is not None and Signal.__dict__.get("_live_receivers") is _gate
 
 
 def _refresh() -> None:
     # Caller holds _lock. Runs twice per mute block: kept lean.
-    live = Signal.__dict__["_live_receivers"]
     if _disabled or _process_mutes or _context_mute_count:
-        if live is not _gated_live_receivers:
-            Signal._live_receivers = _gated_live_receivers  # type: ignore[method-assign]
-    elif live is _gated_live_receivers:
-        Signal._live_receivers = _original_live_receivers  # type: ignore[method-assign]
+        if Signal.__dict__["_live_receivers"] is not _gate:
+            _put_on()
+    elif _in_chain:
+        _take_off()
     # Leave send alone while something else (a signal capture) wraps it.
     send = Signal.__dict__["send"]
     if send is _original_send:
@@ -195,8 +240,8 @@ def enter(mute: Mute, scope: str = "context") -> None:
     try:
         _context_mute_count += 1
         # _refresh(), reduced to what entering can change.
-        if Signal.__dict__["_live_receivers"] is not _gated_live_receivers:
-            Signal._live_receivers = _gated_live_receivers  # type: ignore[method-assign]
+        if Signal.__dict__["_live_receivers"] is not _gate:
+            _put_on()
         if silenced:
             _silencing_count += 1
             if Signal.__dict__["send"] is _original_send:
@@ -226,11 +271,8 @@ def leave(mute: Mute, scope: str = "context") -> None:
 def _stand_down(mute: Mute) -> None:
     # Caller holds _lock: _refresh(), reduced to what leaving can change.
     global _silencing_count
-    if (
-        not (_disabled or _process_mutes or _context_mute_count)
-        and Signal.__dict__["_live_receivers"] is _gated_live_receivers
-    ):
-        Signal._live_receivers = _original_live_receivers  # type: ignore[method-assign]
+    if _in_chain and not (_disabled or _process_mutes or _context_mute_count):
+        _take_off()
     if mute.silenced_ids:
         _silencing_count -= 1
         if not _silencing_count and Signal.__dict__["send"] is _gated_send:

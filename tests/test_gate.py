@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db.models.signals import post_save, pre_save
@@ -13,6 +14,9 @@ from signalkit import gate
 from signalkit.entries import make_id
 from signalkit.gate import Mute, muting
 from signalkit.toggled import build_entries
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 
 def make_receiver(calls: list[str], name: str) -> Any:
@@ -317,6 +321,117 @@ class ToggleCacheTests:
         with self.toggled():
             sync_receivers, _ = gate._filter_resolved(self.signal, None, [Mute(receivers=["x"])])
         assert [r.__qualname__ for r in sync_receivers] == ["a", "c"]
+
+
+class Timed:
+    """A callable receiver, which a wrapper cannot copy a name from."""
+
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def __call__(self, sender: Any, **kwargs: Any) -> None:
+        self.calls.append("timed")
+
+
+@pytest.fixture
+def foreign_wrapper() -> Iterator[Callable[[], list[Any]]]:
+    """Installs a wrapper of ``Signal._live_receivers`` like sentry-sdk's: it
+    records each send and wraps each receiver it returns."""
+    django_live = Signal.__dict__["_live_receivers"]
+
+    def timing(receiver: Any) -> Any:
+        @functools.wraps(receiver)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            return receiver(*args, **kwargs)
+
+        return timed
+
+    def install() -> list[Any]:
+        seen: list[Any] = []
+        below = Signal.__dict__["_live_receivers"]
+
+        @functools.wraps(below)
+        def wrapper(self: Signal, sender: Any) -> Any:
+            seen.append(sender)
+            sync_receivers, async_receivers = below(self, sender)
+            return [timing(each) for each in sync_receivers], async_receivers
+
+        Signal._live_receivers = wrapper  # type: ignore[method-assign]
+        return seen
+
+    yield install
+    Signal._live_receivers = django_live  # type: ignore[method-assign]
+    gate.refresh()
+    assert not gate.installed()
+
+
+class ForeignWrapperTests:
+    """Another library's wrapper of ``_live_receivers`` keeps working around the gate."""
+
+    def setup_method(self) -> None:
+        self.calls: list[str] = []
+        self.signal = Signal()
+        self.plain = make_receiver(self.calls, "plain")
+        self.timed = Timed(self.calls)
+        self.signal.connect(self.plain)
+        self.signal.connect(self.timed)
+
+    def test_gate_sits_on_djangos_method_without_a_wrapper(self) -> None:
+        with muting(Mute(receivers=["x.y"])):
+            assert Signal.__dict__["_live_receivers"] is gate._gated_live_receivers
+
+    def test_wrapper_installed_while_idle_survives_a_mute(self, foreign_wrapper: Any) -> None:
+        seen = foreign_wrapper()
+        wrapper = Signal.__dict__["_live_receivers"]
+        with muting(Mute([Signal()])):
+            assert gate.installed()
+        assert Signal.__dict__["_live_receivers"] is wrapper
+        self.signal.send("after")
+        assert seen == ["after"]
+        assert self.calls == ["plain", "timed"]
+
+    def test_wrapper_installed_first_runs_while_a_mute_is_active(
+        self, foreign_wrapper: Any
+    ) -> None:
+        seen = foreign_wrapper()
+        with muting(Mute(receivers=[self.plain])):
+            self.signal.send("inside")
+        with muting(Mute(receivers=[self.timed])):
+            self.signal.send("inside")
+        assert seen == ["inside", "inside"]
+        assert self.calls == ["timed", "plain"]
+
+    def test_wrapper_installed_first_runs_while_a_toggle_is_off(self, foreign_wrapper: Any) -> None:
+        seen = foreign_wrapper()
+        with override_settings(SIGNALKIT={"RECEIVERS": {f"{Timed.__module__}.Timed": False}}):
+            self.signal.send("toggled")
+        assert "toggled" in seen  # setting_changed went through it too
+        assert self.calls == ["plain"]
+
+    def test_wrapper_installed_on_top_of_the_gate_is_left_in_place(
+        self, foreign_wrapper: Any
+    ) -> None:
+        with muting(Mute(receivers=[self.plain])):
+            seen = foreign_wrapper()
+            wrapper = Signal.__dict__["_live_receivers"]
+            self.signal.send("inside")
+        assert Signal.__dict__["_live_receivers"] is wrapper
+        self.signal.send("after")
+        with muting(Mute(receivers=[self.timed])):
+            assert Signal.__dict__["_live_receivers"] is wrapper
+            self.signal.send("again")
+        assert seen == ["inside", "after", "again"]
+        assert self.calls == ["timed", "plain", "timed", "plain"]
+
+    def test_gate_replaced_by_djangos_method_goes_on_again(self) -> None:
+        django_live = Signal.__dict__["_live_receivers"]
+        with muting(Mute(receivers=[self.plain])):
+            Signal._live_receivers = django_live  # type: ignore[method-assign]
+            with muting(Mute(receivers=[self.timed])):
+                assert gate.installed()
+                self.signal.send(None)
+        assert not gate.installed()
+        assert self.calls == []
 
 
 class WholeSignalFastPathTests:
