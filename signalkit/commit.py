@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 
-from signalkit.robust import send_robust_logged
+from signalkit.dispatch import Signal as SignalkitSignal
 
 if TYPE_CHECKING:
     from django.dispatch import Signal
@@ -22,13 +22,20 @@ def send_on_commit(
     carries (which receivers still get), else the default database. With
     ``robust=True`` a failing receiver is logged (by its key) and the others
     still run; with ``robust=False`` its exception propagates from the commit.
+    A strict signal's arguments are checked at once, not at the commit.
     """
     using = db or kwargs.get("using") or DEFAULT_DB_ALIAS
+    if isinstance(signal, SignalkitSignal) and signal.strict:
+        signal.check_arguments(kwargs)
 
     def send() -> None:
-        if robust:
-            send_robust_logged(signal, sender, kwargs)
-        else:
+        # Through the signal's own methods, looked up at commit time, so that
+        # strict checks and signal captures see the send.
+        if not robust:
             signal.send(sender, **kwargs)
+        elif isinstance(signal, SignalkitSignal):
+            signal.send_robust(sender, **kwargs)
+        else:  # signalkit's send_robust logs a failing receiver by its key
+            SignalkitSignal.send_robust(signal, sender, **kwargs)  # type: ignore[arg-type]
 
     transaction.on_commit(send, using=using)

@@ -5,9 +5,11 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.dispatch import Signal as DjangoSignal
 
 import signalkit
 from signalkit.dispatch import Signal
+from signalkit.testing import capture_signals
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
 
@@ -85,3 +87,35 @@ class SendOnCommitTests:
         signal.connect(failing)
         with pytest.raises(RuntimeError, match="receiver failed"), transaction.atomic():
             signalkit.send_on_commit(signal, "s", robust=False)
+
+
+class SendOnCommitThroughSignalMethodsTests:
+    """Robust or not, the send goes through the signal's own send methods."""
+
+    def setup_method(self) -> None:
+        self.strict = Signal("strict_committed", args=["value"], strict=True)
+        self.plain = DjangoSignal()
+        self.received: list[dict[str, Any]] = []
+        self.strict.connect(self.on_signal)
+        self.plain.connect(self.on_signal)
+
+    def on_signal(self, sender: Any, **kwargs: Any) -> None:
+        self.received.append(kwargs)
+
+    @pytest.mark.parametrize("robust", [True, False])
+    def test_captured(self, robust: bool) -> None:
+        with capture_signals() as capture, transaction.atomic():
+            signalkit.send_on_commit(self.strict, "s", robust=robust, value=1)
+            signalkit.send_on_commit(self.plain, "s", robust=robust, value=2)
+        capture.assert_sent(self.strict, sender="s", count=1, value=1)
+        capture.assert_sent(self.plain, sender="s", count=1, value=2)
+        assert len(self.received) == 2
+
+    @pytest.mark.parametrize("robust", [True, False])
+    def test_strict_arguments_checked_at_the_call(self, robust: bool) -> None:
+        with transaction.atomic():
+            with pytest.raises(TypeError, match="unexpected 'other'"):
+                signalkit.send_on_commit(self.strict, "s", robust=robust, other=1)
+            with pytest.raises(TypeError, match="missing 'value'"):
+                signalkit.send_on_commit(self.strict, "s", robust=robust)
+        assert self.received == []
