@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.dispatch.dispatcher import Signal
 from django.utils.module_loading import import_string
 
@@ -22,6 +24,7 @@ class Mute:
     """
 
     __slots__ = (
+        "_label_pending",
         "_signals",
         "catch_all",
         "keys",
@@ -42,6 +45,10 @@ class Mute:
         self.signal_ids = frozenset(id(signal) for signal in self._signals) or None
         self.sender = sender
         self.sender_label = sender_label(sender)
+        # Before the models are loaded a label cannot be checked: it is at first use.
+        self._label_pending = isinstance(sender, str) and not apps.models_ready
+        if isinstance(sender, str) and not self._label_pending:
+            self.sender_label = model_label(sender)
         self.keys = (
             None
             if receivers is None
@@ -70,7 +77,19 @@ class Mute:
             return False
         if self.sender is None or sender is self.sender:
             return True
-        return self.sender_label is not None and sender_label(sender) == self.sender_label
+        if self.sender_label is None:
+            return False
+        if self._label_pending:
+            self._resolve_pending_label()
+        return sender_label(sender) == self.sender_label
+
+    def _resolve_pending_label(self) -> None:
+        if not apps.models_ready:
+            return
+        self._label_pending = False
+        # Never raise from a send: an unknown label stays a plain string.
+        with suppress(ValueError):
+            self.sender_label = model_label(self.sender)
 
     def silences(self, key: str) -> bool:
         if self.keys is not None:
@@ -94,6 +113,33 @@ def resolve_signal(signal: Signal | str) -> Signal:
             return resolved
         raise ValueError(f"{signal!r} is {resolved!r}, not a signal.")
     raise TypeError(f"{signal!r} is not a signal or the dotted path of one.")
+
+
+def model_label(label: str) -> str:
+    """``label`` as the canonical ``"app_label.Model"`` of the model it names.
+
+    The model name is matched case-insensitively, as :meth:`~django.apps.apps.get_model`
+    does. A string that does not start with an installed app's label is a plain
+    string sender and comes back as it is; an installed app's label followed by
+    a name that is none of its models raises :exc:`ValueError`.
+    """
+    app_label, dot, model_name = label.partition(".")
+    if not dot or "." in model_name:
+        return label
+    try:
+        config = apps.get_app_config(app_label)
+    except LookupError:
+        return label
+    try:
+        return config.get_model(model_name)._meta.label
+    except LookupError:
+        from signalkit.registry import close_matches
+
+        labels = [model._meta.label for model in config.get_models()]
+        raise ValueError(
+            f"sender is {label!r}, but the {app_label!r} app has no model {model_name!r}; "
+            f"use 'app_label.ModelName' of an installed model.{close_matches(label, labels)}"
+        ) from None
 
 
 def sender_label(sender: Any) -> str | None:

@@ -138,6 +138,50 @@ class MuteTests:
             pre_save.disconnect(on_save)
         assert received == [Article, Author]
 
+    def test_sender_label_matches_the_model_name_in_any_case(self) -> None:
+        from tests.testapp.models import Article, Author
+
+        received: list[Any] = []
+
+        def on_save(sender: Any, **kwargs: Any) -> None:
+            received.append(sender)
+
+        pre_save.connect(on_save)
+        try:
+            with muting(Mute([pre_save], sender="testapp.article")) as mute:
+                pre_save.send(Article, instance=None)
+                pre_save.send(Author, instance=None)
+        finally:
+            pre_save.disconnect(on_save)
+        assert received == [Author]
+        assert mute.sender_label == "testapp.Article"
+
+    def test_sender_label_of_no_model_of_an_installed_app_is_refused(self) -> None:
+        with pytest.raises(
+            ValueError, match=r"the 'testapp' app has no model 'Artcle'.*'testapp\.Article'"
+        ):
+            Mute([pre_save], sender="testapp.Artcle")
+
+    def test_other_strings_are_plain_senders(self) -> None:
+        for sender in ("me", "no_such_app.Model", "testapp.signals.module"):
+            with muting(Mute([self.signal], sender=sender)):
+                self.signal.send(sender)
+        assert self.calls == []
+
+    def test_sender_label_given_before_the_models_are_loaded(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from django.apps import apps
+
+        from tests.testapp.models import Article
+
+        monkeypatch.setattr(apps, "models_ready", False)
+        mute = Mute([pre_save], sender="testapp.article")
+        unknown = Mute([pre_save], sender="testapp.nothing")
+        monkeypatch.undo()
+        assert mute.applies_to(pre_save, Article)
+        assert not unknown.applies_to(pre_save, Article)
+
     def test_dotted_path_selector(self) -> None:
         received: list[Any] = []
 
