@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import unittest
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from tests.testapp.models import Author, Tag
 from tests.testingapp.views import pinged
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncGenerator, Generator, Iterator
 
 calls: list[str] = []
 
@@ -225,6 +226,80 @@ class MuteSignalsDecoratorTests:
         assert asyncio.iscoroutinefunction(send)
         assert asyncio.run(send()) == "done"
         custom.send(None)
+        assert calls == ["custom"]
+
+    def test_generator_function_is_muted_at_each_resumption_only(self) -> None:
+        @mute_signals(custom)
+        def sends() -> Generator[int | None, int, None]:
+            custom.send(None)
+            received = yield 1
+            custom.send(None)
+            yield received
+
+        generator = sends()
+        assert next(generator) == 1
+        custom.send(None)  # between the yields: not muted
+        assert generator.send(2) == 2
+        assert list(generator) == []
+        assert calls == ["custom"]
+
+    def test_generator_function_gets_thrown_exceptions_and_closes_muted(self) -> None:
+        seen: list[str] = []
+
+        @mute_signals(custom)
+        def sends() -> Generator[int, None, None]:
+            try:
+                yield 1
+            except ValueError:
+                custom.send(None)
+                seen.append("caught")
+            try:
+                yield 2
+            finally:
+                custom.send(None)
+                seen.append("closed")
+
+        generator = sends()
+        next(generator)
+        assert generator.throw(ValueError) == 2
+        generator.close()
+        assert seen == ["caught", "closed"]
+        assert calls == []
+
+    def test_generator_function_under_contextmanager(self) -> None:
+        from contextlib import contextmanager
+
+        @contextmanager
+        @mute_signals(custom)
+        def helper() -> Iterator[str]:
+            custom.send(None)
+            yield "ready"
+            custom.send(None)
+
+        with helper() as value:
+            assert value == "ready"
+            custom.send(None)
+        assert calls == ["custom"]
+
+    def test_async_generator_function(self) -> None:
+        @mute_signals(custom)
+        async def sends() -> AsyncGenerator[int | None, int]:
+            await custom.asend(None)
+            received = yield 1
+            await asyncio.sleep(0)
+            await custom.asend(None)
+            yield received
+
+        async def main() -> list[Any]:
+            generator = sends()
+            first = await anext(generator)
+            await custom.asend(None)  # between the yields: not muted
+            second = await generator.asend(2)
+            rest = [item async for item in generator]
+            return [first, second, rest]
+
+        assert inspect.isasyncgenfunction(sends)
+        assert asyncio.run(main()) == [1, 2, []]
         assert calls == ["custom"]
 
     def test_decorated_function_used_from_two_threads_at_once(self) -> None:

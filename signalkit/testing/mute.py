@@ -14,7 +14,7 @@ from signalkit import gate
 from signalkit.gate import enter, leave
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Sequence
     from types import TracebackType
 
     from django.dispatch import Signal
@@ -41,7 +41,8 @@ _shared: dict[tuple[Any, ...], mute_signals] = {}
 
 class mute_signals:
     """Mute ``signals`` (every signal when none is given) for a block, a function,
-    a coroutine function or a test case class.
+    a coroutine function, a generator function (while its code runs, at each
+    resumption) or a test case class.
 
     ``sender`` limits the mute to one sender (a class or ``"app_label.Model"``),
     ``receivers`` to some receivers (callables or receiver keys). A mute without
@@ -121,6 +122,10 @@ class mute_signals:
             raise TypeError(f"mute_signals() cannot decorate {func!r}.")
         if inspect.iscoroutinefunction(func):
             return _wrap_async(func, self)  # type: ignore[return-value]
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(func, self)  # type: ignore[return-value]
+        if inspect.isasyncgenfunction(func):
+            return _wrap_async_generator(func, self)  # type: ignore[return-value]
         return _wrap_sync(func, self)  # type: ignore[return-value]
 
 
@@ -139,6 +144,68 @@ def _wrap_async(func: Callable[..., Any], muter: mute_signals) -> Callable[..., 
         # Entered inside the coroutine, so the mute lasts while it runs (in its task).
         with muter:
             return await func(*args, **kwargs)
+
+    return inner
+
+
+# A generator's code runs each time it is resumed, not when it is called: the
+# mute is entered around each resumption and left at each yield, so that the
+# code between the yields (a with block under a @contextmanager, the test after
+# a yield fixture) is not muted, as it would not be for a function.
+
+
+def _wrap_generator(func: Callable[..., Any], muter: mute_signals) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def inner(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        generator = func(*args, **kwargs)
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            try:
+                with muter:
+                    if thrown is None:
+                        item = generator.send(sent)
+                    else:
+                        error, thrown = thrown, None
+                        item = generator.throw(error)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                sent = yield item
+            except GeneratorExit:
+                with muter:
+                    generator.close()
+                raise
+            except BaseException as error:
+                sent, thrown = None, error
+
+    return inner
+
+
+def _wrap_async_generator(func: Callable[..., Any], muter: mute_signals) -> Callable[..., Any]:
+    @functools.wraps(func)
+    async def inner(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        generator = func(*args, **kwargs)
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            try:
+                with muter:
+                    if thrown is None:
+                        item = await generator.asend(sent)
+                    else:
+                        error, thrown = thrown, None
+                        item = await generator.athrow(error)
+            except StopAsyncIteration:
+                return
+            try:
+                sent = yield item
+            except GeneratorExit:
+                with muter:
+                    await generator.aclose()
+                raise
+            except BaseException as error:
+                sent, thrown = None, error
 
     return inner
 
