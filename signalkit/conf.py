@@ -7,6 +7,7 @@ report them (``manage.py check`` refuses to pass).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -18,6 +19,8 @@ from django.dispatch import receiver
 from signalkit.validation import DEFAULTS, valid_subset
 
 SETTING_NAME = "SIGNALKIT"
+
+logger = logging.getLogger("signalkit")
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,9 @@ def raw_audit_models() -> list[Any]:
 @cache
 def get_settings() -> SignalkitSettings:
     """The effective settings: the user's valid values over the defaults."""
-    user = valid_subset(raw_settings())
+    raw = raw_settings()
+    user = valid_subset(raw)
+    _warn_dropped_toggles(raw, user)
     merged: dict[str, Any] = {**DEFAULTS, **user}
     for section in ("AUDIT", "OFFLOAD"):
         merged[section] = {**DEFAULTS[section], **(user.get(section) or {})}
@@ -94,6 +99,22 @@ def get_settings() -> SignalkitSettings:
             missing=merged["OFFLOAD"]["MISSING"],
         ),
     )
+
+
+def _warn_dropped_toggles(raw: object, user: dict[str, Any]) -> None:
+    # System checks report invalid entries, but not every server runs them: a
+    # toggle that does not apply must at least be logged.
+    toggles = raw.get("RECEIVERS") if isinstance(raw, dict) else None
+    if not isinstance(toggles, dict):
+        return
+    kept = user.get("RECEIVERS", {})
+    dropped = [key for key in toggles if key not in kept]
+    if dropped:
+        logger.warning(
+            "SIGNALKIT['RECEIVERS'] %s invalid and ignored (not a receiver key mapped to "
+            "True or False); run 'manage.py check' for details.",
+            ", ".join(repr(key) for key in dropped) + (" is" if len(dropped) == 1 else " are"),
+        )
 
 
 def _profile(value: dict[str, Any] | None) -> ProfileSettings | None:

@@ -320,6 +320,14 @@ def valid_subset(value: object) -> dict[str, Any]:
                 result[key]["MODELS"] = _valid_models(item["MODELS"])
         elif not SCHEMA[key](item, (key,)):
             result[key] = item
+        elif key == "RECEIVERS" and isinstance(item, dict):
+            # One bad entry must not switch every other receiver back on (checks
+            # do not run under every server): keep the entries that are valid.
+            result[key] = {
+                name: enabled
+                for name, enabled in item.items()
+                if isinstance(name, str) and isinstance(enabled, bool)
+            }
     return result
 
 

@@ -78,6 +78,22 @@ class GetSettingsTests(SimpleTestCase):
         with override_settings(SIGNALKIT={"AUDIT": {"MODELS": ["auditapp.Account", 3]}}):
             assert get_settings().audit.models == {"auditapp.Account": {}}
 
+    def test_an_invalid_toggle_falls_back_alone_and_is_logged(self) -> None:
+        # A typo in one toggle must not switch the receivers of the others back on.
+        toggles = {"blog.signals.ping": "false", "blog.signals.notify": False, 3: False}
+        with (
+            self.assertLogs("signalkit", "WARNING") as logs,
+            override_settings(SIGNALKIT={"RECEIVERS": toggles}),
+        ):
+            assert get_settings().disabled_receivers == frozenset({"blog.signals.notify"})
+        # (Logged each time the settings are read afresh: here as override_settings
+        # starts, and by this test.)
+        assert set(logs.output) == {
+            "WARNING:signalkit:SIGNALKIT['RECEIVERS'] 'blog.signals.ping', 3 are invalid and "
+            "ignored (not a receiver key mapped to True or False); run 'manage.py check' for "
+            "details."
+        }
+
 
 class DroppedModelsTests(TestCase):
     def test_an_entry_of_another_type_is_logged_not_raised(self) -> None:
