@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync, sync_to_async
+from django.dispatch import dispatcher
 from django.dispatch.dispatcher import NO_RECEIVERS
 
 from signalkit.keys import receiver_key
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
     from django.dispatch import Signal
 
 logger = logging.getLogger("signalkit.dispatch")
+
+# Django 6.1 runs async receivers concurrently in one context, which it copies
+# back to the sender (so a receiver's context variables reach it); earlier
+# versions gather them, each in a copy. Robust sends follow what Django does.
+_run_parallel = getattr(dispatcher, "_run_parallel", None)
 
 
 def _log(signal: Signal, receiver: Any, err: Exception) -> None:
@@ -90,4 +96,7 @@ async def _gather_robust(
             _log(signal, receiver, err)
             return err
 
-    return list(await asyncio.gather(*(call(receiver) for receiver in receivers)))
+    calls = [call(receiver) for receiver in receivers]
+    if _run_parallel is not None:
+        return list(await _run_parallel(*calls))
+    return list(await asyncio.gather(*calls))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 from typing import Any
@@ -155,3 +156,45 @@ class SendRobustTests:
     def test_no_receivers(self) -> None:
         assert Signal("empty").send_robust(None) == []
         assert asyncio.run(Signal("empty_async").asend_robust(None)) == []
+
+
+seen_by_sender: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "seen_by_sender", default="unset"
+)
+
+
+async def set_context_variable(sender: Any, **kwargs: Any) -> None:
+    seen_by_sender.set("set by receiver")
+
+
+class RobustContextTests:
+    """A context variable an async receiver sets reaches the sender of a robust send
+    exactly when it does for Django's own send_robust (copied back from 6.1 on)."""
+
+    def after_async_send(self, signal: DjangoSignal, method: str) -> str:
+        signal.connect(set_context_variable)
+
+        async def send() -> str:
+            await getattr(signal, method)(None)
+            return seen_by_sender.get()
+
+        return asyncio.run(send())
+
+    def after_sync_send(self, signal: DjangoSignal, method: str) -> str:
+        signal.connect(set_context_variable)
+
+        def send() -> str:
+            getattr(signal, method)(None)
+            return seen_by_sender.get()
+
+        return contextvars.copy_context().run(send)
+
+    @pytest.mark.parametrize("method", ["asend", "asend_robust"])
+    def test_async_send_like_django(self, method: str) -> None:
+        expected = self.after_async_send(DjangoSignal(), method)
+        assert self.after_async_send(Signal("context_async"), method) == expected
+
+    @pytest.mark.parametrize("method", ["send", "send_robust"])
+    def test_sync_send_like_django(self, method: str) -> None:
+        expected = self.after_sync_send(DjangoSignal(), method)
+        assert self.after_sync_send(Signal("context_sync"), method) == expected

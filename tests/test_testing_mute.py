@@ -205,6 +205,32 @@ class MuteSignalsScopeTests:
         assert calls == ["custom"]
 
 
+class AsyncReceiverMuteTests:
+    def test_mute_inside_an_async_receiver_and_its_concurrent_siblings(self) -> None:
+        # Documented: Django 6.1 runs one send's async receivers in a shared context.
+        from django.dispatch import dispatcher
+
+        outer = Signal()
+        entered = asyncio.Event()
+        done = asyncio.Event()
+
+        async def muting(sender: Any, **kwargs: Any) -> None:
+            async with mute_signals(custom):
+                entered.set()
+                await done.wait()
+
+        async def sending(sender: Any, **kwargs: Any) -> None:
+            await entered.wait()
+            await custom.asend(None)
+            done.set()
+
+        outer.connect(muting)
+        outer.connect(sending)
+        asyncio.run(outer.asend(None))
+        shared = hasattr(dispatcher, "_run_parallel")
+        assert calls == ([] if shared else ["custom"])
+
+
 class MuteSignalsDecoratorTests:
     def test_sync_function(self) -> None:
         @mute_signals(custom)
