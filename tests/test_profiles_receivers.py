@@ -10,7 +10,15 @@ from signalkit.profiles.receivers import KEY, connect, create_profile
 from tests.factories import UserFactory
 from tests.profilesapp import defaults
 from tests.profilesapp.config import signalkit
-from tests.profilesapp.models import Member, MemberProfile, Preferences, Profile, StaffUser
+from tests.profilesapp.models import (
+    Customer,
+    Member,
+    MemberProfile,
+    Preferences,
+    Profile,
+    StaffUser,
+    VipCustomer,
+)
 
 
 @override_settings(SIGNALKIT=signalkit())
@@ -57,6 +65,14 @@ class CreateProfileTests(TestCase):
         staff = StaffUser.objects.create(username="proxy", password="!")
         assert Profile.objects.get(user_id=staff.pk).nickname == "proxy"
 
+    def test_multi_table_child_of_the_user_model_gets_a_profile(self) -> None:
+        customer = Customer.objects.create(username="buyer", password="!")
+        assert Profile.objects.get(user_id=customer.pk).nickname == "buyer"
+
+    def test_proxy_of_a_multi_table_child_gets_a_profile(self) -> None:
+        vip = VipCustomer.objects.create(username="vip", password="!")
+        assert Profile.objects.filter(user_id=vip.pk).count() == 1
+
     def test_other_models_are_ignored(self) -> None:
         user = UserFactory.create()
         Profile.objects.all().delete()
@@ -91,6 +107,7 @@ class CustomUserModelTests(TestCase):
 
     def test_the_default_user_model_is_then_ignored(self) -> None:
         UserFactory.create()
+        Customer.objects.create(username="buyer", password="!")
         assert not MemberProfile.objects.exists()
         assert not Profile.objects.exists()
 

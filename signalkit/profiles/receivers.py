@@ -3,8 +3,9 @@
 Its toggle key is ``signalkit.profiles.receivers.create_profile``.
 
 It is connected once, for every sender, and keeps only saves of the user model
-(or a proxy of it, which Django names as the sender): a per-model connection
-would miss proxies and custom user models swapped in later (``AUTH_USER_MODEL``
+or of a subclass of it (a proxy, which Django names as the sender, or a
+multi-table child, whose save also inserts a user row): a per-model connection
+would miss those and custom user models swapped in later (``AUTH_USER_MODEL``
 under ``override_settings``), and ``post_save`` has no fast path that a catch-all
 receiver would switch off. For other models it costs one call that returns at
 its first line unless ``PROFILE`` is set.
@@ -26,7 +27,7 @@ from signalkit.profiles.ensure import ensure_profile
 KEY = "signalkit.profiles.receivers.create_profile"
 DISPATCH_UID = KEY
 
-_labels: dict[Any, str | None] = {}
+_lineages: dict[Any, frozenset[str]] = {}
 
 
 def create_profile(sender: Any, **kwargs: Any) -> None:
@@ -39,7 +40,7 @@ def create_profile(sender: Any, **kwargs: Any) -> None:
         return
     if get_settings().profile is None:
         return
-    if _concrete_label(sender) != django_settings.AUTH_USER_MODEL.lower():
+    if django_settings.AUTH_USER_MODEL.lower() not in _lineage(sender):
         return
     config = current()
     if config is not None:
@@ -48,16 +49,23 @@ def create_profile(sender: Any, **kwargs: Any) -> None:
         )
 
 
-def _concrete_label(sender: Any) -> str | None:
-    # Runs for every model's saves: the label of a class never changes, so it is
-    # computed once per sender.
+def _lineage(sender: Any) -> frozenset[str]:
+    """The labels of the concrete models ``sender`` is a subclass of (itself included)."""
+    # Runs for every model's saves: a class's ancestors never change, so they are
+    # computed once per sender; comparing labels keeps AUTH_USER_MODEL read per call.
     try:
-        return _labels[sender]
+        return _lineages[sender]
     except KeyError:
         meta = getattr(sender, "_meta", None)
-        label = None if meta is None else meta.concrete_model._meta.label_lower
-        _labels[sender] = label
-        return label
+        if meta is None:
+            lineage: frozenset[str] = frozenset()
+        else:
+            concrete = meta.concrete_model
+            lineage = frozenset(
+                model._meta.label_lower for model in (concrete, *concrete._meta.get_parent_list())
+            )
+        _lineages[sender] = lineage
+        return lineage
 
 
 def connect() -> None:

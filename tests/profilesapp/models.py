@@ -68,6 +68,19 @@ class StaffUser(User):
         proxy = True
 
 
+class Customer(User):
+    """A multi-table child of the user model: saving one saves a user row too."""
+
+    company = models.CharField(max_length=50, blank=True, default="")
+
+
+class VipCustomer(Customer):
+    """A proxy of a multi-table child of the user model."""
+
+    class Meta:
+        proxy = True
+
+
 class MemberManager(BaseUserManager["Member"]):
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> Member:
         member = self.model(email=self.normalize_email(email), **extra)
