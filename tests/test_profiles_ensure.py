@@ -119,6 +119,32 @@ class UsingTests(TestCase):
         assert Profile.objects.using("other").count() == 1
         assert not Profile.objects.using("default").exists()
 
+    def test_profile_is_created_where_the_router_sends_writes(self) -> None:
+        primary = User.objects.db_manager("default").create_user("replicated")
+        User.objects.using("other").bulk_create([User(pk=primary.pk, username="replicated")])
+        with override_settings(DATABASE_ROUTERS=[f"{__name__}.ReplicaRouter"]):
+            user = User.objects.get(pk=primary.pk)
+            assert user._state.db == "other"
+            profile = get_profile(user)
+        assert profile._state.db == "default"
+        assert Profile.objects.using("default").filter(user_id=primary.pk).exists()
+        assert not Profile.objects.using("other").exists()
+
+
+class ReplicaRouter:
+    """Primary and replica: users and profiles are read from "other", written to "default"."""
+
+    apps = frozenset({"auth", "profilesapp"})
+
+    def db_for_read(self, model: type[Any], **hints: Any) -> str | None:
+        return "other" if model._meta.app_label in self.apps else None
+
+    def db_for_write(self, model: type[Any], **hints: Any) -> str | None:
+        return "default" if model._meta.app_label in self.apps else None
+
+    def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool:
+        return True
+
 
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite serializes writers with a file lock"

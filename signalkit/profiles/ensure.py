@@ -6,7 +6,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 
 from signalkit.profiles.config import ProfileConfig, require
 
@@ -14,7 +14,12 @@ from signalkit.profiles.config import ProfileConfig, require
 def ensure_profile(
     user: Any, *, using: str | None = None, config: ProfileConfig | None = None
 ) -> tuple[Any, bool]:
-    """``(profile, created)`` for ``user`` on database ``using`` (the user's own by default).
+    """``(profile, created)`` for ``user`` on database ``using``.
+
+    Without ``using``, the database the routers pick for writing the profile
+    (the user's own without routers): a user read from a replica must not get
+    its profile written there, and the lookup must not miss a profile that has
+    not reached the replica yet.
 
     The insert runs in a savepoint: when another request created the profile
     between our lookup and our insert, the unique constraint rejects ours, the
@@ -24,7 +29,7 @@ def ensure_profile(
     config = config or require()
     if user.pk is None:
         raise ValueError(f"Cannot get the profile of {user!r}: the user is not saved.")
-    db = using or user._state.db or DEFAULT_DB_ALIAS
+    db = using or router.db_for_write(config.model, instance=user)
     manager = config.model._base_manager.db_manager(db)
     lookup = {config.field.name: user}
     try:
@@ -54,7 +59,11 @@ def _cache(config: ProfileConfig, user: Any, profile: Any) -> None:
 
 
 def get_profile(user: Any) -> Any:
-    """The profile of ``user``, created (with ``DEFAULTS``) when missing, on the user's database."""
+    """The profile of ``user``, created (with ``DEFAULTS``) when missing.
+
+    It is looked up and created on ``router.db_for_write(profile_model, instance=user)``:
+    the user's database unless a router says otherwise.
+    """
     config = require()
     if config.field.one_to_one and not config.field.remote_field.hidden:
         cached = config.field.remote_field.get_cached_value(user, default=None)
