@@ -8,21 +8,14 @@ from django.apps import apps
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from signalkit.conf import get_settings, raw_settings
-from signalkit.validation import problems
-
-_IDS = {
-    "not_dict": "signalkit.E001",
-    "unknown_key": "signalkit.E002",
-    "wrong_type": "signalkit.E003",
-    "bad_value": "signalkit.E004",
-}
+from signalkit.validation import CHECK_IDS, problems
 
 
 @register(Tags.compatibility)
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Report every invalid part of ``SIGNALKIT`` (E001-E004)."""
     return [
-        Error(problem.message, hint=problem.hint, id=_IDS[problem.kind])
+        Error(problem.message, hint=problem.hint, id=CHECK_IDS[problem.kind])
         for problem in problems(raw_settings())
     ]
 

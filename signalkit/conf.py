@@ -2,7 +2,9 @@
 
 Values are validated by :mod:`signalkit.validation`; invalid parts fall back to
 their defaults here so that ``ready()`` never crashes, and the system checks
-report them (``manage.py check`` refuses to pass).
+report them (``manage.py check`` refuses to pass). An invalid ``PROFILE`` is
+not used, and its problems are kept so that the code that needs it raises
+instead of acting as if it were not set.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from signalkit.validation import DEFAULTS, valid_subset
+from signalkit.validation import DEFAULTS, Problem, section_problems, valid_subset
 
 SETTING_NAME = "SIGNALKIT"
 
@@ -57,6 +59,8 @@ class SignalkitSettings:
     profile: ProfileSettings | None
     audit: AuditSettings
     offload: OffloadSettings
+    #: What is wrong with the user's ``PROFILE`` (then ``profile`` is ``None``).
+    profile_problems: tuple[Problem, ...] = ()
 
     @property
     def disabled_receivers(self) -> frozenset[str]:
@@ -98,6 +102,7 @@ def get_settings() -> SignalkitSettings:
             delivery=merged["OFFLOAD"]["DELIVERY"],
             missing=merged["OFFLOAD"]["MISSING"],
         ),
+        profile_problems=tuple(section_problems(raw, "PROFILE")),
     )
 
 

@@ -49,6 +49,15 @@ class Problem:
     hint: str
 
 
+#: The system check ID that reports each kind of :class:`Problem`.
+CHECK_IDS = {
+    "not_dict": "signalkit.E001",
+    "unknown_key": "signalkit.E002",
+    "wrong_type": "signalkit.E003",
+    "bad_value": "signalkit.E004",
+}
+
+
 def path_of(*keys: str) -> str:
     return "SIGNALKIT" + "".join(f"[{key!r}]" for key in keys)
 
@@ -301,6 +310,13 @@ def _nested(key: str) -> str | None:
 def problems(value: object) -> list[Problem]:
     """Every problem in a ``SIGNALKIT`` value."""
     return _section(value, (), SCHEMA)
+
+
+def section_problems(value: object, key: str) -> list[Problem]:
+    """The problems of the top-level section ``key`` of a ``SIGNALKIT`` value (none if absent)."""
+    if not isinstance(value, dict) or key not in value:
+        return []
+    return SCHEMA[key](value[key], (key,))
 
 
 def valid_subset(value: object) -> dict[str, Any]:

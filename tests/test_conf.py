@@ -55,6 +55,20 @@ class GetSettingsTests(SimpleTestCase):
             None,
         )
 
+    @override_settings(SIGNALKIT={"PROFILE": {"MODEL": "testapp.Author", "USER_FIELD": 5}})
+    def test_invalid_profile_is_not_used_and_its_problems_are_kept(self) -> None:
+        conf = get_settings()
+        assert conf.profile is None
+        assert [problem.path for problem in conf.profile_problems] == [
+            "SIGNALKIT['PROFILE']['USER_FIELD']"
+        ]
+
+    def test_valid_or_unset_profile_has_no_problems(self) -> None:
+        with override_settings(SIGNALKIT={}):
+            assert get_settings().profile_problems == ()
+        with override_settings(SIGNALKIT={"PROFILE": None}):
+            assert get_settings().profile_problems == ()
+
     @override_settings(SIGNALKIT=["not", "a", "dict"])
     def test_non_dict_falls_back_to_defaults(self) -> None:
         assert get_settings().autodiscover is True

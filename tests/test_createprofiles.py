@@ -78,3 +78,19 @@ class CreateProfilesCommandTests(TestCase):
     def test_broken_profile_setting_is_an_error(self) -> None:
         with pytest.raises(CommandError, match=r"is not an installed model\. \(signalkit\.E010\)"):
             createprofiles()
+
+    @override_settings(SIGNALKIT={"PROFILE": {"MODEL": "profilesapp.Profile", "DEFAULT": "x.y"}})
+    def test_invalid_profile_setting_names_the_key(self) -> None:
+        with pytest.raises(
+            CommandError,
+            match=r"^SIGNALKIT\['PROFILE'\] has an unknown key 'DEFAULT'\. \(signalkit\.E002\)",
+        ):
+            createprofiles()
+
+    @override_settings(SIGNALKIT={"PROFILE": "profilesapp.Profile"})
+    def test_profile_setting_that_is_not_a_dict_is_an_error(self) -> None:
+        with pytest.raises(
+            CommandError,
+            match=r"^SIGNALKIT\['PROFILE'\] is 'profilesapp\.Profile', which is not a dict\.",
+        ):
+            createprofiles("--dry-run")

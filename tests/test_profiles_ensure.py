@@ -70,6 +70,29 @@ class GetProfileTests(TestCase):
         with pytest.raises(ImproperlyConfigured, match=r"SIGNALKIT\['PROFILE'\] is not set"):
             get_profile(UserFactory.create())
 
+    @override_settings(SIGNALKIT={"PROFILE": {**signalkit()["PROFILE"], "USER_FIELD": 5}})
+    def test_invalid_setting_names_the_key_not_unset(self) -> None:
+        with pytest.raises(
+            ImproperlyConfigured,
+            match=r"^SIGNALKIT\['PROFILE'\]\['USER_FIELD'\] is 5, which is not a field name\. "
+            r"\(signalkit\.E003\) Set it to a field name\.$",
+        ):
+            get_profile(UserFactory.create())
+
+    @override_settings(SIGNALKIT={"PROFILE": {"MODEL": "profilesapp.Profile", "DEFAULT": "x.y"}})
+    def test_unknown_key_in_setting_is_named(self) -> None:
+        with pytest.raises(
+            ImproperlyConfigured,
+            match=r"^SIGNALKIT\['PROFILE'\] has an unknown key 'DEFAULT'\. \(signalkit\.E002\) "
+            r"Did you mean 'DEFAULTS'\?$",
+        ):
+            get_profile(UserFactory.create())
+
+    @override_settings(SIGNALKIT={"PROFILE": {"USER_FIELD": "user"}})
+    def test_setting_without_model_is_named(self) -> None:
+        with pytest.raises(ImproperlyConfigured, match=r"has no 'MODEL' key\. \(signalkit\.E004\)"):
+            get_profile(UserFactory.create())
+
     @override_settings(SIGNALKIT=signalkit(MODEL="profilesapp.Nope"))
     def test_broken_setting_names_the_check(self) -> None:
         with pytest.raises(ImproperlyConfigured, match=r"signalkit\.E010"):

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import pytest
 from django.contrib.auth.models import User
 from django.core import serializers
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models.signals import post_save
 from django.test import TestCase, override_settings
 
@@ -88,6 +90,22 @@ class CreateProfileTests(TestCase):
     def test_unset_profile_creates_nothing(self) -> None:
         UserFactory.create()
         assert not Profile.objects.exists()
+
+    @override_settings(SIGNALKIT={"PROFILE": {**signalkit()["PROFILE"], "USER_FIELD": 5}})
+    def test_invalid_setting_raises_naming_the_key(self) -> None:
+        with pytest.raises(
+            ImproperlyConfigured, match=r"^SIGNALKIT\['PROFILE'\]\['USER_FIELD'\] is 5"
+        ):
+            UserFactory.create()
+
+    @override_settings(SIGNALKIT={"PROFILE": {"USER_FIELD": 5}, "RECEIVERS": {KEY: False}})
+    def test_invalid_setting_is_ignored_when_toggled_off(self) -> None:
+        UserFactory.create()
+        assert not Profile.objects.exists()
+
+    @override_settings(SIGNALKIT={"PROFILE": {"USER_FIELD": 5}})
+    def test_invalid_setting_is_not_read_for_other_models(self) -> None:
+        Preferences.objects.create(user=User.objects.bulk_create([User(username="x")])[0])
 
     @override_settings(SIGNALKIT=signalkit(MODEL="profilesapp.Preferences", DEFAULTS=None))
     def test_settings_are_read_at_call_time(self) -> None:

@@ -18,6 +18,7 @@ from django.db.models.fields import NOT_PROVIDED
 from django.utils.module_loading import import_string
 
 from signalkit.conf import get_settings
+from signalkit.validation import CHECK_IDS
 
 if TYPE_CHECKING:
     from signalkit.conf import ProfileSettings
@@ -191,15 +192,25 @@ def current() -> ProfileConfig | None:
     """The configuration in effect now; ``None`` when ``PROFILE`` is not set.
 
     Raises :class:`~django.core.exceptions.ImproperlyConfigured` with the first
-    problem when the setting names something that does not work.
+    problem, and the ID of the check that reports it, when the setting is
+    invalid or names something that does not work.
     """
-    settings = get_settings().profile
+    every = get_settings()
+    if every.profile_problems:
+        # Not "not set": a typo in a key must not look like a missing setting.
+        problem = every.profile_problems[0]
+        raise _improperly_configured(problem.message, CHECK_IDS[problem.kind], problem.hint)
+    settings = every.profile
     if settings is None:
         return None
     config, problems = resolve(settings)
     if config is None:
-        raise ImproperlyConfigured(f"{problems[0].message} ({problems[0].id}) {problems[0].hint}")
+        raise _improperly_configured(problems[0].message, problems[0].id, problems[0].hint)
     return config
+
+
+def _improperly_configured(message: str, check_id: str, hint: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{message} ({check_id}) {hint}")
 
 
 def require() -> ProfileConfig:

@@ -8,7 +8,7 @@ multi-table child, whose save also inserts a user row): a per-model connection
 would miss those and custom user models swapped in later (``AUTH_USER_MODEL``
 under ``override_settings``), and ``post_save`` has no fast path that a catch-all
 receiver would switch off. For other models it costs one call that returns at
-its first line unless ``PROFILE`` is set.
+its first line unless ``PROFILE`` is set (or invalid).
 """
 
 from __future__ import annotations
@@ -38,10 +38,13 @@ def create_profile(sender: Any, **kwargs: Any) -> None:
     """
     if not kwargs.get("created") or kwargs.get("raw"):
         return
-    if get_settings().profile is None:
+    settings = get_settings()
+    if settings.profile is None and not settings.profile_problems:
         return
     if django_settings.AUTH_USER_MODEL.lower() not in _lineage(sender):
         return
+    # An invalid PROFILE raises here, naming the key: skipping the profile would
+    # leave users without one, found out far from the cause.
     config = current()
     if config is not None:
         ensure_profile(
