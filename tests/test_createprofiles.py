@@ -94,3 +94,14 @@ class CreateProfilesCommandTests(TestCase):
             match=r"^SIGNALKIT\['PROFILE'\] is 'profilesapp\.Profile', which is not a dict\.",
         ):
             createprofiles("--dry-run")
+
+    @override_settings(SIGNALKIT=signalkit(DEFAULTS="tests.profilesapp.defaults.not_a_dict"))
+    def test_defaults_returning_a_non_dict_is_an_error(self) -> None:
+        make_users(1)
+        with pytest.raises(
+            CommandError,
+            match=r"^SIGNALKIT\['PROFILE'\]\['DEFAULTS'\] returned \[\('nickname', 'x'\)\], "
+            r"which is not a dict\.",
+        ):
+            createprofiles()
+        assert not Profile.objects.exists()

@@ -57,7 +57,11 @@ class GetProfileTests(TestCase):
         }
     )
     def test_defaults_must_return_a_dict(self) -> None:
-        with pytest.raises(TypeError, match=r"it must return a dict of field values\.$"):
+        with pytest.raises(
+            ImproperlyConfigured,
+            match=r"^SIGNALKIT\['PROFILE'\]\['DEFAULTS'\] returned \[\('nickname', 'x'\)\], "
+            r"which is not a dict\. Return a dict of field values",
+        ):
             get_profile(UserFactory.create())
         assert not Profile.objects.exists()
 

@@ -107,6 +107,13 @@ class CreateProfileTests(TestCase):
     def test_invalid_setting_is_not_read_for_other_models(self) -> None:
         Preferences.objects.create(user=User.objects.bulk_create([User(username="x")])[0])
 
+    @override_settings(SIGNALKIT=signalkit(DEFAULTS="tests.profilesapp.defaults.not_a_dict"))
+    def test_defaults_returning_a_non_dict_raises_naming_the_key(self) -> None:
+        with pytest.raises(
+            ImproperlyConfigured, match=r"^SIGNALKIT\['PROFILE'\]\['DEFAULTS'\] returned"
+        ):
+            UserFactory.create()
+
     @override_settings(SIGNALKIT=signalkit(MODEL="profilesapp.Preferences", DEFAULTS=None))
     def test_settings_are_read_at_call_time(self) -> None:
         user = UserFactory.create()

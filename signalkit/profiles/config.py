@@ -36,13 +36,20 @@ class ProfileConfig:
     defaults: Defaults | None
 
     def values_for(self, user: Any) -> dict[str, Any]:
-        """The field values of a new profile of ``user`` (``DEFAULTS(user)`` or ``{}``)."""
+        """The field values of a new profile of ``user`` (``DEFAULTS(user)`` or ``{}``).
+
+        Raises :class:`~django.core.exceptions.ImproperlyConfigured` when
+        ``DEFAULTS`` returns something other than a dict.
+        """
         if self.defaults is None:
             return {}
         values = self.defaults(user)
         if not isinstance(values, dict):
-            raise TypeError(
-                f"{_WHERE}['DEFAULTS'] returned {values!r}; it must return a dict of field values."
+            # The setting names a callable that does not do its job: a configuration
+            # error, which createprofiles turns into a CommandError.
+            raise ImproperlyConfigured(
+                f"{_WHERE}['DEFAULTS'] returned {values!r}, which is not a dict. Return a dict "
+                "of field values for the new profile, such as {'display_name': ...}."
             )
         return values
 
