@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 
 from tests.profilesapp.config import signalkit
-from tests.profilesapp.models import Profile
+from tests.profilesapp.models import Profile, RichProfile
 
 
 def createprofiles(*args: str) -> str:
@@ -105,3 +105,13 @@ class CreateProfilesCommandTests(TestCase):
         ):
             createprofiles()
         assert not Profile.objects.exists()
+
+    @override_settings(SIGNALKIT={"PROFILE": {"MODEL": "profilesapp.RichProfile"}})
+    def test_multi_table_profile_model(self) -> None:
+        make_users(3)
+        assert createprofiles("--batch-size", "2") == "Created 3 profiles.\n"
+        assert sorted(RichProfile.objects.values_list("user__username", "theme")) == [
+            ("old0", "light"),
+            ("old1", "light"),
+            ("old2", "light"),
+        ]

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.db.models.signals import post_save
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from signalkit.profiles.backfill import count_missing, create_missing
 from tests.profilesapp.config import signalkit
-from tests.profilesapp.models import Preferences, Profile
+from tests.profilesapp.models import Preferences, Profile, RichProfile
 
 
 def make_users(count: int, *, using: str = "default") -> list[User]:
@@ -62,6 +65,27 @@ class CreateMissingTests(TestCase):
         make_users(4)
         assert create_missing(batch_size=3) == 4
         assert Preferences.objects.count() == 4
+
+    @override_settings(SIGNALKIT={"PROFILE": {"MODEL": "profilesapp.RichProfile"}})
+    def test_multi_table_profile_model_is_saved_one_by_one(self) -> None:
+        users = make_users(3)
+        RichProfile.objects.create(user=users[1], theme="dark")
+        saved: list[RichProfile] = []
+
+        def record(sender: type[RichProfile], instance: RichProfile, **kwargs: Any) -> None:
+            saved.append(instance)
+
+        post_save.connect(record, sender=RichProfile, weak=False)
+        try:
+            assert create_missing(batch_size=1) == 2
+        finally:
+            post_save.disconnect(record, sender=RichProfile)
+        assert sorted(profile.user.username for profile in saved) == ["old0", "old2"]
+        assert sorted(RichProfile.objects.values_list("user__username", "theme")) == [
+            ("old0", "light"),
+            ("old1", "dark"),
+            ("old2", "light"),
+        ]
 
     def test_queries_grow_with_batches_not_users(self) -> None:
         make_users(10_000)

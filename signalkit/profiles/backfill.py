@@ -36,11 +36,14 @@ def create_missing(*, using: str = "default", batch_size: int = 1000) -> int:
     batch's profiles are written with one ``bulk_create`` in a savepoint: a
     profile created concurrently (by sign-up or :func:`get_profile`) rolls back
     only that batch, which is then selected and written again without it.
-    Profiles created here send no ``post_save`` (``bulk_create`` sends none).
+    Profiles created here send no ``post_save`` (``bulk_create`` sends none),
+    except those of a multi-table child model, which ``bulk_create`` refuses:
+    they are saved one by one, still a batch per savepoint.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size is {batch_size}; it must be at least 1.")
     config = require()
+    write = _save_each if _is_multi_table(config.model) else _bulk_create
     created = 0
     last_pk: Any = None
     while True:
@@ -51,9 +54,7 @@ def create_missing(*, using: str = "default", batch_size: int = 1000) -> int:
             profiles = [_new_profile(config, user) for user in users]
             try:
                 with transaction.atomic(using=using):
-                    config.model._base_manager.using(using).bulk_create(
-                        profiles, batch_size=batch_size
-                    )
+                    write(config, profiles, using)
             except IntegrityError:
                 if attempt == RETRIES:
                     raise
@@ -61,6 +62,20 @@ def create_missing(*, using: str = "default", batch_size: int = 1000) -> int:
             created += len(users)
             last_pk = users[-1].pk
             break
+
+
+def _is_multi_table(model: type[models.Model]) -> bool:
+    # A child of a concrete model, or a proxy of one: its rows span several tables.
+    return bool(model._meta.concrete_model._meta.parents)  # type: ignore[union-attr]
+
+
+def _bulk_create(config: ProfileConfig, profiles: list[models.Model], using: str) -> None:
+    config.model._base_manager.using(using).bulk_create(profiles, batch_size=len(profiles))
+
+
+def _save_each(config: ProfileConfig, profiles: list[models.Model], using: str) -> None:
+    for profile in profiles:
+        profile.save(using=using, force_insert=True)
 
 
 def _batch(config: ProfileConfig, using: str, last_pk: Any, size: int) -> list[Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -109,3 +109,23 @@ class MemberProfile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class ProfileBase(models.Model):
+    """The parent of a multi-table profile model."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"profile {self.pk}"
+
+
+class RichProfile(ProfileBase):
+    """A profile model that is a multi-table child (``bulk_create`` refuses it)."""
+
+    theme = models.CharField(max_length=20, default="light")
+
+    # Declared for mypy, whose Django plugin misses the manager inherited from ProfileBase.
+    objects: ClassVar[models.Manager[RichProfile]] = models.Manager()
