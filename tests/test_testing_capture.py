@@ -164,6 +164,14 @@ class AssertSentTests:
         assert call.sender is Author
         capture.assert_sent("django.db.models.signals.post_save", sender="testapp.Author", count=1)
 
+    def test_a_sender_label_matches_the_model_name_in_any_case(self) -> None:
+        with capture_signals() as capture:
+            post_save.send(Author, instance=Author(name="a"), created=True)
+        capture.assert_sent(post_save, sender="testapp.author", count=1)
+        capture.assert_not_sent(post_save, sender="testapp.tag")
+        with pytest.raises(ValueError, match="has no model 'Autor'"):
+            capture.assert_sent(post_save, sender="testapp.Autor")
+
     def test_failure_lists_what_was_sent(self) -> None:
         with capture_signals() as capture:
             post_save.send(Tag, instance=None, created=False)

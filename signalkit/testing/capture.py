@@ -20,6 +20,7 @@ from django.dispatch import Signal
 
 from signalkit import gate
 from signalkit.dispatch import Signal as SignalkitSignal
+from signalkit.selectors import model_label
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -60,6 +61,9 @@ class Capture:
         """The calls of ``signal`` from ``sender`` (any when omitted) whose
         keyword arguments include ``kwargs``."""
         resolved = _resolve(signal)
+        if isinstance(sender, str):
+            # A model label, matched as mutes match it (the model name in any case).
+            sender = model_label(sender)
         return [
             call
             for call in self.calls
