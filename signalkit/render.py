@@ -35,7 +35,7 @@ def listing(
     bookkeeping ones, such as the settings cache reset) are left out unless
     ``include_django``.
     """
-    infos = [registry.get(name) for name in names] if names else registry.signals()
+    infos = _once([registry.get(name) for name in names]) if names else registry.signals()
     if sender is not None:
         resolve_model(sender)  # unknown models are an error even without receivers
     if app is not None:
@@ -51,13 +51,32 @@ def listing(
         found = registry.receivers(sender=sender, app=app)
     if not include_django:
         found = [r for r in found if not is_protected(r.key)]
-    grouped: dict[int, list[ReceiverInfo]] = {id(info): [] for info in infos}
-    by_path = {info.path: id(info) for info in infos}
+    # By the signal object: two signals may share a path (or a name), and one
+    # signal is described by a new SignalInfo on each registry call.
+    grouped: dict[Any, list[ReceiverInfo]] = {_identity(info): [] for info in infos}
     for receiver in found:
-        grouped[by_path[receiver.signal.path]].append(receiver)
+        grouped[_identity(receiver.signal)].append(receiver)
     return [
-        (info, grouped[id(info)]) for info in infos if grouped[id(info)] or names or include_all
+        (info, grouped[_identity(info)])
+        for info in infos
+        if grouped[_identity(info)] or names or include_all
     ]
+
+
+def _identity(info: SignalInfo) -> Any:
+    # A catalog signal whose module is not imported has no object: its path.
+    return info.path if info.signal is None else id(info.signal)
+
+
+def _once(infos: list[SignalInfo]) -> list[SignalInfo]:
+    """``infos`` without repeats of a signal (named by its name and by its path)."""
+    seen = set()
+    kept = []
+    for info in infos:
+        if _identity(info) not in seen:
+            seen.add(_identity(info))
+            kept.append(info)
+    return kept
 
 
 def flags(receiver: ReceiverInfo) -> list[str]:

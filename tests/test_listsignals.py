@@ -93,6 +93,25 @@ class ListSignalsTests:
             "django.core.cache.close_caches",
         }
 
+    def test_signal_named_twice_is_listed_once(self, signal: Signal) -> None:
+        expected = (
+            "command_demo (tests.test_listsignals.command_demo)\n"
+            "  tests.registryapp.handlers.on_event  testapp.Article  weak"
+            "  tests/registryapp/handlers.py:13\n"
+        )
+        assert run(PATH, "command_demo") == expected
+        assert run("command_demo", PATH, PATH) == expected
+
+    def test_builtin_signal_named_by_name_and_path_is_listed_once(self) -> None:
+        document = json.loads(
+            run("post_save", "django.db.models.signals.post_save", "--format", "json")
+        )
+        [block] = document["signals"]
+        assert block["path"] == "django.db.models.signals.post_save"
+        assert [r["key"] for r in block["receivers"]].count(
+            "tests.testapp.signals.remember_author"
+        ) == 1
+
     def test_json(self, signal: Signal) -> None:
         document = json.loads(run(PATH, "--format", "json"))
         assert document["version"] == 1
