@@ -64,14 +64,15 @@ class Signal(DjangoSignal):
             self.asend_robust = self._strict_async(  # type: ignore[method-assign]
                 lambda sender, **named: cls.asend_robust(self, sender, **named)
             )
-        if name is not None:
-            _defined[self.path] = self
-        else:
-            _defined[f"{self.module}.<unnamed {id(self):#x}>"] = self
+        _defined[self.path] = self
 
     @property
     def path(self) -> str:
-        return f"{self.module}.{self.name}" if self.name else self.module
+        """``module.name``; ``module.<unnamed 0x...>`` until the registry finds the
+        variable or class attribute that holds a signal created without a name."""
+        if self.name:
+            return f"{self.module}.{self.name}"
+        return f"{self.module}.<unnamed {id(self):#x}>"
 
     def __repr__(self) -> str:
         return f"<signalkit.Signal {self.path}>"

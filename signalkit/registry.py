@@ -97,7 +97,8 @@ class Registry:
         for defined in defined_signals():
             seen.add(id(defined))
             if defined.name is None:
-                # Named after the variable it is bound to in its module.
+                # Named after the variable (or class attribute) that holds it in
+                # its module, as the scan names other signals.
                 defined.name = name_in_module(defined, defined.module)
             others.append(_defined_info(defined))
         for signal, module, name in self._scan.bindings():
@@ -182,8 +183,10 @@ def _in_package(module: str, package: str) -> bool:
 
 
 def _defined_info(signal: Signal) -> SignalInfo:
-    name = signal.name or f"<unnamed {id(signal):#x}>"
-    return SignalInfo(name, signal.path, signal, False, signal.args, signal.doc)
+    path = signal.path
+    return SignalInfo(
+        signal.name or path.rpartition(".")[2], path, signal, False, signal.args, signal.doc
+    )
 
 
 def resolve_model(sender: type[Model] | str) -> type[Model]:

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from signalkit.dispatch import Signal
 from signalkit.receiver_checks import check_receiver_toggles, check_receivers
-from tests.registryapp import handlers
+from tests.registryapp import custom, handlers
 from tests.testapp.models import Article, Author
 
 if TYPE_CHECKING:
@@ -71,6 +71,14 @@ class CheckReceiverTogglesTests:
     @override_settings(SIGNALKIT={"RECEIVERS": {"tests.testapp.signals.remember_author": False}})
     def test_toggle_of_a_connected_receiver(self) -> None:
         assert check_receiver_toggles() == []
+
+    @override_settings(SIGNALKIT={"RECEIVERS": {"tests.registryapp.handlers.on_event": False}})
+    def test_toggle_of_a_receiver_of_a_plain_signal_held_by_a_class(self) -> None:
+        custom.ShopEvents.changed.connect(handlers.on_event)
+        try:
+            assert check_receiver_toggles() == []
+        finally:
+            custom.ShopEvents.changed.disconnect(handlers.on_event)
 
     @override_settings(SIGNALKIT={"RECEIVERS": {"tests.testapp.signals.remember_autor": True}})
     def test_unknown_toggle_suggests_close_keys(self) -> None:

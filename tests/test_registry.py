@@ -70,6 +70,29 @@ class SignalsTests:
         assert info.name == "order_cancelled"
         assert info.args == ("order", "reason")
 
+    def test_unnamed_signalkit_signals_on_a_class_are_named_after_their_attributes(
+        self,
+    ) -> None:
+        paid = registry.info(custom.ShopEvents.paid)
+        assert paid.name == "ShopEvents.paid"
+        assert paid.path == "tests.registryapp.custom.ShopEvents.paid"
+        assert paid.doc == "An order was paid."
+        refunded = registry.get("tests.registryapp.custom.ShopEvents.refunded")
+        assert refunded.signal is custom.ShopEvents.refunded
+        assert custom.ShopEvents.paid.path == "tests.registryapp.custom.ShopEvents.paid"
+
+    def test_plain_signal_on_a_class_is_found(self) -> None:
+        info = registry.get("tests.registryapp.custom.ShopEvents.changed")
+        assert info.signal is custom.ShopEvents.changed
+        assert info.name == "ShopEvents.changed"
+
+    def test_unnamed_signals_held_by_no_module_have_paths_of_their_own(self) -> None:
+        first, second = Signal(), Signal()
+        assert first.path != second.path
+        assert first.path.startswith(f"{__name__}.<unnamed 0x")
+        assert registry.info(first).path == first.path
+        assert registry.info(first).name == first.path.rpartition(".")[2]
+
     def test_scan_never_evaluates_lazy_objects(self) -> None:
         registry.clear_cache()
         registry.signals()

@@ -74,6 +74,21 @@ class ListingTests:
         assert "signalkit.conf.reset_settings" not in keys()
         assert "signalkit.conf.reset_settings" in keys(include_django=True)
 
+    def test_unnamed_signals_on_a_class_are_listed_apart(self) -> None:
+        custom.ShopEvents.paid.connect(handlers.on_event)
+        custom.ShopEvents.refunded.connect(handlers.decorated)
+        try:
+            data = {info.path: receivers for info, receivers in listing()}
+        finally:
+            custom.ShopEvents.paid.disconnect(handlers.on_event)
+            custom.ShopEvents.refunded.disconnect(handlers.decorated)
+        assert [r.qualname for r in data["tests.registryapp.custom.ShopEvents.paid"]] == [
+            "on_event"
+        ]
+        assert [r.qualname for r in data["tests.registryapp.custom.ShopEvents.refunded"]] == [
+            "decorated"
+        ]
+
     def test_named_signal_is_listed_even_without_receivers(self) -> None:
         ((info, receivers),) = listing(["pre_init"])
         assert info.name == "pre_init"

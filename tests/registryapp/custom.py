@@ -31,3 +31,15 @@ def _evaluate() -> object:
 
 
 lazy = SimpleLazyObject(_evaluate)
+
+
+class ShopEvents:
+    """Signals held by a class, without a module-level variable."""
+
+    #: signalkit signals without a name: named after their attribute.
+    paid = Signal(doc="An order was paid.", args=("order",))
+    refunded = Signal(doc="An order was refunded.", args=("order",))
+    #: A plain Django signal: found by the module scan too.
+    changed = DjangoSignal()
+    #: Reading the class must not evaluate it either.
+    lazy = lazy
