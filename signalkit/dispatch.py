@@ -43,7 +43,7 @@ class Signal(DjangoSignal):
     ) -> None:
         super().__init__(use_caching=use_caching)
         self.name = name
-        self.module = module if module is not None else _caller_module()
+        self.module = module if module is not None else _caller_module(signal=self)
         self.doc = doc
         self.args = tuple(args)
         self.strict = strict
@@ -117,9 +117,18 @@ class Signal(DjangoSignal):
         return await asend_robust_logged(self, sender, named)
 
 
-def _caller_module(depth: int = 2) -> str:
+def _caller_module(depth: int = 2, signal: Signal | None = None) -> str:
+    # The first frame outside this module and outside the ``__init__`` methods
+    # of ``signal``'s classes: a subclass may define its own in another module.
+    inits = set()
+    for cls in () if signal is None else type(signal).__mro__:
+        code = getattr(cls.__dict__.get("__init__"), "__code__", None)
+        if code is not None:
+            inits.add(code)
     frame = sys._getframe(depth)
-    while frame is not None and frame.f_globals.get("__name__") == __name__:
+    while frame is not None and (
+        frame.f_globals.get("__name__") == __name__ or frame.f_code in inits
+    ):
         frame = frame.f_back  # type: ignore[assignment]
     return str(frame.f_globals.get("__name__", "?")) if frame is not None else "?"
 

@@ -11,6 +11,8 @@ from django.dispatch import Signal as DjangoSignal
 
 import signalkit
 from signalkit.dispatch import Signal, defined_signals
+from signalkit.registry import registry
+from tests.registryapp import custom
 
 order_placed = signalkit.define_signal(
     "order_placed", doc="An order was placed.", args=("order", "total"), strict=True
@@ -44,6 +46,15 @@ class SignalTests:
         assert order_placed.path == f"{__name__}.order_placed"
         assert order_placed in defined_signals()
 
+    def test_subclass_with_its_own_init_records_the_callers_module(self) -> None:
+        shipped = custom.StrictSignal("order_shipped", args=("order",))
+        audited = custom.AuditedSignal("order_audited")
+        assert shipped.path == f"{__name__}.order_shipped"
+        assert shipped.strict
+        assert audited.path == f"{__name__}.order_audited"
+        assert audited.doc == "Audited."
+        assert registry.get(f"{__name__}.order_shipped").signal is shipped
+
     def test_unnamed_signal_is_registered_too(self) -> None:
         signal = Signal()
         assert signal in defined_signals()
@@ -52,6 +63,7 @@ class SignalTests:
     def test_registry_holds_no_strong_reference(self) -> None:
         import gc
 
+        gc.collect()  # strict signals of earlier tests are cyclic garbage
         count = len(defined_signals())
         Signal("short_lived")
         gc.collect()

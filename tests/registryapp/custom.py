@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.dispatch import Signal as DjangoSignal
 from django.utils.functional import SimpleLazyObject
 
@@ -14,6 +16,23 @@ order_paid = DjangoSignal()
 order_cancelled = Signal(doc="An order was cancelled.", args=("order", "reason"))
 
 item_shipped = define_signal("item_shipped", doc="An item left the warehouse.", args=("item",))
+
+
+class StrictSignal(Signal):
+    """A project's own base class, with an ``__init__`` of its own."""
+
+    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("strict", True)
+        super().__init__(name, **kwargs)
+
+
+class AuditedSignal(StrictSignal):
+    """A subclass of that, with its own ``__init__`` too."""
+
+    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("doc", "Audited.")
+        super().__init__(name, **kwargs)
+
 
 #: A string sender that is a module-level constant.
 SHOP_SENDER = "shop.v2"
