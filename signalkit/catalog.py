@@ -47,6 +47,8 @@ def _table(m2m_raw: bool, tasks: bool) -> list[BuiltinSignal]:
     core = "django.core.signals."
     auth = "django.contrib.auth.signals."
     m2m = ("action", "instance", "reverse", "model", "pk_set", "using")
+    # What migrate sends (django/core/management/sql.py and commands/migrate.py).
+    migrate = ("app_config", "verbosity", "interactive", "using", "stdout", "apps", "plan")
     table = [
         BuiltinSignal(f"{models}pre_init", ("args", "kwargs"), "the model class",
                       "Sent at the start of a model's __init__()."),
@@ -66,12 +68,11 @@ def _table(m2m_raw: bool, tasks: bool) -> list[BuiltinSignal]:
                       "Sent when a many-to-many relation changes."),
         BuiltinSignal(f"{models}class_prepared", (), "the model class",
                       "Sent when a model class has been defined and registered."),
-        BuiltinSignal(f"{models}pre_migrate",
-                      ("app_config", "verbosity", "interactive", "using", "apps", "plan"),
-                      "the AppConfig", "Sent by migrate before it migrates an app."),
-        BuiltinSignal(f"{models}post_migrate",
-                      ("app_config", "verbosity", "interactive", "using", "apps", "plan"),
-                      "the AppConfig", "Sent by migrate and flush after they finish an app."),
+        BuiltinSignal(f"{models}pre_migrate", migrate, "the AppConfig",
+                      "Sent by migrate before it migrates an app."),
+        BuiltinSignal(f"{models}post_migrate", migrate, "the AppConfig",
+                      "Sent by migrate and flush after they finish an app "
+                      "(flush sends neither stdout, apps nor plan)."),
         BuiltinSignal(f"{core}request_started", ("environ", "scope"), "the handler class",
                       "Sent when Django begins processing a request."),
         BuiltinSignal(f"{core}request_finished", (), "the handler class",

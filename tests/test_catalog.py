@@ -3,11 +3,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from io import StringIO
+from typing import Any
 
 import django
-from django.db.models.signals import post_save
+import pytest
+from django.core.management import call_command
+from django.db.models.signals import post_migrate, post_save, pre_migrate
 
 from signalkit.catalog import builtin_signals, loaded_signal
+from signalkit.registry import registry
 
 ON_6 = django.VERSION >= (6, 0)
 
@@ -24,6 +29,25 @@ class BuiltinSignalsTests:
         (m2m,) = [entry for entry in builtin_signals() if entry.name == "m2m_changed"]
         assert ("raw" in m2m.args) is (django.VERSION >= (6, 1))
         assert m2m.args[:6] == ("action", "instance", "reverse", "model", "pk_set", "using")
+
+    @pytest.mark.django_db
+    def test_migrate_signals_have_the_arguments_migrate_sends(self) -> None:
+        sent: dict[str, set[str]] = {}
+
+        def record(sender: Any, *, signal: Any, **kwargs: Any) -> None:
+            sent.setdefault(registry.info(signal).name, set()).update(kwargs)
+
+        pre_migrate.connect(record)
+        post_migrate.connect(record)
+        try:
+            call_command("migrate", verbosity=0, interactive=False, stdout=StringIO())
+        finally:
+            pre_migrate.disconnect(record)
+            post_migrate.disconnect(record)
+        by_name = {entry.name: entry for entry in builtin_signals()}
+        for name in ("pre_migrate", "post_migrate"):
+            assert set(by_name[name].args) == sent[name]
+            assert "stdout" in by_name[name].args
 
     def test_paths_name_the_real_signals(self) -> None:
         for entry in builtin_signals():
