@@ -37,9 +37,12 @@ def autodiscover(app_configs: Iterable[AppConfig] | None = None) -> list[str]:
             continue
         for module_name in conf.autodiscover_modules:
             dotted = f"{config.name}.{module_name}"
-            if dotted in discovered or not module_has_submodule(config.module, module_name):
+            if dotted in discovered:
                 continue
             try:
+                # For a dotted name this imports the parent modules, which may raise.
+                if not module_has_submodule(config.module, module_name):
+                    continue
                 import_module(dotted)
             except Exception as exc:
                 exc.add_note(f"(raised while signalkit autodiscovered {dotted!r})")

@@ -51,6 +51,16 @@ class AutodiscoverTests:
         assert autodiscover(configs("goodapp")) == []
         assert imports == ["tests.discovery.goodapp.signals"]
 
+    @override_settings(SIGNALKIT={"AUTODISCOVER_MODULES": ["signals.handlers"]})
+    def test_error_inside_the_parent_of_a_dotted_module_names_the_app(self) -> None:
+        with pytest.raises(AutodiscoveryError) as info:
+            autodiscover(configs("brokenapp"))
+        assert str(info.value) == (
+            "Importing 'tests.discovery.brokenapp.signals.handlers' (app 'brokenapp') failed "
+            "during signalkit autodiscovery: ZeroDivisionError: broken on purpose"
+        )
+        assert isinstance(info.value.__cause__, ZeroDivisionError)
+
     def test_error_inside_module_propagates_with_its_name(self) -> None:
         with pytest.raises(AutodiscoveryError) as info:
             autodiscover(configs("brokenapp"))
