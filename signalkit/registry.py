@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import BuiltinFunctionType, FunctionType
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import iscoroutinefunction
 from django.apps import apps
 
 from signalkit import keys
@@ -237,7 +238,9 @@ class _Builder:
 
     def from_pending(self, info: SignalInfo, pending: Any) -> ReceiverInfo:
         receiver = pending.receiver
-        is_async = bool(getattr(receiver, "is_async", False))
+        # As Django will tell when it connects it (signalkit's async wrappers are
+        # marked as coroutine functions).
+        is_async = iscoroutinefunction(receiver)
         return self._describe(
             info, receiver, pending.sender, pending.dispatch_uid, pending.weak, is_async
         )

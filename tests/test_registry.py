@@ -280,6 +280,21 @@ class ReceiversTests:
             apps._pending_operations.pop(("registryapp", "later"))
         assert info.sender == "registryapp.later (pending)"
         assert info.key == "tests.registryapp.handlers.on_event"
+        assert info.is_async is False
+
+    def test_pending_async_receiver_is_async(self) -> None:
+        from django.apps import apps
+
+        post_save.connect(handlers.on_event_async, sender="registryapp.Later")
+        connect(post_save, handlers.on_event_async, sender="registryapp.Later", on_commit=True)
+        try:
+            plain, deferred = registry.receivers(post_save, app="registryapp")
+        finally:
+            apps._pending_operations.pop(("registryapp", "later"))
+        assert plain.sender == deferred.sender == "registryapp.later (pending)"
+        assert plain.is_async is True
+        assert deferred.is_async is True
+        assert deferred.on_commit is True
 
     def test_unreadable_entry_is_a_row_not_a_crash(self, signal: Signal) -> None:
         signal.connect(handlers.on_event)
