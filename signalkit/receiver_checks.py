@@ -3,7 +3,8 @@
 - ``signalkit.W002``: a ``SIGNALKIT["RECEIVERS"]`` key that matches no receiver;
 - ``signalkit.W010``: one function connected twice to a signal for the same sender;
 - ``signalkit.W011``: a weak receiver defined in a local scope;
-- ``signalkit.W012``: an object with an ``async def __call__`` connected as a receiver.
+- ``signalkit.W012``: an object with an ``async def __call__`` connected as a receiver;
+- ``signalkit.W013``: one function connected twice from a module imported under two names.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ if TYPE_CHECKING:
 
 @register(Tags.signals)
 def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """W010, W011 and W012 for every connected receiver but Django's own."""
+    """W010 to W013 for every connected receiver but Django's own."""
     messages: list[CheckMessage] = []
     for info in registry.signals():
         if info.signal is None:
             continue
         seen: dict[tuple[Any, Any], int] = defaultdict(int)
+        # (file, line, sender) -> the first function found there, and its key
+        defined: dict[tuple[str, int, Any], tuple[FunctionType, str]] = {}
         for entry in read_entries(info.signal):
             receiver = entry.receiver
             if receiver is None:
@@ -45,6 +48,15 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
             seen[(make_id(target), entry.sender_id)] += 1
             if seen[(make_id(target), entry.sender_id)] == 2:
                 messages.append(_twice(key, info.path))
+            function = unwrap(target)
+            if isinstance(function, FunctionType):
+                code = function.__code__
+                where = (code.co_filename, code.co_firstlineno, entry.sender_id)
+                first = defined.setdefault(where, (function, key))
+                # Functions of one factory share their module's globals; a module
+                # imported under two names has two.
+                if first[0] is not function and first[0].__globals__ is not function.__globals__:
+                    messages.append(_imported_twice(first[1], key, code, info.path))
             if entry.weak and "<locals>" in _qualname(receiver):
                 messages.append(_local(key, info.path))
             if not entry.is_async and _async_call(receiver):
@@ -58,6 +70,18 @@ def _twice(key: str, path: str) -> Warning:
         "keys (with and without a dispatch_uid, or two uids): it runs twice per signal.",
         hint="Connect it once, always with the same dispatch_uid (or none).",
         id="signalkit.W010",
+    )
+
+
+def _imported_twice(first: str, second: str, code: Any, path: str) -> Warning:
+    return Warning(
+        f"{first} and {second} are the same code ({code.co_filename}:{code.co_firstlineno}) "
+        f"connected to {path} for the same sender: its module was imported under two "
+        "names, so it runs twice per signal.",
+        hint="Import the module by one dotted name only: look for a directory that is on "
+        "sys.path both as itself and through its parent, and for imports that name the "
+        "module differently (autodiscovery imports '<app>.signals' already).",
+        id="signalkit.W013",
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -43,6 +44,26 @@ class CheckReceiversTests:
             "tests.registryapp.handlers.on_event is connected twice to "
             "tests.test_receiver_checks.checks_demo for the same sender"
         )
+
+    def test_one_module_imported_under_two_names(self, signal: Signal) -> None:
+        spec = importlib.util.spec_from_file_location("handlers_again", handlers.__file__)
+        assert spec is not None
+        assert spec.loader is not None
+        again = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(again)
+        signal.connect(handlers.on_event, sender=Article)
+        signal.connect(again.on_event, sender=Article)
+        (message,) = check_receivers()
+        assert message.id == "signalkit.W013"
+        assert message.msg.startswith(
+            "tests.registryapp.handlers.on_event and handlers_again.on_event are the same "
+            f"code ({handlers.__file__}:"
+        )
+
+    def test_receivers_made_by_one_factory_are_not_imported_twice(self, signal: Signal) -> None:
+        signal.connect(handlers.make_local_receiver(), weak=False)
+        signal.connect(handlers.make_local_receiver(), weak=False)
+        assert check_receivers() == []
 
     def test_weak_local_receiver(self, signal: Signal) -> None:
         local = handlers.make_local_receiver()
