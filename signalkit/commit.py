@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextvars
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 
+from signalkit import gate
 from signalkit.dispatch import Signal as SignalkitSignal
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from django.dispatch import Signal
 
 
@@ -22,7 +26,8 @@ def send_on_commit(
     carries (which receivers still get), else the default database. With
     ``robust=True`` a failing receiver is logged (by its key) and the others
     still run; with ``robust=False`` its exception propagates from the commit.
-    A strict signal's arguments are checked at once, not at the commit.
+    A strict signal's arguments are checked at once, not at the commit. The
+    send runs in the context of this call: mutes active here apply.
     """
     using = db or kwargs.get("using") or DEFAULT_DB_ALIAS
     if isinstance(signal, SignalkitSignal) and signal.strict:
@@ -38,4 +43,21 @@ def send_on_commit(
         else:  # signalkit's send_robust logs a failing receiver by its key
             SignalkitSignal.send_robust(signal, sender, **kwargs)  # type: ignore[arg-type]
 
-    transaction.on_commit(send, using=using)
+    # The send runs in the context of the call (a copy): a mute entered around
+    # send_on_commit() applies though it ended before the commit, and receivers
+    # see the audit context (actor, request) of the code that sent it.
+    context = contextvars.copy_context()
+    transaction.on_commit(lambda: context.run(_send_muted, send), using=using)
+
+
+def _send_muted(send: Callable[[], None]) -> None:
+    # The gate is on the Signal class only while some mute is active: the mutes
+    # this context kept are entered again for the send.
+    mutes = gate.context_mutes()
+    for mute in mutes:
+        gate.enter(mute)
+    try:
+        send()
+    finally:
+        for mute in reversed(mutes):
+            gate.leave(mute)

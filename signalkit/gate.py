@@ -44,7 +44,16 @@ from signalkit.toggled import toggled_entries
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["Mute", "enter", "leave", "muting", "refresh", "resolve_signal", "sender_label"]
+__all__ = [
+    "Mute",
+    "context_mutes",
+    "enter",
+    "leave",
+    "muting",
+    "refresh",
+    "resolve_signal",
+    "sender_label",
+]
 
 _original_send = Signal.send
 # What the gate calls through to: the _live_receivers it found when it last put
@@ -226,6 +235,16 @@ def check_scope(scope: str) -> None:
     """Refuse a ``scope`` other than ``"context"`` and ``"process"``."""
     if scope not in ("context", "process"):
         raise ValueError(f"scope is {scope!r}; use 'context' or 'process'.")
+
+
+def context_mutes() -> list[Mute]:
+    """The mutes of the current context, outermost first."""
+    mutes = []
+    frame = _get_state()
+    while frame[0] is not None:
+        mutes.append(frame[0])
+        frame = frame[2]
+    return mutes[::-1]
 
 
 def enter(mute: Mute, scope: str = "context") -> None:

@@ -8,8 +8,10 @@ from django.db import transaction
 from django.dispatch import Signal as DjangoSignal
 
 import signalkit
+from signalkit import audit
+from signalkit.audit.context import current as audit_context
 from signalkit.dispatch import Signal
-from signalkit.testing import capture_signals
+from signalkit.testing import capture_signals, mute_signals
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
 
@@ -46,6 +48,20 @@ class SendOnCommitTests:
                 signalkit.send_on_commit(self.signal, "inner")
                 raise ZeroDivisionError
         assert [item["sender"] for item in self.received] == ["outer"]
+
+    def test_a_mute_around_the_call_applies_though_it_ends_before_the_commit(self) -> None:
+        with transaction.atomic():
+            with mute_signals(self.signal):
+                signalkit.send_on_commit(self.signal, "muted")
+            signalkit.send_on_commit(self.signal, "heard")
+        assert [item["sender"] for item in self.received] == ["heard"]
+
+    def test_the_audit_context_of_the_call_reaches_the_receivers(self) -> None:
+        actors: list[Any] = []
+        self.signal.connect(lambda sender, **kwargs: actors.append(audit_context()), weak=False)
+        with transaction.atomic(), audit.context(actor="importer"):
+            signalkit.send_on_commit(self.signal, "s")
+        assert [ctx.actor if ctx else None for ctx in actors] == ["importer"]
 
     def test_using_kwarg_selects_the_database_and_is_forwarded(self) -> None:
         with transaction.atomic(using="other"):
