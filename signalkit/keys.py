@@ -33,11 +33,10 @@ BOOKKEEPING_PREFIXES = (
 )
 
 #: Receivers a catch-all mute spares too, though ``listsignals`` shows them: the
-#: audit's snapshots of old values (muted, changes made after the mute would be
-#: recorded with wrong ones).
-SPARED_KEYS = frozenset(
-    {"signalkit.audit.receivers.take_snapshot", "signalkit.audit.receivers.check_snapshot"}
-)
+#: audit log's. Muted, it would miss changes and keep stale snapshots, so the
+#: next events would record wrong old values; a mute that names its receivers or
+#: signals still stops it.
+SPARED_PREFIXES = ("signalkit.audit.",)
 
 # id(target) -> key, evicted by a weakref callback when the target dies, so an
 # id is never reused while its entry exists.
@@ -130,8 +129,8 @@ def is_protected(key: str) -> bool:
 
 
 def is_spared(key: str) -> bool:
-    """Receivers that a catch-all mute spares: the protected ones and :data:`SPARED_KEYS`."""
-    return is_protected(key) or key in SPARED_KEYS
+    """Receivers that a catch-all mute spares: the protected ones and the audit log's."""
+    return is_protected(key) or key.startswith(SPARED_PREFIXES)
 
 
 def location(receiver: Any) -> tuple[str, int] | None:

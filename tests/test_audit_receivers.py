@@ -7,6 +7,7 @@ import uuid
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
@@ -365,8 +366,15 @@ class MuteTests(TestCase):
         loaded.save()
         assert [event.changes for event in events(action="update")] == [{"name": ["a", "b"]}]
 
-    def test_a_catch_all_mute_still_mutes_the_recording(self) -> None:
+    def test_a_catch_all_mute_keeps_recording(self) -> None:
         with mute_signals():
+            account = Account.objects.create(name="a")
+        account.name = "b"
+        account.save()
+        assert [event.changes["name"] for event in events()] == [[None, "a"], ["a", "b"]]
+
+    def test_a_mute_of_post_save_stops_the_recording(self) -> None:
+        with mute_signals(post_save):
             Account.objects.create(name="a")
         assert events() == []
 
