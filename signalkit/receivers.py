@@ -121,8 +121,9 @@ def connect(
                 "with weak=False."
             ) from None
     # One wrapper per way the function is connected: a wrapper replaced here
-    # would be dropped by the signals that hold it weakly.
-    kind = (func.__func__ if bound else func, on_commit, offload, keys.receiver_key(func))
+    # would be dropped by the signals that hold it weakly. (The function is the
+    # weak key already: the inner key must not hold it, or it never dies.)
+    kind = (func.__func__ if bound else None, on_commit, offload, keys.receiver_key(func))
     wrapper = wrappers.get(kind)
     if wrapper is None:
         cls = AsyncDeferredReceiver if iscoroutinefunction(func) else DeferredReceiver

@@ -13,7 +13,7 @@ QuerySet that deleted rows  ``{"$emptyqueryset": label}`` (its rows are gone)
 model class                 ``{"$modelclass": label}``
 other class                 ``{"$class": "module.QualName"}``
 UUID / Decimal              ``{"$uuid": str}`` / ``{"$decimal": str}``
-bytes (and memoryview)      ``{"$bytes": base64}``
+bytes-like values           ``{"$bytes": base64}`` (back as bytes)
 datetime / date / time      ``{"$datetime": iso}``, ``{"$date": iso}``, ``{"$time": iso}``
 the same in a named zone    ``{"$datetime": [iso, zone]}``, ``{"$time": [iso, zone]}``
 timedelta                   ``{"$timedelta": [days, seconds, microseconds]}``
@@ -35,7 +35,7 @@ import json
 import math
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
@@ -104,23 +104,41 @@ def encode(value: Any) -> Any:
 
 def _zoned(value: datetime.datetime | datetime.time) -> str | list[str]:
     # An offset alone would come back as a fixed offset, wrong across a DST change.
-    if isinstance(value.tzinfo, ZoneInfo):
+    if isinstance(value.tzinfo, ZoneInfo) and isinstance(value.tzinfo.key, str):
         return [value.isoformat(), value.tzinfo.key]
     return value.isoformat()
+
+
+def _zone(key: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None  # a zone this worker does not know: the fixed offset it had
 
 
 def _datetime(data: str | list[str]) -> datetime.datetime:
     if isinstance(data, str):
         return datetime.datetime.fromisoformat(data)
-    text, zone = data
-    return datetime.datetime.fromisoformat(text).astimezone(ZoneInfo(zone))
+    text, key = data
+    parsed = datetime.datetime.fromisoformat(text)
+    zone = _zone(key)
+    if zone is not None:
+        # The same wall time in the zone, with the fold whose offset the sender's
+        # had (in a DST gap or an ambiguous hour, the fold tells them apart).
+        for fold in (0, 1):
+            candidate = parsed.replace(tzinfo=zone, fold=fold)
+            if candidate.utcoffset() == parsed.utcoffset():
+                return candidate
+    return parsed
 
 
 def _time(data: str | list[str]) -> datetime.time:
     if isinstance(data, str):
         return datetime.time.fromisoformat(data)
-    text, zone = data
-    return datetime.time.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+    text, key = data
+    parsed = datetime.time.fromisoformat(text)
+    zone = _zone(key)
+    return parsed if zone is None else parsed.replace(tzinfo=zone)
 
 
 def _sort_key(item: Any) -> str:
@@ -136,6 +154,10 @@ def snapshot(instance: Model) -> dict[str, Any]:
         if field.attname not in loaded:
             continue
         value = field.value_from_object(instance)
+        if hasattr(value, "resolve_expression"):
+            # Saved as an expression (F("stock") - 1), which Django 5.2 leaves on
+            # the instance: the row held another value, unknown here (deferred).
+            continue
         if isinstance(value, FieldFile):
             value = value.name
         try:

@@ -48,10 +48,26 @@ class Target:
     """One offloaded receiver: its wrapper and the signals it is offloaded for."""
 
     def __init__(self, wrapper: DeferredReceiver) -> None:
-        self.wrapper = wrapper
+        # Weakly: a receiver disconnected (and dropped by the signal) leaves
+        # nothing alive here.
+        self._wrapper = weakref.ref(wrapper)
         self.signals: list[weakref.ref[Signal]] = []
         # Position -> the signal's dotted path, or None (it has none).
         self.paths: dict[int, str | None] = {}
+
+    @property
+    def wrapper(self) -> DeferredReceiver | None:
+        return self._wrapper()
+
+    @wrapper.setter
+    def wrapper(self, wrapper: DeferredReceiver) -> None:
+        self._wrapper = weakref.ref(wrapper)
+
+    @property
+    def func(self) -> Any:
+        """The offloaded function, or None once it is gone."""
+        wrapper = self._wrapper()
+        return None if wrapper is None else wrapper.__wrapped__
 
     def path(self, position: int) -> str | None:
         """The dotted path of the signal at ``position`` (looked up once: it scans
@@ -99,11 +115,11 @@ def register(signal: Signal, wrapper: DeferredReceiver) -> None:
     """Record ``wrapper`` as the offloaded receiver of its key for ``signal``."""
     key = wrapper.__signalkit_key__
     target = _targets.get(key)
-    if target is None or not _same_receiver(target.wrapper.__wrapped__, wrapper.__wrapped__):
-        if target is not None and target.wrapper.__wrapped__ is not None:
+    if target is None or not _same_receiver(target.func, wrapper.__wrapped__):
+        if target is not None and target.func is not None and _connected(target):
             raise ImproperlyConfigured(
                 f"Two different offloaded receivers have the key {key!r}: "
-                f"{_where(target.wrapper.__wrapped__)} and {_where(wrapper.__wrapped__)}. "
+                f"{_where(target.func)} and {_where(wrapper.__wrapped__)}. "
                 f"A worker finds a receiver by its key: give one of them another name= "
                 f"(bound methods of two objects, partials with other arguments and "
                 f"functions made by one factory share a key; a bound method takes no "
@@ -112,6 +128,19 @@ def register(signal: Signal, wrapper: DeferredReceiver) -> None:
         target = _targets[key] = Target(wrapper)
     target.wrapper = wrapper
     target.index(signal)
+
+
+def _connected(target: Target) -> bool:
+    """Whether the wrapper of ``target`` is still connected to one of its signals
+    (a disconnected receiver leaves its key free)."""
+    from signalkit.entries import read_entries
+
+    wrapper = target.wrapper
+    for ref in target.signals:
+        signal = ref()
+        if signal is not None and any(entry.receiver is wrapper for entry in read_entries(signal)):
+            return True
+    return False
 
 
 def _where(func: Any) -> str:
@@ -131,7 +160,7 @@ def _same_receiver(first: Any, second: Any) -> bool:
         return (
             isinstance(first, MethodType)
             and isinstance(second, MethodType)
-            and first.__self__ is second.__self__
+            and _same_object(first.__self__, second.__self__)
             and _same_receiver(first.__func__, second.__func__)
         )
     if isinstance(first, partial) or isinstance(second, partial):
@@ -142,14 +171,32 @@ def _same_receiver(first: Any, second: Any) -> bool:
             and _equal(first.keywords, second.keywords)
             and _same_receiver(first.func, second.func)
         )
+    if _closure(first) or _closure(second):
+        return False  # (a decorator's wrapper holds what it wraps in its closure)
     first, second = keys.unwrap(first), keys.unwrap(second)
     if first is second:
         return True
     return (
         isinstance(first, FunctionType)
         and isinstance(second, FunctionType)
-        and first.__closure__ is None
-        and second.__closure__ is None
+        and not (_closure(first) or _closure(second))
+        and "<lambda>" not in first.__qualname__
+        and first.__module__ == second.__module__
+        and first.__qualname__ == second.__qualname__
+    )
+
+
+def _closure(func: Any) -> bool:
+    return isinstance(func, FunctionType) and func.__closure__ is not None
+
+
+def _same_object(first: Any, second: Any) -> bool:
+    # A class (a classmethod's) defined again by a reload is the same one.
+    if first is second:
+        return True
+    return (
+        isinstance(first, type)
+        and isinstance(second, type)
         and first.__module__ == second.__module__
         and first.__qualname__ == second.__qualname__
     )
@@ -186,7 +233,7 @@ def resolve(key: str, position: int, path: str | None = None) -> tuple[Any, Sign
     :class:`LookupError` naming the key when this process has no such offloaded
     receiver."""
     target = _targets.get(key)
-    func = target.wrapper.__wrapped__ if target is not None else None
+    func = target.func if target is not None else None
     if target is None or func is None:
         raise LookupError(
             f"No offloaded receiver {key!r} in this process. The worker must import the "
@@ -209,4 +256,4 @@ def resolve(key: str, position: int, path: str | None = None) -> tuple[Any, Sign
 
 def offloaded_keys() -> list[str]:
     """The keys of every offloaded receiver connected in this process."""
-    return [key for key, target in _targets.items() if target.wrapper.__wrapped__ is not None]
+    return [key for key, target in _targets.items() if target.func is not None]
