@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import import_module
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from django.apps import AppConfig, apps
@@ -12,6 +13,7 @@ from signalkit.conf import get_settings
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from types import ModuleType
 
 #: Dotted names already imported by autodiscovery in this process.
 discovered: set[str] = set()
@@ -40,8 +42,7 @@ def autodiscover(app_configs: Iterable[AppConfig] | None = None) -> list[str]:
             if dotted in discovered:
                 continue
             try:
-                # For a dotted name this imports the parent modules, which may raise.
-                if not module_has_submodule(config.module, module_name):
+                if not _has_module(config.module, module_name):
                     continue
                 import_module(dotted)
             except Exception as exc:
@@ -53,3 +54,18 @@ def autodiscover(app_configs: Iterable[AppConfig] | None = None) -> list[str]:
             discovered.add(dotted)
             imported.append(dotted)
     return imported
+
+
+def _has_module(package: ModuleType, module_name: str) -> bool:
+    """Whether ``package`` has the (dotted) submodule ``module_name``.
+
+    Each parent of a dotted name is imported first, so that an error it raises
+    is raised here: Django's ``module_has_submodule`` takes a parent's
+    ``ModuleNotFoundError`` (a dependency missing) for "no such module".
+    """
+    *parents, last = module_name.split(".")
+    for part in parents:
+        if not module_has_submodule(package, part):
+            return False
+        package = import_module(f"{package.__name__}.{part}")
+    return module_has_submodule(package, last)

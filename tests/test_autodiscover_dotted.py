@@ -1,0 +1,52 @@
+"""A dotted ``AUTODISCOVER_MODULES`` entry whose parent package fails to import."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from typing import TYPE_CHECKING
+
+import pytest
+from django.apps import AppConfig
+from django.test import override_settings
+
+from signalkit import autodiscover as autodiscover_module
+from signalkit.autodiscover import AutodiscoveryError, autodiscover
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+@pytest.fixture
+def app_pkg(tmp_path: Path) -> Iterator[str]:
+    name = "signalkit_test_missingdep_app"
+    pkg = tmp_path / name
+    (pkg / "signals").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    # The parent of "signals.handlers" needs a library that is not installed.
+    (pkg / "signals" / "__init__.py").write_text("import signalkit_test_not_installed_library\n")
+    (pkg / "signals" / "handlers.py").write_text(textwrap.dedent("HANDLED = True\n"))
+    sys.path.insert(0, str(tmp_path))
+    yield name
+    sys.path.remove(str(tmp_path))
+    for mod in [m for m in sys.modules if m.startswith(name)]:
+        del sys.modules[mod]
+    autodiscover_module.discovered.difference_update(
+        {d for d in autodiscover_module.discovered if d.startswith(name)}
+    )
+
+
+@override_settings(SIGNALKIT={"AUTODISCOVER_MODULES": ["signals.handlers"]})
+def test_missing_dependency_in_parent_of_dotted_module_is_reported(app_pkg: str) -> None:
+    # (ModuleNotFoundError, a missing dependency, is not "the app has no such module".)
+    with pytest.raises(AutodiscoveryError) as info:
+        autodiscover([AppConfig.create(app_pkg)])
+    assert isinstance(info.value.__cause__, ModuleNotFoundError)
+    assert "signalkit_test_not_installed_library" in str(info.value)
+
+
+def test_missing_dependency_in_plain_module_is_reported(app_pkg: str) -> None:
+    # The same failure in a module that is not dotted.
+    with pytest.raises(AutodiscoveryError):
+        autodiscover([AppConfig.create(app_pkg)])
