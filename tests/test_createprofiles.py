@@ -32,6 +32,17 @@ class CreateProfilesCommandTests(TestCase):
         assert createprofiles("--batch-size", "2") == "Created 3 profiles.\n"
         assert Profile.objects.count() == 3
 
+    def test_a_multi_table_child_of_the_user_model_is_refused(self) -> None:
+        # Its "profile" of an existing user would overwrite the user's row.
+        User.objects.create(username="ada", email="ada@example.com", is_staff=True)
+        customer = signalkit(MODEL="profilesapp.Customer", USER_FIELD="user_ptr", DEFAULTS=None)
+        with (
+            override_settings(SIGNALKIT=customer),
+            pytest.raises(CommandError, match=r"multi-table child of auth\.User"),
+        ):
+            createprofiles()
+        assert User.objects.filter(username="ada", email="ada@example.com", is_staff=True).exists()
+
     def test_second_run_creates_none(self) -> None:
         make_users(1)
         assert createprofiles() == "Created 1 profile.\n"

@@ -65,6 +65,18 @@ class CheckProfileTests(SimpleTestCase):
             )
         ]
 
+    def test_multi_table_child_of_the_user_model_is_e011(self) -> None:
+        # (Creating one for an existing user would overwrite the user's row.)
+        messages = run(MODEL="profilesapp.Customer", USER_FIELD="user_ptr", DEFAULTS=None)
+        assert messages == [
+            (
+                "signalkit.E011",
+                "SIGNALKIT['PROFILE']['USER_FIELD'] is 'user_ptr': profilesapp.Customer is a "
+                "multi-table child of auth.User (user_ptr is its parent link), not a profile of "
+                "it: creating one for an existing user would overwrite the user's row.",
+            )
+        ]
+
     def test_required_fields_without_defaults_is_e012(self) -> None:
         assert run(DEFAULTS=None) == [
             (

@@ -134,6 +134,19 @@ def _user_field(
             )
         )
         return None
+    if field.remote_field.parent_link:
+        # A multi-table child of the user model: saving a "profile" for an
+        # existing user would overwrite the user's row with the child's values.
+        problems.append(
+            Problem(
+                "signalkit.E011",
+                f"{_WHERE}['USER_FIELD'] is {name!r}: {label} is a multi-table child of "
+                f"{target._meta.label} ({name} is its parent link), not a profile of it: "
+                f"creating one for an existing user would overwrite the user's row.",
+                "Use a separate profile model with a OneToOneField to the user model.",
+            )
+        )
+        return None
     return field
 
 
