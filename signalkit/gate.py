@@ -60,6 +60,7 @@ _original_send = Signal.send
 # itself on the class. _gate is the gate function it put there, _in_chain whether
 # it is still there (possibly under a wrapper installed on top of it since).
 _below: Any = Signal._live_receivers
+_djangos_live_receivers: Any = _below if is_djangos(_below) else None
 _gate: Any = None
 _in_chain = False
 _lock = threading.Lock()
@@ -149,10 +150,13 @@ def _put_on() -> None:
     # is still in place (on top, or under a wrapper installed since).
     global _below, _gate, _in_chain
     live = Signal.__dict__["_live_receivers"]
-    if live is _gate or (_in_chain and not is_djangos(live)):
+    if live is _gate:
+        return
+    djangos = _is_djangos(live)
+    if not djangos and _reaches_gate(live):
         return
     _below = live
-    _gate = _gated_live_receivers if is_djangos(live) else _gated_wrapper_live_receivers
+    _gate = _gated_live_receivers if djangos else _gated_wrapper_live_receivers
     _in_chain = True
     Signal._live_receivers = _gate  # type: ignore[method-assign]
 
@@ -165,8 +169,26 @@ def _take_off() -> None:
     if live is _gate:
         Signal._live_receivers = _below  # type: ignore[method-assign]
         _in_chain = False
-    elif is_djangos(live):  # the gate was replaced, not wrapped
+    elif _is_djangos(live) or not _reaches_gate(live):  # replaced, not wrapped
         _in_chain = False
+
+
+def _is_djangos(live: Any) -> bool:
+    # Django's own method found at import first: the common case, and cheap.
+    return live is _djangos_live_receivers or is_djangos(live)
+
+
+def _reaches_gate(live: Any) -> bool:
+    """Whether ``live`` is a wrapper installed over the gate (``functools.wraps``
+    chain): a wrapper that replaced it instead, calling what it saved earlier,
+    does not reach it."""
+    for _ in range(16):
+        if live is _gated_live_receivers or live is _gated_wrapper_live_receivers:
+            return True
+        live = getattr(live, "__wrapped__", None) if callable(live) else None
+        if live is None:
+            return False
+    return False
 
 
 def installed() -> bool:
