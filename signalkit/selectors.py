@@ -77,6 +77,8 @@ class Mute:
             return False
         if self.sender is None or sender is self.sender:
             return True
+        if type(sender) is str and sender == self.sender:
+            return True  # a string sender, as it was sent
         if self.sender_label is None:
             return False
         if self._label_pending:

@@ -61,14 +61,18 @@ class Capture:
         """The calls of ``signal`` from ``sender`` (any when omitted) whose
         keyword arguments include ``kwargs``."""
         resolved = _resolve(signal)
-        if isinstance(sender, str):
-            # A model label, matched as mutes match it (the model name in any case).
-            sender = model_label(sender)
+        # A string is the sender as sent, or a model label matched as mutes match
+        # it (the model name in any case).
+        label = model_label(sender) if isinstance(sender, str) else sender
         return [
             call
             for call in self.calls
             if call.signal is resolved
-            and (sender is ... or _same_sender(call.sender, sender))
+            and (
+                sender is ...
+                or _same_sender(call.sender, sender)
+                or (label is not sender and _same_sender(call.sender, label))
+            )
             and all(
                 name in call.kwargs and call.kwargs[name] == value for name, value in kwargs.items()
             )
