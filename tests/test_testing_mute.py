@@ -504,6 +504,22 @@ class MuteSignalsLiveServerTests:
         assert result.wasSuccessful(), result.errors
         assert calls == ["ping"]
 
+    def test_the_mixins_process_scope_reaches_the_server_threads(self) -> None:
+        @override_settings(ROOT_URLCONF="tests.testingapp.views", STATIC_URL="/static/")
+        class Case(MuteSignalsMixin, LiveServerTestCase):
+            muted_signals = [pinged]
+            mute_scope = "process"
+
+            def test_ping(self) -> None:
+                with urlopen(f"{self.live_server_url}/ping/") as response:
+                    self.body = response.read()
+
+        result = run_case(Case)
+        assert result.testsRun == 1
+        assert result.wasSuccessful(), result.errors
+        assert calls == []
+        assert gate.active_mutes() == ()
+
 
 class MuteSignalsSharingTests:
     def test_same_arguments_share_one_instance(self) -> None:

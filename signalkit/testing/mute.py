@@ -238,11 +238,14 @@ class MuteSignalsMixin:
 
     #: Signals or dotted paths of signals; an empty sequence mutes nothing.
     muted_signals: ClassVar[Sequence[Signal | str]] = DEFAULT_MUTED_SIGNALS
+    #: ``"context"`` (the test's thread), or ``"process"`` (every thread: a
+    #: ``LiveServerTestCase``'s server threads too).
+    mute_scope: ClassVar[str] = "context"
 
     @classmethod
     def setUpClass(cls) -> None:
         if cls.muted_signals:
             mute = gate.Mute(cls.muted_signals)
-            gate.enter(mute)
-            cls.addClassCleanup(gate.leave, mute)  # type: ignore[attr-defined]
+            gate.enter(mute, cls.mute_scope)
+            cls.addClassCleanup(gate.leave, mute, cls.mute_scope)  # type: ignore[attr-defined]
         super().setUpClass()  # type: ignore[misc]
