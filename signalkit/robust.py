@@ -61,14 +61,25 @@ async def asend_robust_logged(
     if _has_no_receivers(signal, sender):
         return []
     sync_receivers, async_receivers = await sync_to_async(signal._live_receivers)(sender)
-    responses: list[tuple[Any, Any]] = []
-    if sync_receivers:
 
-        def sync_send() -> list[tuple[Any, Any]]:
-            return send_robust_logged_to(signal, sender, named, sync_receivers)
+    async def sync_send() -> list[tuple[Any, Any]]:
+        if not sync_receivers:
+            return []
+        sent: list[tuple[Any, Any]] = await sync_to_async(send_robust_logged_to)(
+            signal, sender, named, sync_receivers
+        )
+        return sent
 
-        responses = await sync_to_async(sync_send)()
-    results = await _gather_robust(signal, sender, named, async_receivers)
+    responses: list[tuple[Any, Any]]
+    if _run_parallel is None:
+        # Django 5.2 and 6.0 run the sync receivers alongside the async ones,
+        # each group in a task (a context) of its own.
+        responses, results = await asyncio.gather(
+            sync_send(), _gather_robust(signal, sender, named, async_receivers)
+        )
+    else:  # Django 6.1: the sync receivers first, in the sender's context
+        responses = await sync_send()
+        results = await _gather_robust(signal, sender, named, async_receivers)
     responses.extend(zip(async_receivers, results, strict=True))
     return responses
 

@@ -210,3 +210,36 @@ class RobustContextTests:
     def test_sync_send_like_django(self, method: str) -> None:
         expected = self.after_sync_send(DjangoSignal(), method)
         assert self.after_sync_send(Signal("context_sync"), method) == expected
+
+
+def set_context_variable_sync(sender: Any, **kwargs: Any) -> None:
+    seen_by_sender.set("set by a sync receiver")
+
+
+seen_by_async_receivers: list[str] = []
+
+
+async def read_context_variable(sender: Any, **kwargs: Any) -> None:
+    seen_by_async_receivers.append(seen_by_sender.get())
+
+
+class RobustOrderTests:
+    """Sync and async receivers of an async robust send run as Django runs them:
+    side by side, each group in a context of its own, before 6.1; the sync ones
+    first from 6.1 on."""
+
+    def seen_after(self, signal: DjangoSignal, method: str) -> list[str]:
+        signal.connect(set_context_variable_sync, weak=False)
+        signal.connect(read_context_variable, weak=False)
+        seen_by_async_receivers.clear()
+
+        async def send() -> None:
+            await getattr(signal, method)(None)
+
+        contextvars.copy_context().run(asyncio.run, send())
+        return list(seen_by_async_receivers)
+
+    @pytest.mark.parametrize("method", ["asend", "asend_robust"])
+    def test_like_django(self, method: str) -> None:
+        expected = self.seen_after(DjangoSignal(), method)
+        assert self.seen_after(Signal("order_async"), method) == expected
