@@ -29,6 +29,7 @@ generator, for callers that enter and leave blocks often (test helpers).
 
 from __future__ import annotations
 
+import inspect
 import threading
 import weakref
 from contextlib import contextmanager
@@ -169,7 +170,7 @@ def _take_off() -> None:
     if live is _gate:
         Signal._live_receivers = _below  # type: ignore[method-assign]
         _in_chain = False
-    elif _is_djangos(live) or not _reaches_gate(live):  # replaced, not wrapped
+    elif not _reaches_gate(live):  # replaced, not wrapped
         _in_chain = False
 
 
@@ -179,16 +180,17 @@ def _is_djangos(live: Any) -> bool:
 
 
 def _reaches_gate(live: Any) -> bool:
-    """Whether ``live`` is a wrapper installed over the gate (``functools.wraps``
+    """Whether ``live`` is the gate or a wrapper installed over it (``functools.wraps``
     chain): a wrapper that replaced it instead, calling what it saved earlier,
     does not reach it."""
-    for _ in range(16):
-        if live is _gated_live_receivers or live is _gated_wrapper_live_receivers:
-            return True
-        live = getattr(live, "__wrapped__", None) if callable(live) else None
-        if live is None:
-            return False
-    return False
+    try:
+        return _is_gate(inspect.unwrap(live, stop=_is_gate))
+    except ValueError:  # a __wrapped__ cycle
+        return False
+
+
+def _is_gate(function: Any) -> bool:
+    return function is _gated_live_receivers or function is _gated_wrapper_live_receivers
 
 
 def installed() -> bool:

@@ -124,7 +124,8 @@ def set_key(func: Any, name: str) -> None:
 
 
 def is_protected(key: str) -> bool:
-    """Receivers that a catch-all mute spares: Django's own and signalkit's bookkeeping."""
+    """Receivers that ``listsignals`` hides by default and a catch-all mute spares:
+    Django's own and signalkit's bookkeeping."""
     return key.startswith(DJANGO_PREFIX) or key.startswith(BOOKKEEPING_PREFIXES)
 
 

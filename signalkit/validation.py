@@ -342,7 +342,7 @@ def valid_subset(value: object) -> dict[str, Any]:
             result[key] = {
                 name: enabled
                 for name, enabled in item.items()
-                if isinstance(name, str) and isinstance(enabled, bool)
+                if not _receivers({name: enabled}, (key,))
             }
     return result
 
