@@ -51,13 +51,6 @@ def send_on_commit(
 
 
 def _send_muted(send: Callable[[], None]) -> None:
-    # The gate is on the Signal class only while some mute is active: the mutes
-    # this context kept are entered again for the send.
-    mutes = gate.context_mutes()
-    for mute in mutes:
-        gate.enter(mute)
-    try:
+    # The mutes this context kept may have ended since: count them again.
+    with gate.rearmed():
         send()
-    finally:
-        for mute in reversed(mutes):
-            gate.leave(mute)

@@ -47,10 +47,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Mute",
-    "context_mutes",
     "enter",
     "leave",
     "muting",
+    "rearmed",
     "refresh",
     "resolve_signal",
     "sender_label",
@@ -261,41 +261,60 @@ def check_scope(scope: str) -> None:
         raise ValueError(f"scope is {scope!r}; use 'context' or 'process'.")
 
 
-def context_mutes() -> list[Mute]:
-    """The mutes of the current context, outermost first."""
-    mutes = []
-    frame = _get_state()
-    while frame[0] is not None:
-        mutes.append(frame[0])
-        frame = frame[2]
-    return mutes[::-1]
+@contextmanager
+def rearmed() -> Iterator[None]:
+    """Count the mutes the current context holds once more for the block.
+
+    A copied context run later (``send_on_commit``'s) holds the frames of mute
+    blocks that have ended since, and the gate is on the ``Signal`` class only
+    while mutes are counted: the frames are counted again, not pushed again.
+    """
+    global _context_mute_count
+    mutes = _stacked(_get_state())
+    if not mutes:
+        yield
+        return
+    with _lock:
+        for mute in mutes:
+            _arm(mute)
+    try:
+        yield
+    finally:
+        with _lock:
+            for mute in mutes:
+                _context_mute_count -= 1
+                _stand_down(mute)
 
 
 def enter(mute: Mute, scope: str = "context") -> None:
     """Start applying ``mute``; :func:`leave` ends it (``muting()`` without a generator)."""
-    global _context_mute_count, _silencing_count
     if scope != "context":
         _enter_process(mute, scope)
         return
-    silenced = mute.silenced_ids
     _set_state(_push(_get_state(), mute))
     _acquire()
     try:
-        _context_mute_count += 1
-        # _refresh(), reduced to what entering can change.
-        if Signal.__dict__["_live_receivers"] is not _gate:
-            _put_on()
-        if silenced:
-            _silencing_count += 1
-            if Signal.__dict__["send"] is _original_send:
-                Signal.send = _gated_send  # type: ignore[method-assign]
+        _arm(mute)
     finally:
         _release()
 
 
+def _arm(mute: Mute) -> None:
+    # Caller holds _lock: _refresh(), reduced to what counting one more context
+    # mute can change.
+    global _context_mute_count, _silencing_count
+    _context_mute_count += 1
+    if Signal.__dict__["_live_receivers"] is not _gate:
+        _put_on()
+    if mute.silenced_ids:
+        _silencing_count += 1
+        if Signal.__dict__["send"] is _original_send:
+            Signal.send = _gated_send  # type: ignore[method-assign]
+
+
 def leave(mute: Mute, scope: str = "context") -> None:
     """Stop applying one entry of ``mute`` started by :func:`enter`."""
-    global _context_mute_count, _silencing_count
+    global _context_mute_count
     if scope != "context":
         _leave_process(mute)
         return
