@@ -77,13 +77,9 @@ class Mute:
             return False
         if self.sender is None or sender is self.sender:
             return True
-        if type(sender) is str and sender == self.sender:
-            return True  # a string sender, as it was sent
-        if self.sender_label is None:
-            return False
         if self._label_pending:
             self._resolve_pending_label()
-        return sender_label(sender) == self.sender_label
+        return sender_matches(sender, self.sender, self.sender_label)
 
     def _resolve_pending_label(self) -> None:
         if not apps.models_ready:
@@ -151,3 +147,12 @@ def sender_label(sender: Any) -> str | None:
     meta = getattr(sender, "_meta", None) if isinstance(sender, type) else None
     label = getattr(meta, "label", None)
     return label if isinstance(label, str) else None
+
+
+def sender_matches(actual: Any, expected: Any, label: str | None) -> bool:
+    """Whether a send from ``actual`` counts as one from ``expected``: the same
+    object, the same string, or a model labelled ``label`` (``expected``'s
+    canonical model label, if it names a model)."""
+    if actual is expected or (type(actual) is str and actual == expected):
+        return True
+    return label is not None and sender_label(actual) == label

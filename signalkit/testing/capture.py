@@ -20,7 +20,7 @@ from django.dispatch import Signal
 
 from signalkit import gate
 from signalkit.dispatch import Signal as SignalkitSignal
-from signalkit.selectors import model_label
+from signalkit.selectors import model_label, sender_matches
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -61,17 +61,17 @@ class Capture:
         """The calls of ``signal`` from ``sender`` (any when omitted) whose
         keyword arguments include ``kwargs``."""
         resolved = _resolve(signal)
-        # A string is the sender as sent, or a model label matched as mutes match
-        # it (the model name in any case).
-        label = model_label(sender) if isinstance(sender, str) else sender
+        # Matched as mutes match senders (a model label's name in any case),
+        # and by equality.
+        label = model_label(sender) if isinstance(sender, str) else gate.sender_label(sender)
         return [
             call
             for call in self.calls
             if call.signal is resolved
             and (
                 sender is ...
-                or _same_sender(call.sender, sender)
-                or (label is not sender and _same_sender(call.sender, label))
+                or sender_matches(call.sender, sender, label)
+                or _equal(call.sender, sender)
             )
             and all(
                 name in call.kwargs and call.kwargs[name] == value for name, value in kwargs.items()
@@ -189,9 +189,7 @@ def _uninstall() -> None:
 _resolve = gate.resolve_signal
 
 
-def _same_sender(actual: Any, expected: Any) -> bool:
-    if actual is expected or (isinstance(expected, str) and _label(actual) == expected):
-        return True
+def _equal(actual: Any, expected: Any) -> bool:
     try:
         return bool(actual == expected)
     except Exception:
