@@ -68,11 +68,18 @@ if os.environ.get("SIGNALKIT_TEST_DB") == "postgres":
         },
     }
 elif os.environ.get("SIGNALKIT_TEST_DB") == "mariadb":
-    # PyMySQL stands in for mysqlclient, which needs the client headers to build.
-    import pymysql  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    try:
+        # mysqlclient, the driver Django supports (the tox MariaDB envs install it).
+        import MySQLdb  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: F401
+    except ImportError:
+        if os.environ.get("SIGNALKIT_TEST_MYSQL_DRIVER") == "mysqlclient":
+            raise
+        # mysqlclient needs the MariaDB client headers to build; where they are
+        # missing, PyMySQL stands in (it passes Django's version check as 2.2.1).
+        import pymysql  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
-    pymysql.version_info = (2, 2, 1, "final", 0)
-    pymysql.install_as_MySQLdb()
+        pymysql.version_info = (2, 2, 1, "final", 0)
+        pymysql.install_as_MySQLdb()
     _my = {
         "ENGINE": "django.db.backends.mysql",
         "HOST": os.environ.get("MYSQL_HOST", "127.0.0.1"),
