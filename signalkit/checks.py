@@ -8,7 +8,8 @@ from django.apps import apps
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from signalkit.conf import get_settings, raw_settings
-from signalkit.validation import CHECK_IDS, problems
+from signalkit.validation import problems
+from signalkit.validators import CHECK_IDS
 
 
 @register(Tags.compatibility)

@@ -12,13 +12,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from signalkit.validation import DEFAULTS, Problem, section_problems, valid_subset
+from signalkit.validation import DEFAULTS, section_problems, valid_subset
+
+if TYPE_CHECKING:
+    from signalkit.validators import Problem
 
 SETTING_NAME = "SIGNALKIT"
 

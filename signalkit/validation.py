@@ -9,9 +9,21 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from signalkit.validators import (
+    DOTTED,
+    MODEL_LABEL,
+    Problem,
+    Validator,
+    choice,
+    model_label,
+    optional_dotted,
+    path_of,
+    receivers,
+    string_list,
+    type_of,
+)
 
 DEFAULTS: dict[str, Any] = {
     "AUTODISCOVER": True,
@@ -35,171 +47,24 @@ DEFAULTS: dict[str, Any] = {
     },
 }
 
-_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_MODEL_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One invalid part of the setting; ``kind`` selects the check ID."""
-
-    kind: str  # "not_dict" | "unknown_key" | "wrong_type" | "bad_value"
-    path: str
-    message: str
-    hint: str
-
-
-#: The system check ID that reports each kind of :class:`Problem`.
-CHECK_IDS = {
-    "not_dict": "signalkit.E001",
-    "unknown_key": "signalkit.E002",
-    "wrong_type": "signalkit.E003",
-    "bad_value": "signalkit.E004",
-}
-
-
-def path_of(*keys: str) -> str:
-    return "SIGNALKIT" + "".join(f"[{key!r}]" for key in keys)
-
-
-Validator = Callable[[object, tuple[str, ...]], list[Problem]]
-
-
-def _type(expected: type | tuple[type, ...], label: str) -> Validator:
-    def check(value: object, keys: tuple[str, ...]) -> list[Problem]:
-        if isinstance(value, expected) and not (expected is not bool and isinstance(value, bool)):
-            return []
-        return [
-            Problem(
-                "wrong_type",
-                path_of(*keys),
-                f"{path_of(*keys)} is {value!r}, which is not {label}.",
-                f"Set it to {label}.",
-            )
-        ]
-
-    return check
-
-
-def _string_list(pattern: re.Pattern[str] | None, what: str) -> Validator:
-    def check(value: object, keys: tuple[str, ...]) -> list[Problem]:
-        if not isinstance(value, list | tuple):
-            return _type(list, "a list of strings")(value, keys)
-        problems = []
-        for index, item in enumerate(value):
-            where = f"{path_of(*keys)}[{index}]"
-            if not isinstance(item, str):
-                problems.append(
-                    Problem(
-                        "wrong_type",
-                        where,
-                        f"{where} is {item!r}, which is not a string.",
-                        f"Use {what} as strings.",
-                    )
-                )
-            elif pattern is not None and not pattern.match(item):
-                problems.append(
-                    Problem(
-                        "bad_value",
-                        where,
-                        f"{where} is {item!r}, which is not {what}.",
-                        f"Use {what}.",
-                    )
-                )
-        return problems
-
-    return check
-
-
-def _choice(*choices: str) -> Validator:
-    def check(value: object, keys: tuple[str, ...]) -> list[Problem]:
-        if value in choices:
-            return []
-        return [
-            Problem(
-                "bad_value",
-                path_of(*keys),
-                f"{path_of(*keys)} is {value!r}, which is not one of {', '.join(map(repr, choices))}.",
-                f"Use one of {', '.join(map(repr, choices))}.",
-            )
-        ]
-
-    return check
-
-
-def _receivers(value: object, keys: tuple[str, ...]) -> list[Problem]:
-    if not isinstance(value, dict):
-        return _type(dict, "a dict of receiver key -> bool")(value, keys)
-    problems = []
-    for key, enabled in value.items():
-        where = path_of(*keys, str(key))
-        if not isinstance(key, str):
-            problems.append(
-                Problem(
-                    "wrong_type",
-                    where,
-                    f"{path_of(*keys)} has the key {key!r}, which is not a string.",
-                    "Use receiver keys such as 'blog.signals.notify_followers'.",
-                )
-            )
-        elif not isinstance(enabled, bool):
-            problems.append(
-                Problem(
-                    "wrong_type",
-                    where,
-                    f"{where} is {enabled!r}, which is not True or False.",
-                    "Use False to switch the receiver off, True (or leave it out) to keep it.",
-                )
-            )
-    return problems
-
-
-def _optional_dotted(value: object, keys: tuple[str, ...]) -> list[Problem]:
-    if value is None:
-        return []
-    if isinstance(value, str) and _DOTTED.match(value):
-        return []
-    return [
-        Problem(
-            "wrong_type" if not isinstance(value, str) else "bad_value",
-            path_of(*keys),
-            f"{path_of(*keys)} is {value!r}, which is not None or a dotted path.",
-            "Use the dotted path of a callable, such as 'accounts.profiles.defaults'.",
-        )
-    ]
-
-
-def _model_label(value: object, keys: tuple[str, ...]) -> list[Problem]:
-    if isinstance(value, str) and _MODEL_LABEL.match(value):
-        return []
-    return [
-        Problem(
-            "wrong_type" if not isinstance(value, str) else "bad_value",
-            path_of(*keys),
-            f"{path_of(*keys)} is {value!r}, which is not a model label.",
-            "Use 'app_label.ModelName'.",
-        )
-    ]
-
-
 _AUDIT_MODEL_OPTIONS: dict[str, Validator] = {
-    "exclude": _string_list(None, "field names"),
-    "mask": _string_list(None, "field names or patterns"),
-    "include": _string_list(None, "field names"),
+    "exclude": string_list(None, "field names"),
+    "mask": string_list(None, "field names or patterns"),
+    "include": string_list(None, "field names"),
     # Names, never patterns: one "*token*" here would unmask every token field.
-    "unmask": _string_list(re.compile(r"[^*?\[\]\s]+\Z"), "a field name (not a pattern)"),
+    "unmask": string_list(re.compile(r"[^*?\[\]\s]+\Z"), "a field name (not a pattern)"),
 }
 
 
 def _audit_models(value: object, keys: tuple[str, ...]) -> list[Problem]:
     if isinstance(value, list | tuple):
-        problems = _string_list(_MODEL_LABEL, "a model label 'app_label.ModelName'")(value, keys)
+        problems = string_list(MODEL_LABEL, "a model label 'app_label.ModelName'")(value, keys)
         return problems
     if not isinstance(value, dict):
-        return _type(list, "a list of model labels or a dict of label -> options")(value, keys)
+        return type_of(list, "a list of model labels or a dict of label -> options")(value, keys)
     problems = []
     for label, options in value.items():
-        problems += _model_label(label, (*keys, str(label)))
+        problems += model_label(label, (*keys, str(label)))
         if options is None:
             continue
         problems += _section(options, (*keys, str(label)), _AUDIT_MODEL_OPTIONS)
@@ -207,25 +72,25 @@ def _audit_models(value: object, keys: tuple[str, ...]) -> list[Problem]:
 
 
 _PROFILE_SCHEMA: dict[str, Validator] = {
-    "MODEL": _model_label,
-    "USER_FIELD": _type(str, "a field name"),
-    "DEFAULTS": _optional_dotted,
+    "MODEL": model_label,
+    "USER_FIELD": type_of(str, "a field name"),
+    "DEFAULTS": optional_dotted,
 }
 
 _AUDIT_SCHEMA: dict[str, Validator] = {
     "MODELS": _audit_models,
-    "EXCLUDE_FIELDS": _string_list(None, "field names or patterns"),
-    "MASK_FIELDS": _string_list(None, "field names or patterns"),
-    "AUTH_EVENTS": _type(bool, "True or False"),
-    "TRUSTED_PROXIES": _string_list(None, "IP addresses or networks"),
-    "ON_ERROR": _choice("raise", "log"),
+    "EXCLUDE_FIELDS": string_list(None, "field names or patterns"),
+    "MASK_FIELDS": string_list(None, "field names or patterns"),
+    "AUTH_EVENTS": type_of(bool, "True or False"),
+    "TRUSTED_PROXIES": string_list(None, "IP addresses or networks"),
+    "ON_ERROR": choice("raise", "log"),
 }
 
 _OFFLOAD_SCHEMA: dict[str, Validator] = {
-    "BACKEND": _type(str, "a task backend alias"),
-    "QUEUE_NAME": _type(str, "a queue name"),
-    "DELIVERY": _choice("on_commit", "outbox"),
-    "MISSING": _choice("skip", "none", "fail"),
+    "BACKEND": type_of(str, "a task backend alias"),
+    "QUEUE_NAME": type_of(str, "a queue name"),
+    "DELIVERY": choice("on_commit", "outbox"),
+    "MISSING": choice("skip", "none", "fail"),
 }
 
 
@@ -251,10 +116,10 @@ def _optional_section(schema: dict[str, Validator], required: tuple[str, ...] = 
 
 
 SCHEMA: dict[str, Validator] = {
-    "AUTODISCOVER": _type(bool, "True or False"),
-    "AUTODISCOVER_MODULES": _string_list(_DOTTED, "a module name such as 'signals'"),
-    "AUTODISCOVER_EXCLUDE": _string_list(None, "app labels"),
-    "RECEIVERS": _receivers,
+    "AUTODISCOVER": type_of(bool, "True or False"),
+    "AUTODISCOVER_MODULES": string_list(DOTTED, "a module name such as 'signals'"),
+    "AUTODISCOVER_EXCLUDE": string_list(None, "app labels"),
+    "RECEIVERS": receivers,
     "PROFILE": _optional_section(_PROFILE_SCHEMA, required=("MODEL",)),
     "AUDIT": _optional_section(_AUDIT_SCHEMA),
     "OFFLOAD": _optional_section(_OFFLOAD_SCHEMA),
@@ -342,7 +207,7 @@ def valid_subset(value: object) -> dict[str, Any]:
             result[key] = {
                 name: enabled
                 for name, enabled in item.items()
-                if not _receivers({name: enabled}, (key,))
+                if not receivers({name: enabled}, (key,))
             }
     return result
 

@@ -18,7 +18,7 @@ from django.db.models.fields import NOT_PROVIDED
 from django.utils.module_loading import import_string
 
 from signalkit.conf import get_settings
-from signalkit.validation import CHECK_IDS
+from signalkit.validators import CHECK_IDS
 
 if TYPE_CHECKING:
     from signalkit.conf import ProfileSettings
