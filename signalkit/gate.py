@@ -33,11 +33,11 @@ import inspect
 import threading
 import weakref
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch.dispatcher import Signal
 
+from signalkit import mutestack
 from signalkit.resolved import filter_resolved, is_djangos
 from signalkit.selectors import Mute, resolve_signal, sender_label
 from signalkit.toggled import toggled_entries
@@ -68,14 +68,11 @@ _lock = threading.Lock()
 # Cheaper than "with _lock:" where a mute block is entered and left.
 _acquire = _lock.acquire
 _release = _lock.release
-# The context's mutes as a stack, each frame (mute, ids of the signals the
-# frame and those under it silence entirely, frame under it): sending a
-# silenced signal (no sender, no receivers selected) skips the receiver lookup.
-_Frame = tuple[Any, frozenset[int], Any]
-_BOTTOM: _Frame = (None, frozenset(), None)
-_context_state: ContextVar[_Frame] = ContextVar("signalkit_mutes", default=_BOTTOM)
-_get_state = _context_state.get
-_set_state = _context_state.set
+_get_state = mutestack.state.get
+_set_state = mutestack.state.set
+_stacked_mutes = mutestack.stacked
+_push_mute = mutestack.push
+_without_mute = mutestack.without
 _process_mutes: tuple[Mute, ...] = ()
 _process_silenced: frozenset[int] = frozenset()
 _context_mute_count = 0
@@ -237,22 +234,7 @@ def is_enabled(key: str) -> bool:
 
 def active_mutes() -> tuple[Mute, ...]:
     """The mutes in force for the current context (context-local and process-wide)."""
-    return _stacked(_get_state()) + _process_mutes
-
-
-def _stacked(frame: _Frame) -> tuple[Mute, ...]:
-    mutes: list[Mute] = []
-    while frame[0] is not None:
-        mutes.append(frame[0])
-        frame = frame[2]
-    return tuple(reversed(mutes))
-
-
-def _push(frame: _Frame, mute: Mute) -> _Frame:
-    silenced = mute.silenced_ids
-    if frame[1] and silenced:
-        silenced = frame[1] | silenced
-    return (mute, silenced or frame[1], frame)
+    return _stacked_mutes(_get_state()) + _process_mutes
 
 
 def check_scope(scope: str) -> None:
@@ -270,7 +252,7 @@ def rearmed() -> Iterator[None]:
     while mutes are counted: the frames are counted again, not pushed again.
     """
     global _context_mute_count
-    mutes = _stacked(_get_state())
+    mutes = _stacked_mutes(_get_state())
     if not mutes:
         yield
         return
@@ -291,7 +273,7 @@ def enter(mute: Mute, scope: str = "context") -> None:
     if scope != "context":
         _enter_process(mute, scope)
         return
-    _set_state(_push(_get_state(), mute))
+    _set_state(_push_mute(_get_state(), mute))
     _acquire()
     try:
         _arm(mute)
@@ -321,7 +303,7 @@ def leave(mute: Mute, scope: str = "context") -> None:
     frame = _get_state()
     # Blocks end in reverse order of entry, unless enter() and leave() are
     # called by hand: then the latest entry of this very mute is taken out.
-    _set_state(frame[2] if frame[0] is mute else _without(frame, mute))
+    _set_state(frame[2] if frame[0] is mute else _without_mute(frame, mute))
     _acquire()
     try:
         _context_mute_count -= 1
@@ -370,15 +352,3 @@ def muting(mute: Mute, *, scope: str = "context") -> Iterator[Mute]:
         yield mute
     finally:
         leave(mute, scope)
-
-
-def _without(frame: _Frame, mute: Mute) -> _Frame:
-    mutes = list(_stacked(frame))
-    for index in range(len(mutes) - 1, -1, -1):
-        if mutes[index] is mute:
-            del mutes[index]
-            break
-    rebuilt = _BOTTOM
-    for each in mutes:
-        rebuilt = _push(rebuilt, each)
-    return rebuilt
