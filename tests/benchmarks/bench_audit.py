@@ -180,6 +180,16 @@ def report(results: dict[str, dict[str, float]], per_update: int) -> None:
             ratio = seconds / base[workload]
             cells.append(f"{seconds * 1000:>9.0f} ms {ratio:>5.2f}x".rjust(26))
         print(f"{workload:<24}" + "".join(cells))
+    floor = results["no-op receivers"]
+    print("\nsignalkit's own share (signalkit / no-op receivers, the floor of any")
+    print("signal-based audit log; not a target):")
+    print(
+        "  "
+        + ", ".join(
+            f"{workload} {results['signalkit'][workload] / floor[workload]:.2f}x"
+            for workload in WORKLOADS
+        )
+    )
     print("\ntargets (issue #6):")
     for workload in WORKLOADS[:4]:
         verdict(f"signalkit {workload} / no auditing", results["signalkit"], base, workload, 1.8)
