@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit.robust import asend_robust_logged, send_robust_logged
+from signalkit.scan import name_in_module
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -68,8 +69,13 @@ class Signal(DjangoSignal):
 
     @property
     def path(self) -> str:
-        """``module.name``; ``module.<unnamed 0x...>`` until the registry finds the
-        variable or class attribute that holds a signal created without a name."""
+        """``module.name``; a signal created without a name is named after the
+        variable or class attribute that holds it in its module, and is
+        ``module.<unnamed 0x...>`` while nothing there holds it."""
+        if not self.name:
+            # Looked up when needed, not only by the registry: error messages
+            # and reprs must name the signal whether or not anything listed it.
+            self.name = name_in_module(self, self.module)
         if self.name:
             return f"{self.module}.{self.name}"
         return f"{self.module}.<unnamed {id(self):#x}>"

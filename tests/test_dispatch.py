@@ -4,6 +4,8 @@ import asyncio
 import contextvars
 import functools
 import logging
+import sys
+import types
 from typing import Any
 
 import pytest
@@ -121,6 +123,20 @@ class StrictSignalTests:
         signal = Signal("bare", strict=True)
         with pytest.raises(TypeError, match="takes the arguments none: unexpected 'x'"):
             signal.send(None, x=1)
+
+    def test_unnamed_signal_names_its_variable_before_any_listing(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        module = types.ModuleType("tests.shop_signals")
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+        signal = Signal(args=["order"], strict=True, module=module.__name__)
+        module.order_lost = signal  # type: ignore[attr-defined]
+        with pytest.raises(TypeError) as info:
+            signal.send(None)
+        assert str(info.value) == (
+            "tests.shop_signals.order_lost takes the arguments 'order': missing 'order'."
+        )
+        assert repr(signal) == "<signalkit.Signal tests.shop_signals.order_lost>"
 
 
 class SendRobustTests:
