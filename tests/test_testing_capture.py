@@ -185,6 +185,18 @@ class AssertSentTests:
             "sender=testapp.Tag, instance=None, created=False)"
         )
 
+    def test_failure_names_a_plain_django_signal_by_its_path(self) -> None:
+        with capture_signals() as capture:
+            plain.send("me", value=1)
+        with pytest.raises(AssertionError) as info:
+            capture.assert_sent(plain, value=2)
+        assert str(info.value) == (
+            f"Expected {__name__}.plain(value=2) to be sent at least once, "
+            "it was sent 0 time(s).\n"
+            "Sent:\n"
+            f"  1. {__name__}.plain.send(sender='me', value=1)"
+        )
+
     def test_count(self) -> None:
         with capture_signals() as capture:
             plain.send(None)
