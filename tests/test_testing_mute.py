@@ -466,6 +466,29 @@ class MuteSignalsMixinTests:
         assert run_case(Case).wasSuccessful()
         assert calls == ["save Tag"]
 
+    def test_mixin_after_the_test_case_is_refused(self) -> None:
+        # unittest's setUpClass does not call super(): the mixin would never run.
+        with pytest.raises(TypeError) as info:
+
+            class Case(TestCase, MuteSignalsMixin):
+                pass
+
+        assert str(info.value) == (
+            "MuteSignalsMixin comes after TestCase in the bases of Case, so it would "
+            "mute nothing; put it first: class Case(MuteSignalsMixin, TestCase)."
+        )
+
+    def test_subclass_of_a_muted_case_is_accepted(self) -> None:
+        class Base(MuteSignalsMixin, TestCase):
+            pass
+
+        class Case(Base):
+            def test_save(self) -> None:
+                Author.objects.create(name="a")
+
+        assert run_case(Case).wasSuccessful()
+        assert calls == []
+
 
 def on_ping(sender: Any, **kwargs: Any) -> None:
     calls.append("ping")

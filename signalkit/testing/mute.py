@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import unittest
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from signalkit import gate
@@ -241,6 +242,19 @@ class MuteSignalsMixin:
     #: ``"context"`` (the test's thread), or ``"process"`` (every thread: a
     #: ``LiveServerTestCase``'s server threads too).
     mute_scope: ClassVar[str] = "context"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # unittest's setUpClass does not call super(): a mixin after the test
+        # case in the MRO would never run, and every receiver would run.
+        mro = cls.__mro__
+        if unittest.TestCase in mro and mro.index(unittest.TestCase) < mro.index(MuteSignalsMixin):
+            case = next(base for base in cls.__bases__ if issubclass(base, unittest.TestCase))
+            raise TypeError(
+                f"MuteSignalsMixin comes after {case.__name__} in the bases of "
+                f"{cls.__name__}, so it would mute nothing; put it first: "
+                f"class {cls.__name__}(MuteSignalsMixin, {case.__name__})."
+            )
 
     @classmethod
     def setUpClass(cls) -> None:
