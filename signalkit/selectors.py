@@ -96,21 +96,37 @@ class Mute:
 
 
 def resolve_signal(signal: Signal | str) -> Signal:
-    """``signal``, or the signal its dotted path names."""
+    """``signal``, or the signal its dotted path names, or its short name as
+    ``listsignals`` lists it (``"post_save"``) when no other signal has that name."""
     if isinstance(signal, Signal):
         return signal
     if isinstance(signal, str):
         try:
             resolved = import_string(signal)
         except ImportError as exc:
-            raise ValueError(
-                f"{signal!r} is not the dotted path of a signal, "
-                "such as 'django.db.models.signals.post_save'."
-            ) from exc
+            return _listed(signal, exc)
         if isinstance(resolved, Signal):
             return resolved
         raise ValueError(f"{signal!r} is {resolved!r}, not a signal.")
     raise TypeError(f"{signal!r} is not a signal or the dotted path of one.")
+
+
+def _listed(name: str, error: ImportError) -> Signal:
+    # A short name, or a path the registry knows another way (a class attribute).
+    from signalkit.registry import registry
+
+    try:
+        info = registry.get(name)
+    except LookupError as exc:
+        raise ValueError(
+            f"{name!r} is not the dotted path of a signal, such as "
+            f"'django.db.models.signals.post_save', nor the short name of one: {exc.args[0]}"
+        ) from error
+    # (None: a built-in signal whose module is not imported yet.)
+    found = info.signal if info.signal is not None else import_string(info.path)
+    if not isinstance(found, Signal):
+        raise ValueError(f"{name!r} is {found!r}, not a signal.")
+    return found
 
 
 def model_label(label: str) -> str:

@@ -50,6 +50,14 @@ class CaptureSignalsTests:
         assert (call.signal, call.sender, call.kwargs) == (plain, "me", {"value": 1})
         assert received == [{"value": 1}]
 
+    def test_signal_named_by_its_short_name(self) -> None:
+        with capture_signals("documented") as capture:
+            documented.send("me", value=3)
+            plain.send("me", value=4)
+        assert [(call.signal, call.kwargs) for call in capture.calls] == [
+            (documented, {"value": 3})
+        ]
+
     def test_records_sends_of_signals_without_receivers(self) -> None:
         lonely = Signal()
         with capture_signals(lonely) as capture:

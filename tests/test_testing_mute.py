@@ -19,6 +19,7 @@ from django.test import (
     override_settings,
 )
 
+import signalkit
 from signalkit import gate
 from signalkit.testing import MuteSignalsMixin, mute_signals
 from tests.testapp.models import Author, Tag
@@ -157,6 +158,25 @@ class MuteSignalsBlockTests:
     def test_bad_signal_path_is_refused(self) -> None:
         with pytest.raises(ValueError, match=r"'no\.such\.signal' is not the dotted path"):
             mute_signals("no.such.signal")
+
+    def test_short_name_as_listsignals_lists_it(self) -> None:
+        with mute_signals("post_save"):
+            post_save.send(Author, instance=None, created=False)
+        post_delete.send(Author, instance=None)
+        assert calls == ["delete Author"]
+
+    def test_misspelt_short_name_suggests_the_signal(self) -> None:
+        with pytest.raises(ValueError, match=r"'post_sav'.*Did you mean 'post_save'"):
+            mute_signals("post_sav")
+
+    def test_short_name_of_two_signals_is_refused(self) -> None:
+        first = signalkit.Signal("twice_named", module="tests.first")
+        second = signalkit.Signal("twice_named", module="tests.second")
+        with pytest.raises(ValueError, match=r"ambiguous: use one of tests\.first\.twice_named"):
+            mute_signals("twice_named")
+        with mute_signals("tests.second.twice_named"):
+            assert gate.active_mutes()[0].signal_ids == frozenset({id(second)})
+        assert first is not second
 
 
 class MuteSignalsScopeTests:

@@ -237,7 +237,7 @@ class MuteSignalsMixin:
     """Mute :attr:`muted_signals` for the whole test case class (``setUpClass``,
     ``setUpTestData``, every test and ``tearDownClass``)."""
 
-    #: Signals or dotted paths of signals; an empty sequence mutes nothing.
+    #: Signals, their dotted paths or short names; an empty sequence mutes nothing.
     muted_signals: ClassVar[Sequence[Signal | str]] = DEFAULT_MUTED_SIGNALS
     #: ``"context"`` (the test's thread), or ``"process"`` (every thread: a
     #: ``LiveServerTestCase``'s server threads too).
