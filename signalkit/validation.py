@@ -199,6 +199,12 @@ def valid_subset(value: object) -> dict[str, Any]:
                 # One bad entry must not switch the whole audit log off (checks
                 # do not run under every server): keep the entries that are valid.
                 result[key]["MODELS"] = _valid_models(item["MODELS"])
+            if key == "AUDIT":
+                # Masks and excludes fail closed: the names given beside a bad
+                # entry (or alone, as a string) still hide what they name.
+                for names in ("MASK_FIELDS", "EXCLUDE_FIELDS"):
+                    if names in item and names not in result[key]:
+                        result[key][names] = _valid_names(item[names])
         elif not SCHEMA[key](item, (key,)):
             result[key] = item
         elif key == "RECEIVERS" and isinstance(item, dict):
@@ -210,6 +216,15 @@ def valid_subset(value: object) -> dict[str, Any]:
                 if not receivers({name: enabled}, (key,))
             }
     return result
+
+
+def _valid_names(names: object) -> list[str]:
+    """The strings of an invalid ``MASK_FIELDS`` or ``EXCLUDE_FIELDS`` value."""
+    if isinstance(names, str):
+        return [names]
+    if isinstance(names, list | tuple):
+        return [name for name in names if isinstance(name, str)]
+    return []
 
 
 def _valid_models(models: object) -> dict[str, Any] | list[str]:

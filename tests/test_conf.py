@@ -132,3 +132,26 @@ class DroppedModelsTests(TestCase):
             "invalid and not audited; run 'manage.py check' for details."
         ]
         assert AuditEvent.objects.filter(model_label="auditapp.Account").count() == 1
+
+
+class InvalidMaskEntryTests(TestCase):
+    def test_the_valid_names_beside_an_invalid_one_still_mask_and_exclude(self) -> None:
+        # Checks report the bad entry, but not every server runs them: the names
+        # given beside it must not be recorded in clear.
+        audit = {
+            "MODELS": ["auditapp.Account"],
+            "MASK_FIELDS": ["name", 5],
+            "EXCLUDE_FIELDS": [None, "born"],
+        }
+        with override_settings(SIGNALKIT={"AUDIT": audit}):
+            Account.objects.create(name="Jane Roe", born="2000-01-02")
+        changes = AuditEvent.objects.get(model_label="auditapp.Account").changes
+        assert changes["name"] == [None, "[masked]"]
+        assert "born" not in changes
+
+    def test_a_single_name_given_as_a_string_still_masks(self) -> None:
+        audit = {"MODELS": ["auditapp.Account"], "MASK_FIELDS": "name"}
+        with override_settings(SIGNALKIT={"AUDIT": audit}):
+            Account.objects.create(name="Jane Roe")
+        changes = AuditEvent.objects.get(model_label="auditapp.Account").changes
+        assert changes["name"] == [None, "[masked]"]
