@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, logout
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.test import TestCase, override_settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import RequestFactory, TestCase, override_settings
 
 import signalkit.audit as audit
 from signalkit.models import AuditEvent
@@ -24,6 +25,20 @@ class ReplicaRouter:
 
     def db_for_write(self, model: type[Model], **hints: Any) -> str | None:
         return "default" if model is User else None
+
+
+class TokenUser:
+    """A user that is no model instance, as token authentication gives
+    (djangorestframework-simplejwt's ``TokenUser``)."""
+
+    is_active = is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, pk: int) -> None:
+        self.pk = self.id = pk
+
+    def get_username(self) -> str:
+        return "token-user"
 
 
 @audited()
@@ -69,6 +84,16 @@ class AuthEventTests(TestCase):
         self.client.logout()
         [event] = events(action="logout")
         assert (event.actor_id, event.object_pk) == ("", "")
+
+    def test_a_user_that_is_no_model_instance_logs_out(self) -> None:
+        # Django's logout() takes any authenticated request.user.
+        request = RequestFactory().get("/")
+        request.session = SessionStore()
+        request.user = TokenUser(7)  # type: ignore[assignment]
+        logout(request)
+        [event] = events(action="logout")
+        assert (event.model_label, event.object_pk) == ("", "")
+        assert (event.actor_id, event.actor_repr) == ("7", "token-user")
 
     def test_login_failed_keeps_no_secret(self) -> None:
         assert authenticate(username="ann", password="wrong-guess", api_token="t0k") is None

@@ -64,7 +64,9 @@ def _identifying() -> frozenset[str]:
 def _record(action: str, request: HttpRequest | None, user: Any, extra: Any = None) -> None:
     using = router.db_for_write(AuditEvent)
     label = pk = text = ""
-    if user is not None and getattr(user, "pk", None) is not None:
+    # A user that is no model instance (token authentication's) has no
+    # history to join: the event names it as its actor only.
+    if getattr(user, "_meta", None) is not None and getattr(user, "pk", None) is not None:
         # As its changes are recorded: one history per user, whichever class
         # (a proxy) logged in.
         label, pk = user._meta.concrete_model._meta.label, object_pk(user)
