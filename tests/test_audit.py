@@ -3,12 +3,13 @@ from __future__ import annotations
 import decimal
 import logging
 import uuid
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
-from django.test import TestCase, TransactionTestCase
+from django.test import TestCase, TransactionTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
@@ -16,13 +17,28 @@ from signalkit.models import AuditEvent
 from tests.audit_utils import audit_inserts, audited, events
 from tests.auditapp.models import Account, Label, Tag, Ticket, Token, VipAccount
 
+if TYPE_CHECKING:
+    from django.db.models import Model
+
 
 class RolledBack(Exception):
     pass
 
 
+class ReplicaRouter:
+    """Accounts are read from "other" (a replica) and written to "default"."""
+
+    def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
+        return "other" if model is Account else None
+
+    def db_for_write(self, model: type[Model], **hints: Any) -> str | None:
+        return "default" if model is Account else None
+
+
 @audited()
 class RecordTests(TestCase):
+    databases = {"default", "other"}
+
     def test_custom_event_about_an_object(self) -> None:
         account = Account.objects.create(name="a")
         event = audit.record("exported", account, changes={"rows": 3}, fmt="csv")
@@ -41,6 +57,17 @@ class RecordTests(TestCase):
         [event] = events(action="backup")
         assert (event.actor_id, event.actor_repr, event.correlation_id) == ("", "cron", "abc")
         assert event.extra == {"job": "nightly"}
+
+    def test_an_object_read_from_a_replica_is_recorded_where_it_is_written(self) -> None:
+        # As its changes are: a replica may be read-only, and its history is
+        # written to the primary.
+        Account.objects.using("other").create(name="a")
+        with override_settings(DATABASE_ROUTERS=[ReplicaRouter()]):
+            account = Account.objects.get(name="a")
+            assert account._state.db == "other"
+            audit.record("exported", account)
+        assert AuditEvent.objects.using("default").filter(action="exported").count() == 1
+        assert not AuditEvent.objects.using("other").filter(action="exported").exists()
 
     def test_an_object_whose_str_fails_is_still_recorded(self) -> None:
         account = Account.objects.create(name="a")

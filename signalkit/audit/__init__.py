@@ -28,7 +28,8 @@ def record(
 
     ``obj`` names the object it is about; ``changes`` is stored as given
     (converted to JSON); the other keyword arguments land in ``extra``. The
-    event is written on ``obj``'s database, in the current transaction
+    event is written where ``obj``'s changes are (the database routers give
+    for writing it, not a replica it was read from), in the current transaction
     (inside :func:`batch` it is written when the block ends, and the returned
     event stays unsaved).
     """
@@ -38,7 +39,10 @@ def record(
     from signalkit.audit.writer import build, write
     from signalkit.models import AuditEvent
 
-    using = (obj._state.db if obj is not None else None) or router.db_for_write(AuditEvent)
+    using = router.db_for_write(AuditEvent)
+    if obj is not None and obj._state.db is not None:
+        # Where its changes are recorded: never the replica it was read from.
+        using = router.db_for_write(type(obj), instance=obj)
     label = pk = ""
     text: Any = ""
     if obj is not None:
