@@ -48,6 +48,12 @@ class AuditPruneTests(TestCase):
         assert max(len(query["sql"]) for query in queries) < 400
         assert list(AuditEvent.objects.values_list("occurred_at", flat=True)) == [at(8)]
 
+    def test_a_batch_size_past_the_databases_integers_deletes_everything_at_once(self) -> None:
+        # The batch's edge is found with an OFFSET, a 64-bit integer in SQL.
+        output = self.run_command("--before", "2024-01-04", "--batch-size", str(2**64))
+        assert output.startswith("Deleted 3 audit event(s)")
+        assert list(AuditEvent.objects.values_list("occurred_at", flat=True)) == [at(4)]
+
     def test_events_at_the_same_time_are_deleted_together(self) -> None:
         AuditEvent.objects.create(action="custom", occurred_at=at(1))
         output = self.run_command("--before", "2024-01-02", "--batch-size", "1")

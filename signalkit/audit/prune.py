@@ -39,6 +39,9 @@ def prune(
     old = AuditEvent.objects.using(using).filter(occurred_at__lt=before)
     if dry_run:
         return old.count()
+    # No table holds more rows; a larger size would overflow the 64-bit OFFSET
+    # that finds a batch's edge below.
+    batch_size = min(batch_size, 2**62)
     deleted = 0
     while True:
         # The batch is bounded by the time of its last event (oldest first, found
