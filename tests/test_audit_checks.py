@@ -126,6 +126,17 @@ class AuditChecksTests(SimpleTestCase):
             )
         ]
 
+    def test_a_bad_proxy_is_e022_beside_an_entry_of_another_type(self) -> None:
+        # That entry (E003) drops the list at run time; the others are still checked.
+        audit = {"TRUSTED_PROXIES": [5, "proxy.local", "10.0.0.1"]}
+        assert run(check_trusted_proxies, audit) == [
+            (
+                "signalkit.E022",
+                "SIGNALKIT['AUDIT']['TRUSTED_PROXIES'][1] is 'proxy.local', "
+                "which is not an IP address or network.",
+            )
+        ]
+
     def test_checks_are_registered(self) -> None:
         registered = checks.registry.registry.get_checks()
         for check in (check_audit_models, check_trusted_proxies, check_audit_model_table):

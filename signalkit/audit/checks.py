@@ -93,8 +93,15 @@ def check_global_field_names(app_configs: Any = None, **kwargs: Any) -> list[Che
 @register(Tags.security)
 def check_trusted_proxies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Every ``TRUSTED_PROXIES`` entry must be an IP address or network (E022)."""
+    # As written: an entry of another type (E003) drops the whole list from the
+    # effective settings, and the other entries must still be reported.
+    raw = raw_settings()
+    audit = raw.get("AUDIT") if isinstance(raw, dict) else None
+    proxies = audit.get("TRUSTED_PROXIES") if isinstance(audit, dict) else None
     messages: list[CheckMessage] = []
-    for index, proxy in enumerate(get_settings().audit.trusted_proxies):
+    for index, proxy in enumerate(proxies if isinstance(proxies, list | tuple) else ()):
+        if not isinstance(proxy, str):
+            continue  # signalkit.E003
         try:
             ipaddress.ip_network(proxy.strip(), strict=False)
         except ValueError:
