@@ -46,6 +46,13 @@ class ClientIpTests(TestCase):
         meta = {"REMOTE_ADDR": "::ffff:10.0.0.1", "HTTP_X_FORWARDED_FOR": "::ffff:8.8.8.8"}
         assert client_ip(meta, PROXIES) == "8.8.8.8"
 
+    def test_a_proxy_listed_in_its_ipv4_mapped_form_is_trusted(self) -> None:
+        # As a dual-stack server's logs show it: addresses are matched as IPv4.
+        meta = {"REMOTE_ADDR": "::ffff:10.0.0.1", "HTTP_X_FORWARDED_FOR": "8.8.8.8"}
+        assert client_ip(meta, ("::ffff:10.0.0.1",)) == "8.8.8.8"
+        assert client_ip(meta, ("::ffff:10.0.0.0/104",)) == "8.8.8.8"
+        assert client_ip({**meta, "REMOTE_ADDR": "10.0.0.1"}, ("::ffff:10.0.0.1",)) == "8.8.8.8"
+
     def test_ports_are_dropped(self) -> None:
         meta = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "8.8.8.8:51234, 10.0.0.2:80"}
         assert client_ip(meta, PROXIES) == "8.8.8.8"

@@ -17,15 +17,27 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:@+/=-]+")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
 
 @lru_cache(maxsize=32)
 def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
-    networks = []
+    networks: list[Network] = []
     for proxy in proxies:
         try:
-            networks.append(ipaddress.ip_network(proxy.strip(), strict=False))
+            network: Network = ipaddress.ip_network(proxy.strip(), strict=False)
         except ValueError:
             continue  # reported by signalkit.E022
+        if (
+            isinstance(network, ipaddress.IPv6Network)
+            and network.prefixlen >= 96
+            and network.subnet_of(_IPV4_MAPPED)
+        ):
+            # "::ffff:10.0.0.1", as a dual-stack server shows it: addresses
+            # are matched in their IPv4 form (see parse_address).
+            host = int(network.network_address) & 0xFFFFFFFF
+            network = ipaddress.IPv4Network((host, network.prefixlen - 96))
+        networks.append(network)
     return tuple(networks)
 
 
