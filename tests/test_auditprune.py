@@ -3,10 +3,11 @@ from __future__ import annotations
 import datetime
 import sqlite3
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, connections
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -17,7 +18,19 @@ def at(day: int) -> datetime.datetime:
     return datetime.datetime(2024, 1, day, 12, tzinfo=datetime.UTC)
 
 
+class NoAuditOn:
+    """A router that keeps signalkit's tables off one database."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+
+    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
+        return False if app_label == "signalkit" and db == self.alias else None
+
+
 class AuditPruneTests(TestCase):
+    databases = {"default", "other"}
+
     def setUp(self) -> None:
         for day in (1, 2, 3, 4):
             AuditEvent.objects.create(action="custom", occurred_at=at(day))
@@ -45,7 +58,8 @@ class AuditPruneTests(TestCase):
         with CaptureQueriesContext(connection) as queries:
             output = self.run_command("--before", "2024-01-08", "--batch-size", "100000")
         assert output.startswith("Deleted 7 audit event(s)")
-        assert max(len(query["sql"]) for query in queries) < 400
+        table = AuditEvent._meta.db_table
+        assert max(len(query["sql"]) for query in queries if table in query["sql"]) < 400
         assert list(AuditEvent.objects.values_list("occurred_at", flat=True)) == [at(8)]
 
     def test_a_batch_size_past_the_databases_integers_deletes_everything_at_once(self) -> None:
@@ -74,6 +88,21 @@ class AuditPruneTests(TestCase):
     def test_unknown_database_is_a_command_error(self) -> None:
         with pytest.raises(CommandError, match="--database is 'nope', which is not in DATABASES"):
             self.run_command("--before", "2024-01-01", "--database", "nope")
+
+    def test_a_database_the_routers_keep_the_log_off_is_a_command_error(self) -> None:
+        with (
+            override_settings(DATABASE_ROUTERS=[NoAuditOn("other")]),
+            pytest.raises(CommandError, match="routers keep the audit log off 'other'"),
+        ):
+            self.run_command("--before", "2024-01-01", "--database", "other")
+
+    def test_a_database_without_the_table_is_a_command_error(self) -> None:
+        if not connections["other"].features.can_rollback_ddl:
+            pytest.skip("the table is dropped in the test's transaction")
+        with connections["other"].cursor() as cursor:
+            cursor.execute(f"DROP TABLE {AuditEvent._meta.db_table}")
+        with pytest.raises(CommandError, match="'other' has no audit log table"):
+            self.run_command("--before", "2024-01-01", "--database", "other")
 
     def test_dates_the_database_cannot_store_are_a_command_error(self) -> None:
         with override_settings(TIME_ZONE="Asia/Tokyo"), pytest.raises(CommandError, match="0001"):

@@ -36,6 +36,17 @@ class Command(BaseCommand):
                 f"--database is {using!r}, which is not in DATABASES "
                 f"({', '.join(sorted(connections.settings))})."
             )
+        table = AuditEvent._meta.db_table
+        if not router.allow_migrate_model(using, AuditEvent):
+            raise CommandError(
+                f"The database routers keep the audit log off {using!r} (allow_migrate): "
+                f"no events there. Events are written to {router.db_for_write(AuditEvent)!r}."
+            )
+        if table not in connections[using].introspection.table_names():
+            raise CommandError(
+                f"{using!r} has no audit log table ({table}): "
+                f"run 'manage.py migrate signalkit --database {using}'."
+            )
         count = prune(
             before,
             using=using,
