@@ -137,6 +137,30 @@ class AuditChecksTests(SimpleTestCase):
             )
         ]
 
+    def test_a_proxy_entry_that_trusts_every_address_is_w023(self) -> None:
+        audit = {"TRUSTED_PROXIES": ["10.0.0.1", "0.0.0.0/0", "::/0", "::ffff:0:0/96"]}
+        found = run(check_trusted_proxies, audit)
+        assert [check_id for check_id, _ in found] == ["signalkit.W023"] * 3
+        assert found[0][1] == (
+            "SIGNALKIT['AUDIT']['TRUSTED_PROXIES'][1] is '0.0.0.0/0', which trusts every "
+            "address: any client can choose the address recorded for it with X-Forwarded-For."
+        )
+
+    def test_an_address_with_a_prefix_is_w024(self) -> None:
+        audit = {"TRUSTED_PROXIES": ["10.0.0.1/8", "10.0.0.0/8", "10.0.0.1/32", "fd00::1/64"]}
+        assert run(check_trusted_proxies, audit) == [
+            (
+                "signalkit.W024",
+                "SIGNALKIT['AUDIT']['TRUSTED_PROXIES'][0] is '10.0.0.1/8', an address "
+                "with a prefix: it trusts the whole network 10.0.0.0/8.",
+            ),
+            (
+                "signalkit.W024",
+                "SIGNALKIT['AUDIT']['TRUSTED_PROXIES'][3] is 'fd00::1/64', an address "
+                "with a prefix: it trusts the whole network fd00::/64.",
+            ),
+        ]
+
     def test_checks_are_registered(self) -> None:
         registered = checks.registry.registry.get_checks()
         for check in (check_audit_models, check_trusted_proxies, check_audit_model_table):

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
+from signalkit.audit.http import trusted_networks
 from signalkit.audit.plans import resolve
 from signalkit.conf import get_settings, raw_settings
 
@@ -92,7 +93,8 @@ def check_global_field_names(app_configs: Any = None, **kwargs: Any) -> list[Che
 
 @register(Tags.security)
 def check_trusted_proxies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Every ``TRUSTED_PROXIES`` entry must be an IP address or network (E022)."""
+    """Every ``TRUSTED_PROXIES`` entry must be an IP address or network (E022),
+    not one that trusts every address (W023) or a host widened to its network (W024)."""
     # As written: an entry of another type (E003) drops the whole list from the
     # effective settings, and the other entries must still be reported.
     raw = raw_settings()
@@ -102,15 +104,34 @@ def check_trusted_proxies(app_configs: Any = None, **kwargs: Any) -> list[CheckM
     for index, proxy in enumerate(proxies if isinstance(proxies, list | tuple) else ()):
         if not isinstance(proxy, str):
             continue  # signalkit.E003
+        where = f"SIGNALKIT['AUDIT']['TRUSTED_PROXIES'][{index}]"
         try:
-            ipaddress.ip_network(proxy.strip(), strict=False)
+            network = ipaddress.ip_network(proxy.strip(), strict=False)
         except ValueError:
             messages.append(
                 Error(
-                    f"SIGNALKIT['AUDIT']['TRUSTED_PROXIES'][{index}] is {proxy!r}, "
-                    "which is not an IP address or network.",
+                    f"{where} is {proxy!r}, which is not an IP address or network.",
                     hint="Use addresses such as '10.0.0.1' or networks such as '10.0.0.0/8'.",
                     id="signalkit.E022",
+                )
+            )
+            continue
+        if trusted_networks((proxy,))[0].prefixlen == 0:  # ("::ffff:0:0/96" too)
+            messages.append(
+                Warning(
+                    f"{where} is {proxy!r}, which trusts every address: any client "
+                    "can choose the address recorded for it with X-Forwarded-For.",
+                    hint="List the addresses (or networks) of your own proxies only.",
+                    id="signalkit.W023",
+                )
+            )
+        elif "/" in proxy and network.network_address != ipaddress.ip_interface(proxy.strip()).ip:
+            messages.append(
+                Warning(
+                    f"{where} is {proxy!r}, an address with a prefix: it trusts "
+                    f"the whole network {network}.",
+                    hint=f"Write '{network}' for the network, or the address alone.",
+                    id="signalkit.W024",
                 )
             )
     return messages

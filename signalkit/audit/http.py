@@ -21,7 +21,9 @@ _IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 
 
 @lru_cache(maxsize=32)
-def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+def trusted_networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    """The networks of the valid ``TRUSTED_PROXIES`` entries, IPv4-mapped ones
+    in their IPv4 form."""
     networks: list[Network] = []
     for proxy in proxies:
         try:
@@ -76,7 +78,7 @@ def client_ip(meta: Mapping[str, Any], trusted_proxies: tuple[str, ...]) -> str 
     entry ends the walk: the last trusted hop is recorded instead.
     """
     remote = parse_address(str(meta.get("REMOTE_ADDR") or ""))
-    networks = _networks(trusted_proxies)
+    networks = trusted_networks(trusted_proxies)
     if remote is None or not networks or not _trusted(remote, networks):
         return remote
     hop = remote
