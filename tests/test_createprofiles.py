@@ -46,7 +46,7 @@ class CreateProfilesCommandTests(TestCase):
     def test_second_run_creates_none(self) -> None:
         make_users(1)
         assert createprofiles() == "Created 1 profile.\n"
-        assert createprofiles() == "Created 0 profiles.\n"
+        assert createprofiles() == "Every user has a profile: nothing to create.\n"
 
     def test_dry_run_counts_and_creates_nothing(self) -> None:
         make_users(2)

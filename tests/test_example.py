@@ -72,7 +72,9 @@ class ExampleProjectTests:
         assert "no issues" in manage("check", db=example_db)
 
     def test_demo_setup_is_idempotent(self, example_db: Path) -> None:
-        assert manage("demo_setup", db=example_db) == "Created 0 profiles.\n"
+        assert (
+            manage("demo_setup", db=example_db) == "Every user has a profile: nothing to create.\n"
+        )
 
     def test_fixture_saves_are_raw(self, example_db: Path) -> None:
         out = manage(

@@ -43,6 +43,9 @@ class Command(BaseCommand):
                 count = backfill.create_missing(using=database, batch_size=batch_size)
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
+        if not count:
+            self.stdout.write("Every user has a profile: nothing to create.")
+            return
         noun = "profile" if count == 1 else "profiles"
         verb = "Would create" if dry_run else "Created"
         self.stdout.write(f"{verb} {count} {noun}.")
