@@ -94,10 +94,13 @@ class Signal(DjangoSignal):
                 parts.append(f"missing {', '.join(map(repr, missing))}")
             if unexpected:
                 parts.append(f"unexpected {', '.join(map(repr, unexpected))}")
-            raise TypeError(
-                f"{self.path} takes the arguments {', '.join(map(repr, self.args)) or 'none'}: "
-                f"{'; '.join(parts)}."
-            )
+            if not self.args:
+                takes = "takes no arguments"
+            elif len(self.args) == 1:
+                takes = f"takes the argument {self.args[0]!r}"
+            else:
+                takes = f"takes the arguments {', '.join(map(repr, self.args))}"
+            raise TypeError(f"{self.path} {takes}: {'; '.join(parts)}.")
 
     def _strict(self, method: Any) -> Any:
         def send(sender: Any, **named: Any) -> Any:

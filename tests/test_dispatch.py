@@ -121,7 +121,7 @@ class StrictSignalTests:
 
     def test_signal_without_arguments(self) -> None:
         signal = Signal("bare", strict=True)
-        with pytest.raises(TypeError, match="takes the arguments none: unexpected 'x'"):
+        with pytest.raises(TypeError, match="takes no arguments: unexpected 'x'"):
             signal.send(None, x=1)
 
     def test_unnamed_signal_names_its_variable_before_any_listing(
@@ -134,7 +134,7 @@ class StrictSignalTests:
         with pytest.raises(TypeError) as info:
             signal.send(None)
         assert str(info.value) == (
-            "tests.shop_signals.order_lost takes the arguments 'order': missing 'order'."
+            "tests.shop_signals.order_lost takes the argument 'order': missing 'order'."
         )
         assert repr(signal) == "<signalkit.Signal tests.shop_signals.order_lost>"
 
