@@ -147,6 +147,16 @@ class ResolveActorTests(SimpleTestCase):
         assert resolve_actor(Owner(name="unsaved")) == ("", "unsaved")
         assert resolve_actor("cron") == ("", "cron")
 
+    def test_a_user_without_a_username_has_no_name_rather_than_none(self) -> None:
+        class Nameless:  # a user model's instance whose USERNAME_FIELD is empty
+            pk = 8
+            is_anonymous = False
+
+            def get_username(self) -> Any:
+                return None
+
+        assert resolve_actor(Nameless()) == ("8", "")
+
     def test_an_actor_that_cannot_be_resolved_is_logged(self) -> None:
         def broken() -> Any:
             raise RuntimeError("no session")

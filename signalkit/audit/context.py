@@ -165,8 +165,10 @@ def resolve_actor(actor: Any) -> tuple[str, str]:
         if getattr(actor, "is_anonymous", False) is True:
             return "", ""
         pk = getattr(actor, "pk", None)
-        getter: Callable[[], str] | None = getattr(actor, "get_username", None)
+        getter: Callable[[], str | None] | None = getattr(actor, "get_username", None)
         name = getter() if getter is not None else str(actor)
+        if name is None:  # (a user model whose USERNAME_FIELD may be empty)
+            name = ""
         if pk is None:
             return "", truncate(name, 255)
         meta = getattr(actor, "_meta", None)
