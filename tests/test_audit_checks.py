@@ -113,6 +113,16 @@ class AuditChecksTests(SimpleTestCase):
             )
         ]
 
+    def test_a_model_named_by_two_labels_is_w025(self) -> None:
+        models = {"auditapp.Account": {"mask": ["name"]}, "auditapp.account": {}}
+        assert run(check_audit_models, {"MODELS": models}) == [
+            (
+                "signalkit.W025",
+                "SIGNALKIT['AUDIT']['MODELS'] names auditapp.Account twice, as "
+                "'auditapp.Account' and 'auditapp.account': the options of both apply.",
+            )
+        ]
+
     def test_auditing_the_audit_table_is_e021(self) -> None:
         [(check_id, _message)] = run(check_audit_model_table, {"MODELS": ["signalkit.AuditEvent"]})
         assert check_id == "signalkit.E021"

@@ -216,6 +216,19 @@ class SaveTests(TestCase):
         assert update.changes == {"name": [MASKED, MASKED], "born": [MASKED, MASKED]}
         assert "secret" not in str([e.changes for e in events()])
 
+    def test_two_labels_of_one_model_both_apply(self) -> None:
+        # Neither entry's mask may be lost to the other (signalkit.W025 reports it).
+        for models in (
+            {"auditapp.Account": {"mask": ["name"]}, "auditapp.account": {"exclude": ["born"]}},
+            {"auditapp.account": {"exclude": ["born"]}, "auditapp.Account": {"mask": ["name"]}},
+        ):
+            with audited(MODELS=models):
+                account = Account.objects.create(name="secret", born=datetime.date(2000, 1, 1))
+            [event] = events(object_pk=str(account.pk))
+            assert event.changes["name"] == [None, MASKED]
+            assert "born" not in event.changes
+            AuditEvent.objects.all()._raw_delete(AuditEvent.objects.db)
+
     def test_a_multi_table_child_keeps_its_parents_masks(self) -> None:
         # A child's events carry the parent's fields: masked as the parent's are.
         models = {"auditapp.Shelf": {"mask": ["name"]}, "auditapp.Cupboard": {}}

@@ -18,10 +18,23 @@ from signalkit.conf import get_settings, raw_settings
 
 @register(Tags.models)
 def check_audit_models(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Audited models must be installed (E020); their options must name fields (W020)."""
+    """Audited models must be installed (E020); their options must name fields
+    (W020); each is listed once (W025)."""
     messages: list[CheckMessage] = []
+    seen: dict[Any, str] = {}
     for label, options in get_settings().audit.models.items():
         model = resolve(label)
+        if model is not None and model in seen:
+            messages.append(
+                Warning(
+                    f"SIGNALKIT['AUDIT']['MODELS'] names {model._meta.label} twice, as "
+                    f"{seen[model]!r} and {label!r}: the options of both apply.",
+                    hint="Keep one entry.",
+                    id="signalkit.W025",
+                )
+            )
+        elif model is not None:
+            seen[model] = label
         if model is None:
             labels = [m._meta.label for m in apps.get_models()]
             close = difflib.get_close_matches(str(label), labels, n=1)

@@ -177,7 +177,8 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
         model = resolve(label)
         if model is None or model._meta.label == "signalkit.AuditEvent" or model._meta.swapped:
             continue  # reported by signalkit.E020 / E021 / E023
-        listed[model] = options
+        # Two labels of one model ("blog.Post", "blog.post", W025): both apply.
+        listed[model] = _merged(listed[model], options) if model in listed else options
     # A model and its listed proxies share one history: each masks and leaves
     # out what any of them does, whichever class saves the object.
     shared: dict[type[Model], dict[str, list[str]]] = {}
@@ -215,6 +216,15 @@ def _inherited(
         option: [name for model in lineage for name in shared.get(model, {}).get(option, ())]
         for option in _SHARED
     }
+
+
+def _merged(one: dict[str, list[str]], other: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The options of two entries of one model: every name of both (an entry
+    without ``include`` records every field, so then neither limits them)."""
+    merged = {option: [*one.get(option, ()), *other.get(option, ())] for option in _SHARED}
+    if "include" in one and "include" in other:
+        merged["include"] = [*one["include"], *other["include"]]
+    return merged
 
 
 def _concrete(model: type[Model]) -> type[Model]:
