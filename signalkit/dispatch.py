@@ -65,7 +65,10 @@ class Signal(DjangoSignal):
             self.asend_robust = self._strict_async(  # type: ignore[method-assign]
                 lambda sender, **named: cls.asend_robust(self, sender, **named)
             )
-        _defined[self.path] = self
+        # Not self.path: nothing holds the signal yet, so looking its name up
+        # here would only cost every Signal() created at run time a walk of
+        # its module.
+        _defined[f"{self.module}.{name}" if name else self._unnamed_path()] = self
 
     @property
     def path(self) -> str:
@@ -78,6 +81,9 @@ class Signal(DjangoSignal):
             self.name = name_in_module(self, self.module)
         if self.name:
             return f"{self.module}.{self.name}"
+        return self._unnamed_path()
+
+    def _unnamed_path(self) -> str:
         return f"{self.module}.<unnamed {id(self):#x}>"
 
     def __repr__(self) -> str:

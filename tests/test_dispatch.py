@@ -62,6 +62,21 @@ class SignalTests:
         assert signal in defined_signals()
         assert signal.name is None
 
+    def test_creating_an_unnamed_signal_does_not_scan_its_module(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A signal is bound to no variable while it is created: a scan of its
+        # module then finds nothing, and made every Signal() created at run
+        # time (in a function, per object) walk its module's namespace.
+        scanned: list[str] = []
+        monkeypatch.setattr(
+            "signalkit.dispatch.name_in_module",
+            lambda obj, module: scanned.append(module),
+        )
+        signal = Signal(args=["order"])
+        assert scanned == []
+        assert signal in defined_signals()
+
     def test_registry_holds_no_strong_reference(self) -> None:
         import gc
 
