@@ -224,6 +224,9 @@ def _valid_names(names: object) -> list[str]:
         return [names]
     if isinstance(names, list | tuple):
         return [name for name in names if isinstance(name, str)]
+    if isinstance(names, set | frozenset):
+        # A set is the likeliest collection written instead of a list.
+        return sorted(name for name in names if isinstance(name, str))
     return []
 
 

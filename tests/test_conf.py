@@ -155,3 +155,15 @@ class InvalidMaskEntryTests(TestCase):
             Account.objects.create(name="Jane Roe")
         changes = AuditEvent.objects.get(model_label="auditapp.Account").changes
         assert changes["name"] == [None, "[masked]"]
+
+    def test_names_given_as_a_set_still_mask_and_exclude(self) -> None:
+        audit = {
+            "MODELS": ["auditapp.Account"],
+            "MASK_FIELDS": {"name"},
+            "EXCLUDE_FIELDS": frozenset({"born"}),
+        }
+        with override_settings(SIGNALKIT={"AUDIT": audit}):
+            Account.objects.create(name="Jane Roe", born="2000-01-02")
+        changes = AuditEvent.objects.get(model_label="auditapp.Account").changes
+        assert changes["name"] == [None, "[masked]"]
+        assert "born" not in changes
