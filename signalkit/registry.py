@@ -24,7 +24,7 @@ from signalkit.conf import get_settings
 from signalkit.dispatch import Signal, defined_signals
 from signalkit.entries import Entry, make_id, read_entries
 from signalkit.receivers import DeferredReceiver
-from signalkit.scan import SignalScan, find_by_id, name_in_module
+from signalkit.scan import SignalScan, find_by_id
 from signalkit.senders import SenderIndex, pending_connections
 
 if TYPE_CHECKING:
@@ -97,10 +97,8 @@ class Registry:
         others = []
         for defined in defined_signals():
             seen.add(id(defined))
-            if defined.name is None:
-                # Named after the variable (or class attribute) that holds it in
-                # its module, as the scan names other signals.
-                defined.name = name_in_module(defined, defined.module)
+            # (Its path names an unnamed one after the variable or class
+            # attribute that holds it in its module, as the scan names others.)
             others.append(_defined_info(defined))
         for signal, module, name in self._scan.bindings():
             if id(signal) not in seen:

@@ -93,6 +93,22 @@ class SignalsTests:
         assert registry.info(first).path == first.path
         assert registry.info(first).name == first.path.rpartition(".")[2]
 
+    def test_listing_looks_an_unnamed_signal_up_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # Each lookup walks the signal's module: listing must not do it twice
+        # for a signal that nothing there holds.
+        signal = Signal()
+        looked_up: list[Any] = []
+
+        def name_in_module(obj: Any, module: str) -> None:
+            looked_up.append(obj)
+
+        monkeypatch.setattr(sys.modules["signalkit.dispatch"], "name_in_module", name_in_module)
+        # (The module, not the registry instance that signalkit.registry names.)
+        registry_module = sys.modules["signalkit.registry"]
+        monkeypatch.setattr(registry_module, "name_in_module", name_in_module, raising=False)
+        registry.signals()
+        assert sum(obj is signal for obj in looked_up) == 1
+
     def test_scan_never_evaluates_lazy_objects(self) -> None:
         registry.clear_cache()
         registry.signals()
