@@ -153,8 +153,11 @@ class AuditChecksTests(SimpleTestCase):
         assert [check_id for check_id, _ in found] == ["signalkit.W023"] * 3
         assert found[0][1] == (
             "SIGNALKIT['AUDIT']['TRUSTED_PROXIES'][1] is '0.0.0.0/0', which trusts every "
-            "address: any client can choose the address recorded for it with X-Forwarded-For."
+            "IPv4 address: any such client can choose the address recorded for it with "
+            "X-Forwarded-For."
         )
+        assert "is '::/0', which trusts every IPv6 address" in found[1][1]
+        assert "is '::ffff:0:0/96', which trusts every IPv4 address" in found[2][1]
 
     def test_an_address_with_a_prefix_is_w024(self) -> None:
         audit = {"TRUSTED_PROXIES": ["10.0.0.1/8", "10.0.0.0/8", "10.0.0.1/32", "fd00::1/64"]}

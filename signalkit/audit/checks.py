@@ -129,11 +129,13 @@ def check_trusted_proxies(app_configs: Any = None, **kwargs: Any) -> list[CheckM
                 )
             )
             continue
-        if trusted_networks((proxy,))[0].prefixlen == 0:  # ("::ffff:0:0/96" too)
+        matched = trusted_networks((proxy,))[0]  # ("::ffff:0:0/96" is 0.0.0.0/0)
+        if matched.prefixlen == 0:
             messages.append(
                 Warning(
-                    f"{where} is {proxy!r}, which trusts every address: any client "
-                    "can choose the address recorded for it with X-Forwarded-For.",
+                    f"{where} is {proxy!r}, which trusts every IPv{matched.version} "
+                    "address: any such client can choose the address recorded for "
+                    "it with X-Forwarded-For.",
                     hint="List the addresses (or networks) of your own proxies only.",
                     id="signalkit.W023",
                 )
