@@ -120,7 +120,8 @@ def _listed(name: str, error: ImportError) -> Signal:
     except LookupError as exc:
         raise ValueError(
             f"{name!r} is not the dotted path of a signal, such as "
-            f"'django.db.models.signals.post_save', nor the short name of one: {exc.args[0]}"
+            f"'django.db.models.signals.post_save', nor the short name of one: "
+            f"{exc.args[0]} (Importing it: {error})"
         ) from error
     # (None: a built-in signal whose module is not imported yet.)
     found = info.signal if info.signal is not None else import_string(info.path)

@@ -27,6 +27,7 @@ from tests.testingapp.views import pinged
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Generator, Iterator
+    from pathlib import Path
 
 calls: list[str] = []
 
@@ -164,6 +165,16 @@ class MuteSignalsBlockTests:
             post_save.send(Author, instance=None, created=False)
         post_delete.send(Author, instance=None)
         assert calls == ["delete Author"]
+
+    def test_a_module_that_fails_to_import_is_named_with_its_error(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (tmp_path / "broken_signals_module.py").write_text(
+            "raise ImportError('needs the missing_dependency package')\n"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        with pytest.raises(ValueError, match="Importing it: needs the missing_dependency"):
+            mute_signals("broken_signals_module.ping")
 
     def test_misspelt_short_name_suggests_the_signal(self) -> None:
         with pytest.raises(ValueError, match=r"'post_sav'.*Did you mean 'post_save'"):
