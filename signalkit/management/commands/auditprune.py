@@ -40,7 +40,7 @@ class Command(BaseCommand):
         if not router.allow_migrate_model(using, AuditEvent):
             raise CommandError(
                 f"The database routers keep the audit log off {using!r} (allow_migrate): "
-                f"no events there. Events are written to {router.db_for_write(AuditEvent)!r}."
+                "it holds no events. Name the database that holds them with --database."
             )
         if table not in connections[using].introspection.table_names():
             raise CommandError(
