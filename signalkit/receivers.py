@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The deferred wrappers of each function (or of each object, for bound methods),
-# alive exactly as long as it is: a weakly connected wrapper lives that long too.
-_wrappers: weakref.WeakKeyDictionary[Any, dict[Any, DeferredReceiver]] = weakref.WeakKeyDictionary()
+# id(function, or object for bound methods) -> its deferred wrappers, alive exactly
+# as long as it is: a weakly connected wrapper lives that long too. By identity,
+# not equality: equal objects (model instances with one pk) are different
+# receivers, and unhashable objects connect weakly as they do with Django.
+_wrappers: dict[int, dict[Any, DeferredReceiver]] = {}
 
 
 class DeferredReceiver:
@@ -112,17 +114,10 @@ def connect(
     bound = isinstance(func, MethodType)
     wrappers: dict[Any, DeferredReceiver] = {}  # weak=False: Django keeps the wrapper
     if weak:
-        try:
-            wrappers = _wrappers.setdefault(func.__self__ if bound else func, {})
-        except TypeError:
-            raise TypeError(
-                f"{keys.receiver_key(func)} cannot be connected weakly with on_commit or "
-                "offload: its object cannot be weakly referenced or hashed. Connect it "
-                "with weak=False."
-            ) from None
+        wrappers = _wrappers_of(func.__self__ if bound else func, func)
     # One wrapper per way the function is connected: a wrapper replaced here
     # would be dropped by the signals that hold it weakly. (The function is the
-    # weak key already: the inner key must not hold it, or it never dies.)
+    # outer key already: the inner key must not hold it, or it never dies.)
     kind = (func.__func__ if bound else None, on_commit, offload, keys.receiver_key(func))
     wrapper = wrappers.get(kind)
     if wrapper is None:
@@ -134,6 +129,21 @@ def connect(
     # Under the function's own lookup key, so disconnect(func) finds the wrapper.
     uid = dispatch_uid if dispatch_uid is not None else make_id(func)
     signal.connect(wrapper, sender=sender, weak=weak, dispatch_uid=uid)
+
+
+def _wrappers_of(owner: Any, func: Any) -> dict[Any, DeferredReceiver]:
+    wrappers = _wrappers.get(id(owner))
+    if wrappers is None:
+        try:
+            # Dropped as the owner dies, before its id can be reused.
+            weakref.finalize(owner, _wrappers.pop, id(owner), None)
+        except TypeError:
+            raise TypeError(
+                f"{keys.receiver_key(func)} cannot be connected weakly with on_commit or "
+                "offload: its object cannot be weakly referenced. Connect it with weak=False."
+            ) from None
+        wrappers = _wrappers.setdefault(id(owner), {})
+    return wrappers
 
 
 def receiver(

@@ -255,6 +255,27 @@ class Unhashable:
         calls.append(("unhashable", sender))
 
 
+class Slotted:
+    __slots__ = ()
+
+    def on_signal(self, sender: Any, **kwargs: Any) -> None:
+        calls.append(("slotted", sender))
+
+
+class EqualByName(Notifier):
+    """Equal to any other with the same name, as model instances with one pk are."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EqualByName) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
 @pytest.mark.django_db(transaction=True)
 class DeferredBoundMethodTests:
     def test_bound_method_lives_as_long_as_its_object(self) -> None:
@@ -273,13 +294,38 @@ class DeferredBoundMethodTests:
         gc.collect()
         assert signal.send("second") == []
 
-    def test_unhashable_object_needs_weak_false(self) -> None:
+    def test_unhashable_object_connects_weakly_as_with_django(self) -> None:
         from signalkit.receivers import connect
 
         signal = Signal()
         handler = Unhashable()
+        connect(signal, handler.on_signal, on_commit=True)
+        signal.send("s")
+        assert calls == [("unhashable", "s")]
+
+    def test_object_without_weak_references_needs_weak_false(self) -> None:
+        from signalkit.receivers import connect
+
+        signal = Signal()
+        handler = Slotted()
         with pytest.raises(TypeError, match="Connect it with weak=False"):
             connect(signal, handler.on_signal, on_commit=True)
         connect(signal, handler.on_signal, on_commit=True, weak=False)
         signal.send("s")
-        assert calls == [("unhashable", "s")]
+        assert calls == [("slotted", "s")]
+
+    def test_equal_objects_keep_their_own_receivers(self) -> None:
+        import gc
+
+        from signalkit.receivers import connect
+
+        first_signal, second_signal = Signal(), Signal()
+        first, second = EqualByName("same"), EqualByName("same")
+        connect(first_signal, first.on_signal, on_commit=True)
+        connect(second_signal, second.on_signal, on_commit=True)
+        second_signal.send("to second")
+        assert (first.seen, second.seen) == ([], ["to second"])
+        del first
+        gc.collect()
+        second_signal.send("again")
+        assert second.seen == ["to second", "again"]
