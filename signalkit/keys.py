@@ -118,9 +118,20 @@ def forget(receiver: Any) -> None:
 
 
 def set_key(func: Any, name: str) -> None:
-    """Give ``func`` an explicit key (``signalkit.receiver(name=...)``)."""
-    setattr(func, KEY_ATTRIBUTE, name)
-    forget(func)
+    """Give ``func`` an explicit key (``signalkit.receiver(name=...)``).
+
+    A bound method's key is its function's (a bound method takes no attributes),
+    so the name applies to that method of every instance.
+    """
+    target = func.__func__ if isinstance(func, MethodType) else func
+    try:
+        setattr(target, KEY_ATTRIBUTE, name)
+    except (AttributeError, TypeError):
+        raise TypeError(
+            f"name={name!r} cannot be given to {func!r}: it takes no attributes. Connect "
+            "a function, a method or an object with a __dict__ instead."
+        ) from None
+    forget(target)
 
 
 def is_protected(key: str) -> bool:

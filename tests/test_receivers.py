@@ -35,6 +35,11 @@ class Handler:
         calls.append(("instance", sender))
 
 
+class NamedHandler:
+    def method(self, sender: Any, **kwargs: Any) -> None:
+        calls.append(("method", sender))
+
+
 @pytest.fixture(autouse=True)
 def _clear() -> None:
     calls.clear()
@@ -74,6 +79,23 @@ class ReceiverDecoratorTests:
             signal.send(None)
         signal.send(None)
         assert calls == ["named"]
+
+    @pytest.mark.django_db(transaction=True)
+    @pytest.mark.parametrize("on_commit", [False, True])
+    def test_name_of_a_bound_method(self, on_commit: bool) -> None:
+        signal = Signal()
+        handler = NamedHandler()
+        signalkit.receiver(signal, name="handler.toggle", on_commit=on_commit)(handler.method)
+        with override_settings(SIGNALKIT={"RECEIVERS": {"handler.toggle": False}}):
+            signal.send("off")
+        signal.send("on")
+        assert calls == [("method", "on")]
+
+    def test_name_of_a_receiver_without_attributes_is_a_type_error(self) -> None:
+        signal = Signal()
+        with pytest.raises(TypeError, match=r"name='builtin' cannot be given to <built-in"):
+            signalkit.receiver(signal, name="builtin")(print)
+        assert signal.receivers == []
 
 
 class ToggleTests:
