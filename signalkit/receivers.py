@@ -102,6 +102,7 @@ def connect(
 ) -> None:
     """Connect ``func`` to ``signal`` as :func:`receiver` does."""
     if name is not None:
+        _check_name(name)
         keys.set_key(func, name)
     if not (on_commit or offload):
         signal.connect(func, sender=sender, weak=weak, dispatch_uid=dispatch_uid)
@@ -129,6 +130,12 @@ def connect(
     # Under the function's own lookup key, so disconnect(func) finds the wrapper.
     uid = dispatch_uid if dispatch_uid is not None else make_id(func)
     signal.connect(wrapper, sender=sender, weak=weak, dispatch_uid=uid)
+
+
+def _check_name(name: object) -> None:
+    # Anything else would be ignored silently: the key would stay module.qualname.
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty string, not {name!r}.")
 
 
 def _wrappers_of(owner: Any, func: Any) -> dict[Any, DeferredReceiver]:
@@ -162,6 +169,8 @@ def receiver(
     sender's transaction (on the ``using`` database) commits; ``offload=True``
     runs it on the task queue.
     """
+    if name is not None:
+        _check_name(name)
     signals: list[Signal] = (
         list(signal_or_list) if isinstance(signal_or_list, list | tuple) else [signal_or_list]  # type: ignore[list-item]
     )

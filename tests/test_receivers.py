@@ -91,6 +91,13 @@ class ReceiverDecoratorTests:
         signal.send("on")
         assert calls == [("method", "on")]
 
+    @pytest.mark.parametrize("name", [123, "", b"key"])
+    def test_name_that_is_not_a_key_is_a_type_error(self, name: Any) -> None:
+        signal = Signal()
+        with pytest.raises(TypeError, match=r"name must be a non-empty string, not "):
+            signalkit.receiver(signal, name=name)(plain)
+        assert signal.receivers == []
+
     def test_name_of_a_receiver_without_attributes_is_a_type_error(self) -> None:
         signal = Signal()
         with pytest.raises(TypeError, match=r"name='builtin' cannot be given to <built-in"):
