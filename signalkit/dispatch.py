@@ -42,11 +42,12 @@ class Signal(DjangoSignal):
         use_caching: bool = False,
         module: str | None = None,
     ) -> None:
+        checked_args = _check_args(args)
         super().__init__(use_caching=use_caching)
         self.name = name
         self.module = module if module is not None else _caller_module(signal=self)
         self.doc = doc
-        self.args = tuple(args)
+        self.args = checked_args
         self.strict = strict
         if strict:
             # Instance attributes, so that only strict signals pay for the check.
@@ -130,6 +131,26 @@ class Signal(DjangoSignal):
     async def asend_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         """Like Django's, but logs each failure with the receiver's key."""
         return await asend_robust_logged(self, sender, named)
+
+
+def _check_args(args: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(args, str | bytes):
+        # tuple("post") would declare the arguments 'p', 'o', 's' and 't'.
+        raise TypeError(
+            f"args must be a list of argument names, not {args!r}: for one argument "
+            f"write args=[{args!r}]."
+        )
+    names = tuple(args)
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"args must name each argument as a string, not {name!r}.")
+        if name in ("sender", "signal"):
+            # Every send passes these to receivers itself: a strict signal
+            # declaring one could never be sent.
+            raise ValueError(
+                f"args names {name!r}, which every send passes to receivers already; leave it out."
+            )
+    return names
 
 
 def _caller_module(depth: int = 2, signal: Signal | None = None) -> str:

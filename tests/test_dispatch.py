@@ -90,6 +90,22 @@ class SignalTests:
         signal = Signal("loose", args=["a"])
         assert signal.send(None, b=1) == []
 
+    @pytest.mark.parametrize("args", ["post", b"post"])
+    def test_args_given_as_one_string_is_a_type_error(self, args: Any) -> None:
+        with pytest.raises(TypeError, match=r"args must be a list of argument names, not "):
+            Signal("one_string", args=args, strict=True)
+        with pytest.raises(TypeError, match=r"args must be a list of argument names, not "):
+            signalkit.define_signal("one_string", args=args)
+
+    def test_args_that_are_not_names_are_a_type_error(self) -> None:
+        with pytest.raises(TypeError, match=r"args must name each argument as a string, not 1"):
+            Signal("numbered", args=["post", 1])  # type: ignore[list-item]
+
+    @pytest.mark.parametrize("name", ["sender", "signal"])
+    def test_args_naming_what_every_send_passes_is_a_value_error(self, name: str) -> None:
+        with pytest.raises(ValueError, match=f"args names {name!r}"):
+            Signal("reserved", args=["post", name], strict=True)
+
     def test_caching_signal(self) -> None:
         signal = Signal("cached", use_caching=True)
         received: list[Any] = []
