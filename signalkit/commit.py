@@ -6,6 +6,7 @@ import contextvars
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.dispatch import Signal as DjangoSignal
 
 from signalkit import gate
 from signalkit.dispatch import Signal as SignalkitSignal
@@ -29,6 +30,9 @@ def send_on_commit(
     A strict signal's arguments are checked at once, not at the commit. The
     send runs in the context of this call: mutes active here apply.
     """
+    if not isinstance(signal, DjangoSignal):
+        # Checked now: at the commit, the error would come after the data is in.
+        raise TypeError(f"signal must be a django.dispatch.Signal, not {signal!r}.")
     using = db or kwargs.get("using") or DEFAULT_DB_ALIAS
     if isinstance(signal, SignalkitSignal) and signal.strict:
         signal.check_arguments(kwargs)

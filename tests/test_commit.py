@@ -80,6 +80,17 @@ class SendOnCommitTests:
             signalkit.send_on_commit(self.signal, "s")
             assert len(self.received) == 1
 
+    @pytest.mark.parametrize("signal", ["myapp.signals.committed", None])
+    def test_something_else_than_a_signal_is_refused_at_the_call(self, signal: Any) -> None:
+        raised: list[str] = []
+        with transaction.atomic():
+            try:
+                signalkit.send_on_commit(signal, "s")
+            except TypeError as err:  # at the call, not from the commit
+                raised.append(str(err))
+        assert raised == [f"signal must be a django.dispatch.Signal, not {signal!r}."]
+        assert self.received == []
+
     def test_robust_logs_and_continues(self, caplog: pytest.LogCaptureFixture) -> None:
         def failing(sender: Any, **kwargs: Any) -> None:
             raise RuntimeError("receiver failed")
