@@ -59,7 +59,8 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
                     messages.append(_imported_twice(first[1], key, code, info.path))
             if entry.weak and "<locals>" in _qualname(receiver):
                 messages.append(_local(key, info.path))
-            if not entry.is_async and _async_call(receiver):
+            # Through a deferred wrapper too: the commit would not await it either.
+            if not entry.is_async and _async_call(target):
                 messages.append(_async_instance(key, info.path))
     return messages
 

@@ -7,6 +7,7 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
+import signalkit
 from signalkit.dispatch import Signal
 from signalkit.receiver_checks import check_receiver_toggles, check_receivers
 from tests.registryapp import custom, handlers
@@ -77,6 +78,14 @@ class CheckReceiversTests:
         instance = handlers.AsyncCallableReceiver()
         signal.connect(instance)
         signal.connect(handlers.on_event_async)  # a coroutine function: fine
+        (message,) = check_receivers()
+        assert message.id == "signalkit.W012"
+        assert message.msg.startswith("tests.registryapp.handlers.AsyncCallableReceiver is")
+
+    def test_async_callable_instance_run_after_commit(self, signal: Signal) -> None:
+        instance = handlers.AsyncCallableReceiver()
+        signalkit.receiver(signal, on_commit=True)(instance)
+        signalkit.receiver(signal, on_commit=True)(handlers.on_event_async)  # fine
         (message,) = check_receivers()
         assert message.id == "signalkit.W012"
         assert message.msg.startswith("tests.registryapp.handlers.AsyncCallableReceiver is")
