@@ -47,14 +47,22 @@ def send_on_commit(
         else:  # signalkit's send_robust logs a failing receiver by its key
             SignalkitSignal.send_robust(signal, sender, **kwargs)  # type: ignore[arg-type]
 
-    # The send runs in the context of the call (a copy): a mute entered around
-    # send_on_commit() applies though it ended before the commit, and receivers
-    # see the audit context (actor, request) of the code that sent it.
+    transaction.on_commit(in_this_context(send), using=using)
+
+
+def in_this_context(call: Callable[[], object]) -> Callable[[], None]:
+    """``call``, to run later in a copy of the current context: a mute entered
+    now applies though it ends before then, and receivers see the audit context
+    (actor, request) of the code that runs now."""
     context = contextvars.copy_context()
-    transaction.on_commit(lambda: context.run(_send_muted, send), using=using)
+
+    def run() -> None:
+        context.run(_rearmed, call)
+
+    return run
 
 
-def _send_muted(send: Callable[[], None]) -> None:
+def _rearmed(call: Callable[[], object]) -> None:
     # The mutes this context kept may have ended since: count them again.
     with gate.rearmed():
-        send()
+        call()

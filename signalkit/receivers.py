@@ -19,6 +19,7 @@ from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefuncti
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from signalkit import keys
+from signalkit.commit import in_this_context
 from signalkit.entries import make_id
 
 if TYPE_CHECKING:
@@ -73,7 +74,9 @@ class DeferredReceiver:
         call: Callable[[], Any] = partial(func, signal=signal, sender=sender, **kwargs)
         if self.is_async:
             call = partial(async_to_sync(func), signal=signal, sender=sender, **kwargs)
-        transaction.on_commit(call, using=kwargs.get("using") or DEFAULT_DB_ALIAS)
+        # In the context of the send, as send_on_commit() runs its send: the
+        # audit context and the mutes of the code that sent the signal apply.
+        transaction.on_commit(in_this_context(call), using=kwargs.get("using") or DEFAULT_DB_ALIAS)
         return None
 
 

@@ -13,7 +13,10 @@ from django.dispatch import receiver as django_receiver
 from django.test import override_settings
 
 import signalkit
+import signalkit.audit as audit
+from signalkit.audit.context import current as audit_context
 from signalkit.receivers import DeferredReceiver
+from signalkit.testing import mute_signals
 from tests.testapp.models import Author
 
 calls: list[Any] = []
@@ -239,6 +242,26 @@ class OnCommitReceiverTests:
         assert len(wrappers) == 1
         assert wrappers[0].on_commit
         assert wrappers[0].__wrapped__ is self.func
+
+    def test_runs_in_the_context_of_the_send(self) -> None:
+        # As send_on_commit's receivers do: the actor of the code that saved,
+        # and its mutes, though both ended before the commit.
+        seen: list[Any] = []
+        signal = Signal()
+
+        def after(sender: Any, **kwargs: Any) -> None:
+            ctx = audit_context()
+            seen.append(ctx.actor if ctx else None)
+            Author.objects.create(name="by the receiver")
+
+        signalkit.receiver(signal, on_commit=True)(after)
+        with transaction.atomic():
+            with audit.context(actor="importer"), mute_signals(post_save):
+                signal.send("s")
+            signal.send("t")
+        assert seen == ["importer", None]
+        # The first receiver's save ran muted, the second's did not.
+        assert calls == [("by the receiver", True, "default")]
 
     def test_toggle_applies_at_send_time(self) -> None:
         key = f"{__name__}.OnCommitReceiverTests.setup_method.<locals>.after_commit"
