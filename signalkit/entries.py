@@ -151,3 +151,14 @@ def _looks_like_id(value: Any) -> bool:
 def make_id(target: Any) -> Any:
     """The id Django stores in a lookup key for ``target`` (a receiver or sender)."""
     return _make_id(target)
+
+
+def connected_under(signal: Signal, lookup_key: tuple[Any, Any]) -> Any:
+    """The live receiver ``signal`` holds under Django's lookup key
+    ``(receiver id or dispatch_uid, sender id)``, or None."""
+    for entry in list(signal.receivers):
+        shape = unpack(entry)
+        if shape is not None and shape[0] == lookup_key:
+            ref = shape[1]
+            return ref() if isinstance(ref, weakref.ref) else ref
+    return None

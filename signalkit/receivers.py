@@ -9,6 +9,7 @@ call; the wrapper is connected under the function's own lookup key, so
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -20,7 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 
 from signalkit import keys
 from signalkit.commit import in_this_context
-from signalkit.entries import make_id
+from signalkit.entries import connected_under, make_id
 
 if TYPE_CHECKING:
     from django.dispatch import Signal
@@ -107,6 +108,8 @@ def connect(
     if name is not None:
         _check_name(name)
         keys.set_key(func, name)
+    uid = dispatch_uid if dispatch_uid is not None else make_id(func)
+    _warn_if_taken(signal, func, (uid, make_id(sender)), (on_commit, offload))
     if not (on_commit or offload):
         signal.connect(func, sender=sender, weak=weak, dispatch_uid=dispatch_uid)
         return
@@ -131,8 +134,38 @@ def connect(
     if offload:
         targets.register(signal, wrapper)
     # Under the function's own lookup key, so disconnect(func) finds the wrapper.
-    uid = dispatch_uid if dispatch_uid is not None else make_id(func)
     signal.connect(wrapper, sender=sender, weak=weak, dispatch_uid=uid)
+
+
+def _warn_if_taken(signal: Signal, func: Any, lookup_key: Any, kind: tuple[bool, bool]) -> None:
+    # Django keeps one connection per lookup key: the same function connected
+    # again another way (with or without on_commit or offload) would be dropped
+    # without a word. (Connected again the same way, as when ready() runs
+    # twice, it is the de-duplication Django promises.)
+    holder = connected_under(signal, lookup_key)
+    wrapped = holder.__wrapped__ if isinstance(holder, DeferredReceiver) else holder
+    if holder is None or wrapped != func:  # (a dispatch_uid another function holds)
+        return
+    held = (
+        (holder.on_commit, holder.offload)
+        if isinstance(holder, DeferredReceiver)
+        else (False, False)
+    )
+    if held != kind:
+        warnings.warn(
+            f"{keys.receiver_key(func)} is connected to this signal and sender already, "
+            f"{_how(*held)}; Django keeps one connection per receiver and sender, so this "
+            f"connection, {_how(*kind)}, is ignored. Connect a second function, or give "
+            "each connection its own dispatch_uid.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+
+
+def _how(on_commit: bool, offload: bool) -> str:
+    if offload:
+        return "with offload=True"
+    return "with on_commit=True" if on_commit else "without on_commit or offload"
 
 
 def _check_name(name: object) -> None:

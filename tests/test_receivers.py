@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import warnings
 from typing import Any
 
 import pytest
@@ -326,6 +327,30 @@ class EqualByName(Notifier):
 
     def __hash__(self) -> int:
         return hash(self.name)
+
+
+class ConnectedTwoWaysTests:
+    def test_the_second_way_is_ignored_with_a_warning(self) -> None:
+        for first, second in ((True, False), (False, True)):
+            signal = Signal()
+
+            def on_signal(sender: Any, **kwargs: Any) -> None:
+                calls.append(sender)
+
+            signalkit.receiver(signal, on_commit=first)(on_signal)
+            with pytest.warns(RuntimeWarning, match=r"on_signal is connected to this signal"):
+                signalkit.receiver(signal, on_commit=second)(on_signal)
+            assert len(signal.receivers) == 1
+
+    def test_again_the_same_way_or_another_function_under_one_uid_is_quiet(self) -> None:
+        signal = Signal()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            signalkit.receiver(signal, on_commit=True)(plain)
+            signalkit.receiver(signal, on_commit=True)(plain)  # ready() running twice
+            signalkit.receiver(signal, dispatch_uid="one", on_commit=True)(other)
+            signalkit.receiver(signal, dispatch_uid="one")(plain)  # Django's dedupe
+        assert len(signal.receivers) == 2
 
 
 @pytest.mark.django_db(transaction=True)
