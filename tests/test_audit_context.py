@@ -157,6 +157,15 @@ class ResolveActorTests(SimpleTestCase):
 
         assert resolve_actor(Nameless()) == ("8", "")
 
+    def test_an_actor_that_returns_itself_when_called_is_no_endless_loop(self) -> None:
+        class Loop:
+            def __call__(self) -> Loop:
+                return self
+
+        with self.assertLogs("signalkit.audit", "WARNING") as logs:
+            assert resolve_actor(Loop()) == ("", "")
+        assert "could not resolve the audit actor" in logs.output[0]
+
     def test_an_actor_that_cannot_be_resolved_is_logged(self) -> None:
         def broken() -> Any:
             raise RuntimeError("no session")

@@ -153,11 +153,18 @@ class Carried:
         _current.reset(tokens[0])
 
 
+_MAX_CALLS = 8
+
+
 def resolve_actor(actor: Any) -> tuple[str, str]:
     """``(actor_id, actor_repr)`` of an actor value; never raises."""
     try:
-        while callable(actor) and not hasattr(actor, "_meta"):
+        for _ in range(_MAX_CALLS):  # (a lazy actor may return another one)
+            if not callable(actor) or hasattr(actor, "_meta"):
+                break
             actor = actor()
+        else:
+            raise ValueError(f"the actor is still callable after {_MAX_CALLS} calls")
         if actor is None:
             return "", ""
         if isinstance(actor, str):
