@@ -8,10 +8,13 @@ from unittest import mock
 
 import pytest
 from django.db import connection, transaction
+from django.db.models.signals import post_save
 from django.db.utils import DatabaseError
+from django.dispatch import Signal
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
+import signalkit
 import signalkit.audit as audit
 from signalkit.models import AuditEvent
 from tests.audit_utils import audit_inserts, audited, events
@@ -257,6 +260,43 @@ def drop_failing_trigger() -> None:
             cursor.execute("DROP FUNCTION sk_fail()")
         else:
             cursor.execute("DROP TRIGGER sk_fail")
+
+
+def create_account_after_commit(sender: type[Model], **kwargs: Any) -> None:
+    Account.objects.create(name="after the commit")
+
+
+@audited()
+class BatchCommitTests(TransactionTestCase):
+    # Transactions that really commit: on_commit receivers run after the batch.
+    def setUp(self) -> None:
+        signalkit.receiver(post_save, sender=Label, on_commit=True)(create_account_after_commit)
+
+    def tearDown(self) -> None:
+        post_save.disconnect(create_account_after_commit, sender=Label)
+
+    def test_saves_of_an_on_commit_receiver_after_a_batch_are_recorded(self) -> None:
+        with audit.batch():
+            Label.objects.create(name="l")
+        assert [e.object_repr for e in events(model_label="auditapp.Account")] == [
+            "after the commit"
+        ]
+
+    def test_saves_of_an_on_commit_receiver_after_an_inner_batch_are_recorded(self) -> None:
+        with transaction.atomic(), audit.batch():
+            Label.objects.create(name="l")
+        assert [e.object_repr for e in events(model_label="auditapp.Account")] == [
+            "after the commit"
+        ]
+
+    def test_send_on_commit_after_a_batch(self) -> None:
+        signal = Signal()
+        signal.connect(create_account_after_commit)
+        with transaction.atomic(), audit.batch():
+            signalkit.send_on_commit(signal, Label)
+        assert [e.object_repr for e in events(model_label="auditapp.Account")] == [
+            "after the commit"
+        ]
 
 
 class OnErrorTests(TransactionTestCase):

@@ -33,6 +33,10 @@ class Buffer:
         # Per object: its newest event, the highest number of the saves of its
         # events (None: none had one), and whether later events may merge into it.
         self.latest: dict[tuple[str, str], tuple[Marker, Event, int | None, bool]] = {}
+        # Set once the block is done: a context copied inside it (an on_commit
+        # receiver's, send_on_commit's) still holds the buffer at the commit,
+        # where what it records must be written, not buffered unflushed.
+        self.closed = False
 
     def add(
         self,
@@ -154,7 +158,9 @@ def buffer_for(using: str, connection: BaseDatabaseWrapper) -> Buffer | None:
     another thread (a copied context) has its own connection and transaction."""
     buffers = _buffers.get()
     buffer = None if buffers is None else buffers.get(using)
-    return buffer if buffer is not None and buffer.connection is connection else None
+    if buffer is None or buffer.closed or buffer.connection is not connection:
+        return None
+    return buffer
 
 
 @contextlib.contextmanager
@@ -178,5 +184,8 @@ def batch(using: str | None = None) -> Iterator[None]:
             yield
             if not connections[alias].needs_rollback:  # set_rollback(True): nothing to keep
                 buffer.flush()
+            # Before the commit, whose on_commit callbacks may record events.
+            buffer.closed = True
     finally:
+        buffer.closed = True
         _buffers.reset(token)
