@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import sys
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -57,12 +58,22 @@ def in_this_context(call: Callable[[], object]) -> Callable[[], None]:
     context = contextvars.copy_context()
 
     def run() -> None:
-        context.run(_rearmed, call)
+        context.run(_rearmed, call, _captures_here())
 
     return run
 
 
-def _rearmed(call: Callable[[], object]) -> None:
+def _rearmed(call: Callable[[], object], captures: tuple[Any, ...] | None) -> None:
+    if captures is not None:
+        # The captures of where it runs, not of the send: a capture around the
+        # commit sees what the call sends, one that ended since does not.
+        sys.modules["signalkit.testing.capture"].set_active(captures)
     # The mutes this context kept may have ended since: count them again.
     with gate.rearmed():
         call()
+
+
+def _captures_here() -> tuple[Any, ...] | None:
+    # Looked up, not imported: without the test helpers loaded there are none.
+    capture = sys.modules.get("signalkit.testing.capture")
+    return None if capture is None else capture.active()

@@ -17,7 +17,7 @@ import signalkit
 import signalkit.audit as audit
 from signalkit.audit.context import current as audit_context
 from signalkit.receivers import DeferredReceiver
-from signalkit.testing import mute_signals
+from signalkit.testing import capture_signals, mute_signals
 from tests.testapp.models import Author
 
 calls: list[Any] = []
@@ -269,6 +269,35 @@ class OnCommitReceiverTests:
         with override_settings(SIGNALKIT={"RECEIVERS": {key: False}}):
             Author.objects.create(name="off")
         assert calls == []
+
+
+paid = Signal()
+
+
+def send_paid(sender: Any, **kwargs: Any) -> None:
+    paid.send("after the commit")
+
+
+@pytest.mark.django_db
+class CommitCallbackContextTests:
+    """What applies where the call runs at the commit applies to it too."""
+
+    def setup_method(self) -> None:
+        signalkit.receiver(post_save, sender=Author, on_commit=True)(send_paid)
+
+    def teardown_method(self) -> None:
+        post_save.disconnect(send_paid, sender=Author)
+
+    def test_a_capture_around_the_commit_sees_what_the_receiver_sends(
+        self, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        with django_capture_on_commit_callbacks() as callbacks:
+            Author.objects.create(name="a")
+            signalkit.send_on_commit(paid, "sent on commit")
+        with capture_signals(paid) as capture:
+            for callback in callbacks:
+                callback()
+        assert [call.sender for call in capture.calls] == ["after the commit", "sent on commit"]
 
 
 @pytest.mark.django_db(transaction=True)

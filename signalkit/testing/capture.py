@@ -129,6 +129,17 @@ def capture_signals(*signals: Signal | str) -> Iterator[Capture]:
         _uninstall()
 
 
+def active() -> tuple[Capture, ...]:
+    """The captures active in this context."""
+    return _active.get()
+
+
+def set_active(captures: tuple[Capture, ...]) -> None:
+    """Make ``captures`` the active ones of this context: a call run later in a
+    copied context (an on_commit callback's) is seen by the captures around it."""
+    _active.set(captures)
+
+
 def _record(signal: Signal, method: str, sender: Any, named: dict[str, Any]) -> None:
     for capture in _active.get():
         if capture.wants(signal):
