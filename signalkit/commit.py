@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.dispatch import Signal as DjangoSignal
 
-from signalkit import gate
+from signalkit import gate, mutestack
 from signalkit.dispatch import Signal as SignalkitSignal
 
 if TYPE_CHECKING:
@@ -58,16 +58,25 @@ def in_this_context(call: Callable[[], object]) -> Callable[[], None]:
     context = contextvars.copy_context()
 
     def run() -> None:
-        context.run(_rearmed, call, _captures_here())
+        context.run(_rearmed, call, _captures_here(), mutestack.state.get())
 
     return run
 
 
-def _rearmed(call: Callable[[], object], captures: tuple[Any, ...] | None) -> None:
+def _rearmed(
+    call: Callable[[], object], captures: tuple[Any, ...] | None, here: mutestack.Frame
+) -> None:
     if captures is not None:
         # The captures of where it runs, not of the send: a capture around the
         # commit sees what the call sends, one that ended since does not.
         sys.modules["signalkit.testing.capture"].set_active(captures)
+    # The mutes of where it runs apply too, on top of those of the send.
+    frame = mutestack.state.get()
+    kept = mutestack.stacked(frame)
+    for mute in mutestack.stacked(here):
+        if not any(mute is each for each in kept):
+            frame = mutestack.push(frame, mute)
+    mutestack.state.set(frame)
     # The mutes this context kept may have ended since: count them again.
     with gate.rearmed():
         call()

@@ -299,6 +299,21 @@ class CommitCallbackContextTests:
                 callback()
         assert [call.sender for call in capture.calls] == ["after the commit", "sent on commit"]
 
+    def test_a_mute_around_the_commit_applies_to_what_the_receiver_sends(
+        self, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        paid.connect(plain)
+        try:
+            with django_capture_on_commit_callbacks() as callbacks:
+                Author.objects.create(name="a")
+                signalkit.send_on_commit(paid, "sent on commit")
+            with mute_signals(paid):
+                for callback in callbacks:
+                    callback()
+        finally:
+            paid.disconnect(plain)
+        assert calls == []
+
 
 @pytest.mark.django_db(transaction=True)
 class AsyncOnCommitReceiverTests:
