@@ -178,8 +178,9 @@ def _wrappers_of(owner: Any, func: Any) -> dict[Any, DeferredReceiver]:
     wrappers = _wrappers.get(id(owner))
     if wrappers is None:
         try:
-            # Dropped as the owner dies, before its id can be reused.
-            weakref.finalize(owner, _wrappers.pop, id(owner), None)
+            # Dropped as the owner dies, before its id can be reused; not at
+            # interpreter exit, where atexit handlers may still send signals.
+            weakref.finalize(owner, _wrappers.pop, id(owner), None).atexit = False
         except TypeError:
             raise TypeError(
                 f"{keys.receiver_key(func)} cannot be connected weakly with on_commit or "

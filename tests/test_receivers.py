@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import subprocess
+import sys
 import warnings
 from typing import Any
 
@@ -395,6 +397,43 @@ class ConnectedTwoWaysTests:
             signalkit.receiver(signal, dispatch_uid="one", on_commit=True)(other)
             signalkit.receiver(signal, dispatch_uid="one")(plain)  # Django's dedupe
         assert len(signal.receivers) == 2
+
+
+AT_EXIT = """
+import atexit
+
+from django.dispatch import Signal
+
+signal = Signal()
+atexit.register(lambda: signal.send("at exit"))  # runs after signalkit's own
+
+import django
+from django.conf import settings
+
+settings.configure(
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    INSTALLED_APPS=["signalkit"],
+)
+django.setup()
+
+import signalkit
+
+
+@signalkit.receiver(signal, on_commit=True)
+def after_commit(sender, **kwargs):
+    print("received", sender, flush=True)
+
+
+signal.send("now")
+"""
+
+
+class InterpreterExitTests:
+    def test_an_on_commit_receiver_still_runs_in_an_atexit_handler(self) -> None:
+        run = subprocess.run(
+            [sys.executable, "-c", AT_EXIT], capture_output=True, text=True, check=True
+        )
+        assert run.stdout.splitlines() == ["received now", "received at exit"]
 
 
 @pytest.mark.django_db(transaction=True)
