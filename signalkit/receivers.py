@@ -108,7 +108,8 @@ def connect(
     if name is not None:
         _check_name(name)
         keys.set_key(func, name)
-    uid = dispatch_uid if dispatch_uid is not None else make_id(func)
+    # A falsy dispatch_uid ("", 0) is no uid to Django: the function's id, as there.
+    uid = dispatch_uid if dispatch_uid else make_id(func)
     _warn_if_taken(signal, func, (uid, make_id(sender)), (on_commit, offload))
     if not (on_commit or offload):
         signal.connect(func, sender=sender, weak=weak, dispatch_uid=dispatch_uid)
@@ -144,8 +145,8 @@ def _warn_if_taken(signal: Signal, func: Any, lookup_key: Any, kind: tuple[bool,
     # twice, it is the de-duplication Django promises.)
     holder = connected_under(signal, lookup_key)
     wrapped = holder.__wrapped__ if isinstance(holder, DeferredReceiver) else holder
-    if holder is None or wrapped != func:  # (a dispatch_uid another function holds)
-        return
+    if holder is None or make_id(wrapped) != make_id(func):
+        return  # a dispatch_uid another receiver holds (an equal one included)
     held = (
         (holder.on_commit, holder.offload)
         if isinstance(holder, DeferredReceiver)

@@ -375,6 +375,19 @@ class EqualByName(Notifier):
         return hash(self.name)
 
 
+class EqualCallable:
+    """A receiver object equal to every other of its class."""
+
+    def __call__(self, sender: Any, **kwargs: Any) -> None:
+        calls.append(sender)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EqualCallable)
+
+    def __hash__(self) -> int:
+        return 0
+
+
 class ConnectedTwoWaysTests:
     def test_the_second_way_is_ignored_with_a_warning(self) -> None:
         for first, second in ((True, False), (False, True)):
@@ -387,6 +400,22 @@ class ConnectedTwoWaysTests:
             with pytest.warns(RuntimeWarning, match=r"on_signal is connected to this signal"):
                 signalkit.receiver(signal, on_commit=second)(on_signal)
             assert len(signal.receivers) == 1
+
+    def test_an_equal_object_under_a_taken_uid_is_quiet(self) -> None:
+        signal = Signal()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            signalkit.receiver(signal, dispatch_uid="x", weak=False)(EqualCallable())
+            signalkit.receiver(signal, dispatch_uid="x", weak=False, on_commit=True)(
+                EqualCallable()
+            )
+        assert len(signal.receivers) == 1
+
+    def test_a_falsy_dispatch_uid_is_no_uid_as_for_django(self) -> None:
+        signal = Signal()
+        signalkit.receiver(signal, dispatch_uid="", on_commit=True)(plain)
+        assert signal.disconnect(plain)
+        assert signal.receivers == []
 
     def test_again_the_same_way_or_another_function_under_one_uid_is_quiet(self) -> None:
         signal = Signal()
