@@ -80,6 +80,12 @@ class AuthEventTests(TestCase):
         assert AuditEvent.objects.using("default").filter(action="logout").count() == 1
         assert not AuditEvent.objects.using("other").filter(action="logout").exists()
 
+    def test_a_user_without_a_username_is_named_by_nothing_rather_than_none(self) -> None:
+        self.user.get_username = lambda: None  # type: ignore[method-assign,assignment,return-value]
+        user_logged_in.send(sender=User, request=None, user=self.user)
+        [event] = events(action="login")
+        assert (event.object_repr, event.actor_repr) == ("", "")
+
     def test_logout_without_user_is_recorded(self) -> None:
         self.client.logout()
         [event] = events(action="logout")

@@ -71,6 +71,7 @@ def _record(action: str, request: HttpRequest | None, user: Any, extra: Any = No
         # (a proxy) logged in.
         label, pk = user._meta.concrete_model._meta.label, object_pk(user)
         text = user.get_username() if hasattr(user, "get_username") else str(user)
+        text = "" if text is None else text  # (an empty USERNAME_FIELD)
         if hasattr(user, "_state"):  # where its changes are written (not a replica)
             using = router.db_for_write(type(user), instance=user)
     event = build(
