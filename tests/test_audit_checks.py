@@ -123,6 +123,11 @@ class AuditChecksTests(SimpleTestCase):
             )
         ]
 
+    def test_a_swapped_model_named_twice_is_e023_only(self) -> None:
+        with override_settings(AUTH_USER_MODEL="auditapp.Owner"):
+            found = run(check_audit_models, {"MODELS": ["auth.User", "auth.user"]})
+        assert [check_id for check_id, _ in found] == ["signalkit.E023"] * 2
+
     def test_auditing_the_audit_table_is_e021(self) -> None:
         [(check_id, _message)] = run(check_audit_model_table, {"MODELS": ["signalkit.AuditEvent"]})
         assert check_id == "signalkit.E021"

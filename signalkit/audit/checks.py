@@ -24,17 +24,6 @@ def check_audit_models(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
     seen: dict[Any, str] = {}
     for label, options in get_settings().audit.models.items():
         model = resolve(label)
-        if model is not None and model in seen:
-            messages.append(
-                Warning(
-                    f"SIGNALKIT['AUDIT']['MODELS'] names {model._meta.label} twice, as "
-                    f"{seen[model]!r} and {label!r}: the options of both apply.",
-                    hint="Keep one entry.",
-                    id="signalkit.W025",
-                )
-            )
-        elif model is not None:
-            seen[model] = label
         if model is None:
             labels = [m._meta.label for m in apps.get_models()]
             close = difflib.get_close_matches(str(label), labels, n=1)
@@ -59,6 +48,16 @@ def check_audit_models(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
                 )
             )
             continue
+        if model in seen:
+            messages.append(
+                Warning(
+                    f"SIGNALKIT['AUDIT']['MODELS'] names {model._meta.label} twice, as "
+                    f"{seen[model]!r} and {label!r}: the options of both apply.",
+                    hint="Keep one entry.",
+                    id="signalkit.W025",
+                )
+            )
+        seen.setdefault(model, label)
         names = _field_names(model)
         lowered = {name.lower() for name in names}
         for option in ("include", "exclude", "mask", "unmask"):
