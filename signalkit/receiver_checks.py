@@ -97,8 +97,9 @@ def _local(key: str, path: str) -> Warning:
 
 def _async_instance(key: str, path: str) -> Warning:
     return Warning(
-        f"{key} is an object with an async __call__ connected to {path}; Django treats it as "
-        "synchronous, so send() returns an un-awaited coroutine and asend() never awaits it.",
+        f"{key} is an object with an async __call__ connected to {path}; it is treated as "
+        "synchronous (by Django, and by the commit or the worker that runs it deferred), "
+        "so its coroutine is never awaited.",
         hint="Connect an async def function or method instead, or mark the object with "
         "asgiref.sync.markcoroutinefunction().",
         id="signalkit.W012",
