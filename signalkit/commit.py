@@ -58,7 +58,10 @@ def in_this_context(call: Callable[[], object]) -> Callable[[], None]:
     context = contextvars.copy_context()
 
     def run() -> None:
-        context.run(_rearmed, call, _captures_here(), mutestack.state.get())
+        # A copy per run: each run sets the captures and mutes of where it
+        # runs, which must not stay for the next (a captured callback called
+        # again by hand).
+        context.copy().run(_rearmed, call, _captures_here(), mutestack.state.get())
 
     return run
 

@@ -316,6 +316,23 @@ class CommitCallbackContextTests:
             paid.disconnect(plain)
         assert calls == []
 
+    def test_a_callback_called_again_has_none_of_the_mutes_of_its_first_call(
+        self, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        paid.connect(plain)
+        try:
+            with django_capture_on_commit_callbacks() as callbacks:
+                Author.objects.create(name="a")
+                signalkit.send_on_commit(paid, "sent on commit")
+            with mute_signals(paid):
+                for callback in callbacks:
+                    callback()
+            for callback in callbacks:
+                callback()
+        finally:
+            paid.disconnect(plain)
+        assert calls == [("plain", "after the commit"), ("plain", "sent on commit")]
+
 
 @pytest.mark.django_db(transaction=True)
 class AsyncOnCommitReceiverTests:
