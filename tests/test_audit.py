@@ -298,6 +298,21 @@ class BatchCommitTests(TransactionTestCase):
             "after the commit"
         ]
 
+    def test_a_batch_of_an_on_commit_receiver_after_a_batch_buffers_its_events(self) -> None:
+        def batch_after_commit(sender: type[Model], **kwargs: Any) -> None:
+            with audit.batch():
+                account = Account.objects.create(name="created")
+                account.name = "renamed"
+                account.save()
+
+        signal = Signal()
+        signalkit.receiver(signal, on_commit=True)(batch_after_commit)
+        with audit.batch():
+            signal.send(Label)
+        # The receiver's own batch coalesces its saves, as any batch does.
+        [event] = events(model_label="auditapp.Account")
+        assert (event.action, event.object_repr) == ("create", "renamed")
+
 
 class OnErrorTests(TransactionTestCase):
     # Transactions that really commit: that is when waiting events are written.

@@ -88,3 +88,23 @@ class ConcurrencyTests(TransactionTestCase):
             thread.join()
         assert sorted(e.object_repr for e in events(action="create")) == ["in thread", "main"]
         assert len(events(action="noted")) == 1
+
+    def test_a_batch_in_a_thread_with_a_copied_batch_context_buffers_its_own_events(self) -> None:
+        def work() -> None:
+            try:
+                with audit.batch():
+                    account = Account.objects.create(name="in thread")
+                    account.name = "renamed in thread"
+                    account.save()
+            finally:
+                connections.close_all()
+
+        with audit.batch():
+            Account.objects.create(name="main")
+            thread = threading.Thread(target=contextvars.copy_context().run, args=(work,))
+            thread.start()
+            thread.join()
+        assert sorted((e.action, e.object_repr) for e in events()) == [
+            ("create", "main"),
+            ("create", "renamed in thread"),
+        ]

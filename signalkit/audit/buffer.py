@@ -173,7 +173,9 @@ def batch(using: str | None = None) -> Iterator[None]:
     """
     alias = using or DEFAULT_DB_ALIAS
     buffers = _buffers.get() or {}
-    if alias in buffers:
+    # A closed buffer (held by the copied context of an on_commit callback) or
+    # another thread's encloses nothing: this block gets a buffer of its own.
+    if buffer_for(alias, connections[alias]) is not None:
         with transaction.atomic(using=alias):
             yield
         return
