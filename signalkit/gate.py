@@ -50,6 +50,7 @@ __all__ = [
     "enter",
     "leave",
     "muting",
+    "process_mutes",
     "rearmed",
     "refresh",
     "resolve_signal",
@@ -235,6 +236,11 @@ def is_enabled(key: str) -> bool:
 def active_mutes() -> tuple[Mute, ...]:
     """The mutes in force for the current context (context-local and process-wide)."""
     return _stacked_mutes(_get_state()) + _process_mutes
+
+
+def process_mutes() -> tuple[Mute, ...]:
+    """The process-wide mutes in force now, oldest first."""
+    return _process_mutes
 
 
 def check_scope(scope: str) -> None:

@@ -56,6 +56,15 @@ class SendOnCommitTests:
             signalkit.send_on_commit(self.signal, "heard")
         assert [item["sender"] for item in self.received] == ["heard"]
 
+    def test_a_process_wide_mute_around_the_call_applies_though_it_ends_before_the_commit(
+        self,
+    ) -> None:
+        with transaction.atomic():
+            with mute_signals(self.signal, scope="process"):
+                signalkit.send_on_commit(self.signal, "muted")
+            signalkit.send_on_commit(self.signal, "heard")
+        assert [item["sender"] for item in self.received] == ["heard"]
+
     def test_the_audit_context_of_the_call_reaches_the_receivers(self) -> None:
         actors: list[Any] = []
         self.signal.connect(lambda sender, **kwargs: actors.append(audit_context()), weak=False)

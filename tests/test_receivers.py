@@ -316,6 +316,22 @@ class CommitCallbackContextTests:
             paid.disconnect(plain)
         assert calls == []
 
+    def test_a_process_wide_mute_of_the_send_applies_to_what_the_receiver_sends(
+        self, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        paid.connect(plain)
+        try:
+            with django_capture_on_commit_callbacks() as callbacks:
+                with mute_signals(paid, scope="process"):
+                    Author.objects.create(name="muted")
+                Author.objects.create(name="heard")
+            for callback in callbacks:
+                callback()
+        finally:
+            paid.disconnect(plain)
+        # As with a mute of the sending context: the first call ran muted.
+        assert calls == [("plain", "after the commit")]
+
     def test_a_callback_called_again_has_none_of_the_mutes_of_its_first_call(
         self, django_capture_on_commit_callbacks: Any
     ) -> None:
