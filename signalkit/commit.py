@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.dispatch import Signal as DjangoSignal
 
-from signalkit import gate, mutestack
+from signalkit import gate
 from signalkit.dispatch import Signal as SignalkitSignal
 
 if TYPE_CHECKING:
@@ -57,42 +57,28 @@ def in_this_context(call: Callable[[], object]) -> Callable[[], None]:
     (actor, request) of the code that runs now."""
     context = contextvars.copy_context()
     # Process-wide mutes live outside the context: kept by hand.
-    process_mutes = gate.process_mutes()
+    sending = gate.process_mutes()
 
     def run() -> None:
         # A copy per run: each run sets the captures and mutes of where it
         # runs, which must not stay for the next (a captured callback called
         # again by hand).
-        context.copy().run(_rearmed, call, _captures_here(), mutestack.state.get(), process_mutes)
+        also = sending + gate.active_mutes()
+        context.copy().run(_rearmed, call, _captures_here(), also)
 
     return run
 
 
 def _rearmed(
-    call: Callable[[], object],
-    captures: tuple[Any, ...] | None,
-    here: mutestack.Frame,
-    process_mutes: tuple[gate.Mute, ...],
+    call: Callable[[], object], captures: tuple[Any, ...] | None, also: tuple[gate.Mute, ...]
 ) -> None:
     if captures is not None:
         # The captures of where it runs, not of the send: a capture around the
         # commit sees what the call sends, one that ended since does not.
         sys.modules["signalkit.testing.capture"].set_active(captures)
-    # The process-wide mutes of the send that have ended since apply as those
-    # of its context do; the mutes of where it runs apply too, on top.
-    frame = mutestack.state.get()
-    kept = mutestack.stacked(frame)
-    still = gate.process_mutes()
-    for mute in process_mutes:
-        if not any(mute is each for each in (*kept, *still)):
-            frame = mutestack.push(frame, mute)
-    kept = mutestack.stacked(frame)
-    for mute in mutestack.stacked(here):
-        if not any(mute is each for each in kept):
-            frame = mutestack.push(frame, mute)
-    mutestack.state.set(frame)
-    # The mutes this context kept may have ended since: count them again.
-    with gate.rearmed():
+    # The send's mutes (its context's, and its process-wide ones that ended
+    # since) and those of where it runs, counted again.
+    with gate.rearmed(also):
         call()
 
 

@@ -250,28 +250,41 @@ def check_scope(scope: str) -> None:
 
 
 @contextmanager
-def rearmed() -> Iterator[None]:
-    """Count the mutes the current context holds once more for the block.
+def rearmed(also: tuple[Mute, ...] = ()) -> Iterator[None]:
+    """Count the mutes the current context holds once more for the block, with
+    the mutes ``also`` that are not in force here stacked on top of them.
 
-    A copied context run later (``send_on_commit``'s) holds the frames of mute
+    A copied context run later (a deferred call's) holds the frames of mute
     blocks that have ended since, and the gate is on the ``Signal`` class only
     while mutes are counted: the frames are counted again, not pushed again.
+    ``also``: mutes in force elsewhere that apply too (where the call runs, or
+    the process-wide ones of its send, which no context holds).
     """
     global _context_mute_count
-    mutes = _stacked_mutes(_get_state())
-    if not mutes:
-        yield
-        return
-    with _lock:
-        for mute in mutes:
-            _arm(mute)
+    frame = _get_state()
+    present = _stacked_mutes(frame) + _process_mutes
+    for mute in also:
+        if not any(mute is each for each in present):
+            frame = _push_mute(frame, mute)
+            present += (mute,)
+    token = _set_state(frame)
+    mutes = _stacked_mutes(frame)
     try:
-        yield
-    finally:
+        if not mutes:
+            yield
+            return
         with _lock:
             for mute in mutes:
-                _context_mute_count -= 1
-                _stand_down(mute)
+                _arm(mute)
+        try:
+            yield
+        finally:
+            with _lock:
+                for mute in mutes:
+                    _context_mute_count -= 1
+                    _stand_down(mute)
+    finally:
+        mutestack.state.reset(token)
 
 
 def enter(mute: Mute, scope: str = "context") -> None:
