@@ -21,6 +21,21 @@ class CheckOffloadTests(SimpleTestCase):
         (error,) = check_offload()
         assert error.id == "signalkit.E031"
         assert "SIGNALKIT['OFFLOAD']['BACKEND'] is 'nope'" in error.msg
+        assert error.hint == "Use an alias of the TASKS setting: 'default'."
+
+    @override_settings(
+        TASKS={"default": {"BACKEND": "nope.Backend"}},
+        SIGNALKIT={"OFFLOAD": {"BACKEND": "default"}},
+    )
+    def test_backend_class_that_does_not_import_is_e031_pointing_at_tasks(self) -> None:
+        (error,) = check_offload()
+        assert error.id == "signalkit.E031"
+        assert "Could not find backend 'nope.Backend'" in error.msg
+        # The alias is right: the hint must not tell the user to change it.
+        assert error.hint == (
+            "Fix TASKS['default']['BACKEND']: use the dotted path of an installed "
+            "task backend class."
+        )
 
     @override_settings(TASKS=DUMMY, SIGNALKIT={"OFFLOAD": {"QUEUE_NAME": "slow"}})
     def test_queue_the_backend_does_not_serve_is_e032(self) -> None:

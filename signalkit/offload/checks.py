@@ -32,11 +32,21 @@ def check_offload(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     try:
         backend = compat.get_backend(settings.backend)
     except Exception as error:
+        aliases = _aliases()
+        # An alias that exists is right: what fails is the backend it names.
+        hint = (
+            f"Fix TASKS[{settings.backend!r}]['BACKEND']: use the dotted path of an installed "
+            "task backend class."
+            if settings.backend in aliases
+            else f"Use an alias of the TASKS setting: {', '.join(map(repr, aliases))}."
+            if aliases
+            else "Use an alias of the TASKS setting, e.g. 'default'."
+        )
         return [
             Error(
                 f"SIGNALKIT['OFFLOAD']['BACKEND'] is {settings.backend!r}, which is not a usable "
                 f"task backend: {error}",
-                hint="Use an alias of the TASKS setting, e.g. 'default'.",
+                hint=hint,
                 id="signalkit.E031",
             )
         ]
@@ -63,3 +73,11 @@ def check_offload(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             )
         )
     return errors
+
+
+def _aliases() -> list[str]:
+    """The aliases of the ``TASKS`` setting (with the default one when it is unset)."""
+    try:
+        return list(compat.task_backends.settings)
+    except Exception:
+        return []
