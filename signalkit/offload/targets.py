@@ -33,8 +33,8 @@ _REFUSED: dict[int, tuple[str, str]] = {
     id(model_signals.class_prepared): ("class_prepared", "it fires while models load"),
     id(model_signals.pre_save): (
         "pre_save",
-        "a new row does not exist before the save commits, and a worker can only see the row "
-        "after it was saved; use post_save",
+        "a worker runs after the save has committed, so it can only see the row as saved, "
+        "never as it was before the save (and a new row did not exist then); use post_save",
     ),
     id(model_signals.pre_delete): (
         "pre_delete",
