@@ -83,16 +83,24 @@ _silencing_count = 0
 _disabled: frozenset[str] = frozenset()
 
 
-def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
-    signal_id = id(self)
+def _applying(signal: Signal, sender: Any) -> list[Mute] | None:
+    """The mutes that apply to this send; None when one silences the whole signal."""
+    signal_id = id(signal)
     frame = _get_state()
     if signal_id in frame[1] or signal_id in _process_silenced:
-        return [], []
-    active = [mute for mute in _process_mutes if mute.applies_to(self, sender)]
+        return None
+    active = [mute for mute in _process_mutes if mute.applies_to(signal, sender)]
     while frame[0] is not None:
-        if frame[0].applies_to(self, sender):
+        if frame[0].applies_to(signal, sender):
             active.append(frame[0])
         frame = frame[2]
+    return active
+
+
+def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
+    active = _applying(self, sender)
+    if active is None:
+        return [], []
     entries = toggled_entries(self, sender, _disabled)
     if entries is None:  # an entry shape this version does not know: Django decides
         return _filter_resolved(self, sender, active)
@@ -121,15 +129,9 @@ def _gated_send(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]
 def _gated_wrapper_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
     # The gate over another library's wrapper: that wrapper resolves the
     # receivers (and may wrap each one), the gate filters what it returns.
-    signal_id = id(self)
-    frame = _get_state()
-    if signal_id in frame[1] or signal_id in _process_silenced:
+    active = _applying(self, sender)
+    if active is None:
         return [], []
-    active = [mute for mute in _process_mutes if mute.applies_to(self, sender)]
-    while frame[0] is not None:
-        if frame[0].applies_to(self, sender):
-            active.append(frame[0])
-        frame = frame[2]
     if not (active or _disabled):
         return _below(self, sender)  # type: ignore[no-any-return]
     return _filter_resolved(self, sender, active)
