@@ -286,9 +286,11 @@ class CommitCallbackContextTests:
 
     def setup_method(self) -> None:
         signalkit.receiver(post_save, sender=Author, on_commit=True)(send_paid)
+        paid.connect(plain)
 
     def teardown_method(self) -> None:
         post_save.disconnect(send_paid, sender=Author)
+        paid.disconnect(plain)
 
     def test_a_capture_around_the_commit_sees_what_the_receiver_sends(
         self, django_capture_on_commit_callbacks: Any
@@ -304,49 +306,37 @@ class CommitCallbackContextTests:
     def test_a_mute_around_the_commit_applies_to_what_the_receiver_sends(
         self, django_capture_on_commit_callbacks: Any
     ) -> None:
-        paid.connect(plain)
-        try:
-            with django_capture_on_commit_callbacks() as callbacks:
-                Author.objects.create(name="a")
-                signalkit.send_on_commit(paid, "sent on commit")
-            with mute_signals(paid):
-                for callback in callbacks:
-                    callback()
-        finally:
-            paid.disconnect(plain)
+        with django_capture_on_commit_callbacks() as callbacks:
+            Author.objects.create(name="a")
+            signalkit.send_on_commit(paid, "sent on commit")
+        with mute_signals(paid):
+            for callback in callbacks:
+                callback()
         assert calls == []
 
     def test_a_process_wide_mute_of_the_send_applies_to_what_the_receiver_sends(
         self, django_capture_on_commit_callbacks: Any
     ) -> None:
-        paid.connect(plain)
-        try:
-            with django_capture_on_commit_callbacks() as callbacks:
-                with mute_signals(paid, scope="process"):
-                    Author.objects.create(name="muted")
-                Author.objects.create(name="heard")
-            for callback in callbacks:
-                callback()
-        finally:
-            paid.disconnect(plain)
+        with django_capture_on_commit_callbacks() as callbacks:
+            with mute_signals(paid, scope="process"):
+                Author.objects.create(name="muted")
+            Author.objects.create(name="heard")
+        for callback in callbacks:
+            callback()
         # As with a mute of the sending context: the first call ran muted.
         assert calls == [("plain", "after the commit")]
 
     def test_a_callback_called_again_has_none_of_the_mutes_of_its_first_call(
         self, django_capture_on_commit_callbacks: Any
     ) -> None:
-        paid.connect(plain)
-        try:
-            with django_capture_on_commit_callbacks() as callbacks:
-                Author.objects.create(name="a")
-                signalkit.send_on_commit(paid, "sent on commit")
-            with mute_signals(paid):
-                for callback in callbacks:
-                    callback()
+        with django_capture_on_commit_callbacks() as callbacks:
+            Author.objects.create(name="a")
+            signalkit.send_on_commit(paid, "sent on commit")
+        with mute_signals(paid):
             for callback in callbacks:
                 callback()
-        finally:
-            paid.disconnect(plain)
+        for callback in callbacks:
+            callback()
         assert calls == [("plain", "after the commit"), ("plain", "sent on commit")]
 
 
