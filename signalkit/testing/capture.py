@@ -234,13 +234,11 @@ def _signal_name(signal: Signal) -> str:
         for name, value in vars(module or object).items():
             if value is signal:
                 return f"{module_name}.{name}"
-    # A plain Signal() of the project's own: named as listsignals names it.
+    # A plain Signal() of the project's own: named as listsignals names it
+    # (or "<signal 0x...>" when no module holds it).
     from signalkit.registry import registry
 
-    for info in registry.signals():
-        if info.signal is signal:
-            return info.path
-    return repr(signal)
+    return registry.info(signal).path
 
 
 def _expectation(signal: Signal | str, sender: Any, kwargs: dict[str, Any]) -> str:
