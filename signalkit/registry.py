@@ -9,6 +9,7 @@ every :class:`signalkit.Signal`, and any other signal bound in a loaded module.
 from __future__ import annotations
 
 import difflib
+import importlib
 import os
 import sys
 from dataclasses import dataclass
@@ -73,6 +74,26 @@ def close_matches(word: str, choices: list[str]) -> str:
     return f" Did you mean {', '.join(map(repr, matches))}?"
 
 
+def _import_owner(path: str) -> str:
+    """Import the longest prefix of ``path`` that is a module, unless it is
+    loaded: why importing it failed, as a sentence to add to an error, or ""."""
+    parts = path.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:end])
+        if module in sys.modules:
+            return ""
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and (module == exc.name or module.startswith(f"{exc.name}.")):
+                continue  # no such module: maybe the path names a class attribute
+            return f" Importing {module!r} failed: {exc}"
+        except Exception as exc:
+            return f" Importing {module!r} failed: {type(exc).__name__}: {exc}"
+        return ""
+    return ""
+
+
 class Registry:
     """Introspection of signals and receivers; use the :data:`registry` instance."""
 
@@ -118,6 +139,19 @@ class Registry:
         if named:
             paths = ", ".join(info.path for info in named)
             raise LookupError(f"{name_or_path!r} is ambiguous: use one of {paths}.")
+        if "." in name_or_path:
+            # A dotted path into a module nobody imported yet (autodiscovery
+            # imports only signals.py): import it, as resolving the path would.
+            loaded = len(sys.modules)
+            failure = _import_owner(name_or_path)
+            if len(sys.modules) != loaded:
+                for info in self.signals():
+                    if info.path == name_or_path:
+                        return info
+        else:
+            failure = ""
+        if failure:  # (names in other modules would be no help)
+            raise LookupError(f"Unknown signal {name_or_path!r}.{failure}")
         choices = [info.name for info in infos] + [info.path for info in infos]
         raise LookupError(f"Unknown signal {name_or_path!r}.{close_matches(name_or_path, choices)}")
 

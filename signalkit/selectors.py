@@ -118,10 +118,12 @@ def _listed(name: str, error: ImportError) -> Signal:
     try:
         info = registry.get(name)
     except LookupError as exc:
+        why = exc.args[0]
+        if " failed: " not in why:  # (else the registry says why its module failed to import)
+            why = f"{why} (Importing it: {error})"
         raise ValueError(
             f"{name!r} is not the dotted path of a signal, such as "
-            f"'django.db.models.signals.post_save', nor the short name of one: "
-            f"{exc.args[0]} (Importing it: {error})"
+            f"'django.db.models.signals.post_save', nor the short name of one: {why}"
         ) from error
     # (None: a built-in signal whose module is not imported yet.)
     found = info.signal if info.signal is not None else import_string(info.path)

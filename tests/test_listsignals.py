@@ -127,12 +127,26 @@ class ListSignalsTests:
             '    s0 -->|"testapp.Article"| r0\n'
         )
 
+    def test_a_signal_in_a_module_nobody_imported(self) -> None:
+        sys.modules.pop("tests.registryapp.unimported", None)
+        out = StringIO()
+        try:
+            call_command("listsignals", "tests.registryapp.unimported.stock_low", stdout=out)
+        finally:
+            sys.modules.pop("tests.registryapp.unimported", None)
+        assert "tests.registryapp.unimported.stock_low" in out.getvalue()
+
     @pytest.mark.parametrize(
         ("args", "message"),
         [
             (["post_sav"], "Unknown signal 'post_sav'. Did you mean 'post_save'"),
             (["--sender", "testapp.Artcle"], "Did you mean 'testapp.Article'"),
             (["--app", "testap"], "Unknown app label 'testap'. Did you mean 'testapp'?"),
+            (
+                ["tests.registryapp.broken.order_lost"],
+                "Importing 'tests.registryapp.broken' failed: No module named "
+                "'signalkit_tests_no_such_module'",
+            ),
         ],
     )
     def test_bad_input_is_a_command_error(self, args: list[str], message: str) -> None:

@@ -86,6 +86,32 @@ class SignalsTests:
         assert info.signal is custom.ShopEvents.changed
         assert info.name == "ShopEvents.changed"
 
+    def test_a_path_into_a_module_nobody_imported_imports_it(self) -> None:
+        for path in ("stock_low", "Warehouse.emptied"):
+            sys.modules.pop("tests.registryapp.unimported", None)
+            info = registry.get(f"tests.registryapp.unimported.{path}")
+            module = sys.modules["tests.registryapp.unimported"]
+            assert info.signal is eval(path, vars(module))
+            assert info.path == f"tests.registryapp.unimported.{path}"
+        sys.modules.pop("tests.registryapp.unimported", None)
+
+    def test_a_path_into_a_module_that_fails_to_import_says_why(self) -> None:
+        with pytest.raises(LookupError) as raised:
+            registry.get("tests.registryapp.broken.order_lost")
+        assert str(raised.value.args[0]) == (
+            "Unknown signal 'tests.registryapp.broken.order_lost'. Importing "
+            "'tests.registryapp.broken' failed: No module named 'signalkit_tests_no_such_module'"
+        )
+        assert "tests.registryapp.broken" not in sys.modules
+
+    def test_a_path_into_no_module_is_unknown(self) -> None:
+        with pytest.raises(LookupError, match=r"^Unknown signal 'nosuchpackage\.signals\.x'\.$"):
+            registry.get("nosuchpackage.signals.x")
+        with pytest.raises(
+            LookupError, match=r"^Unknown signal 'tests\.registryapp\.custom\.nope'"
+        ):
+            registry.get("tests.registryapp.custom.nope")
+
     def test_unnamed_signals_held_by_no_module_have_paths_of_their_own(self) -> None:
         first, second = Signal(), Signal()
         assert first.path != second.path

@@ -173,8 +173,14 @@ class MuteSignalsBlockTests:
             "raise ImportError('needs the missing_dependency package')\n"
         )
         monkeypatch.syspath_prepend(str(tmp_path))
-        with pytest.raises(ValueError, match="Importing it: needs the missing_dependency"):
+        with pytest.raises(ValueError, match="is not the dotted path") as raised:
             mute_signals("broken_signals_module.ping")
+        message = str(raised.value)
+        assert message.endswith(
+            "Importing 'broken_signals_module' failed: ImportError: needs the "
+            "missing_dependency package"
+        )
+        assert message.count("missing_dependency") == 1
 
     def test_misspelt_short_name_suggests_the_signal(self) -> None:
         with pytest.raises(ValueError, match=r"'post_sav'.*Did you mean 'post_save'"):
