@@ -4,7 +4,7 @@ from typing import Any
 
 from django.test import SimpleTestCase, override_settings
 
-from signalkit.profiles.checks import check_profile
+from signalkit.profiles.checks import check_profile, check_profile_inline
 from tests.profilesapp.config import signalkit
 
 
@@ -117,3 +117,47 @@ class CheckProfileTests(SimpleTestCase):
         # (those query the database for its features).
         assert check_profile in registry.get_checks()
         assert Tags.models in check_profile.tags
+
+
+class CheckProfileInlineTests(SimpleTestCase):
+    def test_inline_with_profile_unset_is_e014_naming_the_setting(self) -> None:
+        from tests.profilesapp.admin_site import UserWithProfileAdmin
+
+        with override_settings(SIGNALKIT={}):
+            errors = [
+                error
+                for error in check_profile_inline()
+                if error.obj.__class__ is UserWithProfileAdmin
+            ]
+        assert [(error.id, error.msg) for error in errors] == [
+            (
+                "signalkit.E014",
+                "signalkit.profiles.admin.ProfileInline is in the admin of auth.User "
+                "(site 'profilesadmin'), but SIGNALKIT['PROFILE'] is not set: the inline "
+                "has no profile model.",
+            )
+        ]
+
+    def test_inline_with_profile_set_passes(self) -> None:
+        with override_settings(SIGNALKIT=signalkit()):
+            assert check_profile_inline() == []
+
+    def test_pinned_subclass_passes_with_profile_unset(self) -> None:
+        from django.contrib import admin
+        from django.contrib.auth.admin import UserAdmin
+        from django.contrib.auth.models import User
+
+        from signalkit.profiles.admin import ProfileInline
+        from tests.profilesapp.models import Profile
+
+        class PinnedInline(ProfileInline):
+            model = Profile
+            fk_name = "user"
+
+        class PinnedAdmin(UserAdmin):  # type: ignore[type-arg]
+            inlines = [PinnedInline]
+
+        site = admin.AdminSite(name="pinned")
+        site.register(User, PinnedAdmin)
+        with override_settings(SIGNALKIT={}):
+            assert [error for error in check_profile_inline() if error.obj.admin_site is site] == []
