@@ -109,6 +109,9 @@ def get_settings() -> SignalkitSettings:
     )
 
 
+_warned: tuple[dict[Any, Any], list[Any]] | None = None  # (the toggles, their bad keys)
+
+
 def _warn_dropped_toggles(raw: object, user: dict[str, Any]) -> None:
     # System checks report invalid entries, but not every server runs them: a
     # toggle that does not apply must at least be logged.
@@ -117,7 +120,11 @@ def _warn_dropped_toggles(raw: object, user: dict[str, Any]) -> None:
         return
     kept = user.get("RECEIVERS", {})
     dropped = [key for key in toggles if key not in kept]
-    if dropped:
+    global _warned
+    # Once per setting: override_settings makes several readers (the toggles,
+    # the audit) build the settings afresh, each of which would log it again.
+    if dropped and not (_warned is not None and _warned[0] is toggles and _warned[1] == dropped):
+        _warned = (toggles, dropped)
         logger.warning(
             "SIGNALKIT['RECEIVERS'] %s invalid and ignored (not a receiver key mapped to "
             "True or False); run 'manage.py check' for details.",
