@@ -10,6 +10,7 @@ from signalkit.audit.checks import (
     check_audit_model_table,
     check_audit_models,
     check_global_field_names,
+    check_secret_looking_fields,
     check_trusted_proxies,
 )
 
@@ -189,3 +190,29 @@ def middleware_factory(get_response: Any) -> Any:
     from signalkit.middleware import AuditMiddleware
 
     return AuditMiddleware(get_response)
+
+
+class SecretLookingFieldsTests(SimpleTestCase):
+    def test_field_names_the_default_masks_miss_are_w026(self) -> None:
+        assert run(check_secret_looking_fields, {"MODELS": ["auditapp.Login"]}) == [
+            (
+                "signalkit.W026",
+                f"The audit log records auditapp.Login.{name} in clear: its name looks "
+                "like a secret's, but no mask pattern matches it.",
+            )
+            for name in ("passwd", "private_key")
+        ]
+
+    def test_masked_excluded_or_unmasked_fields_pass(self) -> None:
+        for audit in (
+            {"MODELS": ["auditapp.Login"], "MASK_FIELDS": ["passwd", "*key*"]},
+            {"MODELS": {"auditapp.Login": {"mask": ["passwd", "private_key"]}}},
+            {"MODELS": {"auditapp.Login": {"exclude": ["passwd", "private_key"]}}},
+            {"MODELS": {"auditapp.Login": {"include": ["name"]}}},
+            {"MODELS": {"auditapp.Login": {"unmask": ["passwd", "private_key"]}}},
+        ):
+            assert run(check_secret_looking_fields, audit) == [], audit
+
+    def test_fields_the_default_masks_match_pass(self) -> None:
+        # password, api_key and token are masked by default.
+        assert run(check_secret_looking_fields, {"MODELS": ["auditapp.Account"]}) == []

@@ -12,7 +12,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from signalkit.audit.http import trusted_networks
-from signalkit.audit.plans import resolve
+from signalkit.audit.plans import build, matches, resolve
 from signalkit.conf import get_settings, raw_settings
 
 
@@ -98,6 +98,56 @@ def check_global_field_names(app_configs: Any = None, **kwargs: Any) -> list[Che
                         "field of any audited model.",
                         hint="Check the spelling, or use a pattern such as '*iban*'.",
                         id="signalkit.W022",
+                    )
+                )
+    return messages
+
+
+# Names that usually hold secrets and that the default MASK_FIELDS patterns
+# ("*password*", "*token*", "*secret*", "*api_key*") do not match.
+LOOKS_SECRET = (
+    "*passwd*",
+    "*pwd*",
+    "*passphrase*",
+    "*apikey*",
+    "*private_key*",
+    "*privatekey*",
+    "*credential*",
+    "*access_key*",
+)
+
+
+@register(Tags.security)
+def check_secret_looking_fields(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """An audited field whose name looks like a secret's but that no mask
+    pattern matches is recorded in clear (W026), unless an ``unmask`` option
+    names it: the default masks cannot guess every spelling."""
+    audit = get_settings().audit
+    unmasked = {
+        name.lower()
+        for options in audit.models.values()
+        for name in options.get("unmask", ())
+        if isinstance(name, str)
+    }
+    messages: list[CheckMessage] = []
+    seen: set[str] = set()
+    for plan in build(audit).values():
+        if plan.label in seen:
+            continue  # (a model and its proxies share one plan)
+        seen.add(plan.label)
+        for field in plan.fields:
+            if field.masked or field.name.lower() in unmasked:
+                continue
+            if matches(field.name, LOOKS_SECRET):
+                messages.append(
+                    Warning(
+                        f"The audit log records {plan.label}.{field.name} in clear: its "
+                        "name looks like a secret's, but no mask pattern matches it.",
+                        hint=f"Mask it (add {field.name!r} to SIGNALKIT['AUDIT']"
+                        "['MASK_FIELDS'] or to the model's 'mask'), leave it out "
+                        "('exclude'), or name it in the model's 'unmask' to record it "
+                        "knowingly.",
+                        id="signalkit.W026",
                     )
                 )
     return messages

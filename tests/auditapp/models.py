@@ -88,6 +88,17 @@ class Token(models.Model):
         return self.label
 
 
+class Login(models.Model):
+    """Fields whose names look secret but that the default masks do not match."""
+
+    name = models.CharField(max_length=50)
+    passwd = models.CharField(max_length=128, blank=True)
+    private_key = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Shelf(models.Model):
     """A parent in multi-table inheritance, declaring a many-to-many field."""
 
