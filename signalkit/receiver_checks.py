@@ -127,7 +127,7 @@ def check_receiver_toggles(app_configs: Any = None, **kwargs: Any) -> list[Check
     connected = sorted({info.key for info in registry.receivers()})
     messages: list[CheckMessage] = []
     for key in sorted(set(toggles) - set(connected)):
-        matches = difflib.get_close_matches(key, connected, n=3, cutoff=0.6)
+        matches = _close_keys(key, connected)
         hint = (
             f"Did you mean {', '.join(map(repr, matches))}?"
             if matches
@@ -141,3 +141,21 @@ def check_receiver_toggles(app_configs: Any = None, **kwargs: Any) -> list[Check
             )
         )
     return messages
+
+
+def _close_keys(key: str, connected: list[str]) -> list[str]:
+    """The connected keys ``key`` may be a typo of. Keys of its own module (or
+    class) are compared by their last part: compared whole, the long prefix
+    they share made every receiver of a module look close to any name in it."""
+    container, _, name = key.rpartition(".")
+    siblings = {
+        last: other
+        for other in connected
+        for parent, _, last in [other.rpartition(".")]
+        if parent == container
+    }
+    if siblings:
+        return [
+            siblings[found] for found in difflib.get_close_matches(name, siblings, n=3, cutoff=0.6)
+        ]
+    return difflib.get_close_matches(key, connected, n=3, cutoff=0.6)

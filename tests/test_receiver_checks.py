@@ -121,6 +121,18 @@ class CheckReceiverTogglesTests:
         # The closest key comes first.
         assert str(message.hint).startswith("Did you mean 'tests.testapp.signals.remember_author'")
 
+    @override_settings(SIGNALKIT={"RECEIVERS": {"tests.testapp.signals.send_welcome_mail": True}})
+    def test_unknown_toggle_suggests_no_unrelated_key_of_its_module(self) -> None:
+        # Compared whole, 'tests.testapp.signals.remember_author' looked close
+        # through the prefix alone.
+        (message,) = check_receiver_toggles()
+        assert message.hint == "Run 'manage.py listsignals' to see the keys of connected receivers."
+
+    @override_settings(SIGNALKIT={"RECEIVERS": {"tests.testap.signals.remember_author": True}})
+    def test_unknown_toggle_with_a_misspelt_module_suggests_the_key(self) -> None:
+        (message,) = check_receiver_toggles()
+        assert str(message.hint).startswith("Did you mean 'tests.testapp.signals.remember_author'")
+
     @override_settings(SIGNALKIT={"RECEIVERS": {"nothing.like.it": False}})
     def test_unknown_toggle_without_close_match(self) -> None:
         (message,) = check_receiver_toggles()
