@@ -129,6 +129,9 @@ class Registry:
 
     def get(self, name_or_path: str) -> SignalInfo:
         """The signal with this dotted path or short name; ``LookupError`` if none."""
+        return self._get(name_or_path, import_owner=True)
+
+    def _get(self, name_or_path: str, *, import_owner: bool) -> SignalInfo:
         infos = self.signals()
         for info in infos:
             if info.path == name_or_path:
@@ -139,13 +142,14 @@ class Registry:
         if named:
             paths = ", ".join(info.path for info in named)
             raise LookupError(f"{name_or_path!r} is ambiguous: use one of {paths}.")
-        if "." in name_or_path:
+        if import_owner and "." in name_or_path and all(name_or_path.split(".")):
             # A dotted path into a module nobody imported yet (autodiscovery
             # imports only signals.py): import it, as resolving the path would.
             loaded = len(sys.modules)
             failure = _import_owner(name_or_path)
             if len(sys.modules) != loaded:
-                for info in self.signals():
+                infos = self.signals()
+                for info in infos:
                     if info.path == name_or_path:
                         return info
         else:

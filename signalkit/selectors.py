@@ -116,14 +116,14 @@ def _listed(name: str, error: ImportError) -> Signal:
     from signalkit.registry import registry
 
     try:
-        info = registry.get(name)
+        # (import_string has just tried the import: no second try, which would
+        # run a failing module's top-level code again.)
+        info = registry._get(name, import_owner=False)
     except LookupError as exc:
-        why = exc.args[0]
-        if " failed: " not in why:  # (else the registry says why its module failed to import)
-            why = f"{why} (Importing it: {error})"
         raise ValueError(
             f"{name!r} is not the dotted path of a signal, such as "
-            f"'django.db.models.signals.post_save', nor the short name of one: {why}"
+            f"'django.db.models.signals.post_save', nor the short name of one: "
+            f"{exc.args[0]} (Importing it: {error})"
         ) from error
     # (None: a built-in signal whose module is not imported yet.)
     found = info.signal if info.signal is not None else import_string(info.path)

@@ -112,6 +112,22 @@ class SignalsTests:
         ):
             registry.get("tests.registryapp.custom.nope")
 
+    def test_a_leading_dot_is_a_typo_with_close_matches(self) -> None:
+        with pytest.raises(
+            LookupError, match=r"^Unknown signal '\.post_save'\. Did you mean 'post_save'"
+        ):
+            registry.get(".post_save")
+
+    def test_a_misspelt_path_into_a_module_it_imports_has_close_matches(self) -> None:
+        sys.modules.pop("tests.registryapp.unimported", None)
+        try:
+            with pytest.raises(
+                LookupError, match=r"Did you mean 'tests\.registryapp\.unimported\.stock_low'"
+            ):
+                registry.get("tests.registryapp.unimported.stock_lw")
+        finally:
+            sys.modules.pop("tests.registryapp.unimported", None)
+
     def test_unnamed_signals_held_by_no_module_have_paths_of_their_own(self) -> None:
         first, second = Signal(), Signal()
         assert first.path != second.path

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sys
 import threading
 import unittest
 from typing import TYPE_CHECKING, Any
@@ -176,11 +177,22 @@ class MuteSignalsBlockTests:
         with pytest.raises(ValueError, match="is not the dotted path") as raised:
             mute_signals("broken_signals_module.ping")
         message = str(raised.value)
-        assert message.endswith(
-            "Importing 'broken_signals_module' failed: ImportError: needs the "
-            "missing_dependency package"
-        )
+        assert message.endswith("(Importing it: needs the missing_dependency package)")
         assert message.count("missing_dependency") == 1
+
+    def test_a_module_that_fails_to_import_is_imported_once(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (tmp_path / "counted_broken_module.py").write_text(
+            "import sys\n"
+            "sys.signalkit_counted_imports = getattr(sys, 'signalkit_counted_imports', 0) + 1\n"
+            "raise ImportError('needs the missing_dependency package')\n"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.setattr(sys, "signalkit_counted_imports", 0, raising=False)
+        with pytest.raises(ValueError, match="missing_dependency"):
+            mute_signals("counted_broken_module.ping")
+        assert sys.signalkit_counted_imports == 1  # type: ignore[attr-defined]
 
     def test_misspelt_short_name_suggests_the_signal(self) -> None:
         with pytest.raises(ValueError, match=r"'post_sav'.*Did you mean 'post_save'"):
