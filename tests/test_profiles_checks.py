@@ -161,3 +161,11 @@ class CheckProfileInlineTests(SimpleTestCase):
         site.register(User, PinnedAdmin)
         with override_settings(SIGNALKIT={}):
             assert [error for error in check_profile_inline() if error.obj.admin_site is site] == []
+
+    def test_only_the_admins_of_the_apps_checked_are_reported(self) -> None:
+        # (manage.py check registryapp: Django's own admin checks skip auth.User.)
+        from django.apps import apps
+
+        with override_settings(SIGNALKIT={}):
+            errors = check_profile_inline(app_configs=[apps.get_app_config("registryapp")])
+        assert errors == []

@@ -36,9 +36,12 @@ def check_profile_inline(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
 
     from signalkit.profiles.admin import ProfileInline
 
+    checked = None if app_configs is None else set(app_configs)
     errors: list[CheckMessage] = []
     for site in all_sites:
         for model, model_admin in site._registry.items():
+            if checked is not None and model._meta.app_config not in checked:
+                continue  # (as Django's own admin checks)
             for inline in model_admin.inlines:
                 if (
                     isinstance(inline, type)
