@@ -10,6 +10,7 @@ instead of acting as if it were not set.
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -109,9 +110,6 @@ def get_settings() -> SignalkitSettings:
     )
 
 
-_warned: tuple[dict[Any, Any], list[Any]] | None = None  # (the toggles, their bad keys)
-
-
 def _warn_dropped_toggles(raw: object, user: dict[str, Any]) -> None:
     # System checks report invalid entries, but not every server runs them: a
     # toggle that does not apply must at least be logged.
@@ -120,11 +118,7 @@ def _warn_dropped_toggles(raw: object, user: dict[str, Any]) -> None:
         return
     kept = user.get("RECEIVERS", {})
     dropped = [key for key in toggles if key not in kept]
-    global _warned
-    # Once per setting: override_settings makes several readers (the toggles,
-    # the audit) build the settings afresh, each of which would log it again.
-    if dropped and not (_warned is not None and _warned[0] is toggles and _warned[1] == dropped):
-        _warned = (toggles, dropped)
+    if dropped:
         logger.warning(
             "SIGNALKIT['RECEIVERS'] %s invalid and ignored (not a receiver key mapped to "
             "True or False); run 'manage.py check' for details.",
@@ -162,10 +156,15 @@ def _audit(value: dict[str, Any]) -> AuditSettings:
 def reset_settings(*, setting: str, **kwargs: Any) -> None:
     """Forget the cached settings when ``override_settings`` changes them."""
     if setting == SETTING_NAME:
+        # The one place that forgets the settings: each change builds (and
+        # logs invalid toggles) once, however many readers follow it.
         get_settings.cache_clear()
         from signalkit.gate import refresh_toggles
 
         refresh_toggles()
+        audit = sys.modules.get("signalkit.audit")
+        if audit is not None:  # imported by ready(): the audit receivers follow too
+            audit.connect()
 
 
 def _with_defaults(key: str, value: dict[str, Any]) -> tuple[str, ...]:

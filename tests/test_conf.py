@@ -117,6 +117,17 @@ class GetSettingsTests(SimpleTestCase):
                 pass
             assert len(logs.output) == 1
 
+    def test_the_same_invalid_toggles_set_again_are_logged_again(self) -> None:
+        # (A module-level dict given to override_settings by several tests.)
+        toggles = {"blog.signals.ping": "no"}
+        for _ in range(2):
+            with (
+                self.assertLogs("signalkit", "WARNING") as logs,
+                override_settings(SIGNALKIT={"RECEIVERS": toggles}),
+            ):
+                pass
+            assert len(logs.output) == 1
+
 
 class DroppedModelsTests(TestCase):
     def test_an_entry_of_another_type_is_logged_not_raised(self) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.signals import setting_changed
 from django.db import connections, router
 
 from signalkit.audit.buffer import batch
@@ -103,14 +102,3 @@ def connect() -> None:
 
     receivers.connect()
     auth.connect()
-
-
-def _reconnect(*, setting: str, **kwargs: Any) -> None:
-    if setting == "SIGNALKIT":
-        from signalkit.conf import get_settings
-
-        get_settings.cache_clear()
-        connect()
-
-
-setting_changed.connect(_reconnect, dispatch_uid="signalkit.audit._reconnect")
