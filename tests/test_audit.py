@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import decimal
 import logging
 import uuid
@@ -18,7 +19,7 @@ import signalkit
 import signalkit.audit as audit
 from signalkit.models import AuditEvent
 from tests.audit_utils import audit_inserts, audited, events
-from tests.auditapp.models import Account, Label, Tag, Ticket, Token, VipAccount
+from tests.auditapp.models import Account, Label, Owner, Tag, Ticket, Token, VipAccount
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -186,6 +187,23 @@ class BatchTests(TestCase):
             account.save()
         [event] = events(action="update")
         assert event.changes == {"data": [{"n": 1}, {"n": True}]}
+
+    def test_coalesced_saves_back_where_they_started_in_another_form_leave_no_event(
+        self,
+    ) -> None:
+        # As a single save compares: one instant in two time zones, a key as text.
+        start = datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC)
+        one, two = Owner.objects.create(name="1"), Owner.objects.create(name="2")
+        account = Account.objects.create(name="a", seen_at=start, owner=one)
+        account = Account.objects.get(pk=account.pk)
+        with audit.batch():
+            account.seen_at = start + datetime.timedelta(hours=1)
+            account.owner_id = two.pk
+            account.save()
+            account.seen_at = start.astimezone(datetime.timezone(datetime.timedelta(hours=2)))
+            account.owner_id = str(one.pk)
+            account.save()
+        assert events(action="update") == []
 
     def test_coalesced_saves_of_other_columns_compare_as_python_does(self) -> None:
         # A boolean column stores 1 as True: no change, as outside batch().

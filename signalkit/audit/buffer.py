@@ -10,6 +10,7 @@ import django
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from signalkit.audit import hooks
+from signalkit.audit.compare import same_value
 from signalkit.audit.pending import write_waiting
 from signalkit.audit.serialize import MASKED, same_json
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     from signalkit.audit.hooks import Marker
+    from signalkit.audit.plans import ModelPlan
     from signalkit.audit.writer import Event
 
 _MERGEABLE = frozenset({"create", "update"})
@@ -130,8 +132,12 @@ def _merge(into: Event, event: Event, connection: BaseDatabaseWrapper) -> None:
         for name in generated:
             changes.pop(name, None)
     if into.action == "update":
-        strict = plan.strict if plan is not None else frozenset()
-        for name in [name for name, value in changes.items() if _unchanged(value, name in strict)]:
+        attnames = {name: attname for name, attname, _ in plan.encoders} if plan else {}
+        for name in [
+            name
+            for name, value in changes.items()
+            if _unchanged(value, plan, attnames.get(name, name))
+        ]:
             del changes[name]
     into.object_repr = event.object_repr
 
@@ -142,12 +148,18 @@ def _gives_generated_back(connection: BaseDatabaseWrapper) -> bool:
     return django.VERSION >= (6,) and bool(connection.features.can_return_rows_from_update)
 
 
-def _unchanged(value: Any, strict: bool) -> bool:
-    # Compared as the column stores them: a JSON field's 1 and True differ, a
-    # boolean column's do not. A masked value is never known to be unchanged.
+def _unchanged(value: Any, plan: ModelPlan | None, attname: str) -> bool:
+    # Compared as the column stores them, as a single save compares (see
+    # compare.same_value): a JSON field's 1 and True differ; a foreign key's 1
+    # and "1", or one instant in two time zones, do not. A masked value is never
+    # known to be unchanged.
     if not (isinstance(value, list) and len(value) == 2) or value[0] == MASKED:
         return False
-    return same_json(value[0], value[1]) if strict else bool(value[0] == value[1])
+    if plan is None:
+        return bool(value[0] == value[1])
+    if attname in plan.strict:
+        return same_json(value[0], value[1])
+    return same_value(value[0], value[1], plan, attname)
 
 
 _buffers: ContextVar[dict[str, Buffer] | None] = ContextVar("signalkit_audit_batch", default=None)
