@@ -216,3 +216,19 @@ class SecretLookingFieldsTests(SimpleTestCase):
     def test_fields_the_default_masks_match_pass(self) -> None:
         # password, api_key and token are masked by default.
         assert run(check_secret_looking_fields, {"MODELS": ["auditapp.Account"]}) == []
+
+    def test_another_models_unmask_does_not_silence_it(self) -> None:
+        audit = {"MODELS": {"auditapp.Login": {}, "auditapp.Account": {"unmask": ["passwd"]}}}
+        assert [msg for _, msg in run(check_secret_looking_fields, audit)] == [
+            f"The audit log records auditapp.Login.{name} in clear: its name looks "
+            "like a secret's, but no mask pattern matches it."
+            for name in ("passwd", "private_key")
+        ]
+
+    def test_a_proxy_recording_what_its_model_leaves_out_is_checked(self) -> None:
+        audit = {"MODELS": {"auditapp.Login": {"include": ["name"]}, "auditapp.Signin": {}}}
+        assert [msg for _, msg in run(check_secret_looking_fields, audit)] == [
+            f"The audit log records auditapp.Login.{name} in clear: its name looks "
+            "like a secret's, but no mask pattern matches it."
+            for name in ("passwd", "private_key")
+        ]

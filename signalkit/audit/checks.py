@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import ipaddress
 from typing import Any
@@ -12,7 +13,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from signalkit.audit.http import trusted_networks
-from signalkit.audit.plans import build, matches, resolve
+from signalkit.audit.plans import build, resolve
 from signalkit.conf import get_settings, raw_settings
 
 
@@ -123,33 +124,28 @@ def check_secret_looking_fields(app_configs: Any = None, **kwargs: Any) -> list[
     pattern matches is recorded in clear (W026), unless an ``unmask`` option
     names it: the default masks cannot guess every spelling."""
     audit = get_settings().audit
-    unmasked = {
-        name.lower()
-        for options in audit.models.values()
-        for name in options.get("unmask", ())
-        if isinstance(name, str)
-    }
+    # The fields these patterns would mask, as each model's own options (its
+    # family's 'unmask' included) apply them: another model's 'unmask' does not.
+    wide = build(dataclasses.replace(audit, mask_fields=(*audit.mask_fields, *LOOKS_SECRET)))
     messages: list[CheckMessage] = []
-    seen: set[str] = set()
-    for plan in build(audit).values():
-        if plan.label in seen:
-            continue  # (a model and its proxies share one plan)
-        seen.add(plan.label)
-        for field in plan.fields:
-            if field.masked or field.name.lower() in unmasked:
+    seen: set[tuple[str, str]] = set()
+    for model, plan in build(audit).items():
+        # (A proxy may record fields its concrete model's 'include' leaves out.)
+        for field, widened in zip(plan.fields, wide[model].fields, strict=True):
+            if field.masked or not widened.masked or (plan.label, field.name) in seen:
                 continue
-            if matches(field.name, LOOKS_SECRET):
-                messages.append(
-                    Warning(
-                        f"The audit log records {plan.label}.{field.name} in clear: its "
-                        "name looks like a secret's, but no mask pattern matches it.",
-                        hint=f"Mask it (add {field.name!r} to SIGNALKIT['AUDIT']"
-                        "['MASK_FIELDS'] or to the model's 'mask'), leave it out "
-                        "('exclude'), or name it in the model's 'unmask' to record it "
-                        "knowingly.",
-                        id="signalkit.W026",
-                    )
+            seen.add((plan.label, field.name))
+            messages.append(
+                Warning(
+                    f"The audit log records {plan.label}.{field.name} in clear: its "
+                    "name looks like a secret's, but no mask pattern matches it.",
+                    hint=f"Mask it (add {field.name!r} to SIGNALKIT['AUDIT']"
+                    "['MASK_FIELDS'] or to the model's 'mask'), leave it out "
+                    "('exclude'), or name it in the model's 'unmask' to record it "
+                    "knowingly.",
+                    id="signalkit.W026",
                 )
+            )
     return messages
 
 

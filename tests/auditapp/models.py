@@ -99,6 +99,13 @@ class Login(models.Model):
         return self.name
 
 
+class Signin(Login):
+    """A proxy of a model with secret-looking fields."""
+
+    class Meta:
+        proxy = True
+
+
 class Shelf(models.Model):
     """A parent in multi-table inheritance, declaring a many-to-many field."""
 
