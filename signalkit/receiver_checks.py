@@ -155,7 +155,15 @@ def _close_keys(key: str, connected: list[str]) -> list[str]:
         if parent == container
     }
     if siblings:
-        return [
-            siblings[found] for found in difflib.get_close_matches(name, siblings, n=3, cutoff=0.6)
+        found = difflib.get_close_matches(name, siblings, n=3, cutoff=0.6)
+        if found:
+            return [siblings[last] for last in found]
+        # The module may be what is wrong (a receiver moved elsewhere): keys of
+        # other modules whose own last part is close.
+        connected = [
+            other
+            for other in connected
+            if other.rpartition(".")[0] != container
+            and difflib.get_close_matches(name, [other.rpartition(".")[2]], n=1, cutoff=0.6)
         ]
     return difflib.get_close_matches(key, connected, n=3, cutoff=0.6)

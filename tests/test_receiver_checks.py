@@ -133,6 +133,12 @@ class CheckReceiverTogglesTests:
         (message,) = check_receiver_toggles()
         assert str(message.hint).startswith("Did you mean 'tests.testapp.signals.remember_author'")
 
+    @override_settings(SIGNALKIT={"RECEIVERS": {"tests.offloadapp.signals.remember_author": True}})
+    def test_unknown_toggle_in_the_wrong_module_of_receivers_suggests_the_key(self) -> None:
+        # (A receiver moved to another module; its old module still has others.)
+        (message,) = check_receiver_toggles()
+        assert message.hint == "Did you mean 'tests.testapp.signals.remember_author'?"
+
     @override_settings(SIGNALKIT={"RECEIVERS": {"nothing.like.it": False}})
     def test_unknown_toggle_without_close_match(self) -> None:
         (message,) = check_receiver_toggles()
