@@ -50,6 +50,9 @@ class DeferredReceiver:
         self.on_commit = on_commit
         self.offload = offload
         self.__signalkit_key__ = keys.receiver_key(func)
+        # Django's own send_robust() logs a failing receiver by its __qualname__
+        # (a deferred receiver fails at once in autocommit).
+        self.__qualname__ = getattr(func, "__qualname__", self.__signalkit_key__)
         self.is_async = iscoroutinefunction(func)
 
     @property

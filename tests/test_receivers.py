@@ -186,6 +186,37 @@ class ToggleTests:
         assert calls == []
 
 
+@pytest.mark.django_db(transaction=True)
+class RobustDeferredReceiverTests:
+    """A deferred receiver that fails at once (autocommit) under Django's own
+    robust sends, which log a failing receiver by its ``__qualname__``."""
+
+    @pytest.mark.parametrize("is_async", [False, True])
+    @pytest.mark.parametrize("method", ["send_robust", "asend_robust"])
+    def test_failure_is_returned_and_later_receivers_run(
+        self, is_async: bool, method: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        signal = Signal()
+
+        def fails(sender: Any, **kwargs: Any) -> None:
+            raise RuntimeError("boom")
+
+        async def fails_async(sender: Any, **kwargs: Any) -> None:
+            raise RuntimeError("boom")
+
+        signalkit.receiver(signal, on_commit=True)(fails_async if is_async else fails)
+        signal.connect(plain)
+        if method == "send_robust":
+            responses = signal.send_robust("x")
+        else:
+            responses = async_to_sync(signal.asend_robust)("x")
+        errors = [response for _, response in responses if isinstance(response, Exception)]
+        assert [str(error) for error in errors] == ["boom"]
+        assert calls == [("plain", "x")]
+        name = "fails_async" if is_async else "fails"
+        assert f"<locals>.{name} in Signal.send_robust() (boom)" in caplog.text
+
+
 @pytest.mark.django_db(transaction=True, databases=["default", "other"])
 class OnCommitReceiverTests:
     def setup_method(self) -> None:
