@@ -148,22 +148,24 @@ def _close_keys(key: str, connected: list[str]) -> list[str]:
     class) are compared by their last part: compared whole, the long prefix
     they share made every receiver of a module look close to any name in it."""
     container, _, name = key.rpartition(".")
-    siblings = {
-        last: other
-        for other in connected
-        for parent, _, last in [other.rpartition(".")]
-        if parent == container
-    }
+    siblings: dict[str, str] = {}
+    others: dict[str, list[str]] = {}  # last part -> keys of other modules
+    for other in connected:
+        parent, _, last = other.rpartition(".")
+        if parent == container:
+            siblings[last] = other
+        else:
+            others.setdefault(last, []).append(other)
     if siblings:
         found = difflib.get_close_matches(name, siblings, n=3, cutoff=0.6)
         if found:
             return [siblings[last] for last in found]
         # The module may be what is wrong (a receiver moved elsewhere): keys of
-        # other modules whose own last part is close.
-        connected = [
+        # other modules whose own last part is close, the closest first (their
+        # modules may share nothing with the old one).
+        return [
             other
-            for other in connected
-            if other.rpartition(".")[0] != container
-            and difflib.get_close_matches(name, [other.rpartition(".")[2]], n=1, cutoff=0.6)
-        ]
+            for last in difflib.get_close_matches(name, others, n=3, cutoff=0.6)
+            for other in difflib.get_close_matches(key, others[last], n=3, cutoff=0)
+        ][:3]
     return difflib.get_close_matches(key, connected, n=3, cutoff=0.6)

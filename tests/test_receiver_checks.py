@@ -9,7 +9,7 @@ from django.test import override_settings
 
 import signalkit
 from signalkit.dispatch import Signal
-from signalkit.receiver_checks import check_receiver_toggles, check_receivers
+from signalkit.receiver_checks import _close_keys, check_receiver_toggles, check_receivers
 from tests.registryapp import custom, handlers
 from tests.testapp.models import Article, Author
 
@@ -147,3 +147,20 @@ class CheckReceiverTogglesTests:
     def test_registered_with_the_signals_tag(self) -> None:
         with override_settings(SIGNALKIT={"RECEIVERS": {"nothing.like.it": False}}):
             assert "signalkit.W002" in ids(run_checks(tags=["signals"]))
+
+
+class CloseKeysFallbackTests:
+    """W002's suggestions for a receiver moved to another module."""
+
+    def test_a_receiver_moved_to_a_differently_named_package_is_suggested(self) -> None:
+        connected = ["myproject.apps.billing.signals.send_invoice", "payments.receivers.on_paid"]
+        key = "myproject.apps.billing.signals.on_paid"
+        assert _close_keys(key, connected) == ["payments.receivers.on_paid"]
+
+    def test_the_same_name_comes_before_a_merely_close_one(self) -> None:
+        connected = [
+            "shop.signals.audit",
+            "shop.signal_handlers.send_email",
+            "mail.hooks.send_mail",
+        ]
+        assert _close_keys("shop.signals.send_mail", connected)[0] == "mail.hooks.send_mail"
