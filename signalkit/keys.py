@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import weakref
-from types import BuiltinFunctionType, FunctionType, MethodType
+from types import BuiltinFunctionType, CodeType, FunctionType, MethodType
 from typing import Any
 
 #: The attribute through which a receiver names its own key.
@@ -148,10 +148,16 @@ def is_spared(key: str) -> bool:
 def location(receiver: Any) -> tuple[str, int] | None:
     """``(filename, first line)`` of the code that runs for ``receiver``, if known."""
     target = unwrap(receiver)
-    code = getattr(target, "__code__", None)
-    if code is None and not isinstance(target, FunctionType):
+    # Only a real code object (by type: a mock passes isinstance): a callable
+    # whose attributes are dynamic (a ``__getattr__`` hook, a mock) may answer
+    # ``__code__`` with anything.
+    try:
+        code = getattr(target, "__code__", None)
+    except Exception:
+        code = None
+    if type(code) is not CodeType and type(target) is not FunctionType:
         call = inspect.getattr_static(type(target), "__call__", None)
         code = getattr(call, "__code__", None)
-    if code is None:
+    if type(code) is not CodeType:
         return None
     return code.co_filename, code.co_firstlineno

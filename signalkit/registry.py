@@ -336,7 +336,14 @@ def _names(target: Any) -> tuple[str | None, str | None]:
         return None, None
     if not isinstance(target, FunctionType | BuiltinFunctionType | type):
         target = type(target)  # a callable instance
-    return getattr(target, "__module__", None), getattr(target, "__qualname__", None)
+    module = getattr(target, "__module__", None)
+    qualname = getattr(target, "__qualname__", None)
+    # (An object may pass for a function, as a mock with a spec does, and
+    # answer anything: only strings are names.)
+    return (
+        module if isinstance(module, str) else None,
+        qualname if isinstance(qualname, str) else None,
+    )
 
 
 #: The registry of this process.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 from signalkit.keys import is_protected
@@ -155,7 +156,10 @@ def as_json(data: Listing) -> str:
 
 def _receiver_json(receiver: ReceiverInfo) -> dict[str, Any]:
     uid = receiver.dispatch_uid
-    if uid is not None and not isinstance(uid, str | int | float | bool):
+    if uid is not None and (
+        not isinstance(uid, str | int | float | bool)
+        or (isinstance(uid, float) and not math.isfinite(uid))  # NaN is not JSON
+    ):
         uid = repr(uid)
     return {
         "key": receiver.key,

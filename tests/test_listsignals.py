@@ -5,7 +5,8 @@ import os
 import subprocess
 import sys
 from io import StringIO
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -29,6 +30,16 @@ def signal() -> Iterator[Signal]:
     signal.connect(handlers.on_event, sender=Article)
     yield signal
     del signal
+
+
+class DynamicCallable:
+    """A callable whose ``__getattr__`` answers every name (proxies, stubs)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+    def __call__(self, sender: Any, **kwargs: Any) -> None:
+        pass
 
 
 def run(*args: str) -> str:
@@ -135,6 +146,37 @@ class ListSignalsTests:
         finally:
             sys.modules.pop("tests.registryapp.unimported", None)
         assert "tests.registryapp.unimported.stock_low" in out.getvalue()
+
+    @pytest.mark.parametrize("factory", [mock.AsyncMock, DynamicCallable])
+    def test_callables_with_dynamic_attributes_are_listed(
+        self, signal: Signal, factory: type[Any]
+    ) -> None:
+        # (An AsyncMock connected to test async receivers answers __code__ with
+        # a mock; a proxy's __getattr__ with anything.)
+        receiver = factory()
+        signal.connect(receiver, weak=False)
+        key = f"{type(receiver).__module__}.{type(receiver).__qualname__}"
+        assert f"  {key}  " in run(PATH)
+        listed = json.loads(run(PATH, "--format", "json"))["signals"][0]["receivers"]
+        assert [row["key"] for row in listed] == ["tests.registryapp.handlers.on_event", key]
+        assert run(PATH, "--format", "mermaid").startswith("flowchart LR\n")
+
+    def test_a_mock_with_a_function_spec_gives_names_that_are_strings(self, signal: Signal) -> None:
+        signal.connect(mock.MagicMock(spec=handlers.on_event), weak=False)
+        listed = json.loads(run(PATH, "--format", "json"))["signals"][0]["receivers"]
+        assert all(isinstance(row["qualname"], str | None) for row in listed)
+        assert all(isinstance(row["location"], str | None) for row in listed)
+
+    @pytest.mark.parametrize("uid", [float("nan"), float("inf")])
+    def test_a_non_finite_float_uid_gives_valid_json(self, signal: Signal, uid: float) -> None:
+        signal.connect(handlers.decorated, dispatch_uid=uid)
+
+        def refuse(constant: str) -> None:
+            raise ValueError(constant)
+
+        document = json.loads(run(PATH, "--format", "json"), parse_constant=refuse)
+        uids = [row["dispatch_uid"] for row in document["signals"][0]["receivers"]]
+        assert repr(uid) in uids
 
     @pytest.mark.parametrize(
         ("args", "message"),
