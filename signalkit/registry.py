@@ -133,9 +133,9 @@ class Registry:
 
     def _get(self, name_or_path: str, *, import_owner: bool) -> SignalInfo:
         infos = self.signals()
-        for info in infos:
-            if info.path == name_or_path:
-                return info
+        found = next((info for info in infos if info.path == name_or_path), None)
+        if found is not None:
+            return found
         named = [info for info in infos if info.name == name_or_path]
         if len(named) == 1:
             return named[0]
@@ -147,15 +147,13 @@ class Registry:
             # imports only signals.py): import it, as resolving the path would.
             loaded = len(sys.modules)
             failure = _import_owner(name_or_path)
+            if failure:  # (names in other modules would be no help)
+                raise LookupError(f"Unknown signal {name_or_path!r}.{failure}")
             if len(sys.modules) != loaded:
                 infos = self.signals()
-                for info in infos:
-                    if info.path == name_or_path:
-                        return info
-        else:
-            failure = ""
-        if failure:  # (names in other modules would be no help)
-            raise LookupError(f"Unknown signal {name_or_path!r}.{failure}")
+                found = next((info for info in infos if info.path == name_or_path), None)
+                if found is not None:
+                    return found
         choices = [info.name for info in infos] + [info.path for info in infos]
         raise LookupError(f"Unknown signal {name_or_path!r}.{close_matches(name_or_path, choices)}")
 
