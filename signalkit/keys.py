@@ -5,7 +5,9 @@ The rules (documented in ``docs/receivers.rst``):
 - a function or static method: ``module.qualname``;
 - a bound method: ``module.Class.method`` (its function's key);
 - a ``functools.partial``: the key of the function it wraps;
-- a callable instance: ``module.Class`` of its class;
+- a callable instance: ``module.Class`` of its class -- unless it wraps a
+  callable (``__wrapped__``, as ``functools.cache`` and asgiref's
+  ``sync_to_async`` set): then the key of what it wraps;
 - a receiver given ``name=`` by :func:`signalkit.receiver` (or any object with a
   ``__signalkit_key__`` attribute, such as signalkit's deferred receivers): that name.
 """
@@ -79,19 +81,27 @@ def _own_attribute(obj: Any, name: str) -> Any:
         return None
 
 
-def compute_key(receiver: Any) -> str:
+def compute_key(receiver: Any, depth: int = 0) -> str:
     """The key of ``receiver`` (uncached)."""
     named = _own_attribute(receiver, KEY_ATTRIBUTE)
     if isinstance(named, str):
         return named
-    if isinstance(receiver, MethodType):
-        return compute_key(receiver.__func__)
-    if isinstance(receiver, functools.partial):
-        return compute_key(receiver.func)
+    if depth > 100:  # (a cycle of wrappers)
+        depth = -1
+    elif isinstance(receiver, MethodType):
+        return compute_key(receiver.__func__, depth + 1)
+    elif isinstance(receiver, functools.partial):
+        return compute_key(receiver.func, depth + 1)
     if isinstance(receiver, FunctionType | BuiltinFunctionType | type):
         module = getattr(receiver, "__module__", None) or "?"
         qualname = getattr(receiver, "__qualname__", None) or getattr(receiver, "__name__", "?")
         return f"{module}.{qualname}"
+    wrapped = _own_attribute(receiver, "__wrapped__") if depth >= 0 else None
+    if wrapped is not None and wrapped is not receiver and callable(wrapped):
+        # A decorator's wrapper object (functools.cache, asgiref's
+        # sync_to_async): the key of what it wraps, as for a partial. Its class
+        # would give every receiver wrapped that way one key.
+        return compute_key(wrapped, depth + 1)
     cls = type(receiver)
     return f"{cls.__module__}.{cls.__qualname__}"
 

@@ -4,6 +4,8 @@ import functools
 import gc
 from typing import Any
 
+from asgiref.sync import sync_to_async
+
 from signalkit import keys
 from tests.registryapp import handlers
 
@@ -43,6 +45,19 @@ class ReceiverKeyTests:
         assert keys.receiver_key(handlers.CallableReceiver()) == (
             "tests.registryapp.handlers.CallableReceiver"
         )
+
+    def test_wrapper_objects_are_the_wrapped_functions_key(self) -> None:
+        # Their class would give every receiver wrapped that way one key.
+        cached = functools.cache(handlers.on_event)
+        assert keys.receiver_key(cached) == "tests.registryapp.handlers.on_event"
+        wrapped = sync_to_async(handlers.with_option)
+        assert keys.receiver_key(wrapped) == "tests.registryapp.handlers.with_option"
+
+    def test_a_cycle_of_wrapper_objects_ends_at_a_class_key(self) -> None:
+        first, second = handlers.CallableReceiver(), handlers.CallableReceiver()
+        first.__wrapped__ = second  # type: ignore[attr-defined]
+        second.__wrapped__ = first  # type: ignore[attr-defined]
+        assert keys.receiver_key(first) == "tests.registryapp.handlers.CallableReceiver"
 
     def test_decorated_function_keeps_its_name(self) -> None:
         assert keys.receiver_key(handlers.decorated) == "tests.registryapp.handlers.decorated"
