@@ -44,6 +44,8 @@ SPARED_PREFIXES = ("signalkit.audit.",)
 # id is never reused while its entry exists.
 _cache: dict[int, str] = {}
 
+_MISSING = object()
+
 
 def unwrap(receiver: Any) -> Any:
     """The callable whose code runs: through bound methods, partials, deferred
@@ -76,7 +78,10 @@ def _own_attribute(obj: Any, name: str) -> Any:
     if type(obj) is FunctionType:  # the common case, and plain: its own __dict__
         return obj.__dict__.get(name)
     try:
-        return inspect.getattr_static(obj, name, None) and getattr(obj, name, None)
+        # By identity: the truth of what is found (a lazy object) would evaluate it.
+        if inspect.getattr_static(obj, name, _MISSING) is _MISSING:
+            return None
+        return getattr(obj, name, None)
     except Exception:
         return None
 

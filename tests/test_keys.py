@@ -115,3 +115,22 @@ class IsProtectedTests:
         assert keys.is_protected("signalkit.conf.reset_settings")
         assert not keys.is_protected("signalkit.audit.record_save")
         assert not keys.is_protected("djangoapp.handlers.f")
+
+
+def test_a_lazy_wrapped_attribute_is_not_evaluated() -> None:
+    from django.utils.functional import SimpleLazyObject
+
+    evaluated: list[bool] = []
+
+    def target() -> Any:
+        evaluated.append(True)
+        return handlers.on_event
+
+    class Holder:
+        def __call__(self, sender: Any, **kwargs: Any) -> None:
+            pass
+
+    holder = Holder()
+    holder.__wrapped__ = SimpleLazyObject(target)  # type: ignore[attr-defined]
+    assert keys.compute_key(holder).endswith("Holder")
+    assert evaluated == []

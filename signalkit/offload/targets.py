@@ -173,6 +173,9 @@ def _same_receiver(first: Any, second: Any) -> bool:
         )
     if _closure(first) or _closure(second):
         return False  # (a decorator's wrapper holds what it wraps in its closure)
+    if not _same_object(type(first), type(second)):
+        # A decorator's wrapper object and the function it wraps share a key.
+        return False
     first, second = keys.unwrap(first), keys.unwrap(second)
     if first is second:
         return True
