@@ -126,29 +126,30 @@ def receivers(value: object, keys: tuple[str, ...]) -> list[Problem]:
     return problems
 
 
-def optional_dotted(value: object, keys: tuple[str, ...]) -> list[Problem]:
-    if value is None:
-        return []
-    if isinstance(value, str) and DOTTED.match(value):
-        return []
-    return [
-        Problem(
-            "wrong_type" if not isinstance(value, str) else "bad_value",
-            path_of(*keys),
-            f"{path_of(*keys)} is {value!r}, which is not None or a dotted path.",
-            "Use the dotted path of a callable, such as 'accounts.profiles.defaults'.",
-        )
-    ]
+def matching(
+    pattern: re.Pattern[str], label: str, hint: str, *, optional: bool = False
+) -> Validator:
+    """A string that ``pattern`` matches (or None, if ``optional``)."""
+
+    def check(value: object, keys: tuple[str, ...]) -> list[Problem]:
+        if (optional and value is None) or (isinstance(value, str) and pattern.match(value)):
+            return []
+        return [
+            Problem(
+                "wrong_type" if not isinstance(value, str) else "bad_value",
+                path_of(*keys),
+                f"{path_of(*keys)} is {value!r}, which is not {label}.",
+                hint,
+            )
+        ]
+
+    return check
 
 
-def model_label(value: object, keys: tuple[str, ...]) -> list[Problem]:
-    if isinstance(value, str) and MODEL_LABEL.match(value):
-        return []
-    return [
-        Problem(
-            "wrong_type" if not isinstance(value, str) else "bad_value",
-            path_of(*keys),
-            f"{path_of(*keys)} is {value!r}, which is not a model label.",
-            "Use 'app_label.ModelName'.",
-        )
-    ]
+optional_dotted = matching(
+    DOTTED,
+    "None or a dotted path",
+    "Use the dotted path of a callable, such as 'accounts.profiles.defaults'.",
+    optional=True,
+)
+model_label = matching(MODEL_LABEL, "a model label", "Use 'app_label.ModelName'.")
