@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import unittest
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
 from django.db import connection, connections, transaction
@@ -12,12 +13,25 @@ import signalkit.audit as audit
 from tests.audit_utils import audited, events
 from tests.auditapp.models import Account
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 THREADS = 8
 ROUNDS = 12
 
 
 class RolledBack(Exception):
     pass
+
+
+def in_a_thread_during_a_batch(work: Callable[[], None]) -> None:
+    """Run ``work`` in a thread started with a copy of the context of a
+    ``batch()`` that has created an account ("main")."""
+    with audit.batch():
+        Account.objects.create(name="main")
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(work,))
+        thread.start()
+        thread.join()
 
 
 @audited()
@@ -81,11 +95,7 @@ class ConcurrencyTests(TransactionTestCase):
             finally:
                 connections.close_all()
 
-        with audit.batch():
-            Account.objects.create(name="main")
-            thread = threading.Thread(target=contextvars.copy_context().run, args=(work,))
-            thread.start()
-            thread.join()
+        in_a_thread_during_a_batch(work)
         assert sorted(e.object_repr for e in events(action="create")) == ["in thread", "main"]
         assert len(events(action="noted")) == 1
 
@@ -99,11 +109,7 @@ class ConcurrencyTests(TransactionTestCase):
             finally:
                 connections.close_all()
 
-        with audit.batch():
-            Account.objects.create(name="main")
-            thread = threading.Thread(target=contextvars.copy_context().run, args=(work,))
-            thread.start()
-            thread.join()
+        in_a_thread_during_a_batch(work)
         assert sorted((e.action, e.object_repr) for e in events()) == [
             ("create", "main"),
             ("create", "renamed in thread"),

@@ -311,6 +311,15 @@ def send_paid(sender: Any, **kwargs: Any) -> None:
     paid.send("after the commit")
 
 
+def both_deferred(capture_callbacks: Any) -> list[Any]:
+    """The commit callbacks of a save (whose on_commit receiver sends ``paid``)
+    and of a ``send_on_commit(paid)``, taken without running them."""
+    with capture_callbacks() as callbacks:
+        Author.objects.create(name="a")
+        signalkit.send_on_commit(paid, "sent on commit")
+    return list(callbacks)
+
+
 @pytest.mark.django_db
 class CommitCallbackContextTests:
     """What applies where the call runs at the commit applies to it too."""
@@ -326,9 +335,7 @@ class CommitCallbackContextTests:
     def test_a_capture_around_the_commit_sees_what_the_receiver_sends(
         self, django_capture_on_commit_callbacks: Any
     ) -> None:
-        with django_capture_on_commit_callbacks() as callbacks:
-            Author.objects.create(name="a")
-            signalkit.send_on_commit(paid, "sent on commit")
+        callbacks = both_deferred(django_capture_on_commit_callbacks)
         with capture_signals(paid) as capture:
             for callback in callbacks:
                 callback()
@@ -337,9 +344,7 @@ class CommitCallbackContextTests:
     def test_a_mute_around_the_commit_applies_to_what_the_receiver_sends(
         self, django_capture_on_commit_callbacks: Any
     ) -> None:
-        with django_capture_on_commit_callbacks() as callbacks:
-            Author.objects.create(name="a")
-            signalkit.send_on_commit(paid, "sent on commit")
+        callbacks = both_deferred(django_capture_on_commit_callbacks)
         with mute_signals(paid):
             for callback in callbacks:
                 callback()
@@ -360,9 +365,7 @@ class CommitCallbackContextTests:
     def test_a_callback_called_again_has_none_of_the_mutes_of_its_first_call(
         self, django_capture_on_commit_callbacks: Any
     ) -> None:
-        with django_capture_on_commit_callbacks() as callbacks:
-            Author.objects.create(name="a")
-            signalkit.send_on_commit(paid, "sent on commit")
+        callbacks = both_deferred(django_capture_on_commit_callbacks)
         with mute_signals(paid):
             for callback in callbacks:
                 callback()
