@@ -101,6 +101,10 @@ def _read_deferred(
             old.update(row)
 
 
+#: Set on an instance saved raw (a fixture), until its next save.
+RAW_LOADED = "_signalkit_raw_loaded"
+
+
 def record_save(
     sender: type[Model],
     *,
@@ -116,8 +120,14 @@ def record_save(
     ending = saves.end(instance)
     kept = ending.kept
     plan = _plans.get(sender)
-    if plan is None or raw:
+    if plan is None:
         return
+    if raw:
+        # Before Django 6.1 m2m_changed has no ``raw``: loaddata sets the links of
+        # the instance it just saved raw, which must not be recorded either.
+        instance.__dict__[RAW_LOADED] = True
+        return
+    instance.__dict__.pop(RAW_LOADED, None)
     connection = connections[using]
     values = instance.__dict__
     if ending.written:
@@ -235,6 +245,8 @@ def record_m2m(
 ) -> None:
     if action == "pre_add" or kwargs.get("raw"):
         return  # an add is recorded at post_add, with the pks Django really added
+    if not reverse and instance.__dict__.get(RAW_LOADED):
+        return  # the links of an object loaded from a fixture (Django < 6.1)
     known = _m2m.get(sender)
     if known is None:
         return
