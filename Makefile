@@ -35,7 +35,7 @@ demo: $(STAMP)
 	@echo "signalkit demo: http://127.0.0.1:8000/           the blog (cached list, published posts)"
 	@echo "                http://127.0.0.1:8000/signup/    sign up: signalkit creates your profile"
 	@echo "                http://127.0.0.1:8000/admin/     admin: user 'admin', password 'admin'"
-	@echo "                publish a post in the admin and watch this console for the e-mail"
+	@echo "                publish posts with the admin action 'Publish the selected posts' and watch this console for the e-mail"
 	@echo
 	cd $(DEMO) && ../$(BIN)/python manage.py runserver 127.0.0.1:8000
 
