@@ -9,7 +9,6 @@ every :class:`signalkit.Signal`, and any other signal bound in a loaded module.
 from __future__ import annotations
 
 import difflib
-import importlib
 import os
 import sys
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import iscoroutinefunction
 from django.apps import apps
 
-from signalkit import keys
+from signalkit import keys, paths
 from signalkit.catalog import builtin_signals, loaded_signal
 from signalkit.conf import get_settings
 from signalkit.dispatch import Signal, defined_signals
@@ -74,26 +73,6 @@ def close_matches(word: str, choices: list[str]) -> str:
     return f" Did you mean {', '.join(map(repr, matches))}?"
 
 
-def _import_owner(path: str) -> str:
-    """Import the longest prefix of ``path`` that is a module, unless it is
-    loaded: why importing it failed, as a sentence to add to an error, or ""."""
-    parts = path.split(".")
-    for end in range(len(parts) - 1, 0, -1):
-        module = ".".join(parts[:end])
-        if module in sys.modules:
-            return ""
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and (module == exc.name or module.startswith(f"{exc.name}.")):
-                continue  # no such module: maybe the path names a class attribute
-            return f" Importing {module!r} failed: {exc}"
-        except Exception as exc:
-            return f" Importing {module!r} failed: {type(exc).__name__}: {exc}"
-        return ""
-    return ""
-
-
 class Registry:
     """Introspection of signals and receivers; use the :data:`registry` instance."""
 
@@ -140,22 +119,26 @@ class Registry:
         if len(named) == 1:
             return named[0]
         if named:
-            paths = ", ".join(info.path for info in named)
-            raise LookupError(f"{name_or_path!r} is ambiguous: use one of {paths}.")
-        if import_owner and "." in name_or_path and all(name_or_path.split(".")):
-            # A dotted path into a module nobody imported yet (autodiscovery
-            # imports only signals.py): import it, as resolving the path would.
-            loaded = len(sys.modules)
-            failure = _import_owner(name_or_path)
-            if failure:  # (names in other modules would be no help)
-                raise LookupError(f"Unknown signal {name_or_path!r}.{failure}")
-            if len(sys.modules) != loaded:
-                infos = self.signals()
-                found = next((info for info in infos if info.path == name_or_path), None)
-                if found is not None:
-                    return found
+            candidates = ", ".join(info.path for info in named)
+            raise LookupError(f"{name_or_path!r} is ambiguous: use one of {candidates}.")
+        why = ""
+        if "." in name_or_path and all(name_or_path.split(".")):
+            if import_owner:
+                # A dotted path into a module nobody imported yet (autodiscovery
+                # imports only signals.py): import it, as resolving the path would.
+                failure = paths.import_owner(name_or_path)
+                if failure:  # (names in other modules would be no help)
+                    raise LookupError(f"Unknown signal {name_or_path!r}.{failure}")
+            # A path to a signal by another name than its own (an alias, or a
+            # signalkit.Signal named otherwise), or a module imported just now.
+            signal, why = paths.follow(name_or_path)
+            if signal is not None:
+                return self.info(signal)
+            infos = self.signals()
         choices = [info.name for info in infos] + [info.path for info in infos]
-        raise LookupError(f"Unknown signal {name_or_path!r}.{close_matches(name_or_path, choices)}")
+        raise LookupError(
+            f"Unknown signal {name_or_path!r}.{why}{close_matches(name_or_path, choices)}"
+        )
 
     def info(self, signal: DjangoSignal) -> SignalInfo:
         """The :class:`SignalInfo` of a signal object (described ad hoc if unknown)."""

@@ -29,6 +29,11 @@ HANDLERS = "tests/registryapp/handlers.py"
 
 pytestmark = pytest.mark.usefixtures("test_signals_disconnected")
 
+#: Named otherwise than its variable.
+held = Signal("order_on_hold", doc="An order was put on hold.")
+#: Another module's signal under a second name.
+cancelled_alias = custom.order_cancelled
+
 
 @pytest.fixture
 def signal() -> Iterator[Signal]:
@@ -105,12 +110,34 @@ class SignalsTests:
         assert "tests.registryapp.broken" not in sys.modules
 
     def test_a_path_into_no_module_is_unknown(self) -> None:
-        with pytest.raises(LookupError, match=r"^Unknown signal 'nosuchpackage\.signals\.x'\.$"):
-            registry.get("nosuchpackage.signals.x")
-        with pytest.raises(
-            LookupError, match=r"^Unknown signal 'tests\.registryapp\.custom\.nope'"
-        ):
-            registry.get("tests.registryapp.custom.nope")
+        cases = {
+            "nosuchpackage.signals.x": "No module named 'nosuchpackage'.",
+            "tests.registryapp.custom.nope": (
+                "'tests.registryapp.custom' has no attribute or submodule 'nope'."
+            ),
+            "tests.registryapp.custom.ShopEvents.nope": (
+                "'tests.registryapp.custom.ShopEvents' has no attribute or submodule 'nope'."
+            ),
+            "tests.registryapp.custom.StrictSignal": (
+                "'tests.registryapp.custom.StrictSignal' is a class, not a signal."
+            ),
+            "tests.registryapp.custom.lazy": (
+                "'tests.registryapp.custom.lazy' is a SimpleLazyObject, not a signal."
+            ),
+        }
+        for path, why in cases.items():
+            with pytest.raises(LookupError) as raised:
+                registry.get(path)
+            assert raised.value.args[0].startswith(f"Unknown signal {path!r}. {why}")
+
+    def test_a_path_to_a_signal_under_another_name_finds_it(self) -> None:
+        # A signal named otherwise than its variable, and an alias of another
+        # module's signal: the path resolves, to the signal's own entry.
+        info = registry.get("tests.test_registry.held")
+        assert (info.signal, info.name) == (held, "order_on_hold")
+        info = registry.get("tests.test_registry.cancelled_alias")
+        assert info.signal is custom.order_cancelled
+        assert info.path == "tests.registryapp.custom.order_cancelled"
 
     def test_a_leading_dot_is_a_typo_with_close_matches(self) -> None:
         with pytest.raises(
