@@ -34,10 +34,18 @@ def _signalkit_mute_signals(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     from signalkit.testing import mute_signals
+    from signalkit.testing.mute import isolated_context
 
+    muters = [mute_signals(*marker.args, **marker.kwargs) for marker in markers]
+    # A unittest IsolatedAsyncioTestCase runs its test in a context of its own,
+    # copied before this fixture ran: the mutes are entered there too.
+    context = isolated_context(request.instance)
     with ExitStack() as stack:
-        for marker in markers:
-            stack.enter_context(mute_signals(*marker.args, **marker.kwargs))
+        for muter in muters:
+            stack.enter_context(muter)
+            if context is not None and muter.scope == "context":
+                context.run(muter.__enter__)
+                stack.callback(context.run, muter.__exit__, None, None, None)
         yield
 
 

@@ -12,7 +12,7 @@ from django.utils.module_loading import import_string
 from signalkit.keys import is_spared, receiver_key
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 
 class Mute:
@@ -39,7 +39,7 @@ class Mute:
         signals: Iterable[Signal | str] = (),
         *,
         sender: Any = None,
-        receivers: Iterable[Any] | None = None,
+        receivers: Iterable[Any] | str | Callable[..., Any] | None = None,
     ) -> None:
         self._signals = tuple(resolve_signal(signal) for signal in signals)
         self.signal_ids = frozenset(id(signal) for signal in self._signals) or None
@@ -49,6 +49,10 @@ class Mute:
         self._label_pending = isinstance(sender, str) and not apps.models_ready
         if isinstance(sender, str) and not self._label_pending:
             self.sender_label = model_label(sender)
+        if isinstance(receivers, str) or callable(receivers):
+            # One receiver, not a collection: a key would be read character by
+            # character and mute nothing.
+            receivers = (receivers,)
         self.keys = (
             None
             if receivers is None

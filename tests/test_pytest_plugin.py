@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import unittest
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,18 @@ class MarkedClassTests:
     def test_class_and_method_markers_combine(self) -> None:
         custom.send(None)
         post_save.send(Tag, instance=None)
+        assert calls == []
+
+
+@pytest.mark.mute_signals(custom)
+class MarkedIsolatedAsyncioTests(unittest.IsolatedAsyncioTestCase):
+    # It runs its test in a context copied before the fixtures ran.
+    def test_sync(self) -> None:
+        custom.send(None)
+        assert calls == []
+
+    async def test_async(self) -> None:
+        await custom.asend(None)
         assert calls == []
 
 

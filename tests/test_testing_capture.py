@@ -205,6 +205,20 @@ class AssertSentTests:
             f"  1. {__name__}.plain.send(sender='me', value=1)"
         )
 
+    def test_failure_in_a_long_capture_lists_the_sends_of_the_signal(self) -> None:
+        with capture_signals() as capture:
+            for _ in range(30):
+                pre_save.send(Tag, instance=None)
+            plain.send("me")
+        with pytest.raises(AssertionError) as info:
+            capture.assert_sent(plain, sender="you")
+        assert str(info.value).splitlines()[1:] == [
+            "Sent:",
+            f"  31. {__name__}.plain.send(sender='me')",
+            "Also sent, not listed: 30 send(s) of other signals "
+            "(django.db.models.signals.pre_save: 30).",
+        ]
+
     def test_count(self) -> None:
         with capture_signals() as capture:
             plain.send(None)

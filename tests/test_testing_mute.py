@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.request import urlopen
 
 import pytest
+from asgiref.sync import markcoroutinefunction
 from django.contrib.auth.hashers import get_hashers
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal
@@ -104,6 +105,14 @@ class MuteSignalsBlockTests:
             post_save.send(Tag, instance=None)
             custom.send(None)
         assert calls == ["custom", "save Tag"]
+
+    def test_receivers_given_as_one_key_or_one_callable(self) -> None:
+        # Not read character by character (a key) nor refused (a callable).
+        for receivers in (f"{__name__}.on_custom", on_custom):
+            with mute_signals(receivers=receivers):
+                custom.send(None)
+                post_save.send(Tag, instance=None)
+        assert calls == ["save Tag", "save Tag"]
 
     def test_every_signal_when_none_is_given(self) -> None:
         with mute_signals():
@@ -377,6 +386,17 @@ class MuteSignalsDecoratorTests:
         assert asyncio.run(main()) == [1, 2, []]
         assert calls == ["custom"]
 
+    def test_function_marked_as_a_coroutine_function(self) -> None:
+        class Sender:
+            def __init__(self) -> None:
+                markcoroutinefunction(self)
+
+            async def __call__(self) -> None:
+                custom.send(None)
+
+        asyncio.run(mute_signals(custom)(Sender())())
+        assert calls == []
+
     def test_decorated_function_used_from_two_threads_at_once(self) -> None:
         barrier = threading.Barrier(2)
 
@@ -514,6 +534,33 @@ class MuteSignalsMixinTests:
 
         assert run_case(Case).wasSuccessful()
         assert calls == ["save Tag"]
+
+    def test_one_signal_instead_of_a_list(self) -> None:
+        class Case(MuteSignalsMixin, SimpleTestCase):
+            muted_signals = "django.db.models.signals.post_save"
+
+            def test_send(self) -> None:
+                post_save.send(Tag, instance=None)
+                custom.send(None)
+
+        assert run_case(Case).wasSuccessful()
+        assert calls == ["custom"]
+
+    def test_isolated_asyncio_test_case(self) -> None:
+        # It runs each test in a context copied before setUpClass.
+        class Case(MuteSignalsMixin, unittest.IsolatedAsyncioTestCase):
+            muted_signals = [custom]
+
+            def test_sync(self) -> None:
+                custom.send(None)
+
+            async def test_async(self) -> None:
+                await custom.asend(None)
+
+        assert run_case(Case).wasSuccessful()
+        assert calls == []
+        custom.send(None)
+        assert calls == ["custom"]
 
     def test_mixin_after_the_test_case_is_refused(self) -> None:
         # unittest's setUpClass does not call super(): the mixin would never run.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from signalkit.selectors import model_label, sender_matches
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+#: Up to this many sends, failure messages list every one.
+_REPORT_ALL = 20
 _METHODS = ("send", "send_robust", "asend", "asend_robust")
 _active: ContextVar[tuple[Capture, ...]] = ContextVar("signalkit_captures", default=())
 _lock = threading.Lock()
@@ -43,8 +46,10 @@ class Call:
     method: str = "send"
 
     def __str__(self) -> str:
-        arguments = ", ".join(f"{name}={value!r}" for name, value in self.kwargs.items())
-        return f"{_signal_name(self.signal)}.{self.method}(sender={_describe(self.sender)}, {arguments})"
+        arguments = "".join(f", {name}={value!r}" for name, value in self.kwargs.items())
+        return (
+            f"{_signal_name(self.signal)}.{self.method}(sender={_describe(self.sender)}{arguments})"
+        )
 
 
 @dataclass
@@ -88,7 +93,7 @@ class Capture:
             expected = "at least once" if count is None else f"{count} time(s)"
             raise AssertionError(
                 f"Expected {_expectation(signal, sender, kwargs)} to be sent {expected}, "
-                f"it was sent {len(found)} time(s).\n{self.report()}"
+                f"it was sent {len(found)} time(s).\n{self.report(_resolve(signal))}"
             )
         return found
 
@@ -99,16 +104,29 @@ class Capture:
         if found:
             raise AssertionError(
                 f"Expected {_expectation(signal, sender, match)} not to be sent, "
-                f"it was sent {len(found)} time(s).\n{self.report()}"
+                f"it was sent {len(found)} time(s).\n{self.report(_resolve(signal))}"
             )
 
-    def report(self) -> str:
-        """The calls, one a line, for failure messages."""
+    def report(self, signal: Signal | None = None) -> str:
+        """The calls, one a line, for failure messages. Past a few calls, only
+        those of ``signal`` (when given) are listed, and the others counted: a
+        capture of every signal holds a ``pre_init`` and a ``post_init`` for each
+        object loaded, which would bury the sends that matter."""
         if not self.calls:
             return "Nothing was sent."
-        return "Sent:\n" + "\n".join(
-            f"  {index}. {call}" for index, call in enumerate(self.calls, 1)
+        numbered = list(enumerate(self.calls, 1))
+        if signal is None or len(numbered) <= _REPORT_ALL:
+            return "Sent:\n" + "\n".join(f"  {index}. {call}" for index, call in numbered)
+        shown = [(index, call) for index, call in numbered if call.signal is signal]
+        others = Counter(
+            _signal_name(call.signal) for call in self.calls if call.signal is not signal
         )
+        lines = [f"  {index}. {call}" for index, call in shown]
+        text = ("Sent:\n" + "\n".join(lines)) if lines else f"{_signal_name(signal)} was not sent."
+        if others:
+            counts = ", ".join(f"{name}: {count}" for name, count in others.most_common())
+            text += f"\nAlso sent, not listed: {sum(others.values())} send(s) of other signals ({counts})."
+        return text
 
     def clear(self) -> None:
         self.calls.clear()

@@ -6,10 +6,14 @@ never removed from ``Signal.receivers``.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import unittest
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from asgiref.sync import iscoroutinefunction
+from django.dispatch import Signal
 
 from signalkit import gate
 from signalkit.gate import enter, leave
@@ -17,8 +21,6 @@ from signalkit.gate import enter, leave
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Sequence
     from types import TracebackType
-
-    from django.dispatch import Signal
 
 _T = TypeVar("_T")
 
@@ -61,7 +63,7 @@ class mute_signals:
         cls,
         *signals: Signal | str,
         sender: Any = None,
-        receivers: Iterable[Any] | None = None,
+        receivers: Iterable[Any] | str | Callable[..., Any] | None = None,
         scope: str = "context",
     ) -> mute_signals:
         if receivers is None and sender is None and scope == "context":
@@ -121,7 +123,9 @@ class mute_signals:
             return decorate_test_case(func, self.mute, self.scope)  # type: ignore[return-value]
         if not callable(func):
             raise TypeError(f"mute_signals() cannot decorate {func!r}.")
-        if inspect.iscoroutinefunction(func):
+        # asgiref's test, as Django's: also a function or object marked with
+        # markcoroutinefunction (which inspect misses on Python 3.11).
+        if iscoroutinefunction(func):
             return _wrap_async(func, self)  # type: ignore[return-value]
         if inspect.isgeneratorfunction(func):
             return _wrap_generator(func, self)  # type: ignore[return-value]
@@ -242,6 +246,8 @@ class MuteSignalsMixin:
     #: ``"context"`` (the test's thread), or ``"process"`` (every thread: a
     #: ``LiveServerTestCase``'s server threads too).
     mute_scope: ClassVar[str] = "context"
+    #: The mute in force for the class, while it runs (set on each class by its setUpClass).
+    _signalkit_mute: ClassVar[gate.Mute]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -258,8 +264,34 @@ class MuteSignalsMixin:
 
     @classmethod
     def setUpClass(cls) -> None:
-        if cls.muted_signals:
-            mute = gate.Mute(cls.muted_signals)
+        signals = cls.muted_signals
+        if isinstance(signals, (str, Signal)):  # one signal, not a list of them
+            signals = (signals,)
+        if signals:
+            mute = gate.Mute(signals)
             gate.enter(mute, cls.mute_scope)
+            cls._signalkit_mute = mute
             cls.addClassCleanup(gate.leave, mute, cls.mute_scope)  # type: ignore[attr-defined]
+            cls.addClassCleanup(delattr, cls, "_signalkit_mute")  # type: ignore[attr-defined]
         super().setUpClass()  # type: ignore[misc]
+
+    def run(self, result: Any = None) -> Any:
+        # An IsolatedAsyncioTestCase runs each test in a context copied when the
+        # test case was created, before setUpClass: the class's mute goes there too.
+        mute = type(self).__dict__.get("_signalkit_mute")
+        context = isolated_context(self)
+        if mute is None or context is None or self.mute_scope != "context":
+            return super().run(result)  # type: ignore[misc]
+        context.run(gate.enter, mute)
+        try:
+            return super().run(result)  # type: ignore[misc]
+        finally:
+            context.run(gate.leave, mute)
+
+
+def isolated_context(case: Any) -> contextvars.Context | None:
+    """The context of its own in which a test case runs its test, if it has one:
+    an :class:`unittest.IsolatedAsyncioTestCase` copies one when it is created,
+    so mutes entered later in ``setUpClass`` or a pytest fixture are not in it."""
+    context = getattr(case, "_asyncioTestContext", None)
+    return context if isinstance(context, contextvars.Context) else None
