@@ -34,7 +34,7 @@ def listing(
     Named signals are always listed; otherwise only signals with receivers,
     unless ``include_all``. Receivers Django itself connects (and signalkit's
     bookkeeping ones, such as the settings cache reset) are left out unless
-    ``include_django``.
+    ``include_django``, or switched off in ``SIGNALKIT["RECEIVERS"]``.
     """
     infos = _once([registry.get(name) for name in names]) if names else registry.signals()
     if sender is not None:
@@ -51,7 +51,8 @@ def listing(
     else:
         found = registry.receivers(sender=sender, app=app)
     if not include_django:
-        found = [r for r in found if not is_protected(r.key)]
+        # (One the project switched off is shown: it is the project's choice.)
+        found = [r for r in found if r.enabled is False or not is_protected(r.key)]
     # By the signal object: two signals may share a path (or a name), and one
     # signal is described by a new SignalInfo on each registry call.
     grouped: dict[Any, list[ReceiverInfo]] = {_identity(info): [] for info in infos}

@@ -66,6 +66,13 @@ class ListingTests:
         ]
         assert "django.db.close_old_connections" in keys
 
+    def test_djangos_receiver_switched_off_is_shown(self) -> None:
+        # The project switched it off: listing it shows that the toggle took.
+        key = "django.db.close_old_connections"
+        with override_settings(SIGNALKIT={"RECEIVERS": {key: False}}):
+            shown = [r for _, found in listing(["request_finished"]) for r in found]
+        assert [(r.key, r.enabled) for r in shown] == [(key, False)]
+
     def test_signalkit_bookkeeping_hidden_with_djangos(self) -> None:
         def keys(include_django: bool = False) -> list[str]:
             data = listing(["setting_changed"], include_django=include_django)
