@@ -7,6 +7,8 @@ from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory, TestCase, override_settings
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 import signalkit.audit as audit
 from signalkit.models import AuditEvent
@@ -58,6 +60,17 @@ class AuthEventTests(TestCase):
             "ann",
         )
         assert (logout.action, logout.actor_id) == ("logout", str(self.user.pk))
+
+    def test_a_logout_view_sends_the_lazy_request_user(self) -> None:
+        # logout() sends request.user, a SimpleLazyObject: the routers (the test
+        # settings' reads model._meta) must be given the user's class.
+        User.objects.filter(pk=self.user.pk).update(is_staff=True)  # the admin's logout
+        assert self.client.login(username="ann", password="s3cret-pass")
+        assert self.client.post(reverse("admin:logout")).status_code == 200
+        assert [e.actor_repr for e in events(action="logout")] == ["ann"]
+        lazy: Any = SimpleLazyObject(lambda: User.objects.get(pk=self.user.pk))  # as request.user
+        audit.record("viewed", lazy)
+        assert [e.action for e in audit.history(lazy)][-2:] == ["logout", "viewed"]
 
     def test_events_join_the_users_history(self) -> None:
         # A proxy of the user model logs in: the events are the user's; a user

@@ -41,11 +41,13 @@ def record(
     using = router.db_for_write(AuditEvent)
     if obj is not None and obj._state.db is not None:
         # Where its changes are recorded: never the replica it was read from.
-        using = router.db_for_write(type(obj), instance=obj)
+        # (``__class__``, not ``type()``: a lazy object such as ``request.user``
+        # is a SimpleLazyObject, which has no ``_meta`` for the routers.)
+        using = router.db_for_write(obj.__class__, instance=obj)
     label = pk = ""
     text: Any = ""
     if obj is not None:
-        label = (obj._meta.concrete_model or type(obj))._meta.label
+        label = (obj._meta.concrete_model or obj.__class__)._meta.label
         # The object itself: build() turns it into text, and a __str__ that
         # raises does not break the caller.
         pk, text = object_pk(obj), obj
@@ -77,7 +79,7 @@ def history(obj: Model) -> AuditEventQuerySet:
     using = obj._state.db or router.db_for_read(AuditEvent)
     if obj.pk is None:
         return AuditEvent.objects.using(using).none()  # unsaved: no history yet
-    return events_of(type(obj), object_pk(obj), using)
+    return events_of(obj.__class__, object_pk(obj), using)  # (request.user is lazy)
 
 
 def events_of(model: type[Model], key: Any, using: str) -> AuditEventQuerySet:

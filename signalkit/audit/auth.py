@@ -73,7 +73,9 @@ def _record(action: str, request: HttpRequest | None, user: Any, extra: Any = No
         text = user.get_username() if hasattr(user, "get_username") else str(user)
         text = "" if text is None else text  # (an empty USERNAME_FIELD)
         if hasattr(user, "_state"):  # where its changes are written (not a replica)
-            using = router.db_for_write(type(user), instance=user)
+            # ``__class__``: logout() sends request.user, a SimpleLazyObject,
+            # whose type() has no ``_meta`` for the routers to read.
+            using = router.db_for_write(user.__class__, instance=user)
     event = build(
         action,
         using=using,
