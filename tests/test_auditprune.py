@@ -110,6 +110,12 @@ class AuditPruneTests(TestCase):
         with pytest.raises(CommandError, match="9999"):
             self.run_command("--before", "9999-12-31T23:30:00-01:00")
 
+    def test_offsets_postgresql_refuses_are_given_in_utc(self) -> None:
+        # Python takes offsets up to 23:59; PostgreSQL's timestamptz refuses
+        # anything past 15:59 (a DataError, not a CommandError).
+        output = self.run_command("--before", "2024-01-03T16:00:00+16:00", "--dry-run")
+        assert output == "Would delete 2 audit event(s) before 2024-01-03T00:00:00+00:00.\n"
+
     def test_without_time_zone_support(self) -> None:
         # An aware --before becomes naive (current time zone); SQLite refused it.
         with override_settings(USE_TZ=False):

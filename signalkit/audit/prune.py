@@ -26,9 +26,12 @@ def parse_before(value: str) -> datetime.datetime:
             return timezone.make_naive(moment) if timezone.is_aware(moment) else moment
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
-        moment.astimezone(datetime.UTC)  # what the database is given must exist
+        utc = moment.astimezone(datetime.UTC)  # what the database is given must exist
     except OverflowError:
         raise ValueError(value) from None
+    offset = moment.utcoffset()
+    if offset is not None and abs(offset) >= datetime.timedelta(hours=16):
+        return utc  # PostgreSQL refuses offsets past 15:59 that Python accepts
     return moment
 
 
