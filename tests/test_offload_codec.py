@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import enum
 import json
 import uuid
 from typing import Any
@@ -9,14 +10,25 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import models
 from django.http import QueryDict
 from django.test import TestCase
+from django.utils.safestring import SafeString, mark_safe
 
 from signalkit.offload.codec import EncodeError, Missing, decode, encode, snapshot
-from tests.auditapp.models import Account
+from tests.auditapp.models import Account, Deal, Hand
 from tests.offloadapp.models import Article
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+
+
+class Holder:
+    class Status(models.TextChoices):  # nested, as in a model
+        DRAFT = "d", "Draft"
 
 
 def round_trip(value: Any) -> Any:
@@ -56,6 +68,10 @@ class EncodeTests:
             User,
             Article,
             EncodeError,
+            Level.LOW,
+            Holder.Status.DRAFT,
+            Holder.Status,  # a class nested in another one
+            [{"k": Holder.Status.DRAFT}],
         ],
     )
     def test_value_round_trips_exactly(self, value: Any) -> None:
@@ -65,6 +81,18 @@ class EncodeTests:
         if isinstance(value, datetime.datetime | datetime.time):
             assert result.tzinfo == value.tzinfo
             assert result.fold == value.fold
+
+    def test_str_and_int_subclasses_are_what_a_worker_gets_even_unserialized(self) -> None:
+        # The immediate backend passes the payload without JSON: it must hold
+        # what a worker decodes, not the subclass.
+        for value, kind in ((mark_safe("<b>"), str), (True, bool), (Level.LOW, Level)):
+            assert type(decode(encode(value), using="default")) is kind
+        assert type(next(iter(encode({SafeString("k"): 1})["$dict"]))) is str
+
+    def test_an_enum_tag_calls_nothing_but_an_enum(self) -> None:
+        # The payload names the class it calls with a value from the payload.
+        with pytest.raises(TypeError, match=r"os\.getenv is not an enum"):
+            decode({"$enum": ["os", "getenv", "HOME"]}, using="default")
 
     def test_a_datetime_keeps_its_zone_across_a_dst_change(self) -> None:
         winter = datetime.datetime(2026, 1, 15, 12, 0, tzinfo=PARIS)
@@ -167,6 +195,13 @@ class DecodeTests(TestCase):
         assert rebuilt.price == decimal.Decimal("1.00")
         assert "title" in rebuilt.get_deferred_fields()
         assert not rebuilt._state.adding
+
+    def test_snapshot_of_a_custom_field_value_uses_the_fields_text(self) -> None:
+        # (A range, a geometry, a phone number: JSON cannot carry the value, but
+        # the field can, as Django's serializers do; deleting must not fail.)
+        deal = Deal.objects.create(hand=Hand("AKQJ"))
+        rebuilt = decode(json.loads(json.dumps(snapshot(deal))), using="default")
+        assert rebuilt.hand == Hand("AKQJ")
 
     def test_snapshot_of_a_binary_field(self) -> None:
         account = Account.objects.create(name="binary", blob=b"\x00\x01")

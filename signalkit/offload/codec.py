@@ -8,10 +8,12 @@ never collides with user data):
 value                       encoded as
 ==========================  ======================================
 model instance              ``{"$model": [label, pk, database]}`` (re-fetched)
-deleted model instance      ``{"$deleted": [label, {attname: value}]}`` (loaded fields)
+deleted model instance      ``{"$deleted": [label, {attname: value}]}`` (loaded fields;
+                            ``{"$fieldtext": text}`` for a value of another type)
 QuerySet that deleted rows  ``{"$emptyqueryset": label}`` (its rows are gone)
 model class                 ``{"$modelclass": label}``
-other class                 ``{"$class": "module.QualName"}``
+enum member (TextChoices)   ``{"$enum": [module, qualname, value]}``
+other class                 ``{"$class": [module, qualname]}``
 UUID / Decimal              ``{"$uuid": str}`` / ``{"$decimal": str}``
 bytes-like values           ``{"$bytes": base64}`` (back as bytes)
 datetime / date / time      ``{"$datetime": iso}``, ``{"$date": iso}``, ``{"$time": iso}``
@@ -31,6 +33,8 @@ from __future__ import annotations
 import base64
 import datetime
 import decimal
+import enum
+import importlib
 import json
 import math
 import uuid
@@ -49,14 +53,25 @@ class EncodeError(TypeError):
 
 def encode(value: Any) -> Any:
     """``value`` as JSON-compatible data; :class:`EncodeError` if impossible."""
-    if value is None or isinstance(value, bool | str):
+    if value is None or type(value) in (bool, str, int):
         return value
+    if isinstance(value, enum.Enum):
+        # (TextChoices and IntEnum members are str and int too: JSON would turn
+        # them into their values on a worker, but not on the immediate backend.)
+        cls = type(value)
+        if "<locals>" in cls.__qualname__:
+            raise EncodeError(f"{value!r} is a member of an enum defined inside a function")
+        return {"$enum": [cls.__module__, cls.__qualname__, encode(value.value)]}
+    if isinstance(value, str):
+        # A subclass (SafeString...) arrives as what JSON makes of it on a
+        # worker: a str; the immediate backend must not pass the subclass.
+        return str.__str__(value)
     if isinstance(value, int):
-        return value
+        return int.__int__(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise EncodeError(f"{value!r} is not a finite number")
-        return value
+        return float.__float__(value)
     if isinstance(value, Model):
         if value.pk is None or value._state.adding:
             # (A primary key with a default is set before the first save.)
@@ -65,10 +80,11 @@ def encode(value: Any) -> Any:
     if isinstance(value, type):
         if issubclass(value, Model):
             return {"$modelclass": value._meta.label}
-        path = f"{value.__module__}.{value.__qualname__}"
-        if "<locals>" in path:
+        if "<locals>" in value.__qualname__:
             raise EncodeError(f"{value!r} is a class defined inside a function")
-        return {"$class": path}
+        # Module and qualified name apart: a class nested in another one
+        # ("app.signals.Outer.Inner") is not found by import_string().
+        return {"$class": [value.__module__, value.__qualname__]}
     if isinstance(value, uuid.UUID):
         return {"$uuid": str(value)}
     if isinstance(value, decimal.Decimal):
@@ -98,7 +114,7 @@ def encode(value: Any) -> Any:
             )
         if not all(isinstance(key, str) for key in value):
             raise EncodeError(f"{value!r} has keys that are not strings")
-        return {"$dict": {key: encode(item) for key, item in value.items()}}
+        return {"$dict": {str.__str__(key): encode(item) for key, item in value.items()}}
     raise EncodeError(f"{type(value).__qualname__} values cannot be sent to a task worker")
 
 
@@ -163,7 +179,13 @@ def snapshot(instance: Model) -> dict[str, Any]:
         try:
             values[field.attname] = encode(value)
         except EncodeError as error:
-            raise EncodeError(f"field {field.name!r}: {error}") from error
+            # A value of the field's own type (a range, a geometry, a phone
+            # number): as Django's serializers carry it, its text, turned back
+            # by the field's to_python() (as loaddata does).
+            try:
+                values[field.attname] = {"$fieldtext": encode(field.value_to_string(instance))}
+            except Exception:
+                raise EncodeError(f"field {field.name!r}: {error}") from error
     return {"$deleted": [instance._meta.label, values]}
 
 
@@ -202,7 +224,23 @@ def decode(data: Any, *, using: str | None, none_if_missing: bool = False) -> An
         return _fetch(value[0], decode(value[1], using=using), database, none_if_missing)
     if tag == "$deleted":
         return _rebuild(value[0], value[1], using)
+    if tag == "$enum":
+        module, qualname, member = value
+        cls = _qualified(module, qualname)
+        if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
+            # (Called with a value from the payload: never any other callable.)
+            raise TypeError(f"{module}.{qualname} is not an enum.")
+        return cls(decode(member, using=using))
     return _SCALARS[tag](value)
+
+
+def _qualified(module: str, qualname: str) -> Any:
+    # (An enum nested in a class, as TextChoices in a model, which import_string
+    # cannot find.)
+    found: Any = importlib.import_module(module)
+    for name in qualname.split("."):
+        found = getattr(found, name)
+    return found
 
 
 def _model(label: str) -> type[Model]:
@@ -230,13 +268,19 @@ def _rebuild(label: str, values: dict[str, Any], using: str | None) -> Model:
     return model.from_db(
         using,
         [field.attname for field in fields],
-        [decode(values[field.attname], using=using) for field in fields],
+        [_field_value(field, values[field.attname], using) for field in fields],
     )
+
+
+def _field_value(field: Any, data: Any, using: str | None) -> Any:
+    if isinstance(data, dict) and "$fieldtext" in data:
+        return field.to_python(decode(data["$fieldtext"], using=using))
+    return decode(data, using=using)
 
 
 _SCALARS: dict[str, Any] = {
     "$modelclass": _model,
-    "$class": import_string,
+    "$class": lambda path: import_string(path) if isinstance(path, str) else _qualified(*path),
     "$emptyqueryset": lambda label: _model(label)._base_manager.none(),
     "$uuid": uuid.UUID,
     "$decimal": decimal.Decimal,
