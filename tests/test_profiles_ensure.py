@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, connections
 from django.db.models.signals import pre_save
@@ -68,6 +68,11 @@ class GetProfileTests(TestCase):
     def test_unsaved_user_is_refused(self) -> None:
         with pytest.raises(ValueError, match="not saved"):
             get_profile(User(username="ghost"))
+
+    def test_anonymous_user_is_refused_clearly(self) -> None:
+        # (get_profile(request.user) on a request nobody is logged in to.)
+        with pytest.raises(ValueError, match="not a saved user"):
+            get_profile(AnonymousUser())
 
     @override_settings(SIGNALKIT={})
     def test_unset_setting_is_improperly_configured(self) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, router, transaction
+from django.db.models import Model
 
 from signalkit.profiles.config import ProfileConfig, require
 
@@ -65,6 +66,9 @@ def get_profile(user: Any) -> Any:
     the user's database unless a router says otherwise.
     """
     config = require()
+    if not isinstance(user, Model):
+        # (request.user of an anonymous request: an AttributeError on _state otherwise.)
+        raise ValueError(f"Cannot get the profile of {user!r}: it is not a saved user.")
     if config.field.one_to_one and not config.field.remote_field.hidden:
         cached = config.field.remote_field.get_cached_value(user, default=None)
         if cached is not None:
