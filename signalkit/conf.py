@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from signalkit.validation import DEFAULTS, section_problems, valid_subset
+from signalkit.validation import DEFAULTS, misspelt_names_key, section_problems, valid_subset
 
 if TYPE_CHECKING:
     from signalkit.validators import Problem
@@ -81,6 +81,8 @@ def raw_audit_models() -> list[Any]:
     raw = raw_settings()
     audit = raw.get("AUDIT") if isinstance(raw, dict) else None
     models = audit.get("MODELS") if isinstance(audit, dict) else None
+    if isinstance(models, str):  # ("blog.Post") without its comma: not audited, logged
+        return [models]
     return list(models) if isinstance(models, dict | list | tuple) else []
 
 
@@ -90,6 +92,7 @@ def get_settings() -> SignalkitSettings:
     raw = raw_settings()
     user = valid_subset(raw)
     _warn_dropped_toggles(raw, user)
+    _warn_misspelt_names(raw)
     merged: dict[str, Any] = {**DEFAULTS, **user}
     for section in ("AUDIT", "OFFLOAD"):
         merged[section] = {**DEFAULTS[section], **(user.get(section) or {})}
@@ -124,6 +127,23 @@ def _warn_dropped_toggles(raw: object, user: dict[str, Any]) -> None:
             "True or False); run 'manage.py check' for details.",
             ", ".join(repr(key) for key in dropped) + (" is" if len(dropped) == 1 else " are"),
         )
+
+
+def _warn_misspelt_names(raw: object) -> None:
+    # A misspelt MASK_FIELDS or EXCLUDE_FIELDS fails closed (its names are
+    # applied), which a server that runs no checks must still be told about.
+    audit = raw.get("AUDIT") if isinstance(raw, dict) else None
+    if not isinstance(audit, dict):
+        return
+    for key in audit:
+        target = None if key in DEFAULTS["AUDIT"] else misspelt_names_key(key)
+        if target is not None:
+            logger.warning(
+                "SIGNALKIT['AUDIT'] has an unknown key %r: its names are applied as %s; "
+                "run 'manage.py check' for details.",
+                key,
+                target,
+            )
 
 
 def _profile(value: dict[str, Any] | None) -> ProfileSettings | None:

@@ -140,7 +140,12 @@ def _section(value: object, keys: tuple[str, ...], schema: dict[str, Validator])
     problems = []
     for key, item in value.items():
         if key not in schema:
-            close = difflib.get_close_matches(str(key), schema, n=1)
+            # Compared in one case: "audit" is a typo of "AUDIT", "MASK" of "mask".
+            folded = {name.casefold(): name for name in schema}
+            close = [
+                folded[match]
+                for match in difflib.get_close_matches(str(key).casefold(), folded, n=1)
+            ]
             nested = None if keys else _nested(str(key))  # "AUDIT_MODELS", "MODELS"
             hint = (
                 f"Did you mean {nested}?"
@@ -205,6 +210,12 @@ def valid_subset(value: object) -> dict[str, Any]:
                 for names in ("MASK_FIELDS", "EXCLUDE_FIELDS"):
                     if names in item and names not in result[key]:
                         result[key][names] = _valid_names(item[names])
+                # So does a misspelt key ("MASK_FIELD", "mask_fields"): what it
+                # names must not be recorded in clear because of a typo.
+                for name, names in item.items():
+                    target = None if name in sub else misspelt_names_key(name)
+                    if target is not None:
+                        result[key][target] = [*result[key].get(target, ()), *_valid_names(names)]
         elif not SCHEMA[key](item, (key,)):
             result[key] = item
         elif key == "RECEIVERS" and isinstance(item, dict):
@@ -216,6 +227,17 @@ def valid_subset(value: object) -> dict[str, Any]:
                 if not receivers({name: enabled}, (key,))
             }
     return result
+
+
+def misspelt_names_key(key: object) -> str | None:
+    """``"MASK_FIELDS"`` or ``"EXCLUDE_FIELDS"`` if the unknown ``AUDIT`` key
+    ``key`` looks like a misspelling of it, else ``None``."""
+    upper = str(key).upper()
+    for names in ("MASK_FIELDS", "EXCLUDE_FIELDS"):
+        stem = names.partition("_")[0][:4]  # "MASK", "EXCL"
+        if upper.startswith(stem) or difflib.get_close_matches(upper, [names], cutoff=0.8):
+            return names
+    return None
 
 
 def _valid_names(names: object) -> list[str]:

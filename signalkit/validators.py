@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+
 DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 MODEL_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -30,6 +32,11 @@ CHECK_IDS = {
 }
 
 
+def shown(value: object) -> str:
+    """``repr(value)``, saying so when it is a lazy string (whose repr is its text's)."""
+    return f"{value!r} (a lazy string)" if isinstance(value, Promise) else repr(value)
+
+
 def path_of(*keys: str) -> str:
     return "SIGNALKIT" + "".join(f"[{key!r}]" for key in keys)
 
@@ -45,7 +52,7 @@ def type_of(expected: type | tuple[type, ...], label: str) -> Validator:
             Problem(
                 "wrong_type",
                 path_of(*keys),
-                f"{path_of(*keys)} is {value!r}, which is not {label}.",
+                f"{path_of(*keys)} is {shown(value)}, which is not {label}.",
                 f"Set it to {label}.",
             )
         ]
@@ -65,7 +72,7 @@ def string_list(pattern: re.Pattern[str] | None, what: str) -> Validator:
                     Problem(
                         "wrong_type",
                         where,
-                        f"{where} is {item!r}, which is not a string.",
+                        f"{where} is {shown(item)}, which is not a string.",
                         f"Use {what} as strings.",
                     )
                 )
@@ -110,7 +117,7 @@ def receivers(value: object, keys: tuple[str, ...]) -> list[Problem]:
                 Problem(
                     "wrong_type",
                     where,
-                    f"{path_of(*keys)} has the key {key!r}, which is not a string.",
+                    f"{path_of(*keys)} has the key {shown(key)}, which is not a string.",
                     "Use receiver keys such as 'blog.signals.notify_followers'.",
                 )
             )
@@ -138,7 +145,7 @@ def matching(
             Problem(
                 "wrong_type" if not isinstance(value, str) else "bad_value",
                 path_of(*keys),
-                f"{path_of(*keys)} is {value!r}, which is not {label}.",
+                f"{path_of(*keys)} is {shown(value)}, which is not {label}.",
                 hint,
             )
         ]

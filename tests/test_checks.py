@@ -66,6 +66,15 @@ class CheckSettingsTests(SimpleTestCase):
         assert message.msg == "SIGNALKIT has an unknown key 'AUTODISCOVERY'."
         assert message.hint == "Did you mean 'AUTODISCOVER'?"
 
+    def test_a_key_in_the_wrong_case_is_e002_with_suggestion(self) -> None:
+        for value, hint in (
+            ({"audit": {}}, "Did you mean 'AUDIT'?"),
+            ({"AUDIT": {"MODELS": {"auditapp.Account": {"MASK": []}}}}, "Did you mean 'mask'?"),
+        ):
+            with override_settings(SIGNALKIT=value):
+                (message,) = check_settings()
+            assert (message.id, message.hint) == ("signalkit.E002", hint)
+
     def test_a_sections_key_given_at_the_top_level_points_to_it(self) -> None:
         for key in ("AUDIT_MODELS", "MODELS", "ON_ERROR"):
             with override_settings(SIGNALKIT={key: []}):

@@ -153,6 +153,15 @@ class DroppedModelsTests(TestCase):
         ]
         assert AuditEvent.objects.filter(model_label="auditapp.Account").count() == 1
 
+    def test_a_label_given_as_a_string_is_logged(self) -> None:
+        # ("auditapp.Account") without its comma is a string, not a tuple.
+        with (
+            self.assertLogs("signalkit.audit", "WARNING") as logs,
+            override_settings(SIGNALKIT={"AUDIT": {"MODELS": ("auditapp.Account")}}),
+        ):
+            Account.objects.create(name="a")
+        assert "entry 'auditapp.Account' is invalid and not audited" in logs.output[0]
+
 
 class InvalidMaskEntryTests(TestCase):
     def test_the_valid_names_beside_an_invalid_one_still_mask_and_exclude(self) -> None:
@@ -187,3 +196,20 @@ class InvalidMaskEntryTests(TestCase):
         changes = AuditEvent.objects.get(model_label="auditapp.Account").changes
         assert changes["name"] == [None, "[masked]"]
         assert "born" not in changes
+
+    def test_names_under_a_misspelt_key_still_mask_and_are_logged(self) -> None:
+        # "MASK_FIELD": the check reports it (E002), but not every server runs checks.
+        audit = {
+            "MODELS": ["auditapp.Account"],
+            "mask_field": ["name"],
+            "EXCLUDED_FIELDS": ["born"],
+        }
+        with (
+            self.assertLogs("signalkit", "WARNING") as logs,
+            override_settings(SIGNALKIT={"AUDIT": audit}),
+        ):
+            Account.objects.create(name="Jane Roe", born="2000-01-02")
+        changes = AuditEvent.objects.get(model_label="auditapp.Account").changes
+        assert changes["name"] == [None, "[masked]"]
+        assert "born" not in changes
+        assert "unknown key 'mask_field': its names are applied as MASK_FIELDS" in logs.output[0]
