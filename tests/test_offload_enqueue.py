@@ -165,6 +165,17 @@ class EnqueueTests(TestCase):
         assert "stores its tasks in no Django database" in str(caught.value)
         assert "'tests.offloadapp.signals.record_save'" in str(caught.value)
 
+    def test_an_unusable_backend_or_queue_fails_naming_the_setting(self) -> None:
+        for offload, named in (
+            ({"BACKEND": "nope"}, "SIGNALKIT['OFFLOAD']['BACKEND'] is 'nope'"),
+            ({"QUEUE_NAME": "slow"}, "SIGNALKIT['OFFLOAD']['QUEUE_NAME'] is 'slow'"),
+        ):
+            with (
+                override_settings(SIGNALKIT={"OFFLOAD": offload}),
+                pytest.raises(ImproperlyConfigured, match=named.replace("[", r"\[")),
+            ):
+                Article.objects.create(title="Misconfigured")
+
 
 def remember_payment(sender: Any, **kwargs: Any) -> None:
     pass

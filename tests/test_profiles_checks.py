@@ -94,6 +94,17 @@ class CheckProfileTests(SimpleTestCase):
             "which cannot be imported:"
         )
 
+    def test_defaults_whose_module_raises_is_e013_not_a_crash(self) -> None:
+        [(id, message)] = run(DEFAULTS="tests.profilesapp.broken_defaults.defaults")
+        assert id == "signalkit.E013"
+        assert message.endswith("which cannot be imported: RuntimeError: broken on purpose")
+
+    def test_user_model_not_installed_is_e011_not_a_crash(self) -> None:
+        with override_settings(AUTH_USER_MODEL="nope.User"):
+            [(id, message)] = run(MODEL="profilesapp.Preferences", DEFAULTS=None)
+        assert id == "signalkit.E011"
+        assert "AUTH_USER_MODEL refers to model 'nope.User'" in message
+
     def test_not_callable_defaults_is_e013(self) -> None:
         assert run(DEFAULTS="tests.profilesapp.defaults.NOT_CALLABLE") == [
             (

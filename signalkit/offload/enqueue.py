@@ -17,6 +17,7 @@ from signalkit.offload import codec, compat, targets
 if TYPE_CHECKING:
     from django.dispatch import Signal
 
+    from signalkit.conf import OffloadSettings
     from signalkit.receivers import DeferredReceiver
 
 
@@ -79,9 +80,7 @@ def enqueue(wrapper: DeferredReceiver, signal: Signal, sender: Any, kwargs: dict
     settings = get_settings().offload
     arguments = encode_call(wrapper.__signalkit_key__, signal, sender, kwargs)
     using = kwargs.get("using") if isinstance(kwargs.get("using"), str) else DEFAULT_DB_ALIAS
-    from signalkit.offload.tasks import run_receiver
-
-    task = run_receiver.using(backend=settings.backend, queue_name=settings.queue_name)
+    task = _task(settings)
     if settings.delivery == "outbox":
         stored_in = compat.backend_database(compat.get_backend(settings.backend))
         if stored_in != using:
@@ -96,6 +95,31 @@ def enqueue(wrapper: DeferredReceiver, signal: Signal, sender: Any, kwargs: dict
     else:
         key = wrapper.__signalkit_key__
         transaction.on_commit(lambda: _enqueue_committed(task, arguments, key), using=using)
+
+
+def _task(settings: OffloadSettings) -> Any:
+    """The task that runs offloaded receivers, on the configured backend and queue.
+
+    Raises :class:`ImproperlyConfigured` naming the setting (as the checks
+    signalkit.E031 and E032 do) when the backend or queue is not usable: the
+    Tasks API's own errors name neither ``SIGNALKIT`` nor the key.
+    """
+    try:
+        backend = compat.get_backend(settings.backend)
+    except Exception as error:
+        raise ImproperlyConfigured(
+            f"SIGNALKIT['OFFLOAD']['BACKEND'] is {settings.backend!r}, which is not a usable "
+            f"task backend: {error} (signalkit.E031)"
+        ) from error
+    queues = getattr(backend, "queues", None)
+    if queues and settings.queue_name not in queues:
+        raise ImproperlyConfigured(
+            f"SIGNALKIT['OFFLOAD']['QUEUE_NAME'] is {settings.queue_name!r}, which task backend "
+            f"{settings.backend!r} does not serve (its QUEUES: {sorted(queues)}) (signalkit.E032)"
+        )
+    from signalkit.offload.tasks import run_receiver
+
+    return run_receiver.using(backend=settings.backend, queue_name=settings.queue_name)
 
 
 def _enqueue_committed(task: Any, arguments: dict[str, Any], key: str) -> None:

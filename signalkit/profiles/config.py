@@ -117,7 +117,14 @@ def _user_field(
             )
         )
         return None
-    target = user_model()._meta.concrete_model or user_model()
+    try:
+        user = user_model()
+    except ImproperlyConfigured as error:  # AUTH_USER_MODEL is not installed
+        problems.append(
+            Problem("signalkit.E011", f"{_WHERE}['USER_FIELD'] is {name!r}: {error}.", hint)
+        )
+        return None
+    target = user._meta.concrete_model or user
     remote = field.related_model if isinstance(field, models.ForeignKey) else None
     if (
         not isinstance(field, models.ForeignKey)
@@ -167,11 +174,12 @@ def _defaults(path: str | None, problems: list[Problem]) -> Defaults | None:
         return None
     try:
         func = import_string(path)
-    except ImportError as error:
+    except Exception as error:  # an error raised by its module too: reported, not crashed on
         problems.append(
             Problem(
                 "signalkit.E013",
-                f"{_WHERE}['DEFAULTS'] is {path!r}, which cannot be imported: {error}",
+                f"{_WHERE}['DEFAULTS'] is {path!r}, which cannot be imported: "
+                f"{type(error).__name__}: {error}",
                 "Use the dotted path of a callable that takes the user and returns a dict.",
             )
         )
