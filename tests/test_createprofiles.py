@@ -117,6 +117,20 @@ class CreateProfilesCommandTests(TestCase):
             createprofiles()
         assert not Profile.objects.exists()
 
+    @override_settings(SIGNALKIT=signalkit(DEFAULTS="tests.profilesapp.defaults.no_nickname"))
+    def test_profiles_the_database_refuses_are_an_error(self) -> None:
+        make_users(3)
+        with pytest.raises(CommandError) as raised:
+            createprofiles("--batch-size", "2")
+        message = str(raised.value)
+        assert message.startswith("A batch of 2 profile(s) was refused 4 times: ")
+        assert "(0 profile(s) of earlier batches were created.)" in message
+        assert message.endswith(
+            "Check the values SIGNALKIT['PROFILE']['DEFAULTS'] gives "
+            "the profile's required and unique fields."
+        )
+        assert not Profile.objects.exists()
+
     @override_settings(SIGNALKIT={"PROFILE": {"MODEL": "profilesapp.RichProfile"}})
     def test_multi_table_profile_model(self) -> None:
         make_users(3)

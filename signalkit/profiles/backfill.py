@@ -55,9 +55,13 @@ def create_missing(*, using: str = "default", batch_size: int = 1000) -> int:
             try:
                 with transaction.atomic(using=using):
                     write(config, profiles, using)
-            except IntegrityError:
+            except IntegrityError as error:
                 if attempt == RETRIES:
-                    raise
+                    # Not a race with a sign-up: a profile the database refuses.
+                    raise IntegrityError(
+                        f"A batch of {len(users)} profile(s) was refused {RETRIES + 1} times: "
+                        f"{error} ({created} profile(s) of earlier batches were created.)"
+                    ) from error
                 continue
             created += len(users)
             last_pk = users[-1].pk

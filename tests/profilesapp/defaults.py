@@ -19,6 +19,11 @@ def not_a_dict(user: Any) -> Any:
 NOT_CALLABLE = {"nickname": "x"}
 
 
+def no_nickname(user: Any) -> dict[str, Any]:
+    """A required field left NULL: every database refuses the profile."""
+    return {"nickname": None}
+
+
 def racing(user: Any) -> dict[str, Any]:
     """Another request creates the profile between the lookup and the insert."""
     from tests.profilesapp.models import Profile

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
 
 from signalkit.profiles import backfill
 
@@ -43,6 +43,11 @@ class Command(BaseCommand):
                 count = backfill.create_missing(using=database, batch_size=batch_size)
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
+        except IntegrityError as error:
+            raise CommandError(
+                f"{error} Check the values SIGNALKIT['PROFILE']['DEFAULTS'] gives the "
+                "profile's required and unique fields."
+            ) from error
         if not count:
             self.stdout.write("Every user has a profile: nothing to create.")
             return
