@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection, models
 from django.test import SimpleTestCase, TestCase
+from django.test.utils import isolate_apps
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
@@ -132,3 +133,67 @@ class DumpsTests(SimpleTestCase):
     def test_a_value_that_is_not_json_fails_as_json_dumps_does(self) -> None:
         with pytest.raises(TypeError, match="not JSON serializable"):
             dumps({"a": object()})
+
+
+@audited(MODELS={"auditapp.Account": {}, "auditapp.Visit": {}})
+class StoredFormTests(TestCase):
+    """Values recorded as the column keeps them, not as they were assigned."""
+
+    def test_a_blank_address_from_a_form_is_null_and_no_change(self) -> None:
+        from django import forms
+
+        from tests.auditapp.models import Visit
+
+        class VisitForm(forms.ModelForm):  # type: ignore[type-arg]
+            class Meta:
+                model = Visit
+                fields = ["address", "page"]
+
+        visit = VisitForm({"address": "", "page": "a"}).save()
+        form = VisitForm({"address": "", "page": "a"}, instance=Visit.objects.get(pk=visit.pk))
+        form.save()  # nothing changed: the column holds NULL before and after
+        assert [(e.action, e.changes) for e in AuditEvent.objects.order_by("pk")] == [
+            ("create", {"address": [None, None], "page": [None, "a"]})
+        ]
+        visit.address = "2001:0db8::0001"
+        visit.save()
+        assert AuditEvent.objects.order_by("pk").last().changes == {  # type: ignore[union-attr]
+            "address": [None, "2001:db8::1"]
+        }
+
+    def test_a_naive_datetime_is_recorded_in_the_default_time_zone(self) -> None:
+        with self.settings(TIME_ZONE="Europe/Paris"), pytest.warns(RuntimeWarning):
+            account = Account.objects.create(seen_at=datetime.datetime(2024, 7, 1, 12, 0))
+        recorded = AuditEvent.objects.get(action="create").changes["seen_at"][1]
+        assert recorded == "2024-07-01T12:00:00+02:00"
+        stored = Account.objects.get(pk=account.pk).seen_at
+        assert Account._meta.get_field("seen_at").to_python(recorded) == stored
+
+
+class ArrayFieldPlanTests(SimpleTestCase):
+    """PostgreSQL's arrays: items recorded and compared as their base field keeps them."""
+
+    @isolate_apps("tests.auditapp")
+    def test_array_items_are_recorded_as_stored(self) -> None:
+        from django.contrib.postgres.fields import ArrayField
+
+        from signalkit.audit.plans import _plan
+        from signalkit.conf import get_settings
+
+        class Series(models.Model):
+            prices = ArrayField(models.DecimalField(max_digits=5, decimal_places=2))
+            days = ArrayField(ArrayField(models.DateField()), null=True)
+
+            class Meta:
+                app_label = "auditapp"
+
+            def __str__(self) -> str:
+                return "series"
+
+        plan = _plan(Series, get_settings().audit, {})
+        encode = {name: encoder for name, _, encoder in plan.encoders}
+        assert encode["prices"]([decimal.Decimal("1.234"), None]) == ["1.23", None]
+        moment = datetime.datetime(2024, 1, 1, 10, 0, tzinfo=datetime.UTC)
+        assert encode["days"]([[moment]]) == [["2024-01-01"]]
+        same = plan.converters["prices"]
+        assert same([decimal.Decimal("1.234")]) == same(["1.23"])

@@ -6,14 +6,14 @@ import dataclasses
 import decimal
 import fnmatch
 from dataclasses import dataclass
-from types import MappingProxyType, SimpleNamespace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import django
 from django.apps import apps
-from django.db import connections, router
 from django.db.models import FileField
 
+from signalkit.audit import columns
 from signalkit.audit.serialize import MASKED, to_json
 
 if TYPE_CHECKING:
@@ -24,13 +24,6 @@ if TYPE_CHECKING:
     from signalkit.conf import AuditSettings
 
 _MUTABLE_TYPES = frozenset({"JSONField", "ArrayField", "HStoreField"})
-
-
-# Fields whose values users often assign as strings or numbers ("1.50", 0,
-# "2024-01-01"): converted with the field's to_python before recording.
-_TYPED = frozenset(
-    {"DecimalField", "DateField", "DateTimeField", "TimeField", "UUIDField", "DurationField"}
-)
 
 
 class Unresolved(Exception):
@@ -260,8 +253,8 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
             field.name,
             field.attname,
             masked(field.name),
-            _rounding(field, field.to_python) if field.get_internal_type() in _TYPED else None,
-            None if type(field).__module__.startswith("django.") else _value_to_string(field),
+            columns.recorded(field),
+            None if type(field).__module__.startswith("django.") else columns.as_text(field),
         )
         for field in recorded
     )
@@ -282,46 +275,11 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         encoders=tuple((plan.name, plan.attname, plan.encoder()) for plan in fields),
         strict=json,
         converters=MappingProxyType(
-            {f.attname: _rounding(f, f.get_prep_value) for f in recorded if f.attname not in json}
+            {f.attname: columns.compared(f) for f in recorded if f.attname not in json}
         ),
         generated=frozenset(f.attname for f in recorded if f.generated),
         tracked=frozenset(tracked),
     )
-
-
-def _value_to_string(field: Any) -> Callable[[Any], str]:
-    """A custom field's ``value_to_string()`` -- its text for serializers, which its
-    ``to_python()`` turns back -- for a value rather than an instance."""
-    attname = field.attname
-
-    def text(value: Any) -> str:
-        return str(field.value_to_string(SimpleNamespace(**{attname: value})))
-
-    return text
-
-
-def _rounding(field: Any, convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``convert``, and for a ``DecimalField`` the value rounded to the field's
-    places as the database keeps it (``Decimal("1.234")`` is stored as 1.23)."""
-    # A GeneratedField has its type, places and digits in its output field.
-    shape = field.output_field if getattr(field, "generated", False) else field
-    if shape.get_internal_type() != "DecimalField" or shape.decimal_places is None:
-        return convert
-    exponent = decimal.Decimal(1).scaleb(-shape.decimal_places)
-    # Ties: PostgreSQL and MySQL round them away from zero; Django rounds what
-    # SQLite gives back to even.
-    vendor = connections[router.db_for_write(field.model)].vendor
-    rounding = decimal.ROUND_HALF_EVEN if vendor == "sqlite" else decimal.ROUND_HALF_UP
-    context = decimal.Context(prec=shape.max_digits, rounding=rounding)
-
-    def rounded(value: Any) -> Any:
-        if type(value) is not decimal.Decimal:  # a Decimal needs no to_python()
-            value = convert(value)
-        if isinstance(value, decimal.Decimal) and value.is_finite():
-            return value.quantize(exponent, context=context)
-        return value
-
-    return rounded
 
 
 def _m2m_plan(field: Any, masked: bool) -> M2MPlan:

@@ -249,3 +249,15 @@ class Priced(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.price}"
+
+
+class Visit(models.Model):
+    """A blank address: its form field gives "", which the column stores as NULL."""
+
+    address = models.GenericIPAddressField(null=True, blank=True)
+    page = models.CharField(max_length=50, blank=True)
+
+    objects: models.Manager[Visit] = models.Manager()
+
+    def __str__(self) -> str:
+        return self.page

@@ -1,0 +1,127 @@
+"""What a column keeps: the conversions that turn a value assigned to a field
+into the value the database stores, before it is recorded and compared (a
+``Decimal`` rounded to the field's places, a naive datetime made aware, an IPv6
+address compressed, an array's items one by one)."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import connections, router
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["as_text", "compared", "recorded"]
+
+# Fields whose values users often assign as strings or numbers ("1.50", 0,
+# "2024-01-01"): converted with the field's to_python before recording.
+_TYPED = frozenset(
+    {"DecimalField", "DateField", "DateTimeField", "TimeField", "UUIDField", "DurationField"}
+)
+
+
+def as_text(field: Any) -> Callable[[Any], str]:
+    """A custom field's ``value_to_string()`` -- its text for serializers, which its
+    ``to_python()`` turns back -- for a value rather than an instance."""
+    attname = field.attname
+
+    def text(value: Any) -> str:
+        return str(field.value_to_string(SimpleNamespace(**{attname: value})))
+
+    return text
+
+
+def recorded(field: Any) -> Callable[[Any], Any] | None:
+    """The conversion of a value to what the column keeps, before it is recorded."""
+    kind = field.get_internal_type()
+    if kind == "ArrayField":  # PostgreSQL's: its items as its base field keeps them
+        return _each(recorded(field.base_field))
+    if kind == "GenericIPAddressField":
+        return _address(field)
+    if kind not in _TYPED:
+        return None
+    convert = _rounding(field, field.to_python)
+    return _zoned(convert) if kind == "DateTimeField" else convert
+
+
+def compared(field: Any) -> Callable[[Any], Any]:
+    """What the column is given for a value: two values giving the same are no change."""
+    kind = field.get_internal_type()
+    if kind == "ArrayField":
+        return _each(compared(field.base_field))  # type: ignore[return-value]
+    if kind == "GenericIPAddressField":
+        return _address(field)
+    return _rounding(field, field.get_prep_value)
+
+
+def _each(convert: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """``convert`` applied to each item of a list (an ``ArrayField``'s value)."""
+    if convert is None:
+        return None
+
+    def each(value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [None if item is None else convert(item) for item in value]
+        return value
+
+    return each
+
+
+def _address(field: Any) -> Callable[[Any], Any]:
+    """A ``GenericIPAddressField``'s value as stored: IPv6 compressed, and a blank
+    one (``""``, what its form field gives) as NULL, as the backends adapt it."""
+    prepare = field.get_prep_value
+
+    def address(value: Any) -> Any:
+        return prepare(value) or None
+
+    return address
+
+
+def _zoned(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, and a datetime in the form the column keeps it: a naive one made
+    aware in the default time zone when ``USE_TZ`` is on (as Django does before
+    saving it, with a warning), an aware one made naive there when it is off
+    (PostgreSQL stores the instant, and gives it back in that zone)."""
+
+    def zoned(value: Any) -> Any:
+        value = convert(value)
+        if isinstance(value, datetime.datetime):
+            if settings.USE_TZ:
+                if timezone.is_naive(value):
+                    return timezone.make_aware(value, timezone.get_default_timezone())
+            elif timezone.is_aware(value):
+                return timezone.make_naive(value, timezone.get_default_timezone())
+        return value
+
+    return zoned
+
+
+def _rounding(field: Any, convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, and for a ``DecimalField`` the value rounded to the field's
+    places as the database keeps it (``Decimal("1.234")`` is stored as 1.23)."""
+    # A GeneratedField has its type, places and digits in its output field.
+    shape = field.output_field if getattr(field, "generated", False) else field
+    if shape.get_internal_type() != "DecimalField" or shape.decimal_places is None:
+        return convert
+    exponent = decimal.Decimal(1).scaleb(-shape.decimal_places)
+    # Ties: PostgreSQL and MySQL round them away from zero; Django rounds what
+    # SQLite gives back to even.
+    vendor = connections[router.db_for_write(field.model)].vendor
+    rounding = decimal.ROUND_HALF_EVEN if vendor == "sqlite" else decimal.ROUND_HALF_UP
+    context = decimal.Context(prec=shape.max_digits, rounding=rounding)
+
+    def rounded(value: Any) -> Any:
+        if type(value) is not decimal.Decimal:  # a Decimal needs no to_python()
+            value = convert(value)
+        if isinstance(value, decimal.Decimal) and value.is_finite():
+            return value.quantize(exponent, context=context)
+        return value
+
+    return rounded
