@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, router
+from django.db.models import BinaryField, Func, Value
 
 from signalkit.audit.buffer import batch
 from signalkit.audit.context import context
@@ -91,11 +92,21 @@ def events_of(model: type[Model], key: Any, using: str) -> AuditEventQuerySet:
 
     label = (model._meta.concrete_model or model)._meta.label
     # As the writer stores it: a key over 255 characters is cut, NUL replaced.
-    return (
-        AuditEvent.objects.using(using)
-        .filter(model_label=label, object_pk=truncate(key, 255))
-        .order_by("occurred_at", "pk")
-    )
+    pk = truncate(key, 255)
+    events = AuditEvent.objects.using(using).filter(model_label=label, object_pk=pk)
+    if connections[using].vendor == "mysql":
+        # MySQL and MariaDB compare text without case, accents or trailing
+        # spaces by default ('abc' = 'ABC ' = 'äbc'): the index finds those
+        # candidates, and the bytes keep this object's only.
+        events = events.alias(_exact_pk=_Bytes("object_pk")).filter(_exact_pk=_Bytes(Value(pk)))
+    return events.order_by("occurred_at", "pk")
+
+
+class _Bytes(Func):
+    """An expression's text as bytes (MySQL and MariaDB), compared exactly."""
+
+    template = "CAST(%(expressions)s AS BINARY)"
+    output_field = BinaryField()
 
 
 def connect() -> None:
