@@ -265,6 +265,18 @@ class SaveTests(TestCase):
             ["docs/two.txt", None],
         ]
 
+    def test_an_empty_file_is_null_on_create_update_and_delete(self) -> None:
+        # The column holds "" and the instance a FieldFile without a name (or,
+        # loaded, the bare ""): one value, recorded as null.
+        account = Account.objects.create(name="a")
+        loaded = Account.objects.get(pk=account.pk)
+        loaded.doc = None
+        loaded.name = "b"
+        loaded.save()
+        Account.objects.get(pk=account.pk).delete()
+        recorded = [(e.action, e.changes.get("doc")) for e in events()]
+        assert recorded == [("create", [None, None]), ("update", None), ("delete", [None, None])]
+
     def test_json_values_equal_in_python_but_not_in_the_column(self) -> None:
         account = Account.objects.create(name="a", data={"flag": 1})
         for value in (True, 1.0, 1):

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connections, router
+from django.db.models import FileField
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ def recorded(field: Any) -> Callable[[Any], Any] | None:
         return _each(recorded(field.base_field))
     if kind == "GenericIPAddressField":
         return _address(field)
+    if isinstance(field, FileField):
+        return _file_name
     if kind not in _TYPED:
         return None
     convert = _rounding(field, field.to_python)
@@ -82,6 +86,13 @@ def _address(field: Any) -> Callable[[Any], Any]:
         return prepare(value) or None
 
     return address
+
+
+def _file_name(value: Any) -> Any:
+    """A file by its name, an empty one (``""`` in the column; a ``FieldFile``
+    without a name on a new instance) as ``None``."""
+    name = value.name if isinstance(value, FieldFile) else value
+    return name or None
 
 
 def _zoned(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
