@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from importlib import import_module
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -20,7 +21,14 @@ discovered: set[str] = set()
 
 
 class AutodiscoveryError(Exception):
-    """A module found by autodiscovery raised while being imported."""
+    """A module found by autodiscovery raised while being imported.
+
+    ``filename`` is the file the original error points at (where it was raised,
+    or the file of a ``SyntaxError``): Django's autoreloader watches the file an
+    error names by that attribute, so ``runserver`` reloads once it is fixed.
+    """
+
+    filename: str | None = None
 
 
 def autodiscover(app_configs: Iterable[AppConfig] | None = None) -> list[str]:
@@ -47,13 +55,24 @@ def autodiscover(app_configs: Iterable[AppConfig] | None = None) -> list[str]:
                 import_module(dotted)
             except Exception as exc:
                 exc.add_note(f"(raised while signalkit autodiscovered {dotted!r})")
-                raise AutodiscoveryError(
+                error = AutodiscoveryError(
                     f"Importing {dotted!r} (app {config.label!r}) failed during signalkit "
                     f"autodiscovery: {type(exc).__name__}: {exc}"
-                ) from exc
+                )
+                error.filename = _error_file(exc)
+                raise error from exc
             discovered.add(dotted)
             imported.append(dotted)
     return imported
+
+
+def _error_file(exc: Exception) -> str | None:
+    """The file Django's autoreloader would watch for ``exc`` raised alone."""
+    filename = getattr(exc, "filename", None)  # a SyntaxError's file, as Django reads it
+    if isinstance(filename, str):
+        return filename
+    frames = traceback.extract_tb(exc.__traceback__)  # else where it was raised
+    return frames[-1].filename if frames else None
 
 
 def _has_module(package: ModuleType, module_name: str) -> bool:

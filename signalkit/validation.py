@@ -218,6 +218,15 @@ def valid_subset(value: object) -> dict[str, Any]:
                         result[key][target] = [*result[key].get(target, ()), *_valid_names(names)]
         elif not SCHEMA[key](item, (key,)):
             result[key] = item
+        elif key in ("AUTODISCOVER_MODULES", "AUTODISCOVER_EXCLUDE"):
+            # Autodiscovery runs in ready(), before any system check can report
+            # the value: the names given beside a bad entry (or alone, as a
+            # string or a set) still apply. The default instead would import
+            # the modules of the apps the project excluded (often because they
+            # crash), or leave out the modules it listed.
+            kept = [name for name in _valid_names(item) if not SCHEMA[key]([name], (key,))]
+            if kept:
+                result[key] = kept
         elif key == "RECEIVERS" and isinstance(item, dict):
             # One bad entry must not switch every other receiver back on (checks
             # do not run under every server): keep the entries that are valid.

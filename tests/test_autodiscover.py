@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from django.apps import AppConfig, apps
 from django.test import override_settings
+from django.utils import autoreload
 
+import tests.discovery
 from signalkit import autodiscover as autodiscover_module
 from signalkit.autodiscover import AutodiscoveryError, autodiscover
 from tests.discovery import imports
@@ -70,6 +73,19 @@ class AutodiscoverTests:
         )
         assert isinstance(info.value.__cause__, ZeroDivisionError)
 
+    def test_runserver_watches_the_broken_module(self) -> None:
+        # Django's autoreloader watches the file an error names ("filename", else
+        # the last frame of its traceback): runserver restarts once it is fixed.
+        broken = str(Path(tests.discovery.__file__).parent / "brokenapp" / "signals.py")
+        watched: list[str] = autoreload._error_files  # type: ignore[attr-defined]
+        try:
+            with pytest.raises(AutodiscoveryError) as info:
+                autoreload.check_errors(autodiscover)(configs("brokenapp"))
+            assert info.value.filename == broken
+            assert broken in watched
+        finally:
+            watched.clear()
+
     def test_failed_module_is_tried_again_next_time(self) -> None:
         for _ in range(2):
             with pytest.raises(AutodiscoveryError):
@@ -83,6 +99,17 @@ class AutodiscoverTests:
     @override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": ["brokenapp"]})
     def test_excluded_labels_are_skipped(self) -> None:
         assert autodiscover(configs("brokenapp", "goodapp")) == ["tests.discovery.goodapp.signals"]
+
+    def test_an_invalid_exclude_still_excludes_the_labels_it_gives(self) -> None:
+        # Discovery runs before any check could report the value: falling back
+        # to "exclude nothing" imported the very module the project excluded.
+        for exclude in ({"brokenapp"}, "brokenapp", ["brokenapp", 3]):
+            with override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": exclude}):
+                assert autodiscover(configs("brokenapp")) == []
+
+    @override_settings(SIGNALKIT={"AUTODISCOVER_MODULES": ["handlers", "not a module"]})
+    def test_the_valid_module_names_beside_an_invalid_one_apply(self) -> None:
+        assert autodiscover(configs("goodapp")) == ["tests.discovery.goodapp.handlers"]
 
     @override_settings(SIGNALKIT={"AUTODISCOVER_MODULES": ["signals", "handlers"]})
     def test_every_configured_module_name(self) -> None:
