@@ -191,7 +191,20 @@ class Registry:
                 if waiting is not None:
                     found.append(builder.from_pending(waiting, pending))
         if prefix is not None:
-            found = [r for r in found if r.module and _in_package(r.module, prefix)]
+            # Not those of an app installed inside this one ("shop.payments" in
+            # "shop"): they are that app's, as Django's get_containing_app_config() says.
+            nested = [
+                config.name
+                for config in apps.get_app_configs()
+                if _in_package(config.name, prefix) and config.name != prefix
+            ]
+            found = [
+                r
+                for r in found
+                if r.module
+                and _in_package(r.module, prefix)
+                and not any(_in_package(r.module, inner) for inner in nested)
+            ]
         order = {id(info): n for n, info in enumerate(infos)}
         return sorted(found, key=lambda r: order[id(r.signal)])
 

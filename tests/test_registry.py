@@ -355,6 +355,22 @@ class ReceiversTests:
             "tests.testapp.signals.remember_author"
         ]
 
+    def test_app_filter_leaves_out_an_app_installed_inside_it(self, signal: Signal) -> None:
+        from django.conf import settings
+
+        from tests.registryapp.nested.handlers import on_nested_event
+
+        signal.connect(handlers.on_event)
+        signal.connect(on_nested_event)
+        nested = [*settings.INSTALLED_APPS, "tests.registryapp.nested"]
+        with override_settings(INSTALLED_APPS=nested):
+            assert [r.qualname for r in registry.receivers(signal, app="registryapp")] == [
+                "on_event"
+            ]
+            assert [r.qualname for r in registry.receivers(signal, app="nested")] == [
+                "on_nested_event"
+            ]
+
     def test_pending_string_sender(self) -> None:
         from django.apps import apps
 

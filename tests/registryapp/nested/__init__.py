@@ -1,0 +1,1 @@
+"""An app installed inside registryapp's package, by the tests that need one."""
