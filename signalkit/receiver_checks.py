@@ -22,6 +22,7 @@ from signalkit.entries import make_id, read_entries
 from signalkit.keys import DJANGO_PREFIX, receiver_key, unwrap
 from signalkit.receivers import DeferredReceiver
 from signalkit.registry import registry
+from signalkit.scan import find_by_id
 
 if TYPE_CHECKING:
     from django.core.checks import CheckMessage
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W010 to W013 for every connected receiver but Django's own."""
     messages: list[CheckMessage] = []
+    local: list[tuple[Any, str, str]] = []  # weak receivers defined in a local scope
     for info in registry.signals():
         if info.signal is None:
             continue
@@ -58,10 +60,18 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
                 if first[0] is not function and first[0].__globals__ is not function.__globals__:
                     messages.append(_imported_twice(first[1], key, code, info.path))
             if entry.weak and "<locals>" in _qualname(receiver):
-                messages.append(_local(key, info.path))
+                local.append((receiver, key, info.path))
             # Through a deferred wrapper too: the commit would not await it either.
             if not entry.is_async and _async_call(target):
                 messages.append(_async_instance(key, info.path))
+    # One bound at module level is kept alive there: a decorator's wrapper
+    # (without functools.wraps) or a function a factory made for the module.
+    bound = find_by_id({id(unwrap(r)) for r, _, _ in local} | {id(r) for r, _, _ in local})
+    messages += [
+        _local(key, path)
+        for receiver, key, path in local
+        if id(receiver) not in bound and id(unwrap(receiver)) not in bound
+    ]
     return messages
 
 

@@ -74,6 +74,11 @@ class CheckReceiversTests:
         assert message.id == "signalkit.W011"
         assert "make_local_receiver.<locals>.local is a weak receiver" in message.msg
 
+    def test_local_function_bound_at_module_level_is_kept_alive(self, signal: Signal) -> None:
+        # A decorator's wrapper (no functools.wraps), which the module holds.
+        signal.connect(handlers.counted_receiver)
+        assert check_receivers() == []
+
     def test_async_callable_instance(self, signal: Signal) -> None:
         instance = handlers.AsyncCallableReceiver()
         signal.connect(instance)
