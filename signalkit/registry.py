@@ -238,8 +238,13 @@ def resolve_app(label: str) -> str:
     try:
         return apps.get_app_config(label).name
     except LookupError:
-        labels = [config.label for config in apps.get_app_configs()]
-        raise LookupError(f"Unknown app label {label!r}.{close_matches(label, labels)}") from None
+        configs = apps.get_app_configs()
+        named = next((config for config in configs if config.name == label), None)
+        if named is not None:  # its module path, not its label
+            hint = f" It is the module of the app labelled {named.label!r}: use that."
+        else:
+            hint = close_matches(label, [config.label for config in configs])
+        raise LookupError(f"Unknown app label {label!r}.{hint}") from None
 
 
 class _Builder:

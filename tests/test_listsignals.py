@@ -185,6 +185,11 @@ class ListSignalsTests:
             (["--sender", "testapp.Artcle"], "Did you mean 'testapp.Article'"),
             (["--app", "testap"], "Unknown app label 'testap'. Did you mean 'testapp'?"),
             (
+                ["--app", "tests.testapp"],
+                "Unknown app label 'tests.testapp'. It is the module of the app labelled "
+                "'testapp': use that.",
+            ),
+            (
                 ["tests.registryapp.broken.order_lost"],
                 "Importing 'tests.registryapp.broken' failed: No module named "
                 "'signalkit_tests_no_such_module'",
