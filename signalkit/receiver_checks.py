@@ -15,6 +15,7 @@ from collections import defaultdict
 from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.core.checks import Tags, Warning, register
 
 from signalkit.conf import get_settings
@@ -25,6 +26,7 @@ from signalkit.registry import registry
 from signalkit.scan import find_by_id
 
 if TYPE_CHECKING:
+    from django.apps import AppConfig
     from django.core.checks import CheckMessage
 
 
@@ -47,6 +49,8 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
             if key.startswith(DJANGO_PREFIX):
                 continue
             target = receiver.__wrapped__ if isinstance(receiver, DeferredReceiver) else receiver
+            if app_configs is not None and _app_of(unwrap(target)) not in app_configs:
+                continue  # (manage.py check LABEL: only receivers defined in those apps)
             seen[(make_id(target), entry.sender_id)] += 1
             if seen[(make_id(target), entry.sender_id)] == 2:
                 messages.append(_twice(key, info.path))
@@ -73,6 +77,12 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
         if id(receiver) not in bound and id(unwrap(receiver)) not in bound
     ]
     return messages
+
+
+def _app_of(function: Any) -> AppConfig | None:
+    """The installed app whose package holds the module defining ``function``."""
+    module = getattr(function, "__module__", None)
+    return apps.get_containing_app_config(module) if isinstance(module, str) else None
 
 
 def _twice(key: str, path: str) -> Warning:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core import checks
 from django.test import SimpleTestCase, override_settings
 
@@ -202,6 +203,13 @@ class SecretLookingFieldsTests(SimpleTestCase):
             )
             for name in ("passwd", "private_key")
         ]
+
+    def test_only_the_models_of_the_apps_checked(self) -> None:
+        # manage.py check LABEL: as Django's own model checks.
+        with override_settings(SIGNALKIT={"AUDIT": {"MODELS": ["auditapp.Login"]}}):
+            assert check_secret_looking_fields([apps.get_app_config("testapp")]) == []
+            checked = check_secret_looking_fields([apps.get_app_config("auditapp")])
+        assert [message.id for message in checked] == ["signalkit.W026"] * 2
 
     def test_masked_excluded_or_unmasked_fields_pass(self) -> None:
         for audit in (

@@ -4,6 +4,7 @@ import importlib.util
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.apps import apps
 from django.core.checks import run_checks
 from django.test import override_settings
 
@@ -73,6 +74,14 @@ class CheckReceiversTests:
         (message,) = check_receivers()
         assert message.id == "signalkit.W011"
         assert "make_local_receiver.<locals>.local is a weak receiver" in message.msg
+
+    def test_only_the_receivers_of_the_apps_checked(self, signal: Signal) -> None:
+        # manage.py check LABEL: as Django's own model checks.
+        local = handlers.make_local_receiver()
+        signal.connect(local)
+        assert check_receivers([apps.get_app_config("testapp")]) == []
+        (message,) = check_receivers([apps.get_app_config("registryapp")])
+        assert message.id == "signalkit.W011"
 
     def test_local_function_bound_at_module_level_is_kept_alive(self, signal: Signal) -> None:
         # A decorator's wrapper (no functools.wraps), which the module holds.

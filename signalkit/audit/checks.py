@@ -130,6 +130,8 @@ def check_secret_looking_fields(app_configs: Any = None, **kwargs: Any) -> list[
     messages: list[CheckMessage] = []
     seen: set[tuple[str, str]] = set()
     for model, plan in build(audit).items():
+        if app_configs is not None and model._meta.app_config not in app_configs:
+            continue  # (manage.py check LABEL: only those apps' models)
         # (A proxy may record fields its concrete model's 'include' leaves out.)
         for field, widened in zip(plan.fields, wide[model].fields, strict=True):
             if field.masked or not widened.masked or (plan.label, field.name) in seen:
