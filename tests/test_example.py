@@ -88,6 +88,27 @@ class ExampleProjectTests:
     def test_features_work_end_to_end(self, example_db: Path) -> None:
         assert manage("shell", "-c", SCRIPT, db=example_db).splitlines()[-1] == "ok"
 
+    def test_the_listings_in_the_docs_are_what_it_prints(self, example_db: Path) -> None:
+        # Line numbers included: they move whenever a receiver's module changes.
+        docs = (EXAMPLE.parent / "docs" / "introspection.rst").read_text()
+        for args, marker in (
+            ((), "``manage.py listsignals`` in ``example_project/`` prints:"),
+            (("--format", "mermaid", "post_published", "pre_save"), "ready for a GitHub"),
+        ):
+            assert manage("listsignals", *args, db=example_db) == block_after(docs, marker)
+
+
+def block_after(text: str, marker: str) -> str:
+    """The first ``code-block`` after ``marker`` in reStructuredText, dedented."""
+    lines = text[text.index(marker) :].splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith(".. code-block::")) + 2
+    block = []
+    for line in lines[start:]:
+        if line and not line.startswith("   "):
+            break
+        block.append(line[3:])
+    return "\n".join(block).rstrip("\n") + "\n"
+
 
 OFFLOAD_SCRIPT = """
 from blog.models import Post
