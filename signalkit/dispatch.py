@@ -51,17 +51,18 @@ class Signal(DjangoSignal):
         self.strict = strict
         if strict:
             # Instance attributes, so that only strict signals pay for the check.
-            # The methods are looked up at each call, so that wrappers put on the
+            # The methods are looked up on the signal's class at each call, so
+            # that a subclass's own send methods run, and wrappers put on the
             # classes later (signal captures, the gate) also see strict sends.
             cls = type(self)
             self.send = self._strict(  # type: ignore[method-assign]
-                lambda sender, **named: DjangoSignal.send(self, sender, **named)
+                lambda sender, **named: cls.send(self, sender, **named)
             )
             self.send_robust = self._strict(  # type: ignore[method-assign]
                 lambda sender, **named: cls.send_robust(self, sender, **named)
             )
             self.asend = self._strict_async(  # type: ignore[method-assign]
-                lambda sender, **named: DjangoSignal.asend(self, sender, **named)
+                lambda sender, **named: cls.asend(self, sender, **named)
             )
             self.asend_robust = self._strict_async(  # type: ignore[method-assign]
                 lambda sender, **named: cls.asend_robust(self, sender, **named)

@@ -150,6 +150,38 @@ class StrictSignalTests:
         with pytest.raises(TypeError, match="missing 'total'"):
             asyncio.run(getattr(order_placed, method)(None, order=1))
 
+    @pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
+    def test_a_subclass_overriding_a_send_method_keeps_it_when_strict(self, method: str) -> None:
+        calls: list[str] = []
+
+        class Counting(Signal):
+            def send(self, sender: Any, **named: Any) -> Any:
+                calls.append("send")
+                return super().send(sender, **named)
+
+            def send_robust(self, sender: Any, **named: Any) -> Any:
+                calls.append("send_robust")
+                return super().send_robust(sender, **named)
+
+            async def asend(self, sender: Any, **named: Any) -> Any:
+                calls.append("asend")
+                return await super().asend(sender, **named)
+
+            async def asend_robust(self, sender: Any, **named: Any) -> Any:
+                calls.append("asend_robust")
+                return await super().asend_robust(sender, **named)
+
+        signal = Counting("counting", args=["x"], strict=True)
+        result = getattr(signal, method)(None, x=1)
+        if method.startswith("a"):
+            asyncio.run(result)
+        assert calls == [method]
+        with pytest.raises(TypeError, match="missing 'x'"):
+            result = getattr(signal, method)(None)
+            if method.startswith("a"):
+                asyncio.run(result)
+        assert calls == [method]
+
     def test_signal_without_arguments(self) -> None:
         signal = Signal("bare", strict=True)
         with pytest.raises(TypeError, match="takes no arguments: unexpected 'x'"):
