@@ -66,7 +66,12 @@ class DeferredReceiver:
     def __call__(self, signal: Signal, sender: Any, **kwargs: Any) -> Any:
         return self.defer(signal, sender, kwargs)
 
-    def defer(self, signal: Signal, sender: Any, kwargs: dict[str, Any]) -> Any:
+    def defer(
+        self, signal: Signal, sender: Any, kwargs: dict[str, Any], *, await_now: bool = False
+    ) -> Any:
+        """Defer the call; with ``await_now`` (an async receiver), return the
+        function instead of calling it when it is due at once (autocommit): the
+        caller awaits it on its own event loop."""
         func = self._ref()
         if func is None:
             return None
@@ -80,8 +85,29 @@ class DeferredReceiver:
             call = partial(async_to_sync(func), signal=signal, sender=sender, **kwargs)
         # In the context of the send, as send_on_commit() runs its send: the
         # audit context and the mutes of the code that sent the signal apply.
-        transaction.on_commit(in_this_context(call), using=kwargs.get("using") or DEFAULT_DB_ALIAS)
-        return None
+        deferred = in_this_context(call)
+        using = kwargs.get("using") or DEFAULT_DB_ALIAS
+        if not await_now:
+            transaction.on_commit(deferred, using=using)
+            return None
+        # Django calls the callback during on_commit() when no transaction is
+        # open. An async receiver due at once must not run through async_to_sync()
+        # from this worker thread: it would hold the thread-sensitive thread for
+        # its whole run, and on Django 6.1, whose async receivers run side by
+        # side in one shared context, the other receivers' sync_to_async() calls
+        # then fail ("Single thread executor already being used").
+        registering = [True]
+        due_now: list[bool] = []
+
+        def on_commit() -> None:
+            if registering[0]:
+                due_now.append(True)
+            else:
+                deferred()
+
+        transaction.on_commit(on_commit, using=using)
+        registering[0] = False
+        return func if due_now else None
 
 
 class AsyncDeferredReceiver(DeferredReceiver):
@@ -92,8 +118,12 @@ class AsyncDeferredReceiver(DeferredReceiver):
         markcoroutinefunction(self)
 
     async def __call__(self, signal: Signal, sender: Any, **kwargs: Any) -> Any:
-        # Registered from the thread that owns the database connection.
-        return await sync_to_async(self.defer)(signal, sender, kwargs)
+        # Registered from the thread that owns the database connection; awaited
+        # here when it is due at once (autocommit).
+        func = await sync_to_async(self.defer)(signal, sender, kwargs, await_now=True)
+        if func is not None:
+            await func(signal=signal, sender=sender, **kwargs)
+        return None
 
 
 def connect(

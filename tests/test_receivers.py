@@ -8,7 +8,7 @@ import warnings
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import ThreadSensitiveContext, async_to_sync, sync_to_async
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import Signal
@@ -20,6 +20,7 @@ import signalkit.audit as audit
 from signalkit.audit.context import current as audit_context
 from signalkit.receivers import DeferredReceiver
 from signalkit.testing import capture_signals, mute_signals
+from tests.audit_utils import close_thread_connections
 from tests.testapp.models import Author
 
 calls: list[Any] = []
@@ -394,6 +395,33 @@ class AsyncOnCommitReceiverTests:
             signal.send("s")
             assert calls == []
         assert sorted(calls) == [("async", "a"), ("async", "s")]
+
+    @pytest.mark.parametrize("method", ["asend", "asend_robust"])
+    def test_async_receivers_due_at_once_run_side_by_side_like_plain_ones(
+        self, method: str
+    ) -> None:
+        # In autocommit an async on_commit receiver runs at once, on the event
+        # loop as a plain async receiver does: it does not hold the request's
+        # thread for sync code (database access) while it awaits.
+        signal = Signal()
+
+        async def slow(sender: Any, **kwargs: Any) -> None:
+            await asyncio.sleep(0.05)
+            calls.append("slow")
+
+        async def fast(sender: Any, **kwargs: Any) -> None:
+            calls.append("fast")
+
+        signalkit.receiver(signal, on_commit=True)(slow)
+        signalkit.receiver(signal, on_commit=True)(fast)
+
+        async def request() -> None:
+            async with ThreadSensitiveContext():  # as Django's ASGI handler does
+                await getattr(signal, method)(None)
+                await sync_to_async(close_thread_connections)()
+
+        asyncio.run(request())
+        assert calls == ["fast", "slow"]
 
 
 class Notifier:
