@@ -34,6 +34,10 @@ def send_on_commit(
     if not isinstance(signal, DjangoSignal):
         # Checked now: at the commit, the error would come after the data is in.
         raise TypeError(f"signal must be a django.dispatch.Signal, not {signal!r}.")
+    if signal.use_caching:
+        # What Django's send methods do first, here too: a sender a caching
+        # signal cannot look up (None, a string) would raise only from the commit.
+        signal.sender_receivers_cache.get(sender)
     using = db or kwargs.get("using") or DEFAULT_DB_ALIAS
     if isinstance(signal, SignalkitSignal) and signal.strict:
         signal.check_arguments(kwargs)

@@ -115,6 +115,13 @@ class SendOnCommitTests:
             caplog.records[0].getMessage()
         )
 
+    def test_a_sender_a_caching_signal_cannot_look_up_is_refused_at_the_call(self) -> None:
+        signal = Signal("cached_committed", use_caching=True)
+        signal.connect(self.on_signal)
+        with transaction.atomic(), pytest.raises(TypeError, match="weak reference"):
+            signalkit.send_on_commit(signal, None)
+        assert self.received == []
+
     def test_not_robust_raises_from_commit(self) -> None:
         def failing(sender: Any, **kwargs: Any) -> None:
             raise RuntimeError("receiver failed")
