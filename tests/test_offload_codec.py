@@ -31,6 +31,15 @@ class Holder:
         DRAFT = "d", "Draft"
 
 
+def shape(value: Any) -> Any:
+    """The types of ``value`` and of the values it holds."""
+    if isinstance(value, list | tuple):
+        return [shape(item) for item in value]
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    return type(value)
+
+
 def round_trip(value: Any) -> Any:
     return decode(json.loads(json.dumps(encode(value))), using="default")
 
@@ -81,6 +90,7 @@ class EncodeTests:
         if isinstance(value, datetime.datetime | datetime.time):
             assert result.tzinfo == value.tzinfo
             assert result.fold == value.fold
+        assert shape(result) == shape(value)  # inside too ("d" == Status.DRAFT)
 
     def test_str_and_int_subclasses_are_what_a_worker_gets_even_unserialized(self) -> None:
         # The immediate backend passes the payload without JSON: it must hold
@@ -208,3 +218,24 @@ class DecodeTests(TestCase):
         loaded = Account.objects.get(pk=account.pk)  # (a memoryview on PostgreSQL)
         rebuilt = decode(json.loads(json.dumps(snapshot(loaded))), using="default")
         assert bytes(rebuilt.blob) == b"\x00\x01"
+
+
+def test_a_class_tag_reads_classes_only() -> None:
+    # The payload names what is read: nothing but a class, at every step.
+    for path in (["django.conf", "settings.SECRET_KEY"], ["os", "system"], "os.system"):
+        with pytest.raises(TypeError, match="is not a class"):
+            decode({"$class": path}, using="default")
+    with pytest.raises(TypeError, match="is not an enum"):
+        decode({"$enum": ["django.conf", "settings.SECRET_KEY", "x"]}, using="default")
+
+
+def test_a_member_of_a_local_str_or_int_enum_travels_as_its_value() -> None:
+    # (A worker cannot import the enum: the plain value, as before enums had a tag.)
+    class Local(enum.IntEnum):
+        ONE = 1
+
+    assert type(encode(Local.ONE)) is int
+    assert encode(Local.ONE) == 1
+    # Made under another name than the variable's: not found by that name either.
+    Renamed = enum.IntEnum("Other", "ONE")  # type: ignore[misc]
+    assert type(encode(Renamed.ONE)) is int

@@ -37,6 +37,7 @@ import enum
 import importlib
 import json
 import math
+import sys
 import uuid
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,8 +60,21 @@ def encode(value: Any) -> Any:
         # (TextChoices and IntEnum members are str and int too: JSON would turn
         # them into their values on a worker, but not on the immediate backend.)
         cls = type(value)
-        if "<locals>" in cls.__qualname__:
-            raise EncodeError(f"{value!r} is a member of an enum defined inside a function")
+        if not _importable(cls):
+            # A worker cannot import it (defined inside a function, or made with
+            # Enum("Name", ...) under another name): a str or int one travels
+            # as its value, as such members did before they had a tag.
+            member: Any = value  # (an enum may be a str, an int or a float too)
+            if isinstance(member, str):
+                return str.__str__(member)
+            if isinstance(member, int):
+                return int.__int__(member)
+            if isinstance(member, float):
+                return float.__float__(member)
+            raise EncodeError(
+                f"{value!r} is a member of an enum that a worker cannot import as "
+                f"{cls.__module__}.{cls.__qualname__} (defined inside a function?)"
+            )
         return {"$enum": [cls.__module__, cls.__qualname__, encode(value.value)]}
     if isinstance(value, str):
         # A subclass (SafeString...) arrives as what JSON makes of it on a
@@ -226,7 +240,7 @@ def decode(data: Any, *, using: str | None, none_if_missing: bool = False) -> An
         return _rebuild(value[0], value[1], using)
     if tag == "$enum":
         module, qualname, member = value
-        cls = _qualified(module, qualname)
+        cls = _qualified(module, qualname, "an enum")
         if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
             # (Called with a value from the payload: never any other callable.)
             raise TypeError(f"{module}.{qualname} is not an enum.")
@@ -234,12 +248,33 @@ def decode(data: Any, *, using: str | None, none_if_missing: bool = False) -> An
     return _SCALARS[tag](value)
 
 
-def _qualified(module: str, qualname: str) -> Any:
+def _importable(cls: type) -> bool:
+    """Whether ``cls`` is found again by its module and qualified name."""
+    if "<locals>" in cls.__qualname__:
+        return False
+    found: Any = sys.modules.get(cls.__module__)
+    for name in cls.__qualname__.split("."):
+        found = getattr(found, name, None)
+    return found is cls
+
+
+def _qualified(module: str, qualname: str, what: str = "a class") -> Any:
     # (An enum nested in a class, as TextChoices in a model, which import_string
-    # cannot find.)
+    # cannot find.) Classes only, at every step: the payload names what is
+    # read, and it must not reach any other attribute (``settings.SECRET_KEY``).
     found: Any = importlib.import_module(module)
     for name in qualname.split("."):
         found = getattr(found, name)
+        if not isinstance(found, type):
+            raise TypeError(f"{module}.{qualname} is not {what}.")
+    return found
+
+
+def _class(path: Any) -> type:
+    # (A string: the form of payloads queued by earlier versions.)
+    found = import_string(path) if isinstance(path, str) else _qualified(*path)
+    if not isinstance(found, type):
+        raise TypeError(f"{path} is not a class.")
     return found
 
 
@@ -280,7 +315,7 @@ def _field_value(field: Any, data: Any, using: str | None) -> Any:
 
 _SCALARS: dict[str, Any] = {
     "$modelclass": _model,
-    "$class": lambda path: import_string(path) if isinstance(path, str) else _qualified(*path),
+    "$class": _class,
     "$emptyqueryset": lambda label: _model(label)._base_manager.none(),
     "$uuid": uuid.UUID,
     "$decimal": decimal.Decimal,
