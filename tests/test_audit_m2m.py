@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import django
+import pytest
 from django.core import serializers
 from django.test import TestCase
 
@@ -211,3 +213,17 @@ class FixtureTests(TestCase):
         account = Account.objects.get(pk=4242)
         account.labels.clear()  # a later change is recorded again
         assert [e[0] for e in m2m_events()] == ["m2m_clear"]
+
+    @pytest.mark.skipif(django.VERSION < (6, 1), reason="m2m_changed has raw from Django 6.1")
+    def test_a_later_link_of_a_loaded_object_is_recorded(self) -> None:
+        # Django marks the fixture's links itself: the program's later change of
+        # that instance's links is a change like any other.
+        one, two = Label.objects.create(name="1"), Label.objects.create(name="2")
+        data = [
+            {"model": "auditapp.account", "pk": 4243, "fields": {"name": "f", "labels": [one.pk]}}
+        ]
+        (loaded,) = serializers.deserialize("python", data)
+        loaded.save()
+        account: Any = loaded.object
+        account.labels.add(two)
+        assert [e[0] for e in m2m_events()] == ["m2m_add"]

@@ -103,9 +103,11 @@ def events_of(model: type[Model], key: Any, using: str) -> AuditEventQuerySet:
 
 
 class _Bytes(Func):
-    """An expression's text as bytes (MySQL and MariaDB), compared exactly."""
+    """An expression's text as bytes (MySQL and MariaDB), compared exactly. In one
+    character set: a column in another one (``latin1``) keeps other bytes for
+    the same text than the parameter, in the connection's."""
 
-    template = "CAST(%(expressions)s AS BINARY)"
+    template = "CAST(CONVERT(%(expressions)s USING utf8mb4) AS BINARY)"
     output_field = BinaryField()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+import django
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.signals import (
     m2m_changed,
@@ -103,6 +104,9 @@ def _read_deferred(
 
 #: Set on an instance saved raw (a fixture), until its next save.
 RAW_LOADED = "_signalkit_raw_loaded"
+# From Django 6.1, loaddata sends m2m_changed with ``raw``: no flag is needed,
+# and one would hide the links the program changes later on that instance.
+_FLAG_RAW = django.VERSION < (6, 1)
 
 
 def record_save(
@@ -125,9 +129,11 @@ def record_save(
     if raw:
         # Before Django 6.1 m2m_changed has no ``raw``: loaddata sets the links of
         # the instance it just saved raw, which must not be recorded either.
-        instance.__dict__[RAW_LOADED] = True
+        if _FLAG_RAW:
+            instance.__dict__[RAW_LOADED] = True
         return
-    instance.__dict__.pop(RAW_LOADED, None)
+    if _FLAG_RAW:
+        instance.__dict__.pop(RAW_LOADED, None)
     connection = connections[using]
     values = instance.__dict__
     if ending.written:
@@ -245,7 +251,7 @@ def record_m2m(
 ) -> None:
     if action == "pre_add" or kwargs.get("raw"):
         return  # an add is recorded at post_add, with the pks Django really added
-    if not reverse and instance.__dict__.get(RAW_LOADED):
+    if _FLAG_RAW and not reverse and instance.__dict__.get(RAW_LOADED):
         return  # the links of an object loaded from a fixture (Django < 6.1)
     known = _m2m.get(sender)
     if known is None:
