@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W010 to W013 for every connected receiver but Django's own."""
     messages: list[CheckMessage] = []
-    local: list[tuple[Any, str, str]] = []  # weak receivers defined in a local scope
+    local: list[tuple[Any, Any, str, str]] = []  # weak receivers defined in a local scope
     for info in registry.signals():
         if info.signal is None:
             continue
@@ -64,17 +64,19 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
                 if first[0] is not function and first[0].__globals__ is not function.__globals__:
                     messages.append(_imported_twice(first[1], key, code, info.path))
             if entry.weak and "<locals>" in _qualname(receiver):
-                local.append((receiver, key, info.path))
+                local.append((receiver, target, key, info.path))
             # Through a deferred wrapper too: the commit would not await it either.
             if not entry.is_async and _async_call(target):
                 messages.append(_async_instance(key, info.path))
     # One bound at module level is kept alive there: a decorator's wrapper
-    # (without functools.wraps) or a function a factory made for the module.
-    bound = find_by_id({id(unwrap(r)) for r, _, _ in local} | {id(r) for r, _, _ in local})
+    # (without functools.wraps) or a function a factory made for the module; a
+    # deferred wrapper lives as long as its function. Not a partial or a
+    # functools.wraps wrapper of a bound function: nothing keeps that one alive.
+    bound = find_by_id({id(r) for r, _, _, _ in local} | {id(t) for _, t, _, _ in local})
     messages += [
         _local(key, path)
-        for receiver, key, path in local
-        if id(receiver) not in bound and id(unwrap(receiver)) not in bound
+        for receiver, target, key, path in local
+        if id(receiver) not in bound and id(target) not in bound
     ]
     return messages
 

@@ -88,6 +88,16 @@ class CheckReceiversTests:
         signal.connect(handlers.counted_receiver)
         assert check_receivers() == []
 
+    def test_a_wrapper_of_a_function_bound_at_module_level_is_not_kept_alive(
+        self, signal: Signal
+    ) -> None:
+        # The module keeps the function, not the wrapper made at connect time
+        # (alive only while Django's DEBUG argument cache holds it).
+        wrapper = handlers.logged(handlers.made_receiver)
+        signal.connect(wrapper)
+        (message,) = check_receivers()
+        assert message.id == "signalkit.W011"
+
     def test_async_callable_instance(self, signal: Signal) -> None:
         instance = handlers.AsyncCallableReceiver()
         signal.connect(instance)

@@ -73,3 +73,17 @@ def counted(func: Any) -> Any:
 @counted
 def counted_receiver(sender: Any, **kwargs: Any) -> None:
     pass
+
+
+def logged(func: Any) -> Any:
+    """A decorator with functools.wraps: its wrapper takes the local's qualname."""
+
+    @functools.wraps(func)
+    def logging(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return logging
+
+
+#: A local function bound at module level (kept alive), unlike a wrapper of it.
+made_receiver = make_local_receiver()
