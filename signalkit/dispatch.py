@@ -42,6 +42,14 @@ class Signal(DjangoSignal):
         use_caching: bool = False,
         module: str | None = None,
     ) -> None:
+        if name is not None and not isinstance(name, str):
+            # Kept, it would be a name no lookup can match, in every listing.
+            hint = (  # type: ignore[unreachable]
+                f" To declare its arguments, write args={name!r}."
+                if isinstance(name, list | tuple)
+                else ""
+            )
+            raise TypeError(f"A signal's name must be a string, not {name!r}.{hint}")
         checked_args = _check_args(args)
         super().__init__(use_caching=use_caching)
         self.name = name

@@ -119,13 +119,15 @@ class AuditHistoryMixin:
             title = f"{(events[0].object_repr if events else '') or object_id} (deleted)"
         hidden = self._hidden_fields(request, obj)
         for event in events:
+            # (Events written before record() refused them may hold other JSON.)
+            changes = event.changes if isinstance(event.changes, dict) else {"": event.changes}
             # Shown as stored (JSON: null, true, "text"), not as Python reprs.
             event.change_rows = [  # type: ignore[attr-defined]
                 (name, json.dumps(value, ensure_ascii=False))
-                for name, value in event.changes.items()
+                for name, value in changes.items()
                 if name not in hidden
             ]
-            event.hidden_count = len(event.changes) - len(event.change_rows)  # type: ignore[attr-defined]
+            event.hidden_count = len(changes) - len(event.change_rows)  # type: ignore[attr-defined]
         context = {
             **model_admin.admin_site.each_context(request),
             "title": f"Audit history: {title}",

@@ -13,11 +13,13 @@ import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from functools import partial
+from inspect import isasyncgenfunction, isgeneratorfunction
 from types import MethodType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.dispatch import Signal as DjangoSignal
 
 from signalkit import keys
 from signalkit.commit import in_this_context
@@ -208,6 +210,48 @@ def _check_name(name: object) -> None:
         raise TypeError(f"name must be a non-empty string, not {name!r}.")
 
 
+def _check_signals(given: object, signals: list[Any]) -> None:
+    # Checked here: Django would fail deep inside connect() ("'str' object has
+    # no attribute ..."). (An empty list connects nothing, as Django's does.)
+    for signal in signals:
+        if not isinstance(signal, DjangoSignal):
+            hint = ""
+            if isinstance(signal, str):
+                hint = (
+                    " Import the signal object (signal names are for the registry, not connecting)."
+                )
+            elif isinstance(signal, type) and issubclass(signal, DjangoSignal):
+                hint = " Pass a signal instance, not its class."
+            elif signal is given and hasattr(signal, "__iter__"):
+                hint = " Several signals go in a list or tuple."
+            raise TypeError(
+                f"receiver() needs a django.dispatch.Signal or a list or tuple of them, "
+                f"not {signal!r}.{hint}"
+            )
+
+
+def _check_receiver(func: object) -> None:
+    if isinstance(func, staticmethod | classmethod):
+        kind = type(func).__name__
+        raise TypeError(
+            f"receiver() cannot connect a {kind} object ({func.__func__.__qualname__}): "
+            f"put @{kind} above @receiver"
+            + (
+                "."
+                if kind == "staticmethod"
+                else ", and connect the bound method (Class.method) once the class exists."
+            )
+        )
+    if isgeneratorfunction(func) or isasyncgenfunction(func):
+        # Called as a receiver, it would return a generator and run none of its body.
+        raise TypeError(
+            f"receiver() cannot connect the generator function {func.__qualname__}: "
+            "a signal calls it without iterating it, so its body would never run."
+        )
+    if not callable(func):
+        raise TypeError(f"receiver() can only connect a callable, not {func!r}.")
+
+
 def _wrappers_of(owner: Any, func: Any) -> dict[Any, DeferredReceiver]:
     wrappers = _wrappers.get(id(owner))
     if wrappers is None:
@@ -245,8 +289,10 @@ def receiver(
     signals: list[Signal] = (
         list(signal_or_list) if isinstance(signal_or_list, list | tuple) else [signal_or_list]  # type: ignore[list-item]
     )
+    _check_signals(signal_or_list, signals)
 
     def decorator(func: F) -> F:
+        _check_receiver(func)
         for signal in signals:
             connect(
                 signal,

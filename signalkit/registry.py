@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import iscoroutinefunction
 from django.apps import apps
+from django.dispatch import Signal as DjangoSignal
 
 from signalkit import keys, paths
 from signalkit.catalog import builtin_signals, loaded_signal
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from collections.abc import Hashable
 
     from django.db.models import Model
-    from django.dispatch import Signal as DjangoSignal
 
 
 @dataclass(frozen=True)
@@ -111,13 +111,21 @@ class Registry:
         return self._get(name_or_path, import_owner=True)
 
     def _get(self, name_or_path: str, *, import_owner: bool) -> SignalInfo:
+        if not isinstance(name_or_path, str):
+            raise TypeError(
+                f"A signal is looked up by its name or dotted path, a string, not {name_or_path!r}."
+            )
         infos = self.signals()
-        found = next((info for info in infos if info.path == name_or_path), None)
-        if found is not None:
-            return found
+        found = [info for info in infos if info.path == name_or_path]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise _same_path(name_or_path)
         named = [info for info in infos if info.name == name_or_path]
         if len(named) == 1:
             return named[0]
+        if len({info.path for info in named}) == 1:
+            raise _same_path(named[0].path)
         if named:
             candidates = ", ".join(info.path for info in named)
             raise LookupError(f"{name_or_path!r} is ambiguous: use one of {candidates}.")
@@ -166,8 +174,14 @@ class Registry:
             infos = [info for info in self.signals() if info.signal is not None]
         elif isinstance(signal, str):
             infos = [self.get(signal)]
-        else:
+        elif isinstance(signal, DjangoSignal):
             infos = [self.info(signal)]
+        else:
+            raise TypeError(
+                f"signal must be a Signal, or the name or dotted path of one, not {signal!r}."
+            )
+        if app is not None and not isinstance(app, str):
+            raise TypeError(f"app must be an app label (a string), not {app!r}.")
         sender_ids = None if sender is None else {make_id(resolve_model(sender)), make_id(None)}
         prefix = None if app is None else resolve_app(app)
         read: list[tuple[SignalInfo, Entry]] = []
@@ -207,6 +221,15 @@ class Registry:
             ]
         order = {id(info): n for n, info in enumerate(infos)}
         return sorted(found, key=lambda r: order[id(r.signal)])
+
+
+def _same_path(path: str) -> LookupError:
+    # Two signals created with one name in one module (a copy-paste slip): the
+    # path cannot tell them apart, and picking one would show the other's receivers.
+    return LookupError(
+        f"{path!r} is the path of several signals: signals created with the same name "
+        "in one module. Give each its own name."
+    )
 
 
 def _in_package(module: str, package: str) -> bool:

@@ -26,7 +26,7 @@ def record(
 ) -> AuditEvent:
     """Record a custom event (``action`` is free text, up to 32 characters).
 
-    ``obj`` names the object it is about; ``changes`` is stored as given
+    ``obj`` names the object it is about; ``changes``, a dict, is stored as given
     (converted to JSON); the other keyword arguments land in ``extra``. The
     event is written where ``obj``'s changes are (the database routers give
     for writing it, not a replica it was read from), in the current transaction
@@ -39,6 +39,17 @@ def record(
     from signalkit.audit.writer import build, write
     from signalkit.models import AuditEvent
 
+    if not isinstance(action, str) or not action:
+        raise TypeError(f"action must be a non-empty string, not {action!r}.")
+    if obj is not None:
+        _check_object(obj, "record")
+    if changes is not None and not isinstance(changes, dict):
+        # Stored as given, a list or a string would break every reader of
+        # ``changes`` (the admin's history pages among them).
+        raise TypeError(
+            f"changes must be a dict of field (or any) names to values, such as "
+            f'{{"rows": [old, new]}}, not {changes!r:.80}.'
+        )
     using = router.db_for_write(AuditEvent)
     if obj is not None and obj._state.db is not None:
         # Where its changes are recorded: never the replica it was read from.
@@ -77,10 +88,22 @@ def history(obj: Model) -> AuditEventQuerySet:
     from signalkit.audit.serialize import object_pk
     from signalkit.models import AuditEvent
 
+    _check_object(obj, "history")
     using = obj._state.db or router.db_for_read(AuditEvent)
     if obj.pk is None:
         return AuditEvent.objects.using(using).none()  # unsaved: no history yet
     return events_of(obj.__class__, object_pk(obj), using)  # (request.user is lazy)
+
+
+def _check_object(obj: Any, caller: str) -> None:
+    from django.db.models import Model
+
+    # isinstance(), not type(): a lazy object (request.user) passes for its target.
+    if not isinstance(obj, Model):
+        raise TypeError(
+            f"{caller}() takes a model instance as the object, not {obj!r:.80} "
+            f"({type(obj).__name__})."
+        )
 
 
 def events_of(model: type[Model], key: Any, using: str) -> AuditEventQuerySet:

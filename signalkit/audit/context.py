@@ -61,7 +61,21 @@ def context(actor: Any = None, **extra: Any) -> Scope:
     event's ``extra``. Use it as ``with context(...):``, or as a decorator of a
     function or a coroutine function.
     """
+    _check_actor(actor)
     return Scope(actor, extra)
+
+
+def _check_actor(actor: Any) -> None:
+    # Values that are no actor: recorded, they would only be an actor_repr
+    # ("42" for a user id) that no search by actor id ever finds.
+    if isinstance(
+        actor, type | int | float | bytes | bytearray | list | tuple | dict | set | frozenset
+    ):
+        raise TypeError(
+            f"actor must be a user (or another model instance), a string, or a callable "
+            f"returning one, not {actor!r:.80} ({type(actor).__name__}). For a user known by "
+            "its id, pass the user itself (User.objects.get(pk=...))."
+        )
 
 
 _F = TypeVar("_F", bound="Callable[..., Any]")
