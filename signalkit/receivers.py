@@ -140,6 +140,8 @@ def connect(
     offload: bool = False,
 ) -> None:
     """Connect ``func`` to ``signal`` as :func:`receiver` does."""
+    # As flags (on_commit="yes" is on): listed as booleans, compared as such.
+    on_commit, offload = bool(on_commit), bool(offload)
     if name is not None:
         _check_name(name)
         keys.set_key(func, name)

@@ -61,6 +61,14 @@ class ReceiverDecoratorTests:
         assert calls == [("plain", "s")]
         assert signal.disconnect(plain)
 
+    def test_truthy_flags_are_listed_as_booleans(self) -> None:
+        # (The JSON listing documents them as booleans.)
+        signal = Signal()
+        signalkit.receiver(signal, on_commit="yes")(plain)  # type: ignore[arg-type]
+        (info,) = signalkit.registry.receivers(signal)
+        assert info.on_commit is True
+        assert signal.disconnect(plain)
+
     def test_list_of_signals(self) -> None:
         first, second = Signal(), Signal()
         signalkit.receiver([first, second], sender="a")(plain)
