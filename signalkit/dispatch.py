@@ -142,7 +142,9 @@ class Signal(DjangoSignal):
         return await asend_robust_logged(self, sender, named)
 
 
-def _check_args(args: Iterable[str]) -> tuple[str, ...]:
+def _check_args(args: Iterable[str] | None) -> tuple[str, ...]:
+    if args is None:
+        return ()
     if isinstance(args, str | bytes):
         # tuple("post") would declare the arguments 'p', 'o', 's' and 't'.
         raise TypeError(
@@ -153,6 +155,11 @@ def _check_args(args: Iterable[str]) -> tuple[str, ...]:
     for name in names:
         if not isinstance(name, str):
             raise TypeError(f"args must name each argument as a string, not {name!r}.")
+        if not name.isidentifier():
+            # Receivers get the arguments as keywords: a name must be one.
+            raise ValueError(f"args names {name!r}, which is not a keyword argument name.")
+        if names.count(name) > 1:
+            raise ValueError(f"args names {name!r} twice.")
         if name in ("sender", "signal"):
             # Every send passes these to receivers itself: a strict signal
             # declaring one could never be sent.

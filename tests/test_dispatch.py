@@ -106,6 +106,17 @@ class SignalTests:
         with pytest.raises(ValueError, match=f"args names {name!r}"):
             Signal("reserved", args=["post", name], strict=True)
 
+    @pytest.mark.parametrize(
+        ("args", "why"),
+        [(["a b"], "not a keyword argument name"), ([""], "not a keyword"), (["a", "a"], "twice")],
+    )
+    def test_args_no_receiver_could_take_are_a_value_error(self, args: Any, why: str) -> None:
+        with pytest.raises(ValueError, match=why):
+            Signal("odd", args=args, strict=True)
+
+    def test_args_none_declares_none(self) -> None:
+        assert Signal("bare", args=None).args == ()  # type: ignore[arg-type]
+
     def test_caching_signal(self) -> None:
         signal = Signal("cached", use_caching=True)
         received: list[Any] = []
