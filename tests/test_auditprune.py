@@ -85,6 +85,14 @@ class AuditPruneTests(TestCase):
         with pytest.raises(CommandError, match="--batch-size is 0"):
             self.run_command("--before", "2024-01-01", "--batch-size", "0")
 
+    def test_dates_given_to_call_command_as_objects(self) -> None:
+        # call_command() passes keyword options as they are.
+        out = StringIO()
+        call_command("auditprune", before=datetime.date(2024, 1, 3), dry_run=True, stdout=out)
+        assert out.getvalue() == "Would delete 2 audit event(s) before 2024-01-03T00:00:00+00:00.\n"
+        with pytest.raises(CommandError, match="--before is 5, which is not a date"):
+            call_command("auditprune", before=5)
+
     def test_unknown_database_is_a_command_error(self) -> None:
         with pytest.raises(CommandError, match="--database is 'nope', which is not in DATABASES"):
             self.run_command("--before", "2024-01-01", "--database", "nope")

@@ -178,6 +178,11 @@ class ListSignalsTests:
         uids = [row["dispatch_uid"] for row in document["signals"][0]["receivers"]]
         assert repr(uid) in uids
 
+    def test_a_format_given_to_call_command_is_checked(self) -> None:
+        # (call_command() does not check an option's choices.)
+        with pytest.raises(CommandError, match="Unknown format 'yaml': use one of json, "):
+            call_command("listsignals", format="yaml")
+
     @pytest.mark.parametrize(
         ("args", "message"),
         [

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -21,9 +22,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        given = options["before"]
+        if isinstance(given, datetime.date):  # call_command(before=date(...))
+            given = given.isoformat()
         try:
-            before = parse_before(options["before"])
-        except ValueError:
+            before = parse_before(given)
+        except (ValueError, TypeError):
             raise CommandError(
                 f"--before is {options['before']!r}, which is not a date (YYYY-MM-DD) "
                 "or an ISO datetime that the database can store."

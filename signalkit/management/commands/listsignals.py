@@ -33,6 +33,10 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=sorted(FORMATS), default="text")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        render = FORMATS.get(options["format"])
+        if render is None:  # (call_command() does not check choices)
+            formats = ", ".join(sorted(FORMATS))
+            raise CommandError(f"Unknown format {options['format']!r}: use one of {formats}.")
         try:
             data = listing(
                 options["signals"],
@@ -43,4 +47,4 @@ class Command(BaseCommand):
             )
         except LookupError as error:
             raise CommandError(str(error.args[0])) from None
-        self.stdout.write(FORMATS[options["format"]](data), ending="")
+        self.stdout.write(render(data), ending="")
