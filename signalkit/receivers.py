@@ -9,11 +9,12 @@ call; the wrapper is connected under the function's own lookup key, so
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from functools import partial
-from inspect import isasyncgenfunction, isgeneratorfunction
 from types import MethodType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -121,8 +122,15 @@ class AsyncDeferredReceiver(DeferredReceiver):
 
     async def __call__(self, signal: Signal, sender: Any, **kwargs: Any) -> Any:
         # Registered from the thread that owns the database connection; awaited
-        # here when it is due at once (autocommit).
-        func = await sync_to_async(self.defer)(signal, sender, kwargs, await_now=True)
+        # here when it is due at once (autocommit). In a task of its own context:
+        # Django 6.1 runs async receivers side by side in ONE context, where a
+        # thread-sensitive sync_to_async() in progress (outside a
+        # ThreadSensitiveContext: asyncio.run(), a command, a worker) makes any
+        # other receiver's fail with "Single thread executor already being used".
+        func = await asyncio.create_task(
+            sync_to_async(self.defer)(signal, sender, kwargs, await_now=True),
+            context=contextvars.copy_context(),
+        )
         if func is not None:
             await func(signal=signal, sender=sender, **kwargs)
         return None
@@ -216,20 +224,21 @@ def _check_signals(given: object, signals: list[Any]) -> None:
     # Checked here: Django would fail deep inside connect() ("'str' object has
     # no attribute ..."). (An empty list connects nothing, as Django's does.)
     for signal in signals:
-        if not isinstance(signal, DjangoSignal):
-            hint = ""
-            if isinstance(signal, str):
-                hint = (
-                    " Import the signal object (signal names are for the registry, not connecting)."
-                )
-            elif isinstance(signal, type) and issubclass(signal, DjangoSignal):
-                hint = " Pass a signal instance, not its class."
-            elif signal is given and hasattr(signal, "__iter__"):
-                hint = " Several signals go in a list or tuple."
-            raise TypeError(
-                f"receiver() needs a django.dispatch.Signal or a list or tuple of them, "
-                f"not {signal!r}.{hint}"
-            )
+        if isinstance(signal, DjangoSignal) or (
+            not isinstance(signal, type) and callable(getattr(signal, "connect", None))
+        ):
+            continue  # (another library's signal, duck-typed: Django connects it too)
+        hint = ""
+        if isinstance(signal, str):
+            hint = " Import the signal object (signal names are for the registry, not connecting)."
+        elif isinstance(signal, type) and issubclass(signal, DjangoSignal):
+            hint = " Pass a signal instance, not its class."
+        elif signal is given and hasattr(signal, "__iter__"):
+            hint = " Several signals go in a list or tuple."
+        raise TypeError(
+            f"receiver() needs a django.dispatch.Signal or a list or tuple of them, "
+            f"not {signal!r}.{hint}"
+        )
 
 
 def _check_receiver(func: object) -> None:
@@ -243,12 +252,6 @@ def _check_receiver(func: object) -> None:
                 if kind == "staticmethod"
                 else ", and connect the bound method (Class.method) once the class exists."
             )
-        )
-    if isgeneratorfunction(func) or isasyncgenfunction(func):
-        # Called as a receiver, it would return a generator and run none of its body.
-        raise TypeError(
-            f"receiver() cannot connect the generator function {func.__qualname__}: "
-            "a signal calls it without iterating it, so its body would never run."
         )
     if not callable(func):
         raise TypeError(f"receiver() can only connect a callable, not {func!r}.")

@@ -25,7 +25,7 @@ from signalkit.conf import get_settings
 from signalkit.dispatch import Signal, defined_signals
 from signalkit.entries import Entry, make_id, read_entries
 from signalkit.receivers import DeferredReceiver
-from signalkit.scan import SignalScan, find_by_id
+from signalkit.scan import SignalScan, find_by_id, name_in_module
 from signalkit.senders import SenderIndex, pending_connections
 
 if TYPE_CHECKING:
@@ -116,12 +116,14 @@ class Registry:
                 f"A signal is looked up by its name or dotted path, a string, not {name_or_path!r}."
             )
         infos = self.signals()
-        found = [info for info in infos if info.path == name_or_path]
+        found = _live([info for info in infos if info.path == name_or_path])
         if len(found) == 1:
             return found[0]
         if found:
             raise _same_path(name_or_path)
         named = [info for info in infos if info.name == name_or_path]
+        if len({info.path for info in named}) == 1:
+            named = _live(named)
         if len(named) == 1:
             return named[0]
         if len({info.path for info in named}) == 1:
@@ -221,6 +223,21 @@ class Registry:
             ]
         order = {id(info): n for n, info in enumerate(infos)}
         return sorted(found, key=lambda r: order[id(r.signal)])
+
+
+def _live(infos: list[SignalInfo]) -> list[SignalInfo]:
+    """Of several signals sharing a path, those still bound in their module: a
+    signal replaced there since (a reloaded module, a test's monkeypatch) may
+    live on, held by importers or a reference cycle, under the path it had."""
+    if len(infos) < 2:
+        return infos
+    live = []
+    for info in infos:
+        signal = info.signal
+        module = signal.module if isinstance(signal, Signal) else info.path[: -len(info.name) - 1]
+        if name_in_module(signal, module) is not None:
+            live.append(info)
+    return live or infos
 
 
 def _same_path(path: str) -> LookupError:

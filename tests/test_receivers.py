@@ -431,6 +431,35 @@ class AsyncOnCommitReceiverTests:
         asyncio.run(request())
         assert calls == ["fast", "slow"]
 
+    @pytest.mark.parametrize("method", ["asend", "asend_robust"])
+    def test_async_receivers_due_at_once_outside_a_thread_sensitive_context(
+        self, method: str
+    ) -> None:
+        # asyncio.run() in a command or a worker: no ThreadSensitiveContext. On
+        # Django 6.1 (one context for all async receivers) the wrapper's own
+        # sync_to_async() made the other receiver fail ("Single thread executor
+        # already being used"), though neither receiver touches sync code.
+        signal = Signal()
+
+        async def first(sender: Any, **kwargs: Any) -> None:
+            calls.append("first")
+
+        async def second(sender: Any, **kwargs: Any) -> None:
+            calls.append("second")
+
+        signalkit.receiver(signal, on_commit=True)(first)
+        signalkit.receiver(signal, on_commit=True)(second)
+
+        async def main() -> list[Any]:
+            try:
+                return list(await getattr(signal, method)(None))
+            finally:
+                await sync_to_async(close_thread_connections)()
+
+        responses = asyncio.run(main())
+        assert sorted(calls) == ["first", "second"]
+        assert [response for _, response in responses] == [None, None]
+
 
 class Notifier:
     def __init__(self) -> None:

@@ -33,12 +33,16 @@ def record(
     (inside :func:`batch` it is written when the block ends, and the returned
     event stays unsaved).
     """
+    from django.utils.functional import Promise
+
     from signalkit.audit.buffer import buffer_for
     from signalkit.audit.pending import write_waiting
     from signalkit.audit.serialize import object_pk, to_json
     from signalkit.audit.writer import build, write
     from signalkit.models import AuditEvent
 
+    if isinstance(action, Promise):  # gettext_lazy("approved"), stored as its text
+        action = str(action)
     if not isinstance(action, str) or not action:
         raise TypeError(f"action must be a non-empty string, not {action!r}.")
     if obj is not None:

@@ -68,8 +68,10 @@ def context(actor: Any = None, **extra: Any) -> Scope:
 def _check_actor(actor: Any) -> None:
     # Values that are no actor: recorded, they would only be an actor_repr
     # ("42" for a user id) that no search by actor id ever finds.
-    if isinstance(
-        actor, type | int | float | bytes | bytearray | list | tuple | dict | set | frozenset
+    # type(), not isinstance(): a lazy actor (request.user) must stay lazy; in
+    # an async view, evaluating it here would query the database.
+    if issubclass(
+        type(actor), type | int | float | bytes | bytearray | list | tuple | dict | set | frozenset
     ):
         raise TypeError(
             f"actor must be a user (or another model instance), a string, or a callable "
