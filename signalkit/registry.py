@@ -9,60 +9,32 @@ every :class:`signalkit.Signal`, and any other signal bound in a loaded module.
 from __future__ import annotations
 
 import difflib
-import os
-import sys
-from dataclasses import dataclass
-from types import BuiltinFunctionType, FunctionType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from asgiref.sync import iscoroutinefunction
 from django.apps import apps
 from django.dispatch import Signal as DjangoSignal
 
-from signalkit import keys, paths
+from signalkit import paths
 from signalkit.catalog import builtin_signals, loaded_signal
-from signalkit.conf import get_settings
+from signalkit.describe import Describer
 from signalkit.dispatch import Signal, defined_signals
 from signalkit.entries import Entry, make_id, read_entries
-from signalkit.receivers import DeferredReceiver
+from signalkit.infos import ReceiverInfo, SignalInfo
 from signalkit.scan import SignalScan, find_by_id, name_in_module
 from signalkit.senders import SenderIndex, pending_connections
 
+__all__ = [
+    "ReceiverInfo",
+    "Registry",
+    "SignalInfo",
+    "close_matches",
+    "registry",
+    "resolve_app",
+    "resolve_model",
+]
+
 if TYPE_CHECKING:
-    from collections.abc import Hashable
-
     from django.db.models import Model
-
-
-@dataclass(frozen=True)
-class SignalInfo:
-    """A signal and what is known about it."""
-
-    name: str  # short name, e.g. "post_save"
-    path: str  # canonical dotted path
-    signal: DjangoSignal | None  # None: a Django signal whose module is not imported
-    builtin: bool
-    args: tuple[str, ...]
-    doc: str
-
-
-@dataclass(frozen=True)
-class ReceiverInfo:
-    """One receiver connected to a signal."""
-
-    signal: SignalInfo
-    key: str  # the toggle key
-    module: str | None
-    qualname: str | None
-    sender: str | None  # "app_label.Model", a class path, a string; None for any sender
-    dispatch_uid: Hashable | None
-    weak: bool
-    is_async: bool
-    dead: bool
-    enabled: bool
-    location: str | None  # "path/to/file.py:LINE"
-    on_commit: bool
-    offload: bool
 
 
 def close_matches(word: str, choices: list[str]) -> str:
@@ -194,7 +166,7 @@ class Registry:
         unknown = {e.sender_id for _, e in read if e.readable and not index.knows(e)}
         if unknown:  # look for them among module-level objects
             index = SenderIndex(find_by_id(unknown).values())
-        builder = _Builder()
+        builder = Describer()
         found = [
             builder.from_entry(info, entry, index.label(entry))
             for info, entry in read
@@ -285,104 +257,6 @@ def resolve_app(label: str) -> str:
         else:
             hint = close_matches(label, [config.label for config in configs])
         raise LookupError(f"Unknown app label {label!r}.{hint}") from None
-
-
-class _Builder:
-    def __init__(self) -> None:
-        self.disabled = get_settings().disabled_receivers
-        self.cwd_prefix = os.path.join(os.getcwd(), "")
-        # Files outside the current directory are shown relative to the import
-        # path entry they were found on (``django/db/__init__.py``), not as
-        # machine-specific absolute paths.
-        self.import_prefixes = sorted(
-            {os.path.join(os.path.abspath(entry), "") for entry in sys.path if entry},
-            key=len,
-            reverse=True,
-        )
-        self.paths: dict[str, str] = {}
-
-    def from_entry(self, info: SignalInfo, entry: Entry, sender: str | None) -> ReceiverInfo:
-        if not entry.readable:
-            return ReceiverInfo(
-                info, f"<unreadable entry {entry.raw!r:.60}>", None, None, None, None,
-                False, False, False, True, None, False, False,
-            )  # fmt: skip
-        return self._describe(
-            info, entry.receiver, sender, entry.dispatch_uid, entry.weak, entry.is_async
-        )
-
-    def from_pending(self, info: SignalInfo, pending: Any) -> ReceiverInfo:
-        receiver = pending.receiver
-        # As Django will tell when it connects it (signalkit's async wrappers are
-        # marked as coroutine functions).
-        is_async = iscoroutinefunction(receiver)
-        return self._describe(
-            info, receiver, pending.sender, pending.dispatch_uid, pending.weak, is_async
-        )
-
-    def _describe(
-        self,
-        info: SignalInfo,
-        receiver: Any,
-        sender: str | None,
-        uid: Hashable | None,
-        weak: bool,
-        is_async: bool,
-    ) -> ReceiverInfo:
-        deferred = isinstance(receiver, DeferredReceiver)
-        dead = receiver is None or (deferred and receiver.__wrapped__ is None)
-        if receiver is None:
-            return ReceiverInfo(
-                info, "<dead receiver>", None, None, sender, uid, weak, is_async,
-                True, True, None, False, False,
-            )  # fmt: skip
-        key = keys.receiver_key(receiver)
-        module, qualname = _names(keys.unwrap(receiver))
-        where = None if dead else keys.location(receiver)
-        return ReceiverInfo(
-            signal=info,
-            key=key,
-            module=module,
-            qualname=qualname,
-            sender=sender,
-            dispatch_uid=uid,
-            weak=weak,
-            is_async=is_async,
-            dead=dead,
-            enabled=key not in self.disabled,
-            location=None if where is None else f"{self._relative(where[0])}:{where[1]}",
-            on_commit=deferred and receiver.on_commit,
-            offload=deferred and receiver.offload,
-        )
-
-    def _relative(self, filename: str) -> str:
-        relative = self.paths.get(filename)
-        if relative is None:
-            relative = filename
-            if filename.startswith(self.cwd_prefix):
-                relative = filename[len(self.cwd_prefix) :]
-            else:
-                for prefix in self.import_prefixes:
-                    if filename.startswith(prefix):
-                        relative = filename[len(prefix) :]
-                        break
-            self.paths[filename] = relative
-        return relative
-
-
-def _names(target: Any) -> tuple[str | None, str | None]:
-    if isinstance(target, DeferredReceiver):  # its function died
-        return None, None
-    if not isinstance(target, FunctionType | BuiltinFunctionType | type):
-        target = type(target)  # a callable instance
-    module = getattr(target, "__module__", None)
-    qualname = getattr(target, "__qualname__", None)
-    # (An object may pass for a function, as a mock with a spec does, and
-    # answer anything: only strings are names.)
-    return (
-        module if isinstance(module, str) else None,
-        qualname if isinstance(qualname, str) else None,
-    )
 
 
 #: The registry of this process.
