@@ -11,7 +11,7 @@ from django.db.models.signals import post_save
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from signalkit.audit import snapshot
+from signalkit.audit import history, snapshot
 from signalkit.audit.serialize import MASKED
 from signalkit.models import AuditEvent
 from signalkit.testing import mute_signals
@@ -26,6 +26,7 @@ from tests.auditapp.models import (
     Note,
     Owner,
     Plain,
+    Seat,
     VipAccount,
 )
 
@@ -503,3 +504,27 @@ class ConnectionTests(TestCase):
         with audited(), transaction.atomic():
             Account.objects.create(name="a")
             assert AuditEvent.objects.count() == 1
+
+
+@audited(MODELS=["auditapp.Seat"])
+class CompositeKeyTests(TestCase):
+    def test_an_update_of_a_loaded_instance_records_only_what_changed(self) -> None:
+        Seat.objects.create(hall="a", number=1, holder="x")
+        seat = Seat.objects.get(pk=("a", 1))
+        seat.holder = "y"
+        seat.save()
+        with transaction.atomic():
+            seat = Seat.objects.get(pk=("a", 1))
+            seat.holder = "z"
+            seat.save()
+        assert [(e.action, e.object_pk, e.changes) for e in events()][1:] == [
+            ("update", "('a', 1)", {"holder": ["x", "y"]}),
+            ("update", "('a', 1)", {"holder": ["y", "z"]}),
+        ]
+
+    def test_a_key_assigned_as_text_names_the_object_as_loaded(self) -> None:
+        Seat(hall="a", number="2", holder="x").save()
+        seat = Seat.objects.get(pk=("a", 2))
+        seat.holder = "y"
+        seat.save()
+        assert [e.action for e in history(seat)] == ["create", "update"]

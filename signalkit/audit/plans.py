@@ -141,6 +141,9 @@ class ModelPlan:
     generated: frozenset[str] = frozenset()
     # What snapshots hold (``attnames``), as a set.
     tracked: frozenset[str] = frozenset()
+    # The attnames of the primary key's fields: one, or those a
+    # CompositePrimaryKey names (its own attname, "pk", is no instance value).
+    keys: tuple[str, ...] = ("id",)
 
     def m2m_for(self, through: type[Model]) -> M2MPlan | None:
         """The audited many-to-many field whose ``through`` model this is."""
@@ -279,7 +282,24 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         ),
         generated=frozenset(f.attname for f in recorded if f.generated),
         tracked=frozenset(tracked),
+        keys=key_attnames(model),
     )
+
+
+def key_attnames(model: type[Model]) -> tuple[str, ...]:
+    """The attnames holding ``model``'s primary key (several for a composite one)."""
+    pk = model._meta.pk
+    fields = getattr(pk, "fields", None)  # CompositePrimaryKey (Django 5.2+)
+    if fields:
+        return tuple(field.attname for field in fields)
+    return (pk.attname,)
+
+
+def has_key(values: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    """Whether an instance's ``__dict__`` holds its whole primary key."""
+    if values.get(keys[0]) is None:
+        return False
+    return len(keys) == 1 or all(values.get(key) is not None for key in keys[1:])
 
 
 def _m2m_plan(field: Any, masked: bool) -> M2MPlan:

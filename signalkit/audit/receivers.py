@@ -24,7 +24,7 @@ from django.db.models.signals import (
 from signalkit.audit import expressions, hooks, refresh, saves, snapshot
 from signalkit.audit import m2m as many_to_many
 from signalkit.audit.compare import changes_of
-from signalkit.audit.plans import ModelPlan, Unresolved, build
+from signalkit.audit.plans import ModelPlan, Unresolved, build, has_key, key_attnames
 from signalkit.audit.readback import read_row
 from signalkit.audit.writer import emit, for_instance
 from signalkit.conf import get_settings, raw_audit_models
@@ -46,7 +46,7 @@ def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> Non
     plan = _plans.get(sender)
     # Without a primary key the instance is new (rows are always loaded with
     # theirs): its first save is a create, which needs no old values.
-    if plan is not None and instance.__dict__.get(instance._meta.pk.attname) is not None:
+    if plan is not None and has_key(instance.__dict__, plan.keys):
         taken = snapshot.take(instance, plan.attnames, plan.mutable)
         snapshot.remember(instance, taken, len(taken) < len(plan.attnames))
         refreshing = refresh.REFRESHING.get()
@@ -65,7 +65,8 @@ def check_snapshot(
         # the database holds -- unless refresh_from_db() filled it.
         values = instance.__dict__
         values.pop(snapshot.ATTRIBUTE, None)
-        if values.get(instance._meta.pk.attname) is None:
+        plan = _plans.get(sender)
+        if not has_key(values, key_attnames(sender) if plan is None else plan.keys):
             return  # a create: no old values
     if snapshot.is_partial(instance) and not raw:
         alias = using or instance._state.db or DEFAULT_DB_ALIAS

@@ -78,11 +78,24 @@ def object_pk(obj: Model) -> Any:
     :func:`~signalkit.audit.history`, name the object the same way."""
     pk = obj.pk
     if type(pk) is str:
-        try:
-            return obj._meta.pk.to_python(pk)
-        except Exception:
-            return pk
+        return _key_value(obj._meta.pk, pk)
+    if type(pk) is tuple:
+        # A CompositePrimaryKey: each of its fields as above ("(1, 'a')", never
+        # "('1', 'a')" for the same row).
+        fields = getattr(obj._meta.pk, "fields", None)
+        if fields and len(fields) == len(pk):
+            return tuple(
+                _key_value(field, value) if type(value) is str else value
+                for field, value in zip(fields, pk, strict=True)
+            )
     return pk
+
+
+def _key_value(field: Any, value: str) -> Any:
+    try:
+        return field.to_python(value)
+    except Exception:
+        return value
 
 
 def truncate(value: object, length: int) -> str:

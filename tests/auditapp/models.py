@@ -261,3 +261,15 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return self.page
+
+
+class Seat(models.Model):
+    """A composite primary key (Django 5.2+)."""
+
+    pk = models.CompositePrimaryKey("hall", "number")
+    hall = models.CharField(max_length=20)
+    number = models.IntegerField()
+    holder = models.CharField(max_length=50, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.hall}{self.number}"
