@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.checks import CheckMessage, Error, Tags, register
 
 from signalkit.conf import get_settings, raw_settings
 from signalkit.offload import compat, targets
+
+if TYPE_CHECKING:
+    from signalkit.conf import OffloadSettings
 
 
 def _configured() -> bool:
@@ -29,6 +32,27 @@ def check_offload(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 id="signalkit.E030",
             )
         ]
+    backend, errors = backend_of(settings)
+    if backend is None:
+        return errors
+    if settings.delivery == "outbox" and compat.backend_database(backend) is None:
+        errors.append(
+            Error(
+                f"SIGNALKIT['OFFLOAD']['DELIVERY'] is 'outbox', but task backend "
+                f"{settings.backend!r} ({type(backend).__module__}.{type(backend).__qualname__}) "
+                f"does not store its tasks in a Django database, so they cannot commit or roll "
+                f"back with the data.",
+                hint="Use DELIVERY 'on_commit', or the database backend (django-tasks-db).",
+                id="signalkit.E033",
+            )
+        )
+    return errors
+
+
+def backend_of(settings: OffloadSettings) -> tuple[Any, list[CheckMessage]]:
+    """The task backend offloaded receivers use (``None`` if unusable), and what is
+    wrong with it: ``signalkit.E031`` (no such backend) or ``E032`` (a queue it
+    does not serve). The send raises these too, where checks do not run."""
     try:
         backend = compat.get_backend(settings.backend)
     except Exception as error:
@@ -42,7 +66,7 @@ def check_offload(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             if aliases
             else "Use an alias of the TASKS setting, e.g. 'default'."
         )
-        return [
+        return None, [
             Error(
                 f"SIGNALKIT['OFFLOAD']['BACKEND'] is {settings.backend!r}, which is not a usable "
                 f"task backend: {error}",
@@ -61,18 +85,7 @@ def check_offload(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 id="signalkit.E032",
             )
         )
-    if settings.delivery == "outbox" and compat.backend_database(backend) is None:
-        errors.append(
-            Error(
-                f"SIGNALKIT['OFFLOAD']['DELIVERY'] is 'outbox', but task backend "
-                f"{settings.backend!r} ({type(backend).__module__}.{type(backend).__qualname__}) "
-                f"does not store its tasks in a Django database, so they cannot commit or roll "
-                f"back with the data.",
-                hint="Use DELIVERY 'on_commit', or the database backend (django-tasks-db).",
-                id="signalkit.E033",
-            )
-        )
-    return errors
+    return backend, errors
 
 
 def _aliases() -> list[str]:

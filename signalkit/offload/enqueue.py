@@ -80,9 +80,9 @@ def enqueue(wrapper: DeferredReceiver, signal: Signal, sender: Any, kwargs: dict
     settings = get_settings().offload
     arguments = encode_call(wrapper.__signalkit_key__, signal, sender, kwargs)
     using = kwargs.get("using") if isinstance(kwargs.get("using"), str) else DEFAULT_DB_ALIAS
-    task = _task(settings)
+    task, backend = _task(settings)
     if settings.delivery == "outbox":
-        stored_in = compat.backend_database(compat.get_backend(settings.backend))
+        stored_in = compat.backend_database(backend)
         if stored_in != using:
             raise ImproperlyConfigured(
                 f"SIGNALKIT['OFFLOAD']['DELIVERY'] is 'outbox', but task backend "
@@ -97,29 +97,21 @@ def enqueue(wrapper: DeferredReceiver, signal: Signal, sender: Any, kwargs: dict
         transaction.on_commit(lambda: _enqueue_committed(task, arguments, key), using=using)
 
 
-def _task(settings: OffloadSettings) -> Any:
-    """The task that runs offloaded receivers, on the configured backend and queue.
+def _task(settings: OffloadSettings) -> tuple[Any, Any]:
+    """The task that runs offloaded receivers on the configured backend and queue,
+    and that backend; :class:`ImproperlyConfigured` with the message of the system
+    check (``signalkit.E031``, ``E032``) when they are not usable: the Tasks
+    API's own errors name neither ``SIGNALKIT`` nor the key."""
+    from signalkit.offload.checks import backend_of
 
-    Raises :class:`ImproperlyConfigured` naming the setting (as the checks
-    signalkit.E031 and E032 do) when the backend or queue is not usable: the
-    Tasks API's own errors name neither ``SIGNALKIT`` nor the key.
-    """
-    try:
-        backend = compat.get_backend(settings.backend)
-    except Exception as error:
-        raise ImproperlyConfigured(
-            f"SIGNALKIT['OFFLOAD']['BACKEND'] is {settings.backend!r}, which is not a usable "
-            f"task backend: {error} (signalkit.E031)"
-        ) from error
-    queues = getattr(backend, "queues", None)
-    if queues and settings.queue_name not in queues:
-        raise ImproperlyConfigured(
-            f"SIGNALKIT['OFFLOAD']['QUEUE_NAME'] is {settings.queue_name!r}, which task backend "
-            f"{settings.backend!r} does not serve (its QUEUES: {sorted(queues)}) (signalkit.E032)"
-        )
+    backend, problems = backend_of(settings)
+    if problems:
+        problem = problems[0]
+        raise ImproperlyConfigured(f"{problem.msg} {problem.hint} ({problem.id})")
+    # (Imported once the backend is known to work: the module defines the task on it.)
     from signalkit.offload.tasks import run_receiver
 
-    return run_receiver.using(backend=settings.backend, queue_name=settings.queue_name)
+    return run_receiver.using(backend=settings.backend, queue_name=settings.queue_name), backend
 
 
 def _enqueue_committed(task: Any, arguments: dict[str, Any], key: str) -> None:
