@@ -99,17 +99,17 @@ class DeferredReceiver:
         # its whole run, and on Django 6.1, whose async receivers run side by
         # side in one shared context, the other receivers' sync_to_async() calls
         # then fail ("Single thread executor already being used").
-        registering = [True]
-        due_now: list[bool] = []
+        registering, due_now = True, False
 
         def on_commit() -> None:
-            if registering[0]:
-                due_now.append(True)
+            nonlocal due_now
+            if registering:
+                due_now = True  # called by on_commit() itself: no transaction
             else:
                 deferred()
 
         transaction.on_commit(on_commit, using=using)
-        registering[0] = False
+        registering = False
         return func if due_now else None
 
 

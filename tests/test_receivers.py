@@ -405,12 +405,17 @@ class AsyncOnCommitReceiverTests:
         assert sorted(calls) == [("async", "a"), ("async", "s")]
 
     @pytest.mark.parametrize("method", ["asend", "asend_robust"])
+    @pytest.mark.parametrize("thread_sensitive", [True, False])
     def test_async_receivers_due_at_once_run_side_by_side_like_plain_ones(
-        self, method: str
+        self, method: str, thread_sensitive: bool
     ) -> None:
         # In autocommit an async on_commit receiver runs at once, on the event
         # loop as a plain async receiver does: it does not hold the request's
-        # thread for sync code (database access) while it awaits.
+        # thread for sync code (database access) while it awaits. Outside a
+        # ThreadSensitiveContext (asyncio.run() in a command or a worker), on
+        # Django 6.1 (one context for all async receivers) the wrapper's own
+        # sync_to_async() made the other receiver fail ("Single thread executor
+        # already being used").
         signal = Signal()
 
         async def slow(sender: Any, **kwargs: Any) -> None:
@@ -423,41 +428,18 @@ class AsyncOnCommitReceiverTests:
         signalkit.receiver(signal, on_commit=True)(slow)
         signalkit.receiver(signal, on_commit=True)(fast)
 
-        async def request() -> None:
-            async with ThreadSensitiveContext():  # as Django's ASGI handler does
-                await getattr(signal, method)(None)
-                await sync_to_async(close_thread_connections)()
-
-        asyncio.run(request())
-        assert calls == ["fast", "slow"]
-
-    @pytest.mark.parametrize("method", ["asend", "asend_robust"])
-    def test_async_receivers_due_at_once_outside_a_thread_sensitive_context(
-        self, method: str
-    ) -> None:
-        # asyncio.run() in a command or a worker: no ThreadSensitiveContext. On
-        # Django 6.1 (one context for all async receivers) the wrapper's own
-        # sync_to_async() made the other receiver fail ("Single thread executor
-        # already being used"), though neither receiver touches sync code.
-        signal = Signal()
-
-        async def first(sender: Any, **kwargs: Any) -> None:
-            calls.append("first")
-
-        async def second(sender: Any, **kwargs: Any) -> None:
-            calls.append("second")
-
-        signalkit.receiver(signal, on_commit=True)(first)
-        signalkit.receiver(signal, on_commit=True)(second)
-
-        async def main() -> list[Any]:
+        async def send() -> list[Any]:
             try:
                 return list(await getattr(signal, method)(None))
             finally:
                 await sync_to_async(close_thread_connections)()
 
-        responses = asyncio.run(main())
-        assert sorted(calls) == ["first", "second"]
+        async def request() -> list[Any]:
+            async with ThreadSensitiveContext():  # as Django's ASGI handler does
+                return await send()
+
+        responses = asyncio.run(request() if thread_sensitive else send())
+        assert calls == ["fast", "slow"]
         assert [response for _, response in responses] == [None, None]
 
 
