@@ -20,7 +20,7 @@ from signalkit.admin import audit_history_url
 from signalkit.models import AuditEvent
 from signalkit.registry import registry
 from tests.audit_utils import audited
-from tests.auditapp.models import Account
+from tests.auditapp.models import Account, Seat
 from tests.testapp.models import Author
 
 pytestmark = pytest.mark.usefixtures("test_signals_disconnected")
@@ -135,6 +135,17 @@ class AuditTests(TestCase):
         # The object's history page still works.
         self.client.force_login(User.objects.create_superuser("root", password="pw"))
         assert self.client.get(audit_history_url(account)).status_code == 200
+
+    def test_record_refuses_an_object_without_a_primary_key(self) -> None:
+        # Its event would name no object, and no history() could find it.
+        for unsaved in (Account(name="acme"), Seat(hall="main")):
+            with pytest.raises(ValueError, match=r"needs a saved object \((Account|Seat) has no"):
+                audit.record("exported", unsaved)
+            assert not audit.history(unsaved).exists()
+        assert not AuditEvent.objects.exists()
+        # Saved, the same object is recorded.
+        account = Account.objects.create(name="acme")
+        assert audit.record("exported", account).object_pk == str(account.pk)
 
     def test_history_page_shows_changes_that_are_not_a_dict(self) -> None:
         account = Account.objects.create(name="acme")

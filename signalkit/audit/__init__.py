@@ -47,6 +47,12 @@ def record(
         raise TypeError(f"action must be a non-empty string, not {action!r}.")
     if obj is not None:
         _check_object(obj, "record")
+        if _unsaved(obj):
+            # Its event would name no object: history() could never find it.
+            raise ValueError(
+                f"record() needs a saved object ({obj.__class__.__name__} has no primary "
+                f"key yet): record the event after saving it, or without the object."
+            )
     if changes is not None and not isinstance(changes, dict):
         # Stored as given, a list or a string would break every reader of
         # ``changes`` (the admin's history pages among them).
@@ -94,9 +100,15 @@ def history(obj: Model) -> AuditEventQuerySet:
 
     _check_object(obj, "history")
     using = obj._state.db or router.db_for_read(AuditEvent)
-    if obj.pk is None:
+    if _unsaved(obj):
         return AuditEvent.objects.using(using).none()  # unsaved: no history yet
     return events_of(obj.__class__, object_pk(obj), using)  # (request.user is lazy)
+
+
+def _unsaved(obj: Model) -> bool:
+    """Whether ``obj`` has no primary key yet (a composite one: any part)."""
+    pk = obj.pk
+    return pk is None or (type(pk) is tuple and any(part is None for part in pk))
 
 
 def _check_object(obj: Any, caller: str) -> None:
