@@ -64,6 +64,15 @@ class AuditChecksTests(SimpleTestCase):
         ]
         assert run(check_global_field_names, {"MASK_FIELDS": ["nmae"]}) == []
 
+    def test_a_default_name_written_out_is_no_w022(self) -> None:
+        # The documented way to add to the defaults, for models without that field.
+        audit = {
+            "MODELS": ["auditapp.Seat"],  # no last_login
+            "EXCLUDE_FIELDS": ["last_login", "LAST_LOGIN", "holder"],
+            "MASK_FIELDS": ["*password*", "*token*", "*secret*", "*api_key*"],
+        }
+        assert run(check_global_field_names, audit) == []
+
     def test_audited_models_without_the_middleware_is_w021(self) -> None:
         audit = {"MODELS": ["auditapp.Account"]}
         [(check_id, _)] = run(check_audit_middleware, audit)

@@ -15,6 +15,7 @@ from django.utils.module_loading import import_string
 from signalkit.audit.http import trusted_networks
 from signalkit.audit.plans import build, resolve
 from signalkit.conf import get_settings, raw_settings
+from signalkit.validation import DEFAULTS
 
 
 @register(Tags.models)
@@ -89,10 +90,13 @@ def check_global_field_names(app_configs: Any = None, **kwargs: Any) -> list[Che
     messages: list[CheckMessage] = []
     for option in ("MASK_FIELDS", "EXCLUDE_FIELDS"):
         given = audit.get(option)
+        # A default written out with the user's own names (["last_login",
+        # "iban"]) is no typo, whether or not an audited model has that field.
+        defaults = {name.lower() for name in DEFAULTS["AUDIT"][option]}
         for name in given if isinstance(given, list | tuple) else ():
             if not isinstance(name, str) or any(char in name for char in "*?["):
                 continue  # patterns may match models audited later
-            if name.lower() not in names:
+            if name.lower() not in names and name.lower() not in defaults:
                 messages.append(
                     Warning(
                         f"SIGNALKIT['AUDIT'][{option!r}] names {name!r}, which is not a "
