@@ -1,10 +1,10 @@
 """The ``SIGNALKIT`` setting: one dict, merged over defaults, read at call time.
 
-Values are validated by :mod:`signalkit.validation`; invalid parts fall back to
-their defaults here so that ``ready()`` never crashes, and the system checks
-report them (``manage.py check`` refuses to pass). An invalid ``PROFILE`` is
-not used, and its problems are kept so that the code that needs it raises
-instead of acting as if it were not set.
+Values are validated by :mod:`signalkit.validation`; invalid parts are replaced
+(:mod:`signalkit.fallbacks`) so that ``ready()`` never crashes, each replacement
+is logged, and the system checks report them (``manage.py check`` refuses to
+pass). An invalid ``PROFILE`` is not used, and its problems are kept so that the
+code that needs it raises instead of acting as if it were not set.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from signalkit.validation import DEFAULTS, misspelt_names_key, section_problems, valid_subset
+from signalkit.fallbacks import usable
+from signalkit.validation import DEFAULTS, section_problems
 
 if TYPE_CHECKING:
     from signalkit.validators import Problem
@@ -83,6 +84,8 @@ def raw_audit_models() -> list[Any]:
     models = audit.get("MODELS") if isinstance(audit, dict) else None
     if isinstance(models, str):  # ("blog.Post") without its comma: not audited, logged
         return [models]
+    if isinstance(models, set | frozenset):
+        return sorted(models, key=repr)
     return list(models) if isinstance(models, dict | list | tuple) else []
 
 
@@ -90,9 +93,11 @@ def raw_audit_models() -> list[Any]:
 def get_settings() -> SignalkitSettings:
     """The effective settings: the user's valid values over the defaults."""
     raw = raw_settings()
-    user = valid_subset(raw)
-    _warn_dropped_toggles(raw, user)
-    _warn_misspelt_names(raw)
+    user, notes = usable(raw)
+    for note in notes:
+        # System checks report these too, but not every server runs them. Here,
+        # in the cached build, each is logged once per change of the setting.
+        logger.warning("%s; run 'manage.py check' for details.", note)
     merged: dict[str, Any] = {**DEFAULTS, **user}
     for section in ("AUDIT", "OFFLOAD"):
         merged[section] = {**DEFAULTS[section], **(user.get(section) or {})}
@@ -111,39 +116,6 @@ def get_settings() -> SignalkitSettings:
         ),
         profile_problems=tuple(section_problems(raw, "PROFILE")),
     )
-
-
-def _warn_dropped_toggles(raw: object, user: dict[str, Any]) -> None:
-    # System checks report invalid entries, but not every server runs them: a
-    # toggle that does not apply must at least be logged.
-    toggles = raw.get("RECEIVERS") if isinstance(raw, dict) else None
-    if not isinstance(toggles, dict):
-        return
-    kept = user.get("RECEIVERS", {})
-    dropped = [key for key in toggles if key not in kept]
-    if dropped:
-        logger.warning(
-            "SIGNALKIT['RECEIVERS'] %s invalid and ignored (not a receiver key mapped to "
-            "True or False); run 'manage.py check' for details.",
-            ", ".join(repr(key) for key in dropped) + (" is" if len(dropped) == 1 else " are"),
-        )
-
-
-def _warn_misspelt_names(raw: object) -> None:
-    # A misspelt MASK_FIELDS or EXCLUDE_FIELDS fails closed (its names are
-    # applied), which a server that runs no checks must still be told about.
-    audit = raw.get("AUDIT") if isinstance(raw, dict) else None
-    if not isinstance(audit, dict):
-        return
-    for key in audit:
-        target = None if key in DEFAULTS["AUDIT"] else misspelt_names_key(key)
-        if target is not None:
-            logger.warning(
-                "SIGNALKIT['AUDIT'] has an unknown key %r: its names are applied as %s; "
-                "run 'manage.py check' for details.",
-                key,
-                target,
-            )
 
 
 def _profile(value: dict[str, Any] | None) -> ProfileSettings | None:
@@ -177,7 +149,7 @@ def reset_settings(*, setting: str, **kwargs: Any) -> None:
     """Forget the cached settings when ``override_settings`` changes them."""
     if setting == SETTING_NAME:
         # The one place that forgets the settings: each change builds (and
-        # logs invalid toggles) once, however many readers follow it.
+        # logs invalid values) once, however many readers follow it.
         get_settings.cache_clear()
         from signalkit.gate import refresh_toggles
 

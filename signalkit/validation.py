@@ -1,8 +1,8 @@
 """Validation of the ``SIGNALKIT`` dict against its schema.
 
 One walker serves two callers: the system checks (which report every problem,
-naming the exact key path) and :func:`signalkit.conf.get_settings` (which keeps
-only the valid parts, so a bad value never crashes start-up).
+naming the exact key path) and :mod:`signalkit.fallbacks` (which keeps only the
+valid parts, so a bad value never crashes start-up).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ DEFAULTS: dict[str, Any] = {
     },
 }
 
-_AUDIT_MODEL_OPTIONS: dict[str, Validator] = {
+#: The options of one model in ``AUDIT["MODELS"]``.
+MODEL_OPTIONS: dict[str, Validator] = {
     "exclude": string_list(None, "field names"),
     "mask": string_list(None, "field names or patterns"),
     "include": string_list(None, "field names"),
@@ -67,7 +68,7 @@ def _audit_models(value: object, keys: tuple[str, ...]) -> list[Problem]:
         problems += model_label(label, (*keys, str(label)))
         if options is None:
             continue
-        problems += _section(options, (*keys, str(label)), _AUDIT_MODEL_OPTIONS)
+        problems += _section(options, (*keys, str(label)), MODEL_OPTIONS)
     return problems
 
 
@@ -92,6 +93,10 @@ _OFFLOAD_SCHEMA: dict[str, Validator] = {
     "DELIVERY": choice("on_commit", "outbox"),
     "MISSING": choice("skip", "none", "fail"),
 }
+
+
+#: The schema of each section whose keys are merged one by one over their defaults.
+SECTIONS: dict[str, dict[str, Validator]] = {"AUDIT": _AUDIT_SCHEMA, "OFFLOAD": _OFFLOAD_SCHEMA}
 
 
 def _optional_section(schema: dict[str, Validator], required: tuple[str, ...] = ()) -> Validator:
@@ -170,7 +175,7 @@ def _section(value: object, keys: tuple[str, ...], schema: dict[str, Validator])
 def _nested(key: str) -> str | None:
     """The path of a section's key that a top-level ``key`` names, if any."""
     upper = key.upper()
-    for section, schema in (("AUDIT", _AUDIT_SCHEMA), ("OFFLOAD", _OFFLOAD_SCHEMA)):
+    for section, schema in SECTIONS.items():
         inner = upper.removeprefix(section + "_")
         if inner in schema and (inner != upper or inner not in SCHEMA):
             return path_of(section, inner)
@@ -187,88 +192,3 @@ def section_problems(value: object, key: str) -> list[Problem]:
     if not isinstance(value, dict) or key not in value:
         return []
     return SCHEMA[key](value[key], (key,))
-
-
-def valid_subset(value: object) -> dict[str, Any]:
-    """The top-level keys (and section keys) of ``value`` that have no problem."""
-    if not isinstance(value, dict):
-        return {}
-    result: dict[str, Any] = {}
-    for key, item in value.items():
-        if key not in SCHEMA:
-            continue
-        if key in ("AUDIT", "OFFLOAD") and isinstance(item, dict):
-            sub = _AUDIT_SCHEMA if key == "AUDIT" else _OFFLOAD_SCHEMA
-            result[key] = {k: v for k, v in item.items() if k in sub and not sub[k](v, (key, k))}
-            if key == "AUDIT" and "MODELS" in item and "MODELS" not in result[key]:
-                # One bad entry must not switch the whole audit log off (checks
-                # do not run under every server): keep the entries that are valid.
-                result[key]["MODELS"] = _valid_models(item["MODELS"])
-            if key == "AUDIT":
-                # Masks and excludes fail closed: the names given beside a bad
-                # entry (or alone, as a string) still hide what they name.
-                for names in ("MASK_FIELDS", "EXCLUDE_FIELDS"):
-                    if names in item and names not in result[key]:
-                        result[key][names] = _valid_names(item[names])
-                # So does a misspelt key ("MASK_FIELD", "mask_fields"): what it
-                # names must not be recorded in clear because of a typo.
-                for name, names in item.items():
-                    target = None if name in sub else misspelt_names_key(name)
-                    if target is not None:
-                        result[key][target] = [*result[key].get(target, ()), *_valid_names(names)]
-        elif not SCHEMA[key](item, (key,)):
-            result[key] = item
-        elif key in ("AUTODISCOVER_MODULES", "AUTODISCOVER_EXCLUDE"):
-            # Autodiscovery runs in ready(), before any system check can report
-            # the value: the names given beside a bad entry (or alone, as a
-            # string or a set) still apply. The default instead would import
-            # the modules of the apps the project excluded (often because they
-            # crash), or leave out the modules it listed.
-            kept = [name for name in _valid_names(item) if not SCHEMA[key]([name], (key,))]
-            if kept:
-                result[key] = kept
-        elif key == "RECEIVERS" and isinstance(item, dict):
-            # One bad entry must not switch every other receiver back on (checks
-            # do not run under every server): keep the entries that are valid.
-            result[key] = {
-                name: enabled
-                for name, enabled in item.items()
-                if not receivers({name: enabled}, (key,))
-            }
-    return result
-
-
-def misspelt_names_key(key: object) -> str | None:
-    """``"MASK_FIELDS"`` or ``"EXCLUDE_FIELDS"`` if the unknown ``AUDIT`` key
-    ``key`` looks like a misspelling of it, else ``None``."""
-    upper = str(key).upper()
-    for names in ("MASK_FIELDS", "EXCLUDE_FIELDS"):
-        stem = names.partition("_")[0][:4]  # "MASK", "EXCL"
-        if upper.startswith(stem) or difflib.get_close_matches(upper, [names], cutoff=0.8):
-            return names
-    return None
-
-
-def _valid_names(names: object) -> list[str]:
-    """The strings of an invalid ``MASK_FIELDS`` or ``EXCLUDE_FIELDS`` value."""
-    if isinstance(names, str):
-        return [names]
-    if isinstance(names, list | tuple):
-        return [name for name in names if isinstance(name, str)]
-    if isinstance(names, set | frozenset):
-        # A set is the likeliest collection written instead of a list.
-        return sorted(name for name in names if isinstance(name, str))
-    return []
-
-
-def _valid_models(models: object) -> dict[str, Any] | list[str]:
-    """The entries of an invalid ``AUDIT["MODELS"]`` value that are valid alone."""
-    check = _AUDIT_SCHEMA["MODELS"]
-    path = ("AUDIT", "MODELS")
-    if isinstance(models, dict):
-        return {
-            label: options for label, options in models.items() if not check({label: options}, path)
-        }
-    if isinstance(models, list | tuple):
-        return [label for label in models if not check([label], path)]
-    return []

@@ -105,6 +105,17 @@ class AuditChecksTests(SimpleTestCase):
         assert [message_id for message_id, _ in messages] == ["signalkit.W020"]
         assert "['unmask'] names 'tokn'" in messages[0][1]
 
+    def test_the_options_of_a_model_with_an_invalid_one_are_still_w020(self) -> None:
+        # The model stays audited with the names its invalid option gives.
+        messages = run(check_audit_models, {"MODELS": {"auditapp.Account": {"exclude": "nmae"}}})
+        assert messages == [
+            (
+                "signalkit.W020",
+                "SIGNALKIT['AUDIT']['MODELS']['auditapp.Account']['exclude'] names 'nmae', "
+                "which is not a field of auditapp.Account.",
+            )
+        ]
+
     def test_w020_matches_as_the_audit_does(self) -> None:
         # Case-insensitively; and a reverse relation ("notes") records nothing.
         options = {"auditapp.Account": {"mask": ["PASSWORD"], "include": ["notes"]}}
@@ -212,6 +223,13 @@ class SecretLookingFieldsTests(SimpleTestCase):
             )
             for name in ("passwd", "private_key")
         ]
+
+    def test_an_invalid_unmask_does_not_silence_it(self) -> None:
+        # It is ignored, so the field is recorded in clear as if it were not given.
+        audit = {"MODELS": {"auditapp.Login": {"unmask": "passwd"}}}
+        assert [message_id for message_id, _ in run(check_secret_looking_fields, audit)] == [
+            "signalkit.W026"
+        ] * 2
 
     def test_only_the_models_of_the_apps_checked(self) -> None:
         # manage.py check LABEL: as Django's own model checks.

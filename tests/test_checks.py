@@ -219,6 +219,26 @@ class CheckSettingsTests(SimpleTestCase):
             )
         ]
 
+    def test_values_that_fall_back_at_run_time_are_still_reported(self) -> None:
+        value = {
+            "AUTODISCOVER": 0,
+            "AUDIT": {"MODELS": {"blog.Post": {"exclude": "body"}}},
+            "OFFLOAD": {"DELIVERY": "outbx"},
+        }
+        assert run(value) == [
+            ("signalkit.E003", "SIGNALKIT['AUTODISCOVER'] is 0, which is not True or False."),
+            (
+                "signalkit.E003",
+                "SIGNALKIT['AUDIT']['MODELS']['blog.Post']['exclude'] is 'body', which is not "
+                "a list of strings.",
+            ),
+            (
+                "signalkit.E004",
+                "SIGNALKIT['OFFLOAD']['DELIVERY'] is 'outbx', which is not one of 'on_commit', "
+                "'outbox'.",
+            ),
+        ]
+
     def test_every_problem_is_reported(self) -> None:
         result = run({"AUTODISCOVER": 1, "NOPE": 2, "OFFLOAD": {"DELIVERY": "x"}})
         assert [message_id for message_id, _ in result] == [

@@ -85,8 +85,8 @@ class GetSettingsTests(SimpleTestCase):
         assert (offload.delivery, offload.queue_name) == ("on_commit", "mail")
 
     def test_an_invalid_audit_model_entry_falls_back_alone(self) -> None:
-        # A typo in one model's options must not switch the whole log off.
-        models = {"auditapp.Account": {}, "auditapp.Note": {"masks": ["text"]}}
+        # A typo in one label must not switch the whole log off.
+        models = {"auditapp.Account": {}, "Note": {"mask": ["text"]}}
         with override_settings(SIGNALKIT={"AUDIT": {"MODELS": models}}):
             assert get_settings().audit.models == {"auditapp.Account": {}}
         with override_settings(SIGNALKIT={"AUDIT": {"MODELS": ["auditapp.Account", 3]}}):
@@ -141,14 +141,14 @@ class DroppedModelsTests(TestCase):
         assert AuditEvent.objects.filter(model_label="auditapp.Account").count() == 1
 
     def test_are_logged_and_the_others_audited(self) -> None:
-        models = {"auditapp.Account": {}, "auditapp.Note": {"masks": ["text"]}}
+        models = {"auditapp.Account": {}, "Note": {"mask": ["text"]}}
         with (
             self.assertLogs("signalkit.audit", "WARNING") as logs,
             override_settings(SIGNALKIT={"AUDIT": {"MODELS": models}}),
         ):
             Account.objects.create(name="a")
         assert logs.output == [
-            "WARNING:signalkit.audit:SIGNALKIT['AUDIT']['MODELS'] entry 'auditapp.Note' is "
+            "WARNING:signalkit.audit:SIGNALKIT['AUDIT']['MODELS'] entry 'Note' is "
             "invalid and not audited; run 'manage.py check' for details."
         ]
         assert AuditEvent.objects.filter(model_label="auditapp.Account").count() == 1
