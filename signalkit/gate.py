@@ -29,18 +29,23 @@ generator, for callers that enter and leave blocks often (test helpers).
 
 from __future__ import annotations
 
-import inspect
 import threading
-import weakref
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch.dispatcher import Signal
 
-from signalkit import mutestack
-from signalkit.resolved import filter_resolved, is_djangos
+from signalkit import gated, mutestack
+from signalkit.gated import _filter_resolved as _filter_resolved
+from signalkit.gated import _gated_live_receivers as _gated_live_receivers
+from signalkit.gated import (
+    _gated_send,
+    _gated_wrapper_live_receivers,
+    _is_djangos,
+    _original_send,
+    _reaches_gate,
+)
 from signalkit.selectors import Mute, resolve_signal, sender_label
-from signalkit.toggled import toggled_entries
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -57,12 +62,9 @@ __all__ = [
     "sender_label",
 ]
 
-_original_send = Signal.send
-# What the gate calls through to: the _live_receivers it found when it last put
-# itself on the class. _gate is the gate function it put there, _in_chain whether
-# it is still there (possibly under a wrapper installed on top of it since).
-_below: Any = Signal._live_receivers
-_djangos_live_receivers: Any = _below if is_djangos(_below) else None
+# The hooks the gate puts on the Signal class (and their state) are in
+# signalkit.gated: _gate is the hook it put there, _in_chain whether it is still
+# there (possibly under a wrapper installed on top of it since).
 _gate: Any = None
 _in_chain = False
 _lock = threading.Lock()
@@ -74,89 +76,23 @@ _set_state = mutestack.state.set
 _stacked_mutes = mutestack.stacked
 _push_mute = mutestack.push
 _without_mute = mutestack.without
-_process_mutes: tuple[Mute, ...] = ()
-_process_silenced: frozenset[int] = frozenset()
 _context_mute_count = 0
 # Active mutes (any context) that silence whole signals: while there are any,
 # Signal.send checks for them before Django's per-sender cache lookup.
 _silencing_count = 0
-_disabled: frozenset[str] = frozenset()
-
-
-def _applying(signal: Signal, sender: Any) -> list[Mute] | None:
-    """The mutes that apply to this send; None when one silences the whole signal."""
-    signal_id = id(signal)
-    frame = _get_state()
-    if signal_id in frame[1] or signal_id in _process_silenced:
-        return None
-    active = [mute for mute in _process_mutes if mute.applies_to(signal, sender)]
-    while frame[0] is not None:
-        if frame[0].applies_to(signal, sender):
-            active.append(frame[0])
-        frame = frame[2]
-    return active
-
-
-def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
-    active = _applying(self, sender)
-    if active is None:
-        return [], []
-    entries = toggled_entries(self, sender, _disabled)
-    if entries is None:  # an entry shape this version does not know: Django decides
-        return _filter_resolved(self, sender, active)
-    sync_receivers: list[Any] = []
-    async_receivers: list[Any] = []
-    for ref, sender_ref, is_async, key in entries:
-        if active and any(mute.silences(key) for mute in active):
-            continue
-        if isinstance(ref, weakref.ReferenceType):
-            ref = ref()
-            if ref is None:
-                continue
-        if sender_ref is not None and sender_ref() is None:
-            continue
-        (async_receivers if is_async else sync_receivers).append(ref)
-    return sync_receivers, async_receivers
-
-
-def _gated_send(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
-    signal_id = id(self)
-    if signal_id in _get_state()[1] or signal_id in _process_silenced:
-        return []
-    return _original_send(self, sender, **named)
-
-
-def _gated_wrapper_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
-    # The gate over another library's wrapper: that wrapper resolves the
-    # receivers (and may wrap each one), the gate filters what it returns.
-    active = _applying(self, sender)
-    if active is None:
-        return [], []
-    if not (active or _disabled):
-        return _below(self, sender)  # type: ignore[no-any-return]
-    return _filter_resolved(self, sender, active)
-
-
-def _filter_resolved(
-    signal: Signal, sender: Any, active: list[Mute]
-) -> tuple[list[Any], list[Any]]:
-    def skip(key: str) -> bool:
-        return key in _disabled or any(mute.silences(key) for mute in active)
-
-    return filter_resolved(signal, _below(signal, sender), skip)
 
 
 def _put_on() -> None:
     # Caller holds _lock: the gate goes on top of whatever is there, unless it
     # is still in place (on top, or under a wrapper installed since).
-    global _below, _gate, _in_chain
+    global _gate, _in_chain
     live = Signal.__dict__["_live_receivers"]
     if live is _gate:
         return
     djangos = _is_djangos(live)
     if not djangos and _reaches_gate(live):
         return
-    _below = live
+    gated.below = live
     _gate = _gated_live_receivers if djangos else _gated_wrapper_live_receivers
     _in_chain = True
     Signal._live_receivers = _gate  # type: ignore[method-assign]
@@ -168,29 +104,10 @@ def _take_off() -> None:
     global _in_chain
     live = Signal.__dict__["_live_receivers"]
     if live is _gate:
-        Signal._live_receivers = _below  # type: ignore[method-assign]
+        Signal._live_receivers = gated.below  # type: ignore[method-assign]
         _in_chain = False
     elif not _reaches_gate(live):  # replaced, not wrapped
         _in_chain = False
-
-
-def _is_djangos(live: Any) -> bool:
-    # Django's own method found at import first: the common case, and cheap.
-    return live is _djangos_live_receivers or is_djangos(live)
-
-
-def _reaches_gate(live: Any) -> bool:
-    """Whether ``live`` is the gate or a wrapper installed over it (``functools.wraps``
-    chain): a wrapper that replaced it instead, calling what it saved earlier,
-    does not reach it."""
-    try:
-        return _is_gate(inspect.unwrap(live, stop=_is_gate))
-    except ValueError:  # a __wrapped__ cycle
-        return False
-
-
-def _is_gate(function: Any) -> bool:
-    return function is _gated_live_receivers or function is _gated_wrapper_live_receivers
 
 
 def installed() -> bool:
@@ -200,7 +117,7 @@ def installed() -> bool:
 
 def _refresh() -> None:
     # Caller holds _lock. Runs twice per mute block: kept lean.
-    if _disabled or _process_mutes or _context_mute_count:
+    if gated.disabled or gated.process_mutes or _context_mute_count:
         if Signal.__dict__["_live_receivers"] is not _gate:
             _put_on()
     elif _in_chain:
@@ -222,27 +139,26 @@ def refresh() -> None:
 
 def refresh_toggles() -> None:
     """Read ``SIGNALKIT["RECEIVERS"]`` again (at start-up and on ``setting_changed``)."""
-    global _disabled
     from signalkit.conf import get_settings
 
     with _lock:
-        _disabled = get_settings().disabled_receivers
+        gated.disabled = get_settings().disabled_receivers
         _refresh()
 
 
 def is_enabled(key: str) -> bool:
     """Whether the toggle of receiver ``key`` lets it run."""
-    return key not in _disabled
+    return key not in gated.disabled
 
 
 def active_mutes() -> tuple[Mute, ...]:
     """The mutes in force for the current context (context-local and process-wide)."""
-    return _stacked_mutes(_get_state()) + _process_mutes
+    return _stacked_mutes(_get_state()) + gated.process_mutes
 
 
 def process_mutes() -> tuple[Mute, ...]:
     """The process-wide mutes in force now, oldest first."""
-    return _process_mutes
+    return gated.process_mutes
 
 
 def check_scope(scope: str) -> None:
@@ -264,7 +180,7 @@ def rearmed(also: tuple[Mute, ...] = ()) -> Iterator[None]:
     """
     global _context_mute_count
     frame = _get_state()
-    present = _stacked_mutes(frame) + _process_mutes
+    present = _stacked_mutes(frame) + gated.process_mutes
     for mute in also:
         if not any(mute is each for each in present):
             frame = _push_mute(frame, mute)
@@ -336,7 +252,8 @@ def leave(mute: Mute, scope: str = "context") -> None:
 def _stand_down(mute: Mute) -> None:
     # Caller holds _lock: _refresh(), reduced to what leaving can change.
     global _silencing_count
-    if _in_chain and not (_disabled or _process_mutes or _context_mute_count):
+    # (The count first: a nested block ends without reading signalkit.gated.)
+    if _in_chain and not (_context_mute_count or gated.disabled or gated.process_mutes):
         _take_off()
     if mute.silenced_ids:
         _silencing_count -= 1
@@ -345,23 +262,23 @@ def _stand_down(mute: Mute) -> None:
 
 
 def _enter_process(mute: Mute, scope: str) -> None:
-    global _process_mutes, _process_silenced, _silencing_count
+    global _silencing_count
     check_scope(scope)
     with _lock:
-        _process_mutes = (*_process_mutes, mute)
+        gated.process_mutes = (*gated.process_mutes, mute)
         if mute.silenced_ids:
             _silencing_count += 1
-            _process_silenced = _process_silenced | mute.silenced_ids
+            gated.process_silenced = gated.process_silenced | mute.silenced_ids
         _refresh()
 
 
 def _leave_process(mute: Mute) -> None:
-    global _process_mutes, _process_silenced
     with _lock:
-        if mute in _process_mutes:
-            index = len(_process_mutes) - 1 - _process_mutes[::-1].index(mute)
-            _process_mutes = _process_mutes[:index] + _process_mutes[index + 1 :]
-        _process_silenced = frozenset().union(*(each.silenced_ids for each in _process_mutes))
+        mutes = gated.process_mutes
+        if mute in mutes:
+            index = len(mutes) - 1 - mutes[::-1].index(mute)
+            gated.process_mutes = mutes = mutes[:index] + mutes[index + 1 :]
+        gated.process_silenced = frozenset().union(*(each.silenced_ids for each in mutes))
         _stand_down(mute)
 
 

@@ -13,12 +13,17 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from django.db import connections
+
+from signalkit.audit import hooks, snapshot
 from signalkit.audit.writer import fail_change, savepoint_if_in_transaction
 from signalkit.conf import get_settings
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Model
+
+    from signalkit.audit.plans import ModelPlan
 
 logger = logging.getLogger("signalkit.audit")
 
@@ -49,3 +54,36 @@ def read_row(
             )
             return None
     return dict(rows[0]) if rows else None
+
+
+def read_deferred(
+    plan: ModelPlan | None,
+    sender: type[Model],
+    instance: Model,
+    using: str,
+    update_fields: frozenset[str] | None,
+) -> None:
+    """Complete ``instance``'s snapshot with the old values of the fields it
+    lacks that this save writes (``plan``: ``sender``'s, if it is audited)."""
+    # Fields deferred at load time and loaded or assigned since: their old
+    # values are read now, before the UPDATE (one query, only in this case).
+    connection = connections[using]
+    old = snapshot.base(instance, connection)
+    if plan is None or old is None:
+        return
+    values = instance.__dict__
+    missing = [
+        attname
+        for name, attname, _ in plan.encoders
+        if attname not in old
+        and attname in values
+        and attname in plan.tracked
+        and (update_fields is None or name in update_fields or attname in update_fields)
+    ]
+    row = read_row(sender, instance.pk, missing, using, connection) if missing else None
+    if row is not None:
+        if hooks.in_transaction(connection):
+            # Read inside the transaction: valid only if it commits.
+            snapshot.advance(instance, {**old, **row}, connection)
+        else:
+            old.update(row)

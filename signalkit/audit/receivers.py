@@ -7,7 +7,6 @@ Keys (for toggles and mutes): ``signalkit.audit.receivers.take_snapshot``,
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 import django
@@ -21,25 +20,21 @@ from django.db.models.signals import (
     pre_save,
 )
 
-from signalkit.audit import expressions, hooks, refresh, saves, snapshot
+from signalkit.audit import expressions, refresh, saves, snapshot
 from signalkit.audit import m2m as many_to_many
+from signalkit.audit.audited import audited_labels as audited_labels
+from signalkit.audit.audited import plan_of as plan_of
+from signalkit.audit.audited import plans as _plans
+from signalkit.audit.audited import through_plans as _m2m
+from signalkit.audit.audited import warn_dropped
 from signalkit.audit.compare import changes_of
-from signalkit.audit.plans import ModelPlan, Unresolved, build, has_key, key_attnames
-from signalkit.audit.readback import read_row
+from signalkit.audit.plans import Unresolved, build, has_key, key_attnames
+from signalkit.audit.readback import read_deferred
 from signalkit.audit.writer import emit, for_instance
-from signalkit.conf import get_settings, raw_audit_models
+from signalkit.conf import get_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
-
     from django.db.models import Model
-
-    from signalkit.audit.plans import M2MPlan
-
-logger = logging.getLogger("signalkit.audit")
-
-_plans: dict[type[Model], ModelPlan] = {}
-_m2m: dict[type[Model], M2MPlan] = {}
 
 
 def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> None:
@@ -70,37 +65,9 @@ def check_snapshot(
             return  # a create: no old values
     if snapshot.is_partial(instance) and not raw:
         alias = using or instance._state.db or DEFAULT_DB_ALIAS
-        _read_deferred(sender, instance, alias, kwargs.get("update_fields"))
+        read_deferred(_plans.get(sender), sender, instance, alias, kwargs.get("update_fields"))
     if kwargs.get("signal") is pre_save:
         saves.check(instance)
-
-
-def _read_deferred(
-    sender: type[Model], instance: Model, using: str, update_fields: frozenset[str] | None
-) -> None:
-    # Fields deferred at load time and loaded or assigned since: their old
-    # values are read now, before the UPDATE (one query, only in this case).
-    plan = _plans.get(sender)
-    connection = connections[using]
-    old = snapshot.base(instance, connection)
-    if plan is None or old is None:
-        return
-    values = instance.__dict__
-    missing = [
-        attname
-        for name, attname, _ in plan.encoders
-        if attname not in old
-        and attname in values
-        and attname in plan.tracked
-        and (update_fields is None or name in update_fields or attname in update_fields)
-    ]
-    row = read_row(sender, instance.pk, missing, using, connection) if missing else None
-    if row is not None:
-        if hooks.in_transaction(connection):
-            # Read inside the transaction: valid only if it commits.
-            snapshot.advance(instance, {**old, **row}, connection)
-        else:
-            old.update(row)
 
 
 #: Set on an instance saved raw (a fixture), until its next save.
@@ -266,24 +233,6 @@ def record_m2m(
         many_to_many.record(action, field, plan, instance, reverse, pk_set, using, declaring)
 
 
-def plan_of(label: str) -> ModelPlan | None:
-    """The plan of the audited model whose events are recorded under ``label``."""
-    for plan in _plans.values():
-        if plan.label == label:
-            return plan
-    return None
-
-
-def audited_labels() -> list[str]:
-    """The labels events of the audited models (and auth events) are recorded under."""
-    from django.contrib.auth import get_user_model
-
-    labels = {plan.label for plan in _plans.values()}
-    if get_settings().audit.auth_events:
-        labels.add(get_user_model()._meta.label)
-    return sorted(labels)
-
-
 _connected: list[tuple[Any, Any, type[Model], str]] = []
 
 
@@ -291,7 +240,7 @@ def connect() -> None:
     """(Re)connect the receivers for the models in ``SIGNALKIT["AUDIT"]["MODELS"]``."""
     disconnect()
     audit = get_settings().audit
-    _warn_dropped(audit.models)
+    warn_dropped(audit.models)
     plans = build(audit)
     _plans.update(plans)
     refresh.patch(plans, _plans.get)
@@ -309,20 +258,6 @@ def connect() -> None:
             if field.through not in _m2m:
                 _m2m[field.through] = field
                 _connect(m2m_changed, record_m2m, field.through)
-
-
-def _warn_dropped(kept: Collection[str]) -> None:
-    # System checks report invalid entries, but not every server runs them: a
-    # model silently left out of the log must at least be logged.
-    models = raw_audit_models()
-    dropped = [label for label in models if not isinstance(label, str) or label not in kept]
-    if dropped:
-        logger.warning(
-            "SIGNALKIT['AUDIT']['MODELS'] %s %s invalid and not audited; "
-            "run 'manage.py check' for details.",
-            "entry" if len(dropped) == 1 else "entries",
-            ", ".join(repr(label) for label in dropped) + (" is" if len(dropped) == 1 else " are"),
-        )
 
 
 def _connect(signal: Any, func: Any, sender: type[Model]) -> None:

@@ -1,0 +1,91 @@
+"""How one audited field's values are recorded: its :class:`FieldPlan` and the
+JSON encoder built from it, which the receivers call for every value."""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from signalkit.audit.serialize import MASKED, to_json
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["FieldPlan", "Unresolved"]
+
+
+class Unresolved(Exception):
+    """Raised by an encoder for a value that is an expression (``F("n") + 1``,
+    ``Now()``): what the database stored is not on the instance (Django 5.2)."""
+
+
+def _other(value: Any) -> Any:
+    # The slow path of every encoder: values of less common types.
+    if hasattr(value, "resolve_expression"):
+        raise Unresolved
+    return to_json(value)
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    name: str
+    attname: str
+    masked: bool
+    # The field's to_python (a date for a datetime, a UUID for its text), a
+    # Decimal rounded to the field's places: the value as the column keeps it.
+    convert: Callable[[Any], Any] | None = None
+    # A custom field's value_to_string(), for values of its own type.
+    text: Callable[[Any], str] | None = None
+
+    def encoder(self) -> Callable[[Any], Any]:
+        """The JSON form of a value as this field stores it, as a plain function
+        with fast paths for common values; never raises."""
+        if self.masked:
+            return _masked
+        convert = self.convert
+        if convert is not None:
+
+            def typed(value: Any) -> Any:
+                if value is None:
+                    return None
+                # Recorded as given if it cannot be converted (the save will
+                # fail). (contextlib.suppress would cost more than converting.)
+                try:  # noqa: SIM105
+                    value = convert(value)
+                except Exception:
+                    pass
+                if type(value) is decimal.Decimal:
+                    return str(value)  # what to_json() gives, without its checks
+                return _other(value)
+
+            return typed
+        text = self.text
+        if text is not None:
+
+            def custom(value: Any) -> Any:
+                kind = type(value)
+                if kind is int or value is None or kind is str:
+                    return to_json(value)
+                if hasattr(value, "resolve_expression"):
+                    raise Unresolved
+                try:
+                    return to_json(value, text)
+                except Exception:
+                    return to_json(value)
+
+            return custom
+        return _plain
+
+
+def _masked(value: Any) -> Any:
+    if value is not None and type(value) is not str and hasattr(value, "resolve_expression"):
+        raise Unresolved  # never stored, but the snapshot must not keep it
+    return MASKED
+
+
+def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is int or value is None or (kind is str and "\x00" not in value):
+        return value
+    return _other(value)

@@ -1,0 +1,120 @@
+"""What the gate puts on the ``Signal`` class, and the state those hooks read.
+
+:mod:`signalkit.gate` decides when these hooks are in place and keeps the state
+below up to date (under its lock); here they run, on every send while a toggle
+or mute is active. So they read plain module globals: the disabled toggle keys,
+the process-wide mutes and what the gate found in place of ``_live_receivers``.
+
+The ``_live_receivers`` hook sitting right on Django's own method reads
+``Signal.receivers`` itself (through the toggles' cache), skipping Django's
+per-sender lookup; the one over another library's wrapper filters what that
+wrapper resolves. The ``send`` hook returns at once for a signal a mute silences
+entirely.
+"""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from django.dispatch.dispatcher import Signal
+
+from signalkit import mutestack
+from signalkit.resolved import filter_resolved, is_djangos
+from signalkit.toggled import toggled_entries
+
+if TYPE_CHECKING:
+    from signalkit.selectors import Mute
+
+_original_send = Signal.send
+# What the gate calls through to: the _live_receivers it found when it last put
+# itself on the class.
+below: Any = Signal._live_receivers
+_djangos_live_receivers: Any = below if is_djangos(below) else None
+_get_state = mutestack.state.get
+process_mutes: tuple[Mute, ...] = ()
+process_silenced: frozenset[int] = frozenset()
+disabled: frozenset[str] = frozenset()
+
+
+def _applying(signal: Signal, sender: Any) -> list[Mute] | None:
+    """The mutes that apply to this send; None when one silences the whole signal."""
+    signal_id = id(signal)
+    frame = _get_state()
+    if signal_id in frame[1] or signal_id in process_silenced:
+        return None
+    active = [mute for mute in process_mutes if mute.applies_to(signal, sender)]
+    while frame[0] is not None:
+        if frame[0].applies_to(signal, sender):
+            active.append(frame[0])
+        frame = frame[2]
+    return active
+
+
+def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
+    active = _applying(self, sender)
+    if active is None:
+        return [], []
+    entries = toggled_entries(self, sender, disabled)
+    if entries is None:  # an entry shape this version does not know: Django decides
+        return _filter_resolved(self, sender, active)
+    sync_receivers: list[Any] = []
+    async_receivers: list[Any] = []
+    for ref, sender_ref, is_async, key in entries:
+        if active and any(mute.silences(key) for mute in active):
+            continue
+        if isinstance(ref, weakref.ReferenceType):
+            ref = ref()
+            if ref is None:
+                continue
+        if sender_ref is not None and sender_ref() is None:
+            continue
+        (async_receivers if is_async else sync_receivers).append(ref)
+    return sync_receivers, async_receivers
+
+
+def _gated_send(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+    signal_id = id(self)
+    if signal_id in _get_state()[1] or signal_id in process_silenced:
+        return []
+    return _original_send(self, sender, **named)
+
+
+def _gated_wrapper_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
+    # The gate over another library's wrapper: that wrapper resolves the
+    # receivers (and may wrap each one), the gate filters what it returns.
+    active = _applying(self, sender)
+    if active is None:
+        return [], []
+    if not (active or disabled):
+        return below(self, sender)  # type: ignore[no-any-return]
+    return _filter_resolved(self, sender, active)
+
+
+def _filter_resolved(
+    signal: Signal, sender: Any, active: list[Mute]
+) -> tuple[list[Any], list[Any]]:
+    def skip(key: str) -> bool:
+        return key in disabled or any(mute.silences(key) for mute in active)
+
+    return filter_resolved(signal, below(signal, sender), skip)
+
+
+def _is_djangos(live: Any) -> bool:
+    # Django's own method found at import first: the common case, and cheap.
+    return live is _djangos_live_receivers or is_djangos(live)
+
+
+def _reaches_gate(live: Any) -> bool:
+    """Whether ``live`` is the gate or a wrapper installed over it (``functools.wraps``
+    chain): a wrapper that replaced it instead, calling what it saved earlier,
+    does not reach it."""
+    try:
+        return _is_gate(inspect.unwrap(live, stop=_is_gate))
+    except ValueError:  # a __wrapped__ cycle
+        return False
+
+
+def _is_gate(function: Any) -> bool:
+    return function is _gated_live_receivers or function is _gated_wrapper_live_receivers
