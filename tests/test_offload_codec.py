@@ -229,6 +229,18 @@ def test_a_class_tag_reads_classes_only() -> None:
         decode({"$enum": ["django.conf", "settings.SECRET_KEY", "x"]}, using="default")
 
 
+def test_a_class_tag_of_an_earlier_version_finds_a_nested_class() -> None:
+    # Earlier versions queued "module.Qualname" as one string: the module is
+    # its longest prefix that imports, whatever the depth of the class.
+    assert decode({"$class": "decimal.Decimal"}, using="default") is decimal.Decimal
+    nested = "tests.offloadapp.models.Article.DoesNotExist"
+    assert decode({"$class": nested}, using="default") is Article.DoesNotExist
+    with pytest.raises(AttributeError, match="Nope"):
+        decode({"$class": "tests.offloadapp.models.Article.Nope"}, using="default")
+    with pytest.raises(ImportError, match="no module named 'nosuchpackage'"):
+        decode({"$class": "nosuchpackage.Thing"}, using="default")
+
+
 def test_a_member_of_a_local_str_or_int_enum_travels_as_its_value() -> None:
     # (A worker cannot import the enum: the plain value, as before enums had a tag.)
     class Local(enum.IntEnum):

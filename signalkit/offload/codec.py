@@ -45,7 +45,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
-from django.utils.module_loading import import_string
+
+from signalkit.paths import import_owner
 
 
 class EncodeError(TypeError):
@@ -272,10 +273,25 @@ def _qualified(module: str, qualname: str, what: str = "a class") -> Any:
 
 def _class(path: Any) -> type:
     # (A string: the form of payloads queued by earlier versions.)
-    found = import_string(path) if isinstance(path, str) else _qualified(*path)
+    found = _qualified(*_split(path)) if isinstance(path, str) else _qualified(*path)
     if not isinstance(found, type):
         raise TypeError(f"{path} is not a class.")
     return found
+
+
+def _split(path: str) -> tuple[str, str]:
+    """``(module, qualname)`` of a dotted path: its longest prefix that is a
+    module, so that a class nested in another (``app.models.Order.Status``) is
+    found."""
+    failure = import_owner(path)
+    if failure:
+        raise ImportError(f"Cannot find the class {path!r}.{failure}")
+    parts = path.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:end])
+        if module in sys.modules:
+            return module, ".".join(parts[end:])
+    raise ImportError(f"Cannot find the class {path!r}: no module named {parts[0]!r}.")
 
 
 def _model(label: str) -> type[Model]:
