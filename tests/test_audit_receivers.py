@@ -5,6 +5,7 @@ import decimal
 import tempfile
 import uuid
 
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models.signals import post_save
@@ -26,6 +27,7 @@ from tests.auditapp.models import (
     Note,
     Owner,
     Plain,
+    Priced,
     Seat,
     VipAccount,
 )
@@ -65,6 +67,30 @@ class SaveTests(TestCase):
             assert changes[secret] == [None, MASKED]
         assert "last_login" not in changes
         assert "hunter2" not in str(AuditEvent.objects.values_list("changes", flat=True)[0])
+
+    def test_a_value_assigned_as_another_type_is_recorded_as_the_column_keeps_it(self) -> None:
+        # As a later load of the row gives it back: 3, not "3"; True, not 1.
+        owner = Owner.objects.create(name="o")
+        models: dict[str, dict[str, list[str]]] = {
+            "auditapp.Account": {},
+            "auditapp.Priced": {},
+            "auth.User": {},
+        }
+        with audited(MODELS=models):
+            Account.objects.create(name="a", owner_id=str(owner.pk))
+            priced = Priced.objects.create(price="2.50", quantity="3")
+            User.objects.create(username="u", is_staff=1)  # type: ignore[misc]
+            loaded = Priced.objects.get(pk=priced.pk)
+            loaded.quantity = "4"
+            loaded.save()
+        [created] = events(action="create", model_label="auditapp.Account")
+        assert created.changes["owner"] == [None, owner.pk]
+        [created] = events(action="create", model_label="auditapp.Priced")
+        assert created.changes["quantity"] == [None, 3]
+        [created] = events(action="create", model_label="auth.User")
+        assert created.changes["is_staff"] == [None, True]
+        [updated] = events(action="update", model_label="auditapp.Priced")
+        assert updated.changes["quantity"] == [3, 4]
 
     def test_update_records_only_changed_fields(self) -> None:
         account = Account.objects.create(name="a", balance=1)

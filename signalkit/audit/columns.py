@@ -19,13 +19,45 @@ from django.utils import timezone
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["as_text", "compared", "recorded"]
+__all__ = ["as_text", "compared", "native", "recorded"]
 
 # Fields whose values users often assign as strings or numbers ("1.50", 0,
 # "2024-01-01"): converted with the field's to_python before recording.
 _TYPED = frozenset(
     {"DecimalField", "DateField", "DateTimeField", "TimeField", "UUIDField", "DurationField"}
 )
+
+
+# Fields whose values come back from the database as one Python type: a value
+# of another type ("3" for a key, 1 for a boolean) is converted with the
+# field's to_python before recording, so that it is recorded as a later load
+# of the row would give it (3, True), not as assigned.
+_NATIVE: dict[str, type] = {
+    **dict.fromkeys(
+        (
+            "AutoField",
+            "BigAutoField",
+            "SmallAutoField",
+            "IntegerField",
+            "BigIntegerField",
+            "SmallIntegerField",
+            "PositiveIntegerField",
+            "PositiveBigIntegerField",
+            "PositiveSmallIntegerField",
+        ),
+        int,
+    ),
+    "FloatField": float,
+    "BooleanField": bool,
+}
+
+
+def native(field: Any) -> type | None:
+    """The one Python type the column's values come back as, if it has one (a
+    foreign key's is its target's)."""
+    if field.is_relation and (field.many_to_one or field.one_to_one):
+        return native(field.target_field)
+    return _NATIVE.get(field.get_internal_type())
 
 
 def as_text(field: Any) -> Callable[[Any], str]:
@@ -48,6 +80,8 @@ def recorded(field: Any) -> Callable[[Any], Any] | None:
         return _address(field)
     if isinstance(field, FileField):
         return _file_name
+    if native(field) is not None:
+        return field.to_python  # type: ignore[no-any-return]
     if kind not in _TYPED:
         return None
     convert = _rounding(field, field.to_python)

@@ -37,6 +37,9 @@ class FieldPlan:
     convert: Callable[[Any], Any] | None = None
     # A custom field's value_to_string(), for values of its own type.
     text: Callable[[Any], str] | None = None
+    # The one type the column's values come back as (int for an integer or a
+    # key): values of that type are recorded as they are, others converted.
+    native: type | None = None
 
     def encoder(self) -> Callable[[Any], Any]:
         """The JSON form of a value as this field stores it, as a plain function
@@ -44,11 +47,15 @@ class FieldPlan:
         if self.masked:
             return _masked
         convert = self.convert
+        # (A float is checked by to_json(): JSON has no NaN.)
+        native = self.native if self.native is not float else None
         if convert is not None:
 
             def typed(value: Any) -> Any:
                 if value is None:
                     return None
+                if type(value) is native:
+                    return value
                 # Recorded as given if it cannot be converted (the save will
                 # fail). (contextlib.suppress would cost more than converting.)
                 try:  # noqa: SIM105

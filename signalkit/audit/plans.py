@@ -182,6 +182,7 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
             masked(field.name),
             columns.recorded(field),
             None if type(field).__module__.startswith("django.") else columns.as_text(field),
+            columns.native(field),
         )
         for field in recorded
     )
