@@ -43,16 +43,36 @@ def usable(value: object) -> tuple[dict[str, Any], list[str]]:
         notes.append(f"SIGNALKIT is {shown(value)}, which is not a dict: the defaults apply")
         return {}, notes
     result: dict[str, Any] = {}
+    misplaced: list[tuple[str, list[str]]] = []
     for key, item in value.items():
         if key not in SCHEMA:
-            notes.append(f"SIGNALKIT has an unknown key {key!r}, which is ignored")
+            target = _misplaced(key)
+            if target is None:
+                notes.append(f"SIGNALKIT has an unknown key {key!r}, which is ignored")
+                continue
+            misplaced.append((target, _strings(item)))
+            where = path_of("AUDIT", target)
+            notes.append(f"SIGNALKIT has an unknown key {key!r}: its names are applied as {where}")
         elif key in SECTIONS and isinstance(item, dict):
             result[key] = _section(key, item, notes)
         elif not SCHEMA[key](item, (key,)):
             result[key] = item
         elif key != "PROFILE":
             _replace(result, (key,), item, notes)
+    if misplaced:  # (after the loop: "AUDIT" may come after them)
+        audit = result["AUDIT"] = dict(result.get("AUDIT") or {})
+        for target, names in misplaced:
+            audit[target] = [*audit.get(target, ()), *names]
     return result, notes
+
+
+def _misplaced(key: object) -> str | None:
+    """The ``AUDIT`` key that an unknown top-level ``key`` names, if it is a mask or
+    an exclude (``"MASK_FIELDS"``, ``"AUDIT_EXCLUDE_FIELDS"``): as a misspelt key
+    in ``AUDIT``, it must not record what it names in clear. The check's hint
+    names the same key."""
+    inner = str(key).upper().removeprefix("AUDIT_")
+    return inner if inner in ("MASK_FIELDS", "EXCLUDE_FIELDS") else None
 
 
 def _section(name: str, value: dict[Any, Any], notes: list[str]) -> dict[str, Any]:
@@ -183,6 +203,11 @@ def _looks_like(key: object, names: tuple[str, ...]) -> str | None:
     """The one of ``names`` that the unknown ``key`` looks like a misspelling of
     (the same first four letters, or close), compared in one case."""
     upper = str(key).upper()
+    for name in names:
+        # The name itself first: "MASK" is as close to "UNMASK" as the
+        # cutoff, and taken for an unmask it would be ignored (fail open).
+        if upper == name.upper():
+            return name
     for name in names:
         stem = name.upper().partition("_")[0][:4]  # "MASK", "EXCL", "UNMA"
         if upper.startswith(stem) or difflib.get_close_matches(upper, [name.upper()], cutoff=0.8):

@@ -127,6 +127,15 @@ class UsableModelOptionsTests(SimpleTestCase):
             "include": ["name"],
         }
 
+    def test_an_option_in_another_case_applies_as_itself(self) -> None:
+        # "MASK" is as close to "unmask" as a misspelling: taken for one, it was
+        # ignored and the fields it names were recorded in clear.
+        assert self.options({"MASK": ["name"], "Unmask": ["token"], "INCLUDE": "name"}) == {
+            "mask": ["name"],
+            "include": ["name"],
+        }
+        assert self.options({"Mask": "name"}) == {"mask": ["name"]}
+
 
 class InvalidModelOptionTests(TestCase):
     def changes(self, options: Any, **values: Any) -> dict[str, Any]:
@@ -163,6 +172,15 @@ class InvalidModelOptionTests(TestCase):
             "key 'redact': every field of auditapp.Account is masked" + CHECK
         ]
 
+    def test_a_mask_in_capitals_masks_the_fields_it_names(self) -> None:
+        with self.assertLogs("signalkit", "WARNING") as logs:
+            changes = self.changes({"MASK": ["name"]}, name="Jane Roe")
+        assert changes["name"] == [None, "[masked]"]
+        assert logs.output == [
+            "WARNING:signalkit:SIGNALKIT['AUDIT']['MODELS']['auditapp.Account'] has an unknown "
+            "key 'MASK': the names ['name'] in it apply as 'mask'" + CHECK
+        ]
+
     def test_an_invalid_unmask_keeps_the_field_masked(self) -> None:
         with self.assertLogs("signalkit", "WARNING") as logs:
             changes = self.changes({"unmask": ["token", "*key*"]}, name="a", token="t0k3n")
@@ -183,3 +201,35 @@ class InvalidModelOptionTests(TestCase):
             "WARNING:signalkit.audit:SIGNALKIT['AUDIT']['MODELS'] entry 3 is invalid and not "
             "audited" + CHECK
         )
+
+
+class MisplacedNamesTests(TestCase):
+    def test_names_written_beside_audit_still_mask_and_exclude(self) -> None:
+        # The check says which key was meant (E002: "Did you mean
+        # SIGNALKIT['AUDIT']['MASK_FIELDS']?"); what they name is not recorded in clear.
+        value = {
+            "MASK_FIELDS": ["name"],
+            "audit_exclude_fields": "born",
+            "AUDIT": {"MODELS": ["auditapp.Account"]},
+        }
+        with self.assertLogs("signalkit", "WARNING") as logs, override_settings(SIGNALKIT=value):
+            Account.objects.create(name="Jane Roe", born="2000-01-02")
+        changes = AuditEvent.objects.get(model_label="auditapp.Account").changes
+        assert changes["name"] == [None, "[masked]"]
+        assert "born" not in changes
+        assert logs.output == [
+            "WARNING:signalkit:SIGNALKIT has an unknown key 'MASK_FIELDS': its names are "
+            "applied as SIGNALKIT['AUDIT']['MASK_FIELDS']" + CHECK,
+            "WARNING:signalkit:SIGNALKIT has an unknown key 'audit_exclude_fields': its names "
+            "are applied as SIGNALKIT['AUDIT']['EXCLUDE_FIELDS']" + CHECK,
+        ]
+
+    def test_they_add_to_the_names_under_audit(self) -> None:
+        for audit, expected in (
+            ({"MASK_FIELDS": ["iban"]}, ["iban", "name"]),
+            (None, ["name"]),
+            (["a.B"], ["name"]),
+        ):
+            with self.subTest(audit=audit):
+                user, _ = usable({"AUDIT": audit, "MASK_FIELDS": ("name",)})
+                assert user["AUDIT"]["MASK_FIELDS"] == expected
