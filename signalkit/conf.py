@@ -82,7 +82,7 @@ def raw_audit_models() -> list[Any]:
     raw = raw_settings()
     audit = raw.get("AUDIT") if isinstance(raw, dict) else None
     models = audit.get("MODELS") if isinstance(audit, dict) else None
-    if isinstance(models, str):  # ("blog.Post") without its comma: not audited, logged
+    if isinstance(models, str):  # ("blog.Post") without its comma
         return [models]
     if isinstance(models, set | frozenset):
         return sorted(models, key=repr)

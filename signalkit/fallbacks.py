@@ -142,13 +142,16 @@ def _models(models: object, notes: list[str]) -> dict[str, Any] | list[str]:
             for label, options in models.items()
             if not check({label: None}, path)
         }
-    if isinstance(models, set | frozenset):
+    if isinstance(models, str):
+        # ("blog.Post") without its comma: the label it holds is audited.
+        notes.append(_note(path, models, "it is audited as one label"))
+        models = [models]
+    elif isinstance(models, set | frozenset):
         notes.append(_note(path, models, "the labels in it are audited"))
         models = _strings(models)
     if isinstance(models, list | tuple):
         return [label for label in models if not check([label], path)]
-    if not isinstance(models, str):  # (a lone label is logged as not audited)
-        notes.append(_note(path, models, "no model is audited"))
+    notes.append(_note(path, models, "no model is audited"))
     return []
 
 

@@ -153,14 +153,19 @@ class DroppedModelsTests(TestCase):
         ]
         assert AuditEvent.objects.filter(model_label="auditapp.Account").count() == 1
 
-    def test_a_label_given_as_a_string_is_logged(self) -> None:
-        # ("auditapp.Account") without its comma is a string, not a tuple.
+    def test_a_label_given_as_a_string_is_logged_and_audited(self) -> None:
+        # ("auditapp.Account") without its comma is a string, not a tuple: meant
+        # as that label, which an audit log fails closed on.
         with (
-            self.assertLogs("signalkit.audit", "WARNING") as logs,
+            self.assertLogs("signalkit", "WARNING") as logs,
             override_settings(SIGNALKIT={"AUDIT": {"MODELS": ("auditapp.Account")}}),
         ):
             Account.objects.create(name="a")
-        assert "entry 'auditapp.Account' is invalid and not audited" in logs.output[0]
+        assert logs.output == [
+            "WARNING:signalkit:SIGNALKIT['AUDIT']['MODELS'] is 'auditapp.Account', which is "
+            "invalid: it is audited as one label; run 'manage.py check' for details."
+        ]
+        assert AuditEvent.objects.filter(model_label="auditapp.Account").count() == 1
 
 
 class InvalidMaskEntryTests(TestCase):
