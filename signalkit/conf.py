@@ -154,6 +154,9 @@ def reset_settings(*, setting: str, **kwargs: Any) -> None:
         from signalkit.gate import refresh_toggles
 
         refresh_toggles()
+        profiles = sys.modules.get("signalkit.profiles.receivers")
+        if profiles is not None:  # imported by ready(): connected while PROFILE is set
+            profiles.connect()
         audit = sys.modules.get("signalkit.audit")
         if audit is not None:  # imported by ready(): the audit receivers follow too
             audit.connect()

@@ -9,6 +9,7 @@ from django.test import TestCase, override_settings
 
 from signalkit.keys import receiver_key
 from signalkit.profiles.receivers import KEY, connect, create_profile
+from signalkit.registry import registry
 from tests.factories import UserFactory
 from tests.profilesapp import defaults
 from tests.profilesapp.config import signalkit
@@ -153,8 +154,23 @@ class ReceiverKeyTests(TestCase):
         assert receiver_key(create_profile) == KEY
 
     def test_connect_is_idempotent(self) -> None:
-        before = len(post_save.receivers)
-        connect()
-        connect()
-        assert len(post_save.receivers) == before
-        assert post_save.has_listeners(User)
+        with override_settings(SIGNALKIT=signalkit()):
+            before = len(post_save.receivers)
+            connect()
+            connect()
+            assert len(post_save.receivers) == before
+            assert post_save.has_listeners(User)
+
+    def test_connected_only_while_profile_is_set(self) -> None:
+        # Without PROFILE, saves pay nothing and listings show no idle receiver.
+        def connected() -> bool:
+            return any(info.key == KEY for info in registry.receivers(post_save))
+
+        assert not connected()
+        with override_settings(SIGNALKIT=signalkit()):
+            assert connected()
+        assert not connected()
+        # An invalid PROFILE too: its receiver raises, naming the problem.
+        with override_settings(SIGNALKIT={"PROFILE": {"USER_FIELD": 5}}):
+            assert connected()
+        assert not connected()

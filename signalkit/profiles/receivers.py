@@ -2,13 +2,13 @@
 
 Its toggle key is ``signalkit.profiles.receivers.create_profile``.
 
-It is connected once, for every sender, and keeps only saves of the user model
-or of a subclass of it (a proxy, which Django names as the sender, or a
+It is connected while ``PROFILE`` is set, for every sender, and keeps only
+saves of the user model or of a subclass of it (a proxy, which Django names as the sender, or a
 multi-table child, whose save also inserts a user row): a per-model connection
 would miss those and custom user models swapped in later (``AUTH_USER_MODEL``
 under ``override_settings``), and ``post_save`` has no fast path that a catch-all
-receiver would switch off. For other models it costs one call that returns at
-its first line unless ``PROFILE`` is set (or invalid).
+receiver would switch off. For other models it costs one call that returns
+early.
 """
 
 from __future__ import annotations
@@ -72,5 +72,12 @@ def _lineage(sender: Any) -> frozenset[str]:
 
 
 def connect() -> None:
-    """Connect :func:`create_profile` to ``post_save`` (idempotent)."""
-    post_save.connect(create_profile, dispatch_uid=DISPATCH_UID)
+    """Connect :func:`create_profile` to ``post_save`` while ``PROFILE`` is set (an
+    invalid one too, so that it raises), else disconnect it: a project without
+    profiles pays nothing on its saves, and its listings do not show a receiver
+    that does nothing. Idempotent; run again when the setting changes."""
+    settings = get_settings()
+    if settings.profile is not None or settings.profile_problems:
+        post_save.connect(create_profile, dispatch_uid=DISPATCH_UID)
+    else:
+        post_save.disconnect(dispatch_uid=DISPATCH_UID)
