@@ -44,6 +44,10 @@ SPARED_PREFIXES = ("signalkit.audit.",)
 # id is never reused while its entry exists.
 _cache: dict[int, str] = {}
 
+#: Every name given with ``name=`` so far: keys that name a receiver though they
+#: are no ``module.qualname`` (see :mod:`signalkit.keycheck`).
+given_names: set[str] = set()
+
 _MISSING = object()
 
 
@@ -146,6 +150,7 @@ def set_key(func: Any, name: str) -> None:
             f"name={name!r} cannot be given to {func!r}: it takes no attributes. Connect "
             "a function, a method or an object with a __dict__ instead."
         ) from None
+    given_names.add(name)
     forget(target)
 
 

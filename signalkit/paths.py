@@ -6,31 +6,43 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal
 
-__all__ = ["follow", "import_owner"]
+if TYPE_CHECKING:
+    from types import ModuleType
+
+__all__ = ["follow", "import_longest", "import_owner"]
+
+
+def import_longest(path: str) -> tuple[ModuleType | None, int, str]:
+    """Import the longest prefix of ``path`` that is a module, unless one is
+    loaded: that module (``None`` if no prefix is one), how many parts of the
+    path it spans, and why importing it failed, as a clause (``""``: it did not).
+    The rest of the path may go on through classes (``app.models.Order.Status``)."""
+    parts = path.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        name = ".".join(parts[:end])
+        module = sys.modules.get(name)
+        if module is not None:
+            return module, end, ""
+        try:
+            return importlib.import_module(name), end, ""
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and (name == exc.name or name.startswith(f"{exc.name}.")):
+                continue  # no such module: maybe the path names a class attribute
+            return None, end, f"importing {name!r} failed: {exc}"
+        except Exception as exc:
+            return None, end, f"importing {name!r} failed: {type(exc).__name__}: {exc}"
+    return None, 0, ""
 
 
 def import_owner(path: str) -> str:
     """Import the longest prefix of ``path`` that is a module, unless it is
     loaded: why importing it failed, as a sentence to add to an error, or ""."""
-    parts = path.split(".")
-    for end in range(len(parts) - 1, 0, -1):
-        module = ".".join(parts[:end])
-        if module in sys.modules:
-            return ""
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and (module == exc.name or module.startswith(f"{exc.name}.")):
-                continue  # no such module: maybe the path names a class attribute
-            return f" Importing {module!r} failed: {exc}"
-        except Exception as exc:
-            return f" Importing {module!r} failed: {type(exc).__name__}: {exc}"
-        return ""
-    return ""
+    failure = import_longest(path)[2]
+    return f" I{failure[1:]}" if failure else ""
 
 
 def follow(path: str) -> tuple[Signal | None, str]:

@@ -8,8 +8,9 @@ when a test uses the marker or the fixture.
 
 from __future__ import annotations
 
+import unittest
 from contextlib import ExitStack
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from signalkit.testing import Capture
+
+# The mutes that a unittest class's own markers (and its module's) started for
+# the whole class, on its collector node.
+_class_muters = pytest.StashKey[list[Any]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -27,25 +32,65 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.fixture(autouse=True, scope="class")
+def _signalkit_mute_signals_class(request: pytest.FixtureRequest) -> Iterator[None]:
+    # A unittest TestCase runs setUpClass (and Django's setUpTestData, where
+    # factories build the class's data) in a class-scoped fixture, before any
+    # function-scoped one: the markers of the class and module are applied
+    # around it, as the mute_signals class decorator does.
+    cls = request.cls
+    markers = [] if cls is None else list(request.node.iter_markers("mute_signals"))
+    if not markers or not issubclass(cls, unittest.TestCase):
+        yield
+        return
+    if "_django_setup_unittest" in request.fixturenames:
+        # pytest-django's: it creates the test databases, whose migrations
+        # must run unmuted, and opens database access for setUpClass.
+        request.getfixturevalue("_django_setup_unittest")
+    from signalkit.testing import mute_signals
+
+    muters = [mute_signals(*marker.args, **marker.kwargs) for marker in markers]
+    request.node.stash[_class_muters] = muters
+    with ExitStack() as stack:
+        for muter in muters:
+            stack.enter_context(muter)
+        yield
+    del request.node.stash[_class_muters]
+
+
 @pytest.fixture(autouse=True)
 def _signalkit_mute_signals(request: pytest.FixtureRequest) -> Iterator[None]:
-    markers = list(request.node.iter_markers("mute_signals"))
-    if not markers:
+    node = request.node
+    marked = list(node.iter_markers_with_node("mute_signals"))
+    if not marked:
         yield
         return
     from signalkit.testing import mute_signals
     from signalkit.testing.mute import isolated_context
 
-    muters = [mute_signals(*marker.args, **marker.kwargs) for marker in markers]
+    # Those of a unittest class and its module are in force for the whole class.
+    parent = node.getparent(pytest.Class)
+    started = [] if parent is None else parent.stash.get(_class_muters, [])
+    muters = [
+        mute_signals(*marker.args, **marker.kwargs)
+        for owner, marker in marked
+        if not started or owner is node
+    ]
     # A unittest IsolatedAsyncioTestCase runs its test in a context of its own,
-    # copied before this fixture ran: the mutes are entered there too.
+    # copied when the test case was created (before this fixture and perhaps
+    # before the class's): the mutes are entered there too.
     context = isolated_context(request.instance)
     with ExitStack() as stack:
         for muter in muters:
             stack.enter_context(muter)
-            if context is not None and muter.scope == "context":
-                context.run(muter.__enter__)
-                stack.callback(context.run, muter.__exit__, None, None, None)
+        if context is not None:
+            from signalkit import gate
+
+            present = context.run(gate.active_mutes)
+            for muter in [*started, *muters]:
+                if muter.scope == "context" and not any(m is muter.mute for m in present):
+                    context.run(muter.__enter__)
+                    stack.callback(context.run, muter.__exit__, None, None, None)
         yield
 
 

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections import defaultdict
 from types import FunctionType, MethodType
@@ -20,6 +19,7 @@ from django.core.checks import Tags, Warning, register
 
 from signalkit.conf import get_settings
 from signalkit.entries import make_id, read_entries
+from signalkit.keycheck import close_keys
 from signalkit.keys import DJANGO_PREFIX, receiver_key, unwrap
 from signalkit.receivers import DeferredReceiver
 from signalkit.registry import registry
@@ -149,7 +149,7 @@ def check_receiver_toggles(app_configs: Any = None, **kwargs: Any) -> list[Check
     connected = sorted({info.key for info in registry.receivers()})
     messages: list[CheckMessage] = []
     for key in sorted(set(toggles) - set(connected)):
-        matches = _close_keys(key, connected)
+        matches = close_keys(key, connected)
         hint = (
             f"Did you mean {', '.join(map(repr, matches))}?"
             if matches
@@ -163,31 +163,3 @@ def check_receiver_toggles(app_configs: Any = None, **kwargs: Any) -> list[Check
             )
         )
     return messages
-
-
-def _close_keys(key: str, connected: list[str]) -> list[str]:
-    """The connected keys ``key`` may be a typo of. Keys of its own module (or
-    class) are compared by their last part: compared whole, the long prefix
-    they share made every receiver of a module look close to any name in it."""
-    container, _, name = key.rpartition(".")
-    siblings: dict[str, str] = {}
-    others: dict[str, list[str]] = {}  # last part -> keys of other modules
-    for other in connected:
-        parent, _, last = other.rpartition(".")
-        if parent == container:
-            siblings[last] = other
-        else:
-            others.setdefault(last, []).append(other)
-    if siblings:
-        found = difflib.get_close_matches(name, siblings, n=3, cutoff=0.6)
-        if found:
-            return [siblings[last] for last in found]
-        # The module may be what is wrong (a receiver moved elsewhere): keys of
-        # other modules whose own last part is close, the closest first (their
-        # modules may share nothing with the old one).
-        return [
-            other
-            for last in difflib.get_close_matches(name, others, n=3, cutoff=0.6)
-            for other in difflib.get_close_matches(key, others[last], n=3, cutoff=0)
-        ][:3]
-    return difflib.get_close_matches(key, connected, n=3, cutoff=0.6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ class Mute:
         "sender_label",
         "signal_ids",
         "silenced_ids",
+        "unchecked",
     )
 
     def __init__(
@@ -41,7 +43,7 @@ class Mute:
         sender: Any = None,
         receivers: Iterable[Any] | str | Callable[..., Any] | None = None,
     ) -> None:
-        self._signals = tuple(resolve_signal(signal) for signal in signals)
+        self._signals = tuple(_resolve_muted(signal) for signal in signals)
         self.signal_ids = frozenset(id(signal) for signal in self._signals) or None
         self.sender = sender
         self.sender_label = sender_label(sender)
@@ -53,12 +55,22 @@ class Mute:
             # One receiver, not a collection: a key would be read character by
             # character and mute nothing.
             receivers = (receivers,)
+        if receivers is not None:
+            receivers = tuple(receivers)
+            for item in receivers:
+                if not (isinstance(item, str) or callable(item)):
+                    raise TypeError(_not_a_receiver(item))
         self.keys = (
             None
             if receivers is None
             else frozenset(
                 item if isinstance(item, str) else receiver_key(item) for item in receivers
             )
+        )
+        # Keys given as strings, until the mute's user has seen that each can
+        # name a receiver (signalkit.keycheck): a misspelt one would mute nothing.
+        self.unchecked: tuple[str, ...] = (
+            () if receivers is None else tuple(item for item in receivers if isinstance(item, str))
         )
         self.catch_all = self.signal_ids is None and self.keys is None
         # Signals this mute silences for every sender and every receiver.
@@ -99,6 +111,20 @@ class Mute:
         return not (self.catch_all and is_spared(key))
 
 
+def _not_a_receiver(item: Any) -> str:
+    # Something that is no receiver would stand for the key of its class, which
+    # no receiver has: the mute would silence nothing.
+    if isinstance(item, Signal):
+        return (
+            f"receivers takes receivers or their keys, not the signal {item!r}: to mute a "
+            "signal, pass it first, as in mute_signals(post_save)."
+        )
+    return (
+        f"receivers takes receivers (callables) or their keys (strings such as "
+        f"'blog.signals.notify_followers'), not {item!r}."
+    )
+
+
 def resolve_signal(signal: Signal | str) -> Signal:
     """``signal``, or the signal its dotted path names, or its short name as
     ``listsignals`` lists it (``"post_save"``) when no other signal has that name."""
@@ -113,6 +139,26 @@ def resolve_signal(signal: Signal | str) -> Signal:
             return resolved
         raise ValueError(f"{signal!r} is {resolved!r}, not a signal.")
     raise TypeError(f"{signal!r} is not a signal or the dotted path of one.")
+
+
+def _resolve_muted(signal: Signal | str) -> Signal:
+    """:func:`resolve_signal`, whose error says where a receiver or a sender
+    passed where signals go belongs: ``mute_signals(notify)`` for
+    ``receivers=notify``, ``mute_signals(Post)`` for ``sender=Post``."""
+    try:
+        return resolve_signal(signal)
+    except (TypeError, ValueError) as exc:
+        found: Any = signal
+        if isinstance(signal, str):  # only from a module imported already
+            module, _, name = signal.rpartition(".")
+            found = getattr(sys.modules.get(module), name, None)
+        if isinstance(found, type):
+            hint = " To mute the sends of a sender, give it as mute_signals(sender=...)."
+        elif callable(found):
+            hint = " To mute a receiver, give it (or its key) as mute_signals(receivers=...)."
+        else:
+            raise
+        raise type(exc)(f"{exc}{hint}") from None
 
 
 def _listed(name: str, error: ImportError) -> Signal:

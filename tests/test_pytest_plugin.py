@@ -5,11 +5,13 @@ import subprocess
 import sys
 import unittest
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db.models.signals import post_save
 from django.dispatch import Signal
+from django.test import TestCase
 
 from signalkit import gate
 from tests.factories import TagFactory
@@ -138,3 +140,80 @@ class SignalCaptureFixtureTests:
         custom.send("me")
         assert calls == []
         signal_capture.assert_sent(custom, sender="me")
+
+
+set_up_calls: list[list[str]] = []
+
+
+@pytest.mark.mute_signals(post_save)
+class MarkedDjangoTestCaseTests(TestCase):
+    # pytest runs setUpClass (so setUpTestData) in a class-scoped fixture, before
+    # the function-scoped ones: the class's marker must be in force there too.
+    @classmethod
+    def setUpTestData(cls) -> None:
+        calls.clear()
+        post_save.connect(on_save, dispatch_uid="test_pytest_plugin.set_up")
+        try:
+            TagFactory.create()
+        finally:
+            post_save.disconnect(dispatch_uid="test_pytest_plugin.set_up")
+        set_up_calls.append(list(calls))
+
+    def test_set_up_test_data_was_muted(self) -> None:
+        assert set_up_calls == [[]]
+        TagFactory.create()
+        assert calls == []
+
+    @pytest.mark.mute_signals(custom)
+    def test_method_marker_adds_to_the_class_marker(self) -> None:
+        custom.send(None)
+        post_save.send(Tag, instance=None)
+        assert calls == []
+        assert len(gate.active_mutes()) == 2
+
+
+class MarkerOnParametrizedTestsTests:
+    @pytest.mark.parametrize(
+        "muted", [False, pytest.param(True, marks=pytest.mark.mute_signals(custom))]
+    )
+    def test_marker_given_to_one_parameter_set(self, muted: bool) -> None:
+        custom.send(None)
+        assert calls == ([] if muted else ["custom"])
+
+
+class MarkerKeyCheckTests:
+    def test_misspelt_receiver_key_fails_the_test(self, tmp_path: Path) -> None:
+        (tmp_path / "test_marked.py").write_text(
+            "import pytest\n\n\n"
+            "@pytest.mark.mute_signals(receivers='tests.test_pytest_plugin.on_sav')\n"
+            "def test_marked():\n"
+            "    pass\n"
+        )
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--ds",
+                "tests.settings",
+                "-W",
+                "error",
+                str(tmp_path / "test_marked.py"),
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert "1 error" in result.stdout, result.stdout
+        assert (
+            "ValueError: mute_signals(receivers=...) has the receiver key "
+            "'tests.test_pytest_plugin.on_sav', which names no receiver: the module "
+            "'tests.test_pytest_plugin' has no attribute 'on_sav'. Did you mean "
+            "'tests.test_pytest_plugin.on_save'?"
+        ) in result.stdout

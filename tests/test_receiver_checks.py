@@ -10,7 +10,8 @@ from django.test import override_settings
 
 import signalkit
 from signalkit.dispatch import Signal
-from signalkit.receiver_checks import _close_keys, check_receiver_toggles, check_receivers
+from signalkit.keycheck import close_keys as _close_keys
+from signalkit.receiver_checks import check_receiver_toggles, check_receivers
 from tests.registryapp import custom, handlers
 from tests.testapp.models import Article, Author
 

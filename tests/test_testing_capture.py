@@ -227,6 +227,37 @@ class AssertSentTests:
         with pytest.raises(AssertionError, match=r"to be sent 1 time\(s\), it was sent 2"):
             capture.assert_sent(plain, count=1)
 
+    def test_a_signal_argument_named_count_is_matched_through_a_dict(self) -> None:
+        with capture_signals() as capture:
+            plain.send("me", count=3)
+            plain.send("me", count=4)
+        [call] = capture.assert_sent(plain, {"count": 3}, count=1, sender="me")
+        assert call.kwargs == {"count": 3}
+        capture.assert_not_sent(plain, {"count": 5})
+        assert capture.matching(plain, count=4)[0].kwargs == {"count": 4}
+        with pytest.raises(AssertionError, match="it was sent 0 time"):
+            capture.assert_sent(plain, {"count": 5})
+
+    def test_count_failure_for_a_signal_with_a_count_argument_says_how_to_match_it(self) -> None:
+        with capture_signals() as capture:
+            plain.send("me", count=3)
+        with pytest.raises(AssertionError) as info:
+            capture.assert_sent(plain, count=3)
+        assert str(info.value).endswith(
+            "\ncount=3 is the number of sends expected; to match the signal's own 'count' "
+            "argument, pass it in a dict: assert_sent(signal, {'count': 3})."
+        )
+
+    def test_arguments_dict_is_checked(self) -> None:
+        with capture_signals() as capture:
+            plain.send("me", value=1)
+        with pytest.raises(TypeError, match="'value' given both in the dict and as a keyword"):
+            capture.assert_sent(plain, {"value": 1}, value=1)
+        with pytest.raises(TypeError, match="Pass the sender as sender="):
+            capture.assert_sent(plain, {"sender": "me"})
+        with pytest.raises(TypeError, match="The arguments to match are a dict, not 'me'"):
+            capture.assert_not_sent(plain, "me")  # type: ignore[arg-type]
+
     def test_nothing_sent(self) -> None:
         with capture_signals() as capture:
             pass

@@ -414,6 +414,40 @@ class MuteSignalsDecoratorTests:
         custom.send(None)
         assert calls == ["custom"]
 
+    def test_class_and_static_methods(self) -> None:
+        # Written above @classmethod, as on a setUpTestData.
+        class Case:
+            @mute_signals(custom)
+            @classmethod
+            def make(cls) -> type:
+                custom.send(None)
+                return cls
+
+            @mute_signals(custom)
+            @staticmethod
+            def send(value: int) -> int:
+                custom.send(None)
+                return value
+
+        assert Case.make() is Case
+        assert Case().send(3) == 3
+        assert Case.send(4) == 4
+        assert calls == []
+
+    def test_set_up_class_decorated_above_classmethod(self) -> None:
+        class Case(SimpleTestCase):
+            @mute_signals(custom)
+            @classmethod
+            def setUpClass(cls) -> None:
+                custom.send(None)
+                super().setUpClass()
+
+            def test_nothing(self) -> None:
+                pass
+
+        assert run_case(Case).wasSuccessful()
+        assert calls == []
+
     def test_plain_class_is_refused(self) -> None:
         with pytest.raises(TypeError, match="not Plain; decorate its test methods"):
 

@@ -46,7 +46,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 
-from signalkit.paths import import_owner
+from signalkit.paths import import_longest
 
 
 class EncodeError(TypeError):
@@ -283,15 +283,12 @@ def _split(path: str) -> tuple[str, str]:
     """``(module, qualname)`` of a dotted path: its longest prefix that is a
     module, so that a class nested in another (``app.models.Order.Status``) is
     found."""
-    failure = import_owner(path)
-    if failure:
-        raise ImportError(f"Cannot find the class {path!r}.{failure}")
+    module, end, failure = import_longest(path)
+    if module is None:
+        why = failure or f"no module named {path.partition('.')[0]!r}"
+        raise ImportError(f"Cannot find the class {path!r}: {why}.")
     parts = path.split(".")
-    for end in range(len(parts) - 1, 0, -1):
-        module = ".".join(parts[:end])
-        if module in sys.modules:
-            return module, ".".join(parts[end:])
-    raise ImportError(f"Cannot find the class {path!r}: no module named {parts[0]!r}.")
+    return ".".join(parts[:end]), ".".join(parts[end:])
 
 
 def _model(label: str) -> type[Model]:

@@ -9,9 +9,9 @@ the first active capture and removed by the last; captures are context-local.
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from django.dispatch import Signal
 from signalkit import gate
 from signalkit.dispatch import Signal as SignalkitSignal
 from signalkit.selectors import model_label, sender_matches
+from signalkit.testing.describing import describe_sender, expectation, signal_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -47,9 +48,8 @@ class Call:
 
     def __str__(self) -> str:
         arguments = "".join(f", {name}={value!r}" for name, value in self.kwargs.items())
-        return (
-            f"{_signal_name(self.signal)}.{self.method}(sender={_describe(self.sender)}{arguments})"
-        )
+        sender = describe_sender(self.sender)
+        return f"{signal_name(self.signal)}.{self.method}(sender={sender}{arguments})"
 
 
 @dataclass
@@ -84,28 +84,57 @@ class Capture:
         ]
 
     def assert_sent(
-        self, signal: Signal | str, *, sender: Any = ..., count: int | None = None, **kwargs: Any
+        self,
+        signal: Signal | str,
+        arguments: Mapping[str, Any] | None = None,
+        /,
+        *,
+        sender: Any = ...,
+        count: int | None = None,
+        **kwargs: Any,
     ) -> list[Call]:
         """Fail unless ``signal`` was sent (exactly ``count`` times if given) from
-        ``sender`` with ``kwargs``; return the matching calls."""
+        ``sender`` with ``kwargs``; return the matching calls.
+
+        ``arguments``, a dict, holds arguments to match too, whatever their name:
+        a signal's own ``count`` argument, which ``count=`` would not match."""
+        kwargs = _merged(arguments, kwargs)
         found = self.matching(signal, sender, **kwargs)
         if (count is None and not found) or (count is not None and len(found) != count):
             expected = "at least once" if count is None else f"{count} time(s)"
             raise AssertionError(
-                f"Expected {_expectation(signal, sender, kwargs)} to be sent {expected}, "
+                f"Expected {expectation(signal, sender, kwargs)} to be sent {expected}, "
                 f"it was sent {len(found)} time(s).\n{self.report(_resolve(signal))}"
+                f"{self._count_hint(signal, count)}"
             )
         return found
 
-    def assert_not_sent(self, signal: Signal | str, **match: Any) -> None:
-        """Fail if ``signal`` was sent with ``match`` (which may include ``sender``)."""
+    def assert_not_sent(
+        self, signal: Signal | str, arguments: Mapping[str, Any] | None = None, /, **match: Any
+    ) -> None:
+        """Fail if ``signal`` was sent with ``match`` (which may include ``sender``)
+        and ``arguments`` (a dict, as for :meth:`assert_sent`)."""
         sender = match.pop("sender", ...)
+        match = _merged(arguments, match)
         found = self.matching(signal, sender, **match)
         if found:
             raise AssertionError(
-                f"Expected {_expectation(signal, sender, match)} not to be sent, "
+                f"Expected {expectation(signal, sender, match)} not to be sent, "
                 f"it was sent {len(found)} time(s).\n{self.report(_resolve(signal))}"
             )
+
+    def _count_hint(self, signal: Signal | str, count: int | None) -> str:
+        # count= given for a signal that has an argument named count: the test
+        # may have meant the argument.
+        resolved = _resolve(signal)
+        if count is None or not any(
+            call.signal is resolved and "count" in call.kwargs for call in self.calls
+        ):
+            return ""
+        return (
+            f"\ncount={count} is the number of sends expected; to match the signal's own "
+            f"'count' argument, pass it in a dict: assert_sent(signal, {{'count': {count!r}}})."
+        )
 
     def report(self, signal: Signal | None = None) -> str:
         """The calls, one a line, for failure messages. Past a few calls, only
@@ -119,10 +148,10 @@ class Capture:
             return "Sent:\n" + "\n".join(f"  {index}. {call}" for index, call in numbered)
         shown = [(index, call) for index, call in numbered if call.signal is signal]
         others = Counter(
-            _signal_name(call.signal) for call in self.calls if call.signal is not signal
+            signal_name(call.signal) for call in self.calls if call.signal is not signal
         )
         lines = [f"  {index}. {call}" for index, call in shown]
-        text = ("Sent:\n" + "\n".join(lines)) if lines else f"{_signal_name(signal)} was not sent."
+        text = ("Sent:\n" + "\n".join(lines)) if lines else f"{signal_name(signal)} was not sent."
         if others:
             counts = ", ".join(f"{name}: {count}" for name, count in others.most_common())
             text += f"\nAlso sent, not listed: {sum(others.values())} send(s) of other signals ({counts})."
@@ -218,48 +247,25 @@ def _uninstall() -> None:
 _resolve = gate.resolve_signal
 
 
+def _merged(arguments: Mapping[str, Any] | None, named: dict[str, Any]) -> dict[str, Any]:
+    """The arguments to match: those of the dict and those named."""
+    if arguments is None:
+        return named
+    if not isinstance(arguments, Mapping):
+        raise TypeError(
+            f"The arguments to match are a dict, not {arguments!r}; pass the sender as "
+            "sender=..., and the arguments as keywords or in a dict."
+        )
+    if "sender" in arguments:
+        raise TypeError("Pass the sender as sender=..., not in the dict of arguments.")
+    twice = sorted(set(arguments) & set(named))
+    if twice:
+        raise TypeError(f"{', '.join(map(repr, twice))} given both in the dict and as a keyword.")
+    return {**arguments, **named}
+
+
 def _equal(actual: Any, expected: Any) -> bool:
     try:
         return bool(actual == expected)
     except Exception:
         return False
-
-
-def _label(sender: Any) -> str | None:
-    return gate.sender_label(sender) if isinstance(sender, type) else None
-
-
-def _describe(sender: Any) -> str:
-    return _label(sender) or repr(sender)
-
-
-# Modules whose signals are named by their dotted path in reports, when imported.
-_SIGNAL_MODULES = (
-    "django.db.models.signals",
-    "django.core.signals",
-    "django.db.backends.signals",
-    "django.contrib.auth.signals",
-    "django.test.signals",
-)
-
-
-def _signal_name(signal: Signal) -> str:
-    path = getattr(signal, "path", None)
-    if isinstance(path, str):
-        return path
-    for module_name in _SIGNAL_MODULES:
-        module = sys.modules.get(module_name)
-        for name, value in vars(module or object).items():
-            if value is signal:
-                return f"{module_name}.{name}"
-    # A plain Signal() of the project's own: named as listsignals names it
-    # (or "<signal 0x...>" when no module holds it).
-    from signalkit.registry import registry
-
-    return registry.info(signal).path
-
-
-def _expectation(signal: Signal | str, sender: Any, kwargs: dict[str, Any]) -> str:
-    parts = [] if sender is ... else [f"sender={_describe(sender)}"]
-    parts += [f"{name}={value!r}" for name, value in kwargs.items()]
-    return f"{_signal_name(_resolve(signal))}({', '.join(parts)})"

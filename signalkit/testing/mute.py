@@ -7,19 +7,18 @@ never removed from ``Signal.receivers``.
 from __future__ import annotations
 
 import contextvars
-import functools
-import inspect
 import unittest
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from asgiref.sync import iscoroutinefunction
 from django.dispatch import Signal
 
 from signalkit import gate
 from signalkit.gate import enter, leave
+from signalkit.keycheck import check_ended, check_started
+from signalkit.testing.wrappers import wrap
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from types import TracebackType
 
 _T = TypeVar("_T")
@@ -96,8 +95,11 @@ class mute_signals:
     # Entering keeps no state on the instance: one instance may be entered in
     # several threads or tasks at once, and nested within itself.
     def __enter__(self) -> gate.Mute:
-        enter(self.mute, self.scope)
-        return self.mute
+        mute = self.mute
+        if mute.unchecked:  # receiver keys given as strings, until checked
+            check_started(mute)
+        enter(mute, self.scope)
+        return mute
 
     def __exit__(
         self,
@@ -105,7 +107,10 @@ class mute_signals:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        leave(self.mute, self.scope)
+        mute = self.mute
+        leave(mute, self.scope)
+        if mute.unchecked:  # keys that may have been given with name= in the block
+            check_ended(mute, exc)
 
     async def __aenter__(self) -> gate.Mute:
         return self.__enter__()
@@ -121,98 +126,7 @@ class mute_signals:
     def __call__(self, func: _T) -> _T:
         if isinstance(func, type):
             return decorate_test_case(func, self.mute, self.scope)  # type: ignore[return-value]
-        if not callable(func):
-            raise TypeError(f"mute_signals() cannot decorate {func!r}.")
-        # asgiref's test, as Django's: also a function or object marked with
-        # markcoroutinefunction (which inspect misses on Python 3.11).
-        if iscoroutinefunction(func):
-            return _wrap_async(func, self)  # type: ignore[return-value]
-        if inspect.isgeneratorfunction(func):
-            return _wrap_generator(func, self)  # type: ignore[return-value]
-        if inspect.isasyncgenfunction(func):
-            return _wrap_async_generator(func, self)  # type: ignore[return-value]
-        return _wrap_sync(func, self)  # type: ignore[return-value]
-
-
-def _wrap_sync(func: Callable[..., Any], muter: mute_signals) -> Callable[..., Any]:
-    @functools.wraps(func)
-    def inner(*args: Any, **kwargs: Any) -> Any:
-        with muter:
-            return func(*args, **kwargs)
-
-    return inner
-
-
-def _wrap_async(func: Callable[..., Any], muter: mute_signals) -> Callable[..., Any]:
-    @functools.wraps(func)
-    async def inner(*args: Any, **kwargs: Any) -> Any:
-        # Entered inside the coroutine, so the mute lasts while it runs (in its task).
-        with muter:
-            return await func(*args, **kwargs)
-
-    return inner
-
-
-# A generator's code runs each time it is resumed, not when it is called: the
-# mute is entered around each resumption and left at each yield, so that the
-# code between the yields (a with block under a @contextmanager, the test after
-# a yield fixture) is not muted, as it would not be for a function.
-
-
-def _wrap_generator(func: Callable[..., Any], muter: mute_signals) -> Callable[..., Any]:
-    @functools.wraps(func)
-    def inner(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        generator = func(*args, **kwargs)
-        sent: Any = None
-        thrown: BaseException | None = None
-        while True:
-            try:
-                with muter:
-                    if thrown is None:
-                        item = generator.send(sent)
-                    else:
-                        error, thrown = thrown, None
-                        item = generator.throw(error)
-            except StopIteration as stop:
-                return stop.value
-            try:
-                sent = yield item
-            except GeneratorExit:
-                with muter:
-                    generator.close()
-                raise
-            except BaseException as error:
-                sent, thrown = None, error
-
-    return inner
-
-
-def _wrap_async_generator(func: Callable[..., Any], muter: mute_signals) -> Callable[..., Any]:
-    @functools.wraps(func)
-    async def inner(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-        generator = func(*args, **kwargs)
-        sent: Any = None
-        thrown: BaseException | None = None
-        while True:
-            try:
-                with muter:
-                    if thrown is None:
-                        item = await generator.asend(sent)
-                    else:
-                        error, thrown = thrown, None
-                        item = await generator.athrow(error)
-            except StopAsyncIteration:
-                return
-            try:
-                sent = yield item
-            except GeneratorExit:
-                with muter:
-                    await generator.aclose()
-                raise
-            except BaseException as error:
-                sent, thrown = None, error
-
-    return inner
+        return wrap(func, self)  # type: ignore[no-any-return]
 
 
 def decorate_test_case(cls: type[_T], mute: gate.Mute, scope: str) -> type[_T]:
@@ -229,6 +143,9 @@ def decorate_test_case(cls: type[_T], mute: gate.Mute, scope: str) -> type[_T]:
     original = cls.setUpClass.__func__  # type: ignore[attr-defined]
 
     def setUpClass(inner_cls: type[SimpleTestCase]) -> None:
+        if mute.unchecked:
+            check_started(mute)
+            inner_cls.addClassCleanup(check_ended, mute, None)
         gate.enter(mute, scope)
         inner_cls.addClassCleanup(gate.leave, mute, scope)
         original(inner_cls)
