@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import enum
 import ipaddress
 import json
 import uuid
@@ -197,3 +198,83 @@ class ArrayFieldPlanTests(SimpleTestCase):
         assert encode["days"]([[moment]]) == [["2024-01-01"]]
         same = plan.converters["prices"]
         assert same([decimal.Decimal("1.234")]) == same(["1.23"])
+
+
+class Level(enum.Enum):
+    LOW = 1
+    HIGH = 2
+
+
+class LevelField(models.IntegerField):  # type: ignore[type-arg]
+    """A custom integer field whose values are ``Level`` members, not integers."""
+
+    def from_db_value(self, value: int | None, expression: object, connection: object) -> Any:
+        return None if value is None else Level(value)
+
+    def to_python(self, value: Any) -> Any:
+        return value if value is None or isinstance(value, Level) else Level(int(value))
+
+    def get_prep_value(self, value: Any) -> Any:
+        return value.value if isinstance(value, Level) else value
+
+    def value_to_string(self, obj: models.Model) -> str:
+        return str(self.get_prep_value(self.value_from_object(obj)))
+
+
+class TypedColumnPlanTests(SimpleTestCase):
+    """Values assigned as another type are recorded as a load of the row gives them."""
+
+    @isolate_apps("tests.auditapp")
+    def test_a_custom_integer_fields_values_are_recorded_as_its_serializers_text(self) -> None:
+        from signalkit.audit.plans import _plan
+        from signalkit.conf import get_settings
+
+        class Ranked(models.Model):
+            level = LevelField(null=True)
+
+            class Meta:
+                app_label = "auditapp"
+
+            def __str__(self) -> str:
+                return "ranked"
+
+        encode = {
+            name: encoder for name, _, encoder in _plan(Ranked, get_settings().audit, {}).encoders
+        }
+        field = Ranked._meta.get_field("level")
+        # Loaded (a member), assigned as the member, its number or its text: as
+        # the field's serializers write it, which its to_python() reads back.
+        for value in (Level.HIGH, 2, "2"):
+            assert encode["level"](value) == "2"
+            assert field.to_python(encode["level"](value)) == Level.HIGH
+
+    @isolate_apps("tests.auditapp")
+    def test_a_key_to_a_uuid_assigned_as_text_is_recorded_as_the_uuid(self) -> None:
+        from signalkit.audit.plans import _plan
+        from signalkit.conf import get_settings
+
+        class Target(models.Model):
+            id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+
+            class Meta:
+                app_label = "auditapp"
+
+            def __str__(self) -> str:
+                return "target"
+
+        class Pointer(models.Model):
+            target = models.ForeignKey(Target, models.CASCADE, null=True)
+
+            class Meta:
+                app_label = "auditapp"
+
+            def __str__(self) -> str:
+                return "pointer"
+
+        encode = {
+            name: encoder for name, _, encoder in _plan(Pointer, get_settings().audit, {}).encoders
+        }
+        key = uuid.uuid4()
+        for value in (key, key.hex, str(key).upper()):
+            assert encode["target"](value) == str(key)
+        assert encode["target"]("not a key") == "not a key"  # the save will fail

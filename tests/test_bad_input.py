@@ -146,6 +146,10 @@ class AuditTests(TestCase):
         # Saved, the same object is recorded.
         account = Account.objects.create(name="acme")
         assert audit.record("exported", account).object_pk == str(account.pk)
+        # Deleted (delete() unsets its key): the error says to record it before.
+        account.delete()
+        with pytest.raises(ValueError, match=r"unsaved, or deleted.*before deleting it"):
+            audit.record("purged", account)
 
     def test_history_page_shows_changes_that_are_not_a_dict(self) -> None:
         account = Account.objects.create(name="acme")

@@ -166,6 +166,15 @@ class DroppedModelsTests(TestCase):
             "invalid: it is audited as one label; run 'manage.py check' for details."
         ]
         assert AuditEvent.objects.filter(model_label="auditapp.Account").count() == 1
+        # Not a label: not audited, and not said to be.
+        with (
+            self.assertLogs("signalkit", "WARNING") as logs,
+            override_settings(SIGNALKIT={"AUDIT": {"MODELS": "auditapp.Account, auditapp.Note"}}),
+        ):
+            Account.objects.create(name="b")
+        assert all("audited as one label" not in line for line in logs.output)
+        assert "is invalid and not audited" in logs.output[-1]
+        assert AuditEvent.objects.filter(model_label="auditapp.Account").count() == 1
 
 
 class InvalidMaskEntryTests(TestCase):

@@ -8,7 +8,7 @@ from django.db.models.signals import post_save
 from django.test import TestCase, override_settings
 
 from signalkit.keys import receiver_key
-from signalkit.profiles.receivers import KEY, connect, create_profile
+from signalkit.profiles.receivers import DISPATCH_UID, KEY, connect, create_profile
 from signalkit.registry import registry
 from tests.factories import UserFactory
 from tests.profilesapp import defaults
@@ -161,16 +161,42 @@ class ReceiverKeyTests(TestCase):
             assert len(post_save.receivers) == before
             assert post_save.has_listeners(User)
 
-    def test_connected_only_while_profile_is_set(self) -> None:
+    def test_connected_once_profile_is_set(self) -> None:
         # Without PROFILE, saves pay nothing and listings show no idle receiver.
         def connected() -> bool:
             return any(info.key == KEY for info in registry.receivers(post_save))
 
-        assert not connected()
+        was_connected = connected()
+        post_save.disconnect(dispatch_uid=DISPATCH_UID)  # as started without PROFILE
+        try:
+            with override_settings(SIGNALKIT={}):
+                assert not connected()
+            with override_settings(SIGNALKIT=signalkit()):
+                assert connected()
+            assert connected()  # in its place, doing nothing
+            post_save.disconnect(dispatch_uid=DISPATCH_UID)
+            # An invalid PROFILE too: its receiver raises, naming the problem.
+            with override_settings(SIGNALKIT={"PROFILE": {"USER_FIELD": 5}}):
+                assert connected()
+        finally:
+            post_save.disconnect(dispatch_uid=DISPATCH_UID)
+            if was_connected:
+                post_save.connect(create_profile, dispatch_uid=DISPATCH_UID)
+
+    def test_keeps_its_place_before_later_receivers_when_the_setting_changes(self) -> None:
+        # A project's receiver connected after it finds the new user's profile,
+        # also once a test changed SIGNALKIT without PROFILE and changed it back.
+        found: list[bool] = []
+
+        def reads_profile(sender: type[User], *, instance: User, **kwargs: object) -> None:
+            found.append(Profile.objects.filter(user=instance).exists())
+
         with override_settings(SIGNALKIT=signalkit()):
-            assert connected()
-        assert not connected()
-        # An invalid PROFILE too: its receiver raises, naming the problem.
-        with override_settings(SIGNALKIT={"PROFILE": {"USER_FIELD": 5}}):
-            assert connected()
-        assert not connected()
+            post_save.connect(reads_profile, sender=User)
+            try:
+                with override_settings(SIGNALKIT={}):
+                    pass
+                UserFactory.create()
+            finally:
+                post_save.disconnect(reads_profile, sender=User)
+        assert found == [True]

@@ -51,7 +51,8 @@ def record(
             # Its event would name no object: history() could never find it.
             raise ValueError(
                 f"record() needs a saved object ({obj.__class__.__name__} has no primary "
-                f"key yet): record the event after saving it, or without the object."
+                f"key: unsaved, or deleted): record the event after saving it or before "
+                f"deleting it, or without the object."
             )
     if changes is not None and not isinstance(changes, dict):
         # Stored as given, a list or a string would break every reader of

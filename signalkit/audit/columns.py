@@ -73,6 +73,10 @@ def as_text(field: Any) -> Callable[[Any], str]:
 
 def recorded(field: Any) -> Callable[[Any], Any] | None:
     """The conversion of a value to what the column keeps, before it is recorded."""
+    if field.is_relation and (field.many_to_one or field.one_to_one):
+        # A key as its target's column keeps it: "3" as 3, a UUID's hex form
+        # (a form's, a URL's) as the UUID a load of the row gives.
+        return recorded(field.target_field)
     kind = field.get_internal_type()
     if kind == "ArrayField":  # PostgreSQL's: its items as its base field keeps them
         return _each(recorded(field.base_field))

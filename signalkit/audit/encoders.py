@@ -47,9 +47,15 @@ class FieldPlan:
         if self.masked:
             return _masked
         convert = self.convert
-        # (A float is checked by to_json(): JSON has no NaN.)
-        native = self.native if self.native is not float else None
+        text = self.text
+        # (A float is checked by to_json(): JSON has no NaN.) A custom field's
+        # values come back as its from_db_value() gives them, which need not be
+        # of the column's type (an enum for an integer): its to_python() decides.
+        native = self.native if self.native is not float and text is None else None
         if convert is not None:
+            # A custom field's value, converted, is recorded as its serializers'
+            # text ("2", not "Level.HIGH", which its to_python() cannot read).
+            finish = _other if text is None else _texted(text)
 
             def typed(value: Any) -> Any:
                 if value is None:
@@ -64,25 +70,34 @@ class FieldPlan:
                     pass
                 if type(value) is decimal.Decimal:
                     return str(value)  # what to_json() gives, without its checks
-                return _other(value)
+                return finish(value)
 
             return typed
-        text = self.text
         if text is not None:
+            texted = _texted(text)
 
             def custom(value: Any) -> Any:
                 kind = type(value)
                 if kind is int or value is None or kind is str:
                     return to_json(value)
-                if hasattr(value, "resolve_expression"):
-                    raise Unresolved
-                try:
-                    return to_json(value, text)
-                except Exception:
-                    return to_json(value)
+                return texted(value)
 
             return custom
         return _plain
+
+
+def _texted(text: Callable[[Any], str]) -> Callable[[Any], Any]:
+    """The JSON form of a custom field's value: its ``text`` if JSON has none."""
+
+    def texted(value: Any) -> Any:
+        if hasattr(value, "resolve_expression"):
+            raise Unresolved
+        try:
+            return to_json(value, text)
+        except Exception:
+            return to_json(value)
+
+    return texted
 
 
 def _masked(value: Any) -> Any:

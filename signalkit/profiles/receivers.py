@@ -2,7 +2,7 @@
 
 Its toggle key is ``signalkit.profiles.receivers.create_profile``.
 
-It is connected while ``PROFILE`` is set, for every sender, and keeps only
+It is connected once ``PROFILE`` is set, for every sender, and keeps only
 saves of the user model or of a subclass of it (a proxy, which Django names as the sender, or a
 multi-table child, whose save also inserts a user row): a per-model connection
 would miss those and custom user models swapped in later (``AUTH_USER_MODEL``
@@ -72,12 +72,15 @@ def _lineage(sender: Any) -> frozenset[str]:
 
 
 def connect() -> None:
-    """Connect :func:`create_profile` to ``post_save`` while ``PROFILE`` is set (an
-    invalid one too, so that it raises), else disconnect it: a project without
-    profiles pays nothing on its saves, and its listings do not show a receiver
-    that does nothing. Idempotent; run again when the setting changes."""
+    """Connect :func:`create_profile` to ``post_save`` once ``PROFILE`` is set (an
+    invalid one too, so that it raises): a project without profiles pays nothing
+    on its saves, and its listings do not show a receiver that does nothing.
+    Idempotent; run again when the setting changes.
+
+    Never disconnected: connected again, it would run after the receivers
+    connected since, which may read the new user's profile (an
+    ``override_settings`` without ``PROFILE`` would reorder them for every later
+    test). Without ``PROFILE`` it returns early."""
     settings = get_settings()
     if settings.profile is not None or settings.profile_problems:
         post_save.connect(create_profile, dispatch_uid=DISPATCH_UID)
-    else:
-        post_save.disconnect(dispatch_uid=DISPATCH_UID)
