@@ -229,6 +229,16 @@ def test_a_class_tag_reads_classes_only() -> None:
         decode({"$enum": ["django.conf", "settings.SECRET_KEY", "x"]}, using="default")
 
 
+def test_a_class_tag_runs_no_module_hook() -> None:
+    # The payload names what is read: looked up statically, no code of the
+    # module (a lazy attribute's loader) runs for it.
+    from tests.offloadapp import hooked
+
+    with pytest.raises(AttributeError, match="Thing"):
+        decode({"$class": ["tests.offloadapp.hooked", "Thing"]}, using="default")
+    assert hooked.calls == []
+
+
 def test_a_class_tag_of_an_earlier_version_finds_a_nested_class() -> None:
     # Earlier versions queued "module.Qualname" as one string: the module is
     # its longest prefix that imports, whatever the depth of the class.

@@ -35,6 +35,7 @@ import datetime
 import decimal
 import enum
 import importlib
+import inspect
 import json
 import math
 import sys
@@ -250,12 +251,13 @@ def decode(data: Any, *, using: str | None, none_if_missing: bool = False) -> An
 
 
 def _importable(cls: type) -> bool:
-    """Whether ``cls`` is found again by its module and qualified name."""
+    """Whether ``cls`` is found again by its module and qualified name, as
+    :func:`_qualified` reads them (statically)."""
     if "<locals>" in cls.__qualname__:
         return False
     found: Any = sys.modules.get(cls.__module__)
     for name in cls.__qualname__.split("."):
-        found = getattr(found, name, None)
+        found = inspect.getattr_static(found, name, None)
     return found is cls
 
 
@@ -265,7 +267,8 @@ def _qualified(module: str, qualname: str, what: str = "a class") -> Any:
     # read, and it must not reach any other attribute (``settings.SECRET_KEY``).
     found: Any = importlib.import_module(module)
     for name in qualname.split("."):
-        found = getattr(found, name)
+        # Read statically: no module __getattr__ hook, no descriptor runs.
+        found = inspect.getattr_static(found, name)
         if not isinstance(found, type):
             raise TypeError(f"{module}.{qualname} is not {what}.")
     return found
