@@ -7,11 +7,17 @@ receiver has it, when it was given with ``name=``, or when it is the
 ``module.qualname`` of a function or class that exists (a receiver connected
 later, inside the muted block, counts: its function exists already).
 
-A key is refused (:class:`Problem` with ``final=True``) when its module imports
-but the rest of the path names nothing there, or names something whose key is
-another (an alias, a ``name=``, a method inherited from a base class). A key
-whose module part is no module at all may be a ``name=`` still to be given
-(``final=False``): the mute checks it again when its block ends.
+Nothing is imported: importing would run a module's top-level code that the
+test may never run (connecting other receivers, needing an optional dependency
+or an app that these settings do not install). A key into a module that exists
+but is not imported yet is not checked (:attr:`Problem.unloaded`).
+
+A key is refused as the block starts (:class:`Problem` with ``final=True``) when
+its path names something whose key is another (an alias, a module, a signal, a
+method inherited from a base class). A key whose path names nothing, or whose
+first part is no module, may be a ``name=`` still to be given, by a module the
+code under test imports (``final=False``): the mute checks it again when its
+block ends, and fails then.
 
 Accepted keys are remembered for the process: mutes are entered per test,
 thousands of times, and each key is looked at once.
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import sys
 from types import CodeType, FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -28,7 +35,7 @@ from django.apps import apps
 from django.dispatch import Signal
 
 from signalkit import keys
-from signalkit.paths import import_longest
+from signalkit.paths import loaded_longest
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -49,16 +56,22 @@ __all__ = [
 ROLE = "mute_signals(receivers=...)"
 
 _accepted: set[str] = set()
+# key -> (the module not imported yet, its Problem): looked for again only once
+# that module is imported.
+_unloaded: dict[str, tuple[str, Problem]] = {}
 
 
 class Problem(NamedTuple):
     """Why a key names no receiver, as a clause. ``final``: no receiver defined
     or named later can have it (only one connected with that very key, which is
-    looked for before refusing); otherwise the key is checked again later."""
+    looked for before refusing); otherwise the key is checked again later.
+    ``unloaded``: the key's module is not imported, so nothing can be told (and
+    nothing is refused)."""
 
     reason: str
     final: bool
     suggestions: tuple[str, ...] = ()  # keys the user may have meant
+    unloaded: bool = False
 
 
 def problem(key: str) -> Problem | None:
@@ -66,10 +79,13 @@ def problem(key: str) -> Problem | None:
     if key in _accepted:
         return None
     if not apps.ready:
-        # (Importing the key's module now could import models half-loaded.)
+        # (Reading the key's module now could find models half-loaded.)
         return Problem("the apps are not loaded yet", final=False)
-    found = _follow(key)
-    if found is not None and (key in keys.given_names or key in connected_keys()):
+    waiting = _unloaded.get(key)
+    if waiting is not None and waiting[0] not in sys.modules:
+        return waiting[1]
+    found = None if key in keys.given_names else _follow(key)
+    if found is not None and not found.unloaded and key in connected_keys():
         found = None
     if found is None:
         _accepted.add(key)
@@ -98,8 +114,8 @@ def check_ended(mute: Mute, error: BaseException | None) -> None:
         return
     for key in mute.unchecked:
         found = problem(key)
-        if found is None:
-            continue
+        if found is None or found.unloaded:
+            continue  # (not imported still: no receiver of it ran, muted or not)
         message = describe(key, found, role=ROLE)
         if error is not None:
             error.add_note(message)
@@ -160,9 +176,11 @@ def _follow(key: str) -> Problem | None:
     parts = key.split(".")
     if len(parts) < 2 or not all(parts):
         return Problem(f"{key!r} is not a dotted path 'module.qualname'", final=False)
-    module, end, failure = import_longest(key)
-    if failure:
-        return Problem(failure, final=True)
+    module, end, unloaded = loaded_longest(key)
+    if unloaded:
+        waiting = Problem(f"the module {unloaded!r} is not imported", final=False, unloaded=True)
+        _unloaded[key] = (unloaded, waiting)
+        return waiting
     if module is None:
         return Problem(f"no module named {parts[0]!r}", final=False)
     found: Any = module
@@ -176,11 +194,13 @@ def _follow(key: str) -> Problem | None:
         except AttributeError:
             if part.startswith("<") or _has_getattr_hook(found):
                 return None  # a lambda's name, a lazy module attribute: not checked
-            kind = "module" if isinstance(found, ModuleType) else "class"
+            kind = "module" if isinstance(found, ModuleType) else _kind(found)
             close = difflib.get_close_matches(part, _callables_in(found), n=3, cutoff=0.6)
+            # Not final: a module the block imports may give it as a name=
+            # ("shop.welcome_email", where shop is a package).
             return Problem(
                 f"the {kind} {path!r} has no attribute {part!r}",
-                final=True,
+                final=False,
                 suggestions=tuple(f"{path}.{name}" for name in close),
             )
         if isinstance(found, staticmethod | classmethod):
@@ -202,6 +222,12 @@ def _callables_in(container: Any) -> list[str]:
         for name, value in list(space.items())
         if isinstance(value, FunctionType | type | staticmethod | classmethod)
     ]
+
+
+def _kind(found: Any) -> str:
+    if isinstance(found, type):
+        return "class"
+    return "function" if isinstance(found, FunctionType) else type(found).__name__
 
 
 def _has_getattr_hook(container: Any) -> bool:
@@ -247,6 +273,10 @@ def _names_itself(found: Any, key: str) -> Problem | None:
             final=True,
         )
     if not callable(found):
+        if hasattr(type(found), "__get__"):
+            # A descriptor (singledispatchmethod, property): what it gives an
+            # instance (a receiver with this key) is not known here.
+            return None
         return Problem(f"{key!r} is a {type(found).__name__}, not a callable", final=True)
     actual = keys.compute_key(found)
     if actual == key:

@@ -4,16 +4,15 @@ following the rest of the path through loaded modules and classes."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import sys
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import Any
 
 from django.dispatch import Signal
 
-if TYPE_CHECKING:
-    from types import ModuleType
-
-__all__ = ["follow", "import_longest", "import_owner"]
+__all__ = ["follow", "import_longest", "import_owner", "loaded_longest"]
 
 
 def import_longest(path: str) -> tuple[ModuleType | None, int, str]:
@@ -36,6 +35,38 @@ def import_longest(path: str) -> tuple[ModuleType | None, int, str]:
         except Exception as exc:
             return None, end, f"importing {name!r} failed: {type(exc).__name__}: {exc}"
     return None, 0, ""
+
+
+def loaded_longest(path: str) -> tuple[Any, int, str]:
+    """The longest prefix of ``path`` that is a loaded module, importing nothing:
+    that module (``None`` if no prefix is one), how many parts of the path it
+    spans, and the name of a module that the path goes on into which exists but
+    is not imported yet (``""``: none; the rest of the path is attributes).
+
+    A submodule is found as the import system would find it, without running
+    it: importing a module to look into it would run its top-level code (connect
+    its receivers, need optional dependencies, or an app that is not installed)."""
+    parts = path.split(".")
+    module: Any = None
+    end = 0
+    for index in range(1, len(parts)):
+        name = ".".join(parts[:index])
+        loaded = sys.modules.get(name)
+        if loaded is not None:
+            module, end = loaded, index
+            continue
+        if module is not None:
+            space = vars(module) if isinstance(module, ModuleType) else {}
+            if parts[index - 1] in space or "__path__" not in space:
+                break  # an attribute of the module, which is no package
+        try:
+            spec = importlib.util.find_spec(name)  # (its package is loaded: nothing runs)
+        except Exception:
+            return module, end, name  # cannot tell: as if a module not imported yet
+        if spec is None:
+            break
+        return module, end, name
+    return module, end, ""
 
 
 def import_owner(path: str) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import unittest
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,12 @@ class Handlers:
 
 
 on_lambda = lambda sender, **kwargs: calls.append("lambda")  # noqa: E731
+
+
+class Dispatching:
+    @functools.singledispatchmethod
+    def on_custom(self, sender: Any, **kwargs: Any) -> None:
+        calls.append("dispatching")
 
 
 def make_receiver() -> Any:
@@ -88,9 +95,24 @@ class TypoInAKeyTests:
 
     def test_nothing_is_muted_when_refused(self) -> None:
         custom.connect(notify_followers)
-        refusal([KEY, f"{__name__}.nope"], custom)
+        refusal([KEY, f"{__name__}.remember_author"], custom)
         custom.send(None)
         assert calls == ["notify"]
+
+    def test_a_misspelt_key_is_refused_as_its_block_ends(self) -> None:
+        # (A module imported in the block could give that name with name=.)
+        custom.connect(notify_followers)
+        with (
+            pytest.raises(ValueError, match="has no attribute 'notify_follwers'"),
+            mute_signals(receivers=f"{__name__}.notify_follwers"),
+        ):
+            custom.send(None)
+        assert calls == ["notify"]
+        assert gate.active_mutes() == ()
+
+    def test_a_path_through_a_function_names_it(self) -> None:
+        message = refusal(f"{__name__}.make_receiver.local_receiver")
+        assert f"the function '{__name__}.make_receiver' has no attribute" in message
 
     def test_a_misspelt_module_is_refused(self) -> None:
         message = refusal("tests.test_keychek.notify_followers")
@@ -118,18 +140,21 @@ class TypoInAKeyTests:
     def test_a_signal_given_as_a_key_is_refused(self) -> None:
         assert "is a signal; mute a signal by passing it first" in refusal(f"{__name__}.custom")
 
-    def test_a_module_that_fails_to_import_is_named_with_its_error(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        (tmp_path / "broken_receivers_module.py").write_text(
-            "raise ImportError('needs the missing_dependency package')\n"
-        )
-        monkeypatch.syspath_prepend(str(tmp_path))
-        message = refusal("broken_receivers_module.on_save")
-        assert "importing 'broken_receivers_module' failed" in message
-        assert "needs the missing_dependency package" in message
-
     def test_the_class_decorator_fails_the_class_and_leaks_nothing(self) -> None:
+        @mute_signals(receivers=f"{__name__}.remember_author")
+        class Case(SimpleTestCase):
+            def test_send(self) -> None:
+                custom.send(None)
+
+        suite = unittest.defaultTestLoader.loadTestsFromTestCase(Case)
+        result = unittest.TestResult()
+        suite.run(result)
+        [(_, error)] = result.errors
+        assert "is a callable whose receiver key is" in error
+        assert result.testsRun == 0
+        assert gate.active_mutes() == ()
+
+    def test_the_class_decorator_fails_a_misspelt_key_after_its_tests(self) -> None:
         @mute_signals(receivers=f"{__name__}.notify_follwers")
         class Case(SimpleTestCase):
             def test_send(self) -> None:
@@ -140,7 +165,7 @@ class TypoInAKeyTests:
         suite.run(result)
         [(_, error)] = result.errors
         assert "has no attribute 'notify_follwers'" in error
-        assert result.testsRun == 0
+        assert result.testsRun == 1
         assert gate.active_mutes() == ()
 
     def test_receivers_that_are_neither_callables_nor_keys_are_refused(self) -> None:
@@ -210,6 +235,13 @@ class AcceptedKeysTests:
         with mute_signals(receivers="lazy_receivers_module.on_save"):
             pass
 
+    def test_a_descriptor_receiver_connected_later_inside_the_block(self) -> None:
+        # A singledispatchmethod gives each instance a function with its key.
+        with mute_signals(receivers=f"{__name__}.Dispatching.on_custom"):
+            custom.connect(Dispatching().on_custom, weak=False)
+            custom.send(None)
+        assert calls == []
+
     def test_each_key_is_checked_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
         followed: list[str] = []
         original = keycheck._follow
@@ -226,7 +258,88 @@ class AcceptedKeysTests:
         assert followed == [key]
 
 
+class UnimportedModuleTests:
+    """A key into a module not imported yet: nothing is imported to check it."""
+
+    @pytest.fixture
+    def modules(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+        monkeypatch.syspath_prepend(str(tmp_path))
+        yield tmp_path
+        for name in (
+            "keycheck_late_receivers",
+            "keycheck_later_receivers",
+            "keycheck_broken_receivers",
+        ):
+            sys.modules.pop(name, None)
+
+    def test_its_module_is_not_imported(self, modules: Path) -> None:
+        (modules / "keycheck_late_receivers.py").write_text(
+            "from tests.test_keycheck import calls\n"
+            "calls.append('imported')\n\n"
+            "def on_save(sender, **kwargs):\n"
+            "    pass\n"
+        )
+        with mute_signals(receivers="keycheck_late_receivers.on_save"):
+            pass
+        assert "keycheck_late_receivers" not in sys.modules
+        assert calls == []
+
+    def test_a_module_that_would_fail_to_import_is_not_refused(self, modules: Path) -> None:
+        # (An optional dependency, or an app these settings do not install.)
+        (modules / "keycheck_broken_receivers.py").write_text(
+            "raise ImportError('needs the missing_dependency package')\n"
+        )
+        with mute_signals(receivers="keycheck_broken_receivers.on_save"):
+            pass
+
+    def test_a_module_imported_inside_the_block_is_checked_then(self, modules: Path) -> None:
+        (modules / "keycheck_late_receivers.py").write_text(
+            "def on_save(sender, **kwargs):\n    pass\n"
+        )
+        with (
+            pytest.raises(ValueError, match="'keycheck_late_receivers' has no attribute 'on_sav'"),
+            mute_signals(receivers="keycheck_late_receivers.on_sav"),
+        ):
+            __import__("keycheck_late_receivers")
+
+    def test_it_is_looked_for_again_only_once_imported(
+        self, modules: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (modules / "keycheck_later_receivers.py").write_text(
+            "def on_save(sender, **kwargs):\n    pass\n"
+        )
+        followed: list[str] = []
+        original = keycheck._follow
+
+        def follow(key: str) -> keycheck.Problem | None:
+            followed.append(key)
+            return original(key)
+
+        monkeypatch.setattr(keycheck, "_follow", follow)
+        key = "keycheck_later_receivers.on_save"
+        for _ in range(3):
+            with mute_signals(receivers=key):
+                pass
+        assert followed == [key]
+        __import__("keycheck_later_receivers")
+        with mute_signals(receivers=key):
+            pass
+        assert followed == [key, key]
+
+
 class KeysNamedLaterTests:
+    def test_a_dotted_name_given_inside_the_block(self) -> None:
+        # As a module that the code under test imports would give it: its first
+        # part is a package (tests), which has no such attribute.
+        with mute_signals(receivers="tests.keycheck_named_inside"):
+
+            @signalkit.receiver(custom, name="tests.keycheck_named_inside")
+            def named(sender: Any, **kwargs: Any) -> None:
+                calls.append("named")
+
+            custom.send(None)
+        assert calls == []
+
     def test_a_name_given_inside_the_block(self) -> None:
         with mute_signals(receivers="keycheck-named-inside"):
 

@@ -264,6 +264,14 @@ class AssertSentTests:
         with pytest.raises(AssertionError, match="Nothing was sent"):
             capture.assert_sent(plain)
 
+    def test_the_signal_given_by_name(self) -> None:
+        with capture_signals() as capture:
+            plain.send("me", value=1)
+        capture.assert_sent(signal=plain, sender="me", value=1)
+        capture.assert_not_sent(signal=plain, value=2)
+        with pytest.raises(TypeError, match=r"assert_sent\(\) needs the signal"):
+            capture.assert_sent(value=1)
+
 
 class AssertNotSentTests:
     def test_passes_when_nothing_matches(self) -> None:

@@ -37,6 +37,10 @@ _users = 0
 _saved: list[tuple[type, str, Any]] = []
 
 
+# The signal given as signal=..., not first (a default no one passes).
+_BY_NAME: Any = object()
+
+
 @dataclass(frozen=True)
 class Call:
     """One send: the signal, its sender and the keyword arguments it passed."""
@@ -85,7 +89,7 @@ class Capture:
 
     def assert_sent(
         self,
-        signal: Signal | str,
+        signal: Signal | str = _BY_NAME,
         arguments: Mapping[str, Any] | None = None,
         /,
         *,
@@ -98,6 +102,7 @@ class Capture:
 
         ``arguments``, a dict, holds arguments to match too, whatever their name:
         a signal's own ``count`` argument, which ``count=`` would not match."""
+        signal = _signal_of(signal, kwargs, "assert_sent")
         kwargs = _merged(arguments, kwargs)
         found = self.matching(signal, sender, **kwargs)
         if (count is None and not found) or (count is not None and len(found) != count):
@@ -110,10 +115,15 @@ class Capture:
         return found
 
     def assert_not_sent(
-        self, signal: Signal | str, arguments: Mapping[str, Any] | None = None, /, **match: Any
+        self,
+        signal: Signal | str = _BY_NAME,
+        arguments: Mapping[str, Any] | None = None,
+        /,
+        **match: Any,
     ) -> None:
         """Fail if ``signal`` was sent with ``match`` (which may include ``sender``)
         and ``arguments`` (a dict, as for :meth:`assert_sent`)."""
+        signal = _signal_of(signal, match, "assert_not_sent")
         sender = match.pop("sender", ...)
         match = _merged(arguments, match)
         found = self.matching(signal, sender, **match)
@@ -245,6 +255,17 @@ def _uninstall() -> None:
 
 
 _resolve = gate.resolve_signal
+
+
+def _signal_of(signal: Signal | str, named: dict[str, Any], method: str) -> Signal | str:
+    """The signal, given first or, as it could be before the dict of arguments
+    came, as ``signal=``."""
+    if signal is not _BY_NAME:
+        return signal
+    if "signal" not in named:
+        raise TypeError(f"{method}() needs the signal, as its first argument.")
+    found: Signal | str = named.pop("signal")
+    return found
 
 
 def _merged(arguments: Mapping[str, Any] | None, named: dict[str, Any]) -> dict[str, Any]:
