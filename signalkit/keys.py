@@ -7,7 +7,8 @@ The rules (documented in ``docs/receivers.rst``):
 - a ``functools.partial``: the key of the function it wraps;
 - a callable instance: ``module.Class`` of its class -- unless it wraps a
   callable (``__wrapped__``, as ``functools.cache`` and asgiref's
-  ``sync_to_async`` set): then the key of what it wraps;
+  ``sync_to_async`` set, or the function asgiref's ``async_to_sync`` keeps):
+  then the key of what it wraps;
 - a receiver given ``name=`` by :func:`signalkit.receiver` (or any object with a
   ``__signalkit_key__`` attribute, such as signalkit's deferred receivers): that name.
 """
@@ -50,6 +51,22 @@ given_names: set[str] = set()
 
 _MISSING = object()
 
+# Wrapper classes that keep what they wrap under another name than
+# ``__wrapped__``: asgiref's async_to_sync() (sync_to_async sets __wrapped__).
+_WRAPPED_AS = {("asgiref.sync", "AsyncToSync"): "awaitable"}
+
+
+def _wrapped(obj: Any) -> Any:
+    """What the wrapper object ``obj`` wraps (``__wrapped__``, or the attribute
+    its class keeps it in), else ``None``."""
+    target = _own_attribute(obj, "__wrapped__")
+    if target is None:
+        cls = type(obj)
+        name = _WRAPPED_AS.get((cls.__module__, cls.__qualname__))
+        if name is not None:
+            target = _own_attribute(obj, name)
+    return target
+
 
 def unwrap(receiver: Any) -> Any:
     """The callable whose code runs: through bound methods, partials, deferred
@@ -67,7 +84,7 @@ def unwrap(receiver: Any) -> Any:
                 return receiver
             receiver = unwrapped
         else:
-            target = _own_attribute(receiver, "__wrapped__")
+            target = _wrapped(receiver)
             if target is None:
                 return receiver
             receiver = target
@@ -105,11 +122,11 @@ def compute_key(receiver: Any, depth: int = 0) -> str:
         module = getattr(receiver, "__module__", None) or "?"
         qualname = getattr(receiver, "__qualname__", None) or getattr(receiver, "__name__", "?")
         return f"{module}.{qualname}"
-    wrapped = _own_attribute(receiver, "__wrapped__") if depth >= 0 else None
+    wrapped = _wrapped(receiver) if depth >= 0 else None
     if wrapped is not None and wrapped is not receiver and callable(wrapped):
         # A decorator's wrapper object (functools.cache, asgiref's
-        # sync_to_async): the key of what it wraps, as for a partial. Its class
-        # would give every receiver wrapped that way one key.
+        # sync_to_async and async_to_sync): the key of what it wraps, as for a
+        # partial. Its class would give every receiver wrapped that way one key.
         return compute_key(wrapped, depth + 1)
     cls = type(receiver)
     return f"{cls.__module__}.{cls.__qualname__}"

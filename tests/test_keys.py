@@ -4,7 +4,7 @@ import functools
 import gc
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 
 from signalkit import keys
 from tests.registryapp import handlers
@@ -52,6 +52,10 @@ class ReceiverKeyTests:
         assert keys.receiver_key(cached) == "tests.registryapp.handlers.on_event"
         wrapped = sync_to_async(handlers.with_option)
         assert keys.receiver_key(wrapped) == "tests.registryapp.handlers.with_option"
+        # async_to_sync keeps its function as ``awaitable``, not ``__wrapped__``.
+        blocking = async_to_sync(handlers.on_event_async)
+        assert keys.receiver_key(blocking) == "tests.registryapp.handlers.on_event_async"
+        assert keys.unwrap(blocking) is handlers.on_event_async
 
     def test_a_cycle_of_wrapper_objects_ends_at_a_class_key(self) -> None:
         first, second = handlers.CallableReceiver(), handlers.CallableReceiver()
