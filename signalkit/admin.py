@@ -66,7 +66,7 @@ class ModelFilter(_ExactFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         # The audited models (from the settings) and the user model (auth events).
-        from signalkit.audit.receivers import audited_labels
+        from signalkit.audit.audited import audited_labels
 
         return [(label, label) for label in audited_labels()]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from signalkit.validation import DEFAULTS, MODEL_OPTIONS, SCHEMA, SECTIONS
+from signalkit.validation import DEFAULTS, MODEL_OPTIONS, SCHEMA, SECTIONS, nested_key
 from signalkit.validators import path_of, receivers, shown
 
 # Keys whose invalid value still gives the names it holds: masks and excludes
@@ -67,12 +67,12 @@ def usable(value: object) -> tuple[dict[str, Any], list[str]]:
 
 
 def _misplaced(key: object) -> str | None:
-    """The ``AUDIT`` key that an unknown top-level ``key`` names, if it is a mask or
-    an exclude (``"MASK_FIELDS"``, ``"AUDIT_EXCLUDE_FIELDS"``): as a misspelt key
-    in ``AUDIT``, it must not record what it names in clear. The check's hint
-    names the same key."""
-    inner = str(key).upper().removeprefix("AUDIT_")
-    return inner if inner in ("MASK_FIELDS", "EXCLUDE_FIELDS") else None
+    """The ``AUDIT`` key that an unknown top-level ``key`` names (as the check's
+    hint does), if it is a mask or an exclude (``"MASK_FIELDS"``,
+    ``"AUDIT_EXCLUDE_FIELDS"``): as a misspelt key in ``AUDIT``, it must not
+    record what it names in clear."""
+    found = nested_key(str(key))
+    return found[1] if found and found[1] in ("MASK_FIELDS", "EXCLUDE_FIELDS") else None
 
 
 def _section(name: str, value: dict[Any, Any], notes: list[str]) -> dict[str, Any]:
@@ -142,15 +142,16 @@ def _models(models: object, notes: list[str]) -> dict[str, Any] | list[str]:
             for label, options in models.items()
             if not check({label: None}, path)
         }
-    if isinstance(models, str):
-        # ("blog.Post") without its comma: the label it holds is audited (an
-        # invalid one, "a.B, c.D", is logged as left out when the receivers connect).
-        if not check([models], path):
-            notes.append(_note(path, models, "it is audited as one label"))
-        models = [models]
-    elif isinstance(models, set | frozenset):
-        notes.append(_note(path, models, "the labels in it are audited"))
-        models = _strings(models)
+    if isinstance(models, str | set | frozenset):
+        # ("blog.Post") without its comma, or a set: the valid labels it holds
+        # are audited. An invalid one ("a.B, c.D") is not said to be: it is
+        # logged as left out when the receivers connect.
+        labels = [label for label in _strings(models) if not check([label], path)]
+        if labels:
+            one = isinstance(models, str)
+            used = "it is audited as one label" if one else "the labels in it are audited"
+            notes.append(_note(path, models, used))
+        return labels
     if isinstance(models, list | tuple):
         return [label for label in models if not check([label], path)]
     notes.append(_note(path, models, "no model is audited"))

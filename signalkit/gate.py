@@ -36,9 +36,8 @@ from typing import TYPE_CHECKING, Any
 from django.dispatch.dispatcher import Signal
 
 from signalkit import gated, mutestack
-from signalkit.gated import _filter_resolved as _filter_resolved
-from signalkit.gated import _gated_live_receivers as _gated_live_receivers
 from signalkit.gated import (
+    _gated_live_receivers,
     _gated_send,
     _gated_wrapper_live_receivers,
     _is_djangos,

@@ -42,18 +42,7 @@ if TYPE_CHECKING:
 
     from signalkit.selectors import Mute
 
-__all__ = [
-    "Problem",
-    "check_ended",
-    "check_started",
-    "close_keys",
-    "connected_keys",
-    "describe",
-    "problem",
-]
-
-#: How errors name the mute whose key is wrong.
-ROLE = "mute_signals(receivers=...)"
+__all__ = ["check_ended", "check_started", "close_keys", "connected_keys"]
 
 _accepted: set[str] = set()
 # key -> (the module not imported yet, its Problem): looked for again only once
@@ -101,7 +90,7 @@ def check_started(mute: Mute) -> None:
         if found is None:
             continue
         if found.final:
-            raise ValueError(describe(key, found, role=ROLE))
+            raise ValueError(describe(key, found))
         pending.append(key)
     mute.unchecked = tuple(pending)
 
@@ -116,7 +105,7 @@ def check_ended(mute: Mute, error: BaseException | None) -> None:
         found = problem(key)
         if found is None or found.unloaded:
             continue  # (not imported still: no receiver of it ran, muted or not)
-        message = describe(key, found, role=ROLE)
+        message = describe(key, found)
         if error is not None:
             error.add_note(message)
             return
@@ -124,12 +113,13 @@ def check_ended(mute: Mute, error: BaseException | None) -> None:
     mute.unchecked = ()
 
 
-def describe(key: str, found: Problem, *, role: str) -> str:
-    """The error message for ``key`` (given as ``role``), with the keys it may mean."""
+def describe(key: str, found: Problem) -> str:
+    """The error message for a mute's ``key``, with the keys it may mean."""
     matches = found.suggestions or close_keys(key, sorted(connected_keys()))
     hint = f" Did you mean {', '.join(map(repr, matches))}?" if matches else ""
     return (
-        f"{role} has the receiver key {key!r}, which names no receiver: {found.reason}.{hint} "
+        f"mute_signals(receivers=...) has the receiver key {key!r}, which names no "
+        f"receiver: {found.reason}.{hint} "
         "A key is the receiver's 'module.qualname' (or the name= it was connected with), "
         "as 'manage.py listsignals' shows it; or pass the receiver itself."
     )

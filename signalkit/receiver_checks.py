@@ -19,7 +19,7 @@ from django.core.checks import Tags, Warning, register
 
 from signalkit.conf import get_settings
 from signalkit.entries import make_id, read_entries
-from signalkit.keycheck import close_keys
+from signalkit.keycheck import close_keys, connected_keys
 from signalkit.keys import DJANGO_PREFIX, receiver_key, unwrap
 from signalkit.receivers import DeferredReceiver
 from signalkit.registry import registry
@@ -146,7 +146,7 @@ def check_receiver_toggles(app_configs: Any = None, **kwargs: Any) -> list[Check
     toggles = get_settings().receivers
     if not toggles:
         return []
-    connected = sorted({info.key for info in registry.receivers()})
+    connected = sorted(connected_keys())
     messages: list[CheckMessage] = []
     for key in sorted(set(toggles) - set(connected)):
         matches = close_keys(key, connected)

@@ -151,9 +151,9 @@ def _section(value: object, keys: tuple[str, ...], schema: dict[str, Validator])
                 folded[match]
                 for match in difflib.get_close_matches(str(key).casefold(), folded, n=1)
             ]
-            nested = None if keys else _nested(str(key))  # "AUDIT_MODELS", "MODELS"
+            nested = None if keys else nested_key(str(key))  # "AUDIT_MODELS", "MODELS"
             hint = (
-                f"Did you mean {nested}?"
+                f"Did you mean {path_of(*nested)}?"
                 if nested
                 else f"Did you mean {close[0]!r}?"
                 if close
@@ -172,13 +172,14 @@ def _section(value: object, keys: tuple[str, ...], schema: dict[str, Validator])
     return problems
 
 
-def _nested(key: str) -> str | None:
-    """The path of a section's key that a top-level ``key`` names, if any."""
+def nested_key(key: str) -> tuple[str, str] | None:
+    """The section and key that a top-level ``key`` names (``"AUDIT_MODELS"``,
+    ``"MODELS"``: ``("AUDIT", "MODELS")``), if any."""
     upper = key.upper()
     for section, schema in SECTIONS.items():
         inner = upper.removeprefix(section + "_")
         if inner in schema and (inner != upper or inner not in SCHEMA):
-            return path_of(section, inner)
+            return section, inner
     return None
 
 

@@ -202,6 +202,19 @@ class InvalidModelOptionTests(TestCase):
             "audited" + CHECK
         )
 
+    def test_a_set_of_invalid_labels_is_not_said_to_be_audited(self) -> None:
+        with (
+            self.assertLogs("signalkit", "WARNING") as logs,
+            override_settings(SIGNALKIT={"AUDIT": {"MODELS": {"Account"}}}),
+        ):
+            Account.objects.create(name="a")
+        assert not AuditEvent.objects.exists()
+        assert all("the labels in it are audited" not in line for line in logs.output)
+        assert logs.output[-1] == (
+            "WARNING:signalkit.audit:SIGNALKIT['AUDIT']['MODELS'] entry 'Account' is invalid "
+            "and not audited" + CHECK
+        )
+
 
 class MisplacedNamesTests(TestCase):
     def test_names_written_beside_audit_still_mask_and_exclude(self) -> None:

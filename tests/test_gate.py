@@ -10,7 +10,7 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import Signal
 from django.test import override_settings
 
-from signalkit import gate
+from signalkit import gate, gated
 from signalkit.entries import make_id
 from signalkit.gate import Mute, muting
 from signalkit.toggled import build_entries
@@ -363,7 +363,7 @@ class ToggleCacheTests:
 
     def test_fallback_filters_what_django_resolves(self) -> None:
         with self.toggled():
-            sync_receivers, _ = gate._filter_resolved(self.signal, None, [Mute(receivers=["x"])])
+            sync_receivers, _ = gated._filter_resolved(self.signal, None, [Mute(receivers=["x"])])
         assert [r.__qualname__ for r in sync_receivers] == ["a", "c"]
 
 
@@ -422,7 +422,7 @@ class ForeignWrapperTests:
 
     def test_gate_sits_on_djangos_method_without_a_wrapper(self) -> None:
         with muting(Mute(receivers=["x.y"])):
-            assert Signal.__dict__["_live_receivers"] is gate._gated_live_receivers
+            assert Signal.__dict__["_live_receivers"] is gated._gated_live_receivers
 
     def test_wrapper_installed_while_idle_survives_a_mute(self, foreign_wrapper: Any) -> None:
         seen = foreign_wrapper()

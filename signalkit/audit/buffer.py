@@ -10,6 +10,7 @@ import django
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from signalkit.audit import hooks
+from signalkit.audit.audited import plan_of
 from signalkit.audit.compare import same_value
 from signalkit.audit.pending import write_waiting
 from signalkit.audit.serialize import MASKED, same_json
@@ -111,8 +112,6 @@ def _same_context(one: Event, other: Event) -> bool:
 
 
 def _merge(into: Event, event: Event, connection: BaseDatabaseWrapper) -> None:
-    from signalkit.audit.receivers import plan_of
-
     changes: dict[str, Any] = into.changes
     for name, value in event.changes.items():
         if name in changes and isinstance(value, list) and isinstance(changes[name], list):

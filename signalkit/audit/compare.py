@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from signalkit.audit.plans import Unresolved
+from signalkit.audit.encoders import Unresolved
 from signalkit.audit.serialize import same_json, to_json
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def changes_of(
     update_fields: frozenset[str] | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The changes of a save, and the values of the fields it saved (an update's);
-    :class:`~signalkit.audit.plans.Unresolved` if a value is an expression, or
+    :class:`~signalkit.audit.encoders.Unresolved` if a value is an expression, or
     if a field the snapshot holds is no longer loaded."""
     if created:
         changes = {

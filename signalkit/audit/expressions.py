@@ -37,7 +37,7 @@ def unresolved(
     """The attnames of the audited fields that were saved (``saved``: the
     ``update_fields``, ``None`` for all) and hold an expression, or that the
     snapshot ``old`` holds and the save unloaded. Called only once one was met
-    (``plans.Unresolved``): ordinary saves never pay for it."""
+    (``encoders.Unresolved``): ordinary saves never pay for it."""
     return [
         attname
         for name, attname, _ in plan.encoders

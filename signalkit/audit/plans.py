@@ -13,8 +13,7 @@ from django.apps import apps
 from django.db.models import FileField
 
 from signalkit.audit import columns
-from signalkit.audit.encoders import FieldPlan as FieldPlan
-from signalkit.audit.encoders import Unresolved as Unresolved
+from signalkit.audit.encoders import FieldPlan
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

@@ -22,13 +22,12 @@ from django.db.models.signals import (
 
 from signalkit.audit import expressions, refresh, saves, snapshot
 from signalkit.audit import m2m as many_to_many
-from signalkit.audit.audited import audited_labels as audited_labels
-from signalkit.audit.audited import plan_of as plan_of
 from signalkit.audit.audited import plans as _plans
 from signalkit.audit.audited import through_plans as _m2m
 from signalkit.audit.audited import warn_dropped
 from signalkit.audit.compare import changes_of
-from signalkit.audit.plans import Unresolved, build, has_key, key_attnames
+from signalkit.audit.encoders import Unresolved
+from signalkit.audit.plans import build, has_key, key_attnames
 from signalkit.audit.readback import read_deferred
 from signalkit.audit.writer import emit, for_instance
 from signalkit.conf import get_settings

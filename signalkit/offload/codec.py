@@ -34,11 +34,8 @@ import base64
 import datetime
 import decimal
 import enum
-import importlib
-import inspect
 import json
 import math
-import sys
 import uuid
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,7 +44,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 
-from signalkit.paths import import_longest
+from signalkit.offload.classes import class_at, importable, qualified
 
 
 class EncodeError(TypeError):
@@ -62,7 +59,7 @@ def encode(value: Any) -> Any:
         # (TextChoices and IntEnum members are str and int too: JSON would turn
         # them into their values on a worker, but not on the immediate backend.)
         cls = type(value)
-        if not _importable(cls):
+        if not importable(cls):
             # A worker cannot import it (defined inside a function, or made with
             # Enum("Name", ...) under another name): a str or int one travels
             # as its value, as such members did before they had a tag.
@@ -242,56 +239,12 @@ def decode(data: Any, *, using: str | None, none_if_missing: bool = False) -> An
         return _rebuild(value[0], value[1], using)
     if tag == "$enum":
         module, qualname, member = value
-        cls = _qualified(module, qualname, "an enum")
-        if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
+        cls = qualified(module, qualname, "an enum")
+        if not issubclass(cls, enum.Enum):
             # (Called with a value from the payload: never any other callable.)
             raise TypeError(f"{module}.{qualname} is not an enum.")
         return cls(decode(member, using=using))
     return _SCALARS[tag](value)
-
-
-def _importable(cls: type) -> bool:
-    """Whether ``cls`` is found again by its module and qualified name, as
-    :func:`_qualified` reads them (statically)."""
-    if "<locals>" in cls.__qualname__:
-        return False
-    found: Any = sys.modules.get(cls.__module__)
-    for name in cls.__qualname__.split("."):
-        found = inspect.getattr_static(found, name, None)
-    return found is cls
-
-
-def _qualified(module: str, qualname: str, what: str = "a class") -> Any:
-    # (An enum nested in a class, as TextChoices in a model, which import_string
-    # cannot find.) Classes only, at every step: the payload names what is
-    # read, and it must not reach any other attribute (``settings.SECRET_KEY``).
-    found: Any = importlib.import_module(module)
-    for name in qualname.split("."):
-        # Read statically: no module __getattr__ hook, no descriptor runs.
-        found = inspect.getattr_static(found, name)
-        if not isinstance(found, type):
-            raise TypeError(f"{module}.{qualname} is not {what}.")
-    return found
-
-
-def _class(path: Any) -> type:
-    # (A string: the form of payloads queued by earlier versions.)
-    found = _qualified(*_split(path)) if isinstance(path, str) else _qualified(*path)
-    if not isinstance(found, type):
-        raise TypeError(f"{path} is not a class.")
-    return found
-
-
-def _split(path: str) -> tuple[str, str]:
-    """``(module, qualname)`` of a dotted path: its longest prefix that is a
-    module, so that a class nested in another (``app.models.Order.Status``) is
-    found."""
-    module, end, failure = import_longest(path)
-    if module is None:
-        why = failure or f"no module named {path.partition('.')[0]!r}"
-        raise ImportError(f"Cannot find the class {path!r}: {why}.")
-    parts = path.split(".")
-    return ".".join(parts[:end]), ".".join(parts[end:])
 
 
 def _model(label: str) -> type[Model]:
@@ -331,7 +284,7 @@ def _field_value(field: Any, data: Any, using: str | None) -> Any:
 
 _SCALARS: dict[str, Any] = {
     "$modelclass": _model,
-    "$class": _class,
+    "$class": class_at,
     "$emptyqueryset": lambda label: _model(label)._base_manager.none(),
     "$uuid": uuid.UUID,
     "$decimal": decimal.Decimal,
