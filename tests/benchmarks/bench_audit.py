@@ -26,8 +26,10 @@ from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
 from signalkit.models import AuditEvent
+from tests.benchmarks import minimal
 from tests.benchmarks.benchapp.models import (
     AuditlogItem,
+    MinimalItem,
     NoopItem,
     PlainItem,
     SignalkitItem,
@@ -75,6 +77,7 @@ def contenders() -> list[tuple[str, Any, Callable[[], Any]]]:
     found: list[tuple[str, Any, Callable[[], Any]]] = [
         ("no auditing", PlainItem, transaction.atomic),
         ("no-op receivers", NoopItem, transaction.atomic),
+        ("minimal receivers", MinimalItem, minimal.block),
         ("signalkit", SignalkitItem, transaction.atomic),
         ("signalkit batch()", SignalkitItem, audit.batch),
     ]
@@ -151,7 +154,7 @@ def test_audit_overhead() -> None:
     Tag.objects.bulk_create(Tag(name=f"tag {n}") for n in range(20))
     results: dict[str, dict[str, float]] = {}
     audited = {"AUDIT": {"MODELS": ["benchapp.SignalkitItem"]}}
-    with override_settings(SIGNALKIT=audited), noop_receivers():
+    with override_settings(SIGNALKIT=audited), noop_receivers(), minimal.connected():
         # Round robin, so that a slow spell of a shared machine does not fall on
         # one contender only; the best of the repeats counts.
         times: dict[str, dict[str, list[float]]] = {}
@@ -180,52 +183,50 @@ def report(results: dict[str, dict[str, float]], per_update: int) -> None:
             ratio = seconds / base[workload]
             cells.append(f"{seconds * 1000:>9.0f} ms {ratio:>5.2f}x".rjust(26))
         print(f"{workload:<24}" + "".join(cells))
-    floor = results["no-op receivers"]
-    print("\nsignalkit's own share (signalkit / no-op receivers, the floor of any")
-    print("signal-based audit log; not a target):")
-    print(
-        "  "
-        + ", ".join(
-            f"{workload} {results['signalkit'][workload] / floor[workload]:.2f}x"
-            for workload in WORKLOADS
+    for floor, text in (
+        ("no-op receivers", "receivers that do nothing"),
+        ("minimal receivers", "receivers that do the least an audit log must"),
+    ):
+        print(f"\nsignalkit / {floor} ({text}; not a target):")
+        print(
+            "  "
+            + ", ".join(
+                f"{workload} {results['signalkit'][workload] / results[floor][workload]:.2f}x"
+                for workload in WORKLOADS
+            )
         )
+    ours, floor, batched = (
+        results["signalkit"],
+        results["minimal receivers"],
+        results["signalkit batch()"],
     )
-    print("\ntargets (issue #6):")
+    print("\ntargets (issue #6), and what the minimal receivers reach on the same measure:")
+    print(f"  {'measure':<52} {'signalkit':>9} {'target':>7} {'':<6} {'minimal':>8}")
     for workload in WORKLOADS[:4]:
-        verdict(f"signalkit {workload} / no auditing", results["signalkit"], base, workload, 1.8)
+        verdict(f"{workload} / no auditing", ours, floor, base, workload, 1.8)
     for workload in ("create", "update"):
-        verdict(
-            f"signalkit batch() {workload} / no auditing",
-            results["signalkit batch()"],
-            base,
-            workload,
-            1.3,
-        )
+        verdict(f"batch() {workload} / no auditing", batched, floor, base, workload, 1.3)
     if "django-auditlog" in results:
         peer = results["django-auditlog"]
         for workload in WORKLOADS[:4]:
-            verdict(
-                f"signalkit {workload} / django-auditlog", results["signalkit"], peer, workload, 0.5
-            )
-        verdict(
-            f"signalkit {WORKLOADS[4]} / django-auditlog",
-            results["signalkit"],
-            peer,
-            WORKLOADS[4],
-            1.0,
-        )
-    print(
-        f"  {'queries per audited update (autocommit)':<44} {per_update:>6} {2:>7} {'ok' if per_update == 2 else 'MISSED'}\n"
-    )
+            verdict(f"{workload} / django-auditlog", ours, floor, peer, workload, 0.5)
+        verdict(f"{WORKLOADS[4]} / django-auditlog", ours, floor, peer, WORKLOADS[4], 1.0)
+    state = "ok" if per_update == 2 else "MISSED"
+    print(f"  {'queries per audited update (autocommit)':<52} {per_update:>9} {2:>7} {state}\n")
+    print("(a target the minimal receivers miss too is below the floor of a")
+    print("signal-based audit log on this database; see docs/audit.rst)\n")
 
 
 def verdict(
     label: str,
     ours: dict[str, float],
+    floor: dict[str, float],
     baseline: dict[str, float],
     workload: str,
     target: float,
 ) -> None:
     ratio = ours[workload] / baseline[workload]
+    minimal = floor[workload] / baseline[workload]
     state = "ok" if ratio <= target else "MISSED"
-    print(f"  {label:<44} {ratio:>5.2f}x {target:>6.2f}x {state}")
+    below = "" if minimal <= target else " (misses too)"
+    print(f"  {label:<52} {ratio:>8.2f}x {target:>6.2f}x {state:<6} {minimal:>7.2f}x{below}")

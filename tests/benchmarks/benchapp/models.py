@@ -40,6 +40,12 @@ class SignalkitItem(Item):
     tags = models.ManyToManyField(Tag, related_name="+")
 
 
+class MinimalItem(Item):
+    """Audited by the benchmark's minimal receivers (tests/benchmarks/minimal.py)."""
+
+    tags = models.ManyToManyField(Tag, related_name="+")
+
+
 class AuditlogItem(Item):
     tags = models.ManyToManyField(Tag, related_name="+")
 
