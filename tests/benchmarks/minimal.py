@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 from django.utils import timezone
 
+from signalkit.audit.statements import FIELDS as COLUMNS  # (the columns, by name)
 from signalkit.models import AuditEvent
 from tests.benchmarks.benchapp.models import MinimalItem
 
@@ -36,26 +37,12 @@ _in_block = False
 
 
 def _sql() -> str:
-    columns = (
-        "occurred_at",
-        "action",
-        "model_label",
-        "object_pk",
-        "object_repr",
-        "changes",
-        "actor_id",
-        "actor_repr",
-        "remote_addr",
-        "correlation_id",
-        "txid",
-        "extra",
-    )
     quote = connection.ops.quote_name
     placeholder = "?" if connection.vendor == "sqlite" else "%s"
     return "INSERT INTO {} ({}) VALUES ({})".format(
         quote(AuditEvent._meta.db_table),
-        ", ".join(quote(column) for column in columns),
-        ", ".join([placeholder] * len(columns)),
+        ", ".join(quote(column) for column in COLUMNS),
+        ", ".join([placeholder] * len(COLUMNS)),
     )
 
 
