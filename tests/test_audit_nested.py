@@ -857,4 +857,4 @@ class SharedInstanceTests(SimpleTestCase):
         # Each save's old values were kept by a refresh during it.
         assert all(kept is not None for kept in found)
         assert not saves.nested(account)
-        assert id(account) not in saves._active
+        assert not saves._active

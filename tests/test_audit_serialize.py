@@ -278,3 +278,84 @@ class TypedColumnPlanTests(SimpleTestCase):
         for value in (key, key.hex, str(key).upper()):
             assert encode["target"](value) == str(key)
         assert encode["target"]("not a key") == "not a key"  # the save will fail
+
+
+def sample_plan() -> Any:
+    """The plan of a model with a field of each kind the comparison tells apart."""
+    from signalkit.audit.plans import _plan
+    from signalkit.conf import get_settings
+
+    with isolate_apps("tests.auditapp"):
+
+        class Holder(models.Model):
+            class Meta:
+                app_label = "auditapp"
+
+            def __str__(self) -> str:
+                return "holder"
+
+        class Sample(models.Model):
+            count = models.IntegerField()
+            flag = models.BooleanField()
+            title = models.CharField(max_length=10)
+            body = models.TextField()
+            owner = models.ForeignKey(Holder, models.CASCADE)
+            ratio = models.FloatField()
+            price = models.DecimalField(max_digits=5, decimal_places=2)
+            moment = models.DateTimeField()
+            payload = models.JSONField()
+            level = LevelField()
+
+            class Meta:
+                app_label = "auditapp"
+
+            def __str__(self) -> str:
+                return "sample"
+
+        return _plan(Sample, get_settings().audit, {})
+
+
+class ExactComparisonTests(SimpleTestCase):
+    """Values of the type a built-in field's column keeps as it is are compared
+    without converting them: the shortcut must agree with the full comparison."""
+
+    def test_which_fields_compare_exactly(self) -> None:
+        # Not a float (NaN differs from itself), a Decimal (rounded to its
+        # places), a datetime (naive or aware), JSON (1 and True) or a custom field.
+        assert dict(sample_plan().exact) == {
+            "count": int,
+            "flag": bool,
+            "title": str,
+            "body": str,
+            "owner_id": int,
+        }
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        pair=st.tuples(st.integers(), st.integers())
+        | st.tuples(st.booleans(), st.booleans())
+        | st.tuples(TEXT, TEXT)
+        | st.sampled_from([(1, 1), (True, True), ("a", "a")])
+    )
+    def test_the_shortcut_agrees_with_the_full_comparison(self, pair: tuple[Any, Any]) -> None:
+        from signalkit.audit.compare import changes_of, same_value
+
+        plan = sample_plan()
+        old, new = pair
+        attname = {int: "count", bool: "flag", str: "title"}[type(old)]
+        assert plan.exact[attname] is type(old)
+        changes, saved = changes_of(plan, {attname: new}, {attname: old}, False, None)
+        assert saved == {attname: new}
+        assert (attname in changes) is not same_value(old, new, plan, attname)
+        assert (attname in changes) is (old != new)
+        if old != new:
+            assert changes[attname] == [old, new]
+
+    def test_values_of_another_type_are_converted_to_compare(self) -> None:
+        from signalkit.audit.compare import changes_of
+
+        plan = sample_plan()
+        # "3" for 3, 1 for True: the column is given the same value.
+        for attname, old, new in (("count", 3, "3"), ("flag", True, 1), ("owner_id", 3, "3")):
+            changes, _ = changes_of(plan, {attname: new}, {attname: old}, False, None)
+            assert changes == {}, attname

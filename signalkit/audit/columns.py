@@ -19,7 +19,7 @@ from django.utils import timezone
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["as_text", "compared", "native", "recorded"]
+__all__ = ["as_text", "compared", "exact", "native", "recorded"]
 
 # Fields whose values users often assign as strings or numbers ("1.50", 0,
 # "2024-01-01"): converted with the field's to_python before recording.
@@ -58,6 +58,28 @@ def native(field: Any) -> type | None:
     if field.is_relation and (field.many_to_one or field.one_to_one):
         return native(field.target_field)
     return _NATIVE.get(field.get_internal_type())
+
+
+# Django's own fields whose column keeps a value of this type as it is: two such
+# values that differ are a change, without converting them to compare.
+_EXACT: dict[str, type] = {
+    **{kind: int for kind, kept in _NATIVE.items() if kept is int},
+    "BooleanField": bool,
+    "CharField": str,
+    "SlugField": str,
+    "TextField": str,
+}
+
+
+def exact(field: Any) -> type | None:
+    """The type whose values the column keeps unconverted, if the field has one
+    (a float has NaN, which differs from itself; a custom field converts as it
+    likes)."""
+    if field.is_relation and (field.many_to_one or field.one_to_one):
+        return exact(field.target_field)
+    if not type(field).__module__.startswith("django."):
+        return None
+    return _EXACT.get(field.get_internal_type())
 
 
 def as_text(field: Any) -> Callable[[Any], str]:

@@ -71,6 +71,7 @@ def changes_of(
     changes = {}
     saved = {}
     generated = plan.generated
+    exact = plan.exact
     for name, attname, encode in plan.encoders:
         if generated and attname in generated:
             # Computed by the database, whatever the update_fields: a change when
@@ -94,7 +95,13 @@ def changes_of(
         saved[attname] = new_value
         if old is not None and attname in old:
             old_value = old[attname]
-            if same_value(old_value, new_value, plan, attname):
+            if old_value is new_value:
+                continue
+            kind = exact.get(attname)
+            if kind is not None and type(old_value) is kind and type(new_value) is kind:
+                if old_value == new_value:
+                    continue
+            elif same_value(old_value, new_value, plan, attname):
                 continue
         else:
             old_value = None

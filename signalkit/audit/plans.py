@@ -60,6 +60,9 @@ class ModelPlan:
     # attname -> the field's get_prep_value (what the column is given): a value
     # assigned as text ("1.5", "3") that is prepared as the old one is no change.
     converters: Mapping[str, Callable[[Any], Any]] = dataclasses.field(default_factory=dict)
+    # attname -> the type whose values the column keeps as they are (see
+    # columns.exact()): two values of it are compared without converting them.
+    exact: Mapping[str, type] = dataclasses.field(default_factory=dict)
     # GeneratedFields: the database computes them; Django may leave them unloaded.
     generated: frozenset[str] = frozenset()
     # What snapshots hold (``attnames``), as a set.
@@ -203,6 +206,13 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         strict=json,
         converters=MappingProxyType(
             {f.attname: columns.compared(f) for f in recorded if f.attname not in json}
+        ),
+        exact=MappingProxyType(
+            {
+                f.attname: kind
+                for f in recorded
+                if f.attname not in json and (kind := columns.exact(f)) is not None
+            }
         ),
         generated=frozenset(f.attname for f in recorded if f.generated),
         tracked=frozenset(tracked),

@@ -126,7 +126,7 @@ def record_save(
         values = {**values, **known, **texts}
         changes, saved = changes_of(plan, values, old, created, update_fields)
     # Another save of the instance in progress: this one is nested in it.
-    nested = bool(changes) and saves.nested(instance)
+    nested = bool(changes) and ending.nested
     if changes or created:
         action = "create" if created else "update"
         event = for_instance(action, plan.label, instance, using, changes, connection)

@@ -10,64 +10,38 @@ frame keeps those (:func:`keep`). Such a receiver may also save the instance
 again: the nested save has a frame of its own, and what it found is what the
 outer save wrote, which the outer save's audit records (:func:`carry`).
 
-Frames are found by the instance's ``id()`` (a copy of the instance has its own),
-and by thread: an instance shared by threads may be refreshed by one while
-another saves it.
+Frames are found by thread and by the instance's ``id()`` (a copy of the
+instance has its own). Each thread changes only its own frame lists, without a
+lock: a save pays for no more than it needs. Other threads read them -- an
+instance shared by threads may be refreshed by one while another saves it --
+and the frame fields they set (what a refresh kept, what a nested save carried,
+a delete's key) are handed over under a lock.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
-from signalkit.audit.wrapping import Wrapping
+from signalkit.audit.frames import Ending, Frame, Snapshot
+from signalkit.audit.wrapping import Wrapping, fitting
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from types import FrameType
 
 
-Snapshot = dict[str, Any]
-
-
-class Frame:
-    """One save in progress."""
-
-    __slots__ = ("call", "carried", "checked", "deleted", "kept", "number", "thread", "written")
-
-    def __init__(self, thread: int, call: FrameType | None = None) -> None:
-        self.number = next(_numbers)  # saves that start later have higher numbers
-        self.thread = thread
-        # The primary key of the instance, if a receiver of the save deleted
-        # it since (Django sets it to None).
-        self.deleted: Any = None
-        # A save that bypassed the wrapper (``Model.save_base(instance)``)
-        # nested in a wrapped one: its signals push and pop its frame, which
-        # knows the save by the Python frame of its call of Django's save_base.
-        self.call = call
-        # From the audit's pre_save receiver to its post_save receiver.
-        self.checked = False
-        # The save has started writing (after its pre_save): a refresh now reads
-        # what it wrote, not the old values.
-        self.written = False
-        # The save's old values, kept by a refresh in between (a 1-tuple: they
-        # may be None).
-        self.kept: tuple[Snapshot | None] | None = None
-        # What saves nested in this one found in the fields they changed: what
-        # this one wrote (read after it wrote, also if their own change rolled
-        # back since). (nested frame's number, values)
-        self.carried: list[tuple[int, Snapshot]] | None = None
-
-
-_numbers = itertools.count()
 _SAVE_BASE = Model.save_base.__code__
+_ident = threading.get_ident
+# Guards the frame fields other threads set: ``kept``, ``carried``, ``deleted``.
 _lock = threading.Lock()
-_active: dict[int, list[Frame]] = {}  # id(instance) -> its frames, oldest first
+# (thread, id(instance)) -> that thread's frames of the instance, oldest first.
+# Only the thread itself adds, removes or replaces its entries.
+_active: dict[tuple[int, int], list[Frame]] = {}
 _wrapping = Wrapping("save_base", "__signalkit_saves__")
 # Django's save_base writes each table with _save_table(), after pre_save.
 _writing = Wrapping("_save_table", "__signalkit_writes__")
@@ -86,59 +60,91 @@ def unpatch() -> None:
 
 
 def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def save_base(self: Model, *args: Any, **kwargs: Any) -> Any:
-        frame = Frame(threading.get_ident())
-        key = id(self)
-        with _lock:
-            frames = _active.get(key)
-            if frames is None:
-                _active[key] = [frame]
-            else:
-                frames.append(frame)
+    def save_base(
+        self: Model,
+        raw: bool = False,
+        force_insert: Any = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> Any:
+        thread = _ident()
+        key = (thread, id(self))
+        frame = Frame(thread)
+        frames = _active.get(key)
+        if frames is None:
+            frames = _active[key] = [frame]
+        else:
+            frames.append(frame)
+        try:
+            return method(self, raw, force_insert, force_update, using, update_fields)
+        finally:
+            _pop(key, frames, frame)
+
+    def any_save_base(self: Model, *args: Any, **kwargs: Any) -> Any:
+        # (The same, for a save_base() overridden with other parameters.)
+        thread = _ident()
+        key = (thread, id(self))
+        frame = Frame(thread)
+        frames = _active.setdefault(key, [])
+        frames.append(frame)
         try:
             return method(self, *args, **kwargs)
         finally:
-            with _lock:
-                frames = _active[key]
-                if frames[-1] is frame:
-                    frames.pop()
-                else:
-                    # With the frames of this thread pushed since: unwrapped
-                    # saves nested in this one that failed before their
-                    # post_save.
-                    index = frames.index(frame)
-                    frames[index:] = [
-                        later for later in frames[index + 1 :] if later.thread != frame.thread
-                    ]
-                if not frames:
-                    del _active[key]
+            _pop(key, frames, frame)
 
-    return save_base
+    return functools.wraps(method)(fitting(method, save_base, any_save_base))
+
+
+def _pop(key: tuple[int, int], frames: list[Frame], frame: Frame) -> None:
+    if frames[-1] is frame:
+        frames.pop()
+    else:
+        # With frames pushed since: unwrapped saves nested in this one that
+        # failed before their post_save.
+        del frames[frames.index(frame) :]
+    if not frames:
+        del _active[key]
 
 
 def _wrap_write(method: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def _save_table(self: Model, *args: Any, **kwargs: Any) -> Any:
+    def _save_table(
+        self: Model,
+        raw: bool = False,
+        cls: type[Model] | None = None,
+        force_insert: Any = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> Any:
         if _active:
-            with _lock:  # (other threads may add or remove frames of the instance)
-                frame = _own(self)
-                if frame is not None:
-                    frame.written = True
+            _written(self)
+        return method(self, raw, cls, force_insert, force_update, using, update_fields)
+
+    def any_save_table(self: Model, *args: Any, **kwargs: Any) -> Any:
+        if _active:
+            _written(self)
         return method(self, *args, **kwargs)
 
-    return _save_table
+    return functools.wraps(method)(fitting(method, _save_table, any_save_table))
 
 
-def _own(instance: Model) -> Frame | None:
-    """The newest frame of this thread for ``instance`` (the caller holds the lock)."""
-    frames = _active.get(id(instance))
+def _written(instance: Model) -> None:
+    frames = _active.get((_ident(), id(instance)))
     if frames:
-        ident = threading.get_ident()
-        for frame in reversed(frames):
-            if frame.thread == ident:
-                return frame
-    return None
+        frames[-1].written = True
+
+
+def _all(instance: Model) -> list[Frame]:
+    """The frames of ``instance`` in every thread."""
+    key = id(instance)
+    # (Copies: other threads change their entries meanwhile.)
+    return [
+        frame
+        for (_, owner), frames in list(_active.items())
+        if owner == key
+        for frame in tuple(frames)
+    ]
 
 
 def _save_call() -> FrameType | None:
@@ -151,37 +157,16 @@ def _save_call() -> FrameType | None:
 
 def check(instance: Model) -> None:
     """The audit's ``pre_save`` receiver ran for the save of ``instance`` in progress."""
-    with _lock:
-        frame = _own(instance)
-        if frame is None:
-            return  # a save outside the wrapper: its refreshes count as outside a save
-        if frame.checked:
-            # This save's frame is checked already: this is another save, nested
-            # in it, that bypassed the wrapper.
-            frame = Frame(frame.thread, _save_call())
-            _active[id(instance)].append(frame)
-        frame.checked = True
-
-
-class Ending:
-    """What the audit's ``post_save`` receiver needs to know of its save."""
-
-    __slots__ = ("deleted", "kept", "number", "written")
-
-    def __init__(
-        self,
-        kept: tuple[Snapshot | None] | None,
-        written: Snapshot | None,
-        number: int,
-        deleted: Any = None,
-    ) -> None:
-        # The save's old values, as a 1-tuple, if a refresh since its pre_save
-        # replaced them; else None (the snapshot holds them).
-        self.kept = kept
-        # What the save wrote in fields that saves nested in it changed since.
-        self.written = written
-        self.number = number
-        self.deleted = deleted  # see Frame
+    frames = _active.get((_ident(), id(instance)))
+    if not frames:
+        return  # a save outside the wrapper: its refreshes count as outside a save
+    frame = frames[-1]
+    if frame.checked:
+        # This save's frame is checked already: this is another save, nested
+        # in it, that bypassed the wrapper.
+        frame = Frame(frame.thread, _save_call())
+        frames.append(frame)
+    frame.checked = True
 
 
 _NOTHING = Ending(None, None, -1)
@@ -191,30 +176,35 @@ def end(instance: Model) -> Ending:
     """The audit's ``post_save`` receiver runs for the save of ``instance``."""
     if not _active:
         return _NOTHING  # no save of an audited instance in progress (a raw save)
+    frames = _active.get((_ident(), id(instance)))
+    if not frames:
+        return Ending(None, None, -1, nested=_nested(instance, frames))
+    frame = frames[-1]
+    while frame.call is not None and frame.call is not _save_call():
+        # An unwrapped save that failed before its post_save: not this one
+        # (never the bottom frame, the wrapper's).
+        frames.pop()
+        frame = frames[-1]
+    if not frame.checked:  # its pre_save was muted
+        return Ending(None, None, frame.number, frame.deleted, _nested(instance, frames))
+    # A refresh in another thread takes a frame's old values only while it is
+    # checked (see keep()): after this, under the lock, none can arrive.
+    frame.checked = False
     with _lock:
-        frame = _own(instance)
-        while frame is not None and frame.call is not None and frame.call is not _save_call():
-            # An unwrapped save that failed before its post_save: not this one.
-            _active[id(instance)].remove(frame)
-            frame = _own(instance)
-        if frame is None:
-            return _NOTHING
-        if not frame.checked:  # its pre_save was muted
-            return Ending(None, None, frame.number, frame.deleted)
-        frame.checked = False
         kept, carried = frame.kept, frame.carried
         frame.kept = frame.carried = None
-        if frame.call is not None:
-            _active[id(instance)].remove(frame)
-            frame.call = None
+    if frame.call is not None:
+        frames.pop()
+        frame.call = None
+    nested = _nested(instance, frames)
     if not carried:
-        return Ending(kept, None, frame.number, frame.deleted)
+        return Ending(kept, None, frame.number, frame.deleted, nested)
     written: Snapshot = {}
     # The nested save that started first found what this one wrote.
     for _, values in sorted(carried, key=lambda entry: entry[0]):
         for attname, value in values.items():
             written.setdefault(attname, value)
-    return Ending(kept, written, frame.number, frame.deleted)
+    return Ending(kept, written, frame.number, frame.deleted, nested)
 
 
 def keep(instance: Model, current: Snapshot | None) -> bool:
@@ -224,9 +214,7 @@ def keep(instance: Model, current: Snapshot | None) -> bool:
     if not _active:
         return False
     with _lock:
-        frames = [
-            frame for frame in _active.get(id(instance), ()) if frame.checked and frame.written
-        ]
+        frames = [frame for frame in _all(instance) if frame.checked and frame.written]
         for frame in frames:
             if frame.kept is None:
                 frame.kept = (current,)
@@ -238,15 +226,26 @@ def deleted(instance: Model, pk: Any) -> None:
     progress record their events under ``pk``, which Django sets to None next."""
     if _active:
         with _lock:
-            for frame in _active.get(id(instance), ()):
+            for frame in _all(instance):
                 frame.deleted = pk
 
 
 def nested(instance: Model) -> bool:
-    """Whether another save of ``instance`` is in progress besides the one whose
-    audit ran :func:`end` (maybe one this save is nested in)."""
-    with _lock:
-        return any(frame.checked for frame in _active.get(id(instance), ()))
+    """Whether a save of ``instance`` is in progress past its ``pre_save``, in any
+    thread (after :func:`end`: another than the one that ended, maybe one this
+    save is nested in)."""
+    return _nested(instance, _active.get((_ident(), id(instance))))
+
+
+def _nested(instance: Model, own: list[Frame] | None) -> bool:
+    # ``own``: this thread's frames of the instance, looked at first.
+    if own:
+        for frame in own:
+            if frame.checked:
+                return True
+    if len(_active) > (1 if own else 0):
+        return any(frame.checked for frame in _all(instance))
+    return False
 
 
 def carry(instance: Model, number: int, old: Snapshot, changed: Iterable[str]) -> None:
@@ -256,16 +255,12 @@ def carry(instance: Model, number: int, old: Snapshot, changed: Iterable[str]) -
     that rather than what the instance holds by then. A save nested in another,
     by a ``post_save`` receiver that runs before the audit's, so records each
     change once, the outer save's too."""
-    with _lock:
-        outer = [
-            frame
-            for frame in _active.get(id(instance), ())
-            if frame.checked and frame.written and frame.kept is not None and frame.number < number
-        ]
     values = {attname: old[attname] for attname in changed if attname in old}
-    if not outer or not values:
+    if not values:
         return
-    for frame in outer:
-        if frame.carried is None:
-            frame.carried = []
-        frame.carried.append((number, values))
+    with _lock:
+        for frame in _all(instance):
+            if frame.checked and frame.written and frame.kept is not None and frame.number < number:
+                if frame.carried is None:
+                    frame.carried = []
+                frame.carried.append((number, values))

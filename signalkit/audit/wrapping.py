@@ -9,6 +9,7 @@ disconnected.
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -50,3 +51,21 @@ class Wrapping:
                     delattr(model, self.name)
             else:
                 setattr(model, self.name, own)
+
+
+def fitting(
+    method: Callable[..., Any], exact: Callable[..., Any], general: Callable[..., Any]
+) -> Callable[..., Any]:
+    """``exact``, a wrapper that passes its arguments on by position, if ``method``
+    takes the same parameters (Django's own method does); else ``general``, which
+    passes on ``*args`` and ``**kwargs`` -- costing more than the rest of a light
+    wrapper."""
+    return exact if _parameters(method) == _parameters(exact) else general
+
+
+def _parameters(function: Callable[..., Any]) -> list[tuple[str, Any, Any]] | None:
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+    return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
