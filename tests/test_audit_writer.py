@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import datetime
+import threading
 import zoneinfo
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -12,9 +15,17 @@ from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
 from signalkit.audit import statements
+from signalkit.audit.buffer import connection_of
 from signalkit.audit.pending import write_waiting
 from signalkit.audit.writer import build
-from tests.audit_utils import audit_inserts, audited, events, queries_with_log, quoted
+from tests.audit_utils import (
+    audit_inserts,
+    audited,
+    close_thread_connections,
+    events,
+    queries_with_log,
+    quoted,
+)
 from tests.auditapp.models import Account
 
 if TYPE_CHECKING:
@@ -135,3 +146,44 @@ class RowsPerInsertTests(SimpleTestCase):
         assert statements.rows_for_limit(per_row - 1) == 1
         assert statements.rows_for_limit(60 * per_row + per_row - 1) == 60
         assert statements.rows_for_limit(None) == statements.rows_for_limit(10**6) > 3
+
+
+class ConnectionOfTests(TestCase):
+    """The audit's receivers take a batch()'s connection without looking it up,
+    only where it is the connection Django would give."""
+
+    def test_inside_a_batch_it_is_the_threads_connection(self) -> None:
+        with audit.batch():
+            assert connection_of("default") is connections["default"]
+            assert connection_of("other") is connections["other"]  # no batch on it
+        assert connection_of("default") is connections["default"]
+
+    def test_a_thread_with_a_copy_of_the_batchs_context_gets_its_own(self) -> None:
+        found: list[Any] = []
+
+        def work() -> None:
+            try:
+                found.append((connection_of("default"), connections["default"]))
+            finally:
+                close_thread_connections()
+
+        with audit.batch():
+            thread = threading.Thread(target=contextvars.copy_context().run, args=(work,))
+            thread.start()
+            thread.join()
+        [(given, own)] = found
+        assert given is own
+        assert given is not connections["default"]
+
+    def test_an_event_loop_in_the_batchs_thread_gets_djangos(self) -> None:
+        # With a running loop, Django's connections follow the async context.
+        async def look() -> tuple[Any, Any]:
+            return connection_of("default"), connections["default"]
+
+        with audit.batch():
+            given, djangos = asyncio.run(look())
+        try:
+            assert given is djangos
+            assert given is not connections["default"]
+        finally:
+            given.close()

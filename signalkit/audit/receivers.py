@@ -20,7 +20,7 @@ from django.db.models.signals import (
     pre_save,
 )
 
-from signalkit.audit import expressions, refresh, saves, snapshot
+from signalkit.audit import buffer, expressions, refresh, saves, snapshot
 from signalkit.audit import m2m as many_to_many
 from signalkit.audit.audited import plans as _plans
 from signalkit.audit.audited import through_plans as _m2m
@@ -101,7 +101,7 @@ def record_save(
         return
     if _FLAG_RAW:
         instance.__dict__.pop(RAW_LOADED, None)
-    connection = connections[using]
+    connection = buffer.connection_of(using)
     values = instance.__dict__
     if ending.written:
         # Saves nested in this one (by its receivers) changed these fields since:

@@ -85,14 +85,68 @@ def build(
     connection: BaseDatabaseWrapper | None = None,
 ) -> Event:
     """An unsaved event carrying the current context (actor, address, correlation id)."""
+    return _event(
+        _text(action, 32),
+        _text(model_label, 100),
+        _text("" if object_pk is None else object_pk, 255),
+        _text(object_repr, 255),
+        changes or {},
+        using,
+        connection,
+        extra,
+        actor,
+    )
+
+
+def for_instance(
+    action: str,
+    label: str,
+    instance: Model,
+    using: str,
+    changes: dict[str, Any],
+    connection: BaseDatabaseWrapper | None = None,
+) -> Event:
+    """:func:`build` for a change of ``instance``, recorded under ``label``;
+    ``action`` is one of the audit's own ("create", "update", "m2m_add", ...),
+    which fit the column as they are."""
+    try:
+        text = str(instance)
+    except Exception:
+        text = ""  # a __str__ that fails must not fail the change
+    pk = object_pk(instance)
+    return _event(
+        action,
+        _text(label, 100),
+        _text("" if pk is None else pk, 255),
+        _text(text, 255),
+        changes,
+        using,
+        connection,
+        None,
+        None,
+    )
+
+
+def _event(
+    action: str,
+    label: str,
+    pk: str,
+    text: str,
+    changes: dict[str, Any],
+    using: str,
+    connection: BaseDatabaseWrapper | None,
+    extra: dict[str, Any] | None,
+    actor: Any,
+) -> Event:
+    # (Positional: called for every audited change.)
     ctx = current()
     event = Event.__new__(Event)
     event.occurred_at = timezone.now()
-    event.action = _text(action, 32)
-    event.model_label = _text(model_label, 100)
-    event.object_pk = _text("" if object_pk is None else object_pk, 255)
-    event.object_repr = _text(object_repr, 255)
-    event.changes = changes or {}
+    event.action = action
+    event.model_label = label
+    event.object_pk = pk
+    event.object_repr = text
+    event.changes = changes
     event.txid = txid(using, connection)
     if ctx is None:
         event.actor_id, event.actor_repr = resolve_actor(actor) if actor is not None else ("", "")
@@ -106,30 +160,6 @@ def build(
     merged = {**ctx.extra, **extra} if extra else ctx.extra
     event.extra = to_json(merged) if merged else {}
     return event
-
-
-def for_instance(
-    action: str,
-    label: str,
-    instance: Model,
-    using: str,
-    changes: dict[str, Any],
-    connection: BaseDatabaseWrapper | None = None,
-) -> Event:
-    """:func:`build` for a change of ``instance``, recorded under ``label``."""
-    try:
-        text = str(instance)
-    except Exception:
-        text = ""  # a __str__ that fails must not fail the change
-    return build(
-        action,
-        using=using,
-        model_label=label,
-        object_pk=object_pk(instance),
-        object_repr=text,
-        changes=changes,
-        connection=connection,
-    )
 
 
 def _text(value: Any, length: int) -> str:
