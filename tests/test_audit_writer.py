@@ -10,7 +10,7 @@ from unittest import mock
 
 from django.db import connection, connections
 from django.db.backends.base.operations import BaseDatabaseOperations
-from django.test import SimpleTestCase, TestCase
+from django.test import SimpleTestCase, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
 import signalkit.audit as audit
@@ -187,3 +187,34 @@ class ConnectionOfTests(TestCase):
             assert given is not connections["default"]
         finally:
             given.close()
+
+
+@audited()
+class OccurredAtTests(TestCase):
+    """``occurred_at`` is ``timezone.now()``, whose ``USE_TZ`` the receivers read
+    from the connection."""
+
+    def test_aware_with_time_zone_support(self) -> None:
+        before = datetime.datetime.now(datetime.UTC)
+        with audit.batch():
+            Account.objects.create(name="a")
+        [event] = events(action="create")
+        assert event.occurred_at.tzinfo is not None
+        assert before <= event.occurred_at <= datetime.datetime.now(datetime.UTC)
+
+    def test_naive_without_it(self) -> None:
+        # Django drops the connection's cached time zone when USE_TZ changes.
+        with override_settings(USE_TZ=False):
+            before = datetime.datetime.now()
+            with audit.batch():
+                Account.objects.create(name="a")
+            [event] = events(action="create")
+            assert event.occurred_at.tzinfo is None
+            assert before <= event.occurred_at <= datetime.datetime.now()
+
+    def test_a_patched_timezone_now_is_used(self) -> None:
+        moment = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+        with mock.patch("django.utils.timezone.now", return_value=moment), audit.batch():
+            Account.objects.create(name="a")
+        [event] = events(action="create")
+        assert event.occurred_at == moment

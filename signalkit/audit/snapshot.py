@@ -154,17 +154,18 @@ class Promote(hooks.Hook):
 _GROUP = "_signalkit_snapshot_group"
 
 
-def _group(connection: BaseDatabaseWrapper) -> Promote:
+def _group(connection: BaseDatabaseWrapper) -> tuple[Promote, object]:
+    """The newest group's hook, and the hooks' generation."""
     current = hooks.generation(connection)
     group = connection.__dict__.get(_GROUP)
     if group is not None:
         known, promote = group
         if known is current:
-            return promote  # type: ignore[no-any-return]
+            return promote, current
     promote = Promote(hooks.of(connection))
     hooks.register(connection, promote)
     connection.__dict__[_GROUP] = (current, promote)
-    return promote
+    return promote, current
 
 
 def take(instance: Model, attnames: tuple[str, ...], mutable: frozenset[str]) -> Snapshot:
@@ -277,13 +278,9 @@ def advance(instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper
     if state is None:
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, owner=id(instance))
     if hooks.in_transaction(connection):
-        promote = _group(connection)
+        promote, current = _group(connection)
         promote.snapshots[state] = snapshot
-        state.pending, state.generation, state.promote = (
-            snapshot,
-            hooks.generation(connection),
-            promote,
-        )
+        state.pending, state.generation, state.promote = snapshot, current, promote
     else:
         state.committed = snapshot
         state.forget_pending()

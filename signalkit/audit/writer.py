@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -141,7 +142,7 @@ def _event(
     # (Positional: called for every audited change.)
     ctx = current()
     event = Event.__new__(Event)
-    event.occurred_at = timezone.now()
+    event.occurred_at = _now(connection)
     event.action = action
     event.model_label = label
     event.object_pk = pk
@@ -160,6 +161,20 @@ def _event(
     merged = {**ctx.extra, **extra} if extra else ctx.extra
     event.extra = to_json(merged) if merged else {}
     return event
+
+
+_DJANGOS_NOW = timezone.now
+
+
+def _now(connection: BaseDatabaseWrapper | None) -> datetime.datetime:
+    """``timezone.now()``, with ``USE_TZ`` as the connection knows it: its
+    ``timezone`` is None exactly when ``USE_TZ`` is off (Django resets it when
+    the setting changes), and reading the setting through the lazy settings
+    object costs as much as reading the clock. ``timezone.now()`` itself when
+    it is patched (a test's mock) or no connection is known."""
+    if connection is None or timezone.now is not _DJANGOS_NOW:
+        return timezone.now()
+    return datetime.datetime.now(None if connection.timezone is None else datetime.UTC)
 
 
 def _text(value: Any, length: int) -> str:
