@@ -8,7 +8,7 @@ DEMO_DB := $(DEMO)/db.sqlite3
 # pyenv keeps extra interpreters out of PATH; tox needs them for the matrix.
 PYENV_BINS := $(shell ls -d $(HOME)/.pyenv/versions/3.12.*/bin $(HOME)/.pyenv/versions/3.13.*/bin 2>/dev/null | tr '\n' ':')
 
-.PHONY: install test demo bench docs lint types tox clean
+.PHONY: install test demo bench bench-instructions docs lint types tox clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench  # the peers measured next to signalkit
 	$(BIN)/python -m pytest tests/benchmarks --ds=tests.benchmarks.settings -s -q -o addopts="" -W ignore::DeprecationWarning
+
+# The audit's cost in machine instructions (valgrind's callgrind): steady where
+# times are not. Several minutes.
+bench-instructions: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.instructions
 
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
