@@ -5,6 +5,7 @@ whatever it is given."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db.models import Model
@@ -46,6 +47,20 @@ class WrapperChoiceTests(SimpleTestCase):
 
         assert saves._wrap(save_base).__code__.co_name == "any_save_base"
         assert saves._wrap_write(_save_table).__code__.co_name == "any_save_table"
+
+    def test_a_decorated_method_is_judged_by_its_own_parameters(self) -> None:
+        # functools.wraps() makes the decorator's wrapper report the parameters
+        # of what it wraps; it takes others (here: ``reason``).
+        def decorated(function: Any) -> Any:
+            @functools.wraps(function)
+            def wrapper(self: Any, *args: Any, reason: str = "", **kwargs: Any) -> Any:
+                return function(self, *args, **kwargs)
+
+            return wrapper
+
+        wrapped = saves._wrap(decorated(standard))
+        assert wrapped.__code__.co_name == "any_save_base"
+        assert wrapped(object(), using="other", reason="x") == (False, False, False, "other", None)
 
     def test_the_positional_wrapper_passes_every_argument_on(self) -> None:
         wrapped = saves._wrap(standard)

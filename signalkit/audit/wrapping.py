@@ -65,7 +65,9 @@ def fitting(
 
 def _parameters(function: Callable[..., Any]) -> list[tuple[str, Any, Any]] | None:
     try:
-        signature = inspect.signature(function)
+        # Its own parameters: a decorator's wrapper reports those of the function
+        # it wraps, but may take others (follow_wrapped=False).
+        signature = inspect.signature(function, follow_wrapped=False)
     except (TypeError, ValueError):
         return None
     return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
