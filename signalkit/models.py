@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -44,6 +45,9 @@ class AuditEventQuery(Query):
         return compiler
 
 
+_BULK_CREATE = inspect.signature(models.QuerySet.bulk_create)
+
+
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def __init__(
         self,
@@ -64,7 +68,10 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         raise AuditLogImmutableError(_IMMUTABLE)
 
     def bulk_create(self, *args: Any, **kwargs: Any) -> list[AuditEvent]:
-        if kwargs.get("update_conflicts"):
+        # Bound as Django's own signature binds them: update_conflicts may come
+        # by position too.
+        arguments = _BULK_CREATE.bind(self, *args, **kwargs).arguments
+        if arguments.get("update_conflicts"):
             raise AuditLogImmutableError(_IMMUTABLE)  # an upsert overwrites events
         return super().bulk_create(*args, **kwargs)
 

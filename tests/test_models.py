@@ -5,6 +5,7 @@ import os
 import tempfile
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import TestCase
@@ -50,6 +51,19 @@ class AuditEventTests(TestCase):
                 unique_fields=["id"],
                 update_fields=["action"],
             )
+        # The same upsert with Django's arguments given by position.
+        with pytest.raises(AuditLogImmutableError):
+            AuditEvent.objects.bulk_create(
+                [AuditEvent(pk=pk, action="forged")], None, False, True, ["action"], ["id"]
+            )
+
+        async def upsert() -> None:
+            await AuditEvent.objects.abulk_create(
+                [AuditEvent(pk=pk, action="forged")], None, False, True, ["action"], ["id"]
+            )
+
+        with pytest.raises(AuditLogImmutableError):
+            async_to_sync(upsert)()
         with pytest.raises(AuditLogImmutableError):
             AuditEvent._base_manager.filter(pk=pk).update(action="forged")
         with pytest.raises(AuditLogImmutableError):
