@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from django.utils import timezone
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["as_text", "compared", "exact", "native", "recorded"]
+__all__ = ["as_text", "compared", "encoded", "exact", "native", "recorded"]
 
 # Fields whose values users often assign as strings or numbers ("1.50", 0,
 # "2024-01-01"): converted with the field's to_python before recording.
@@ -106,6 +107,8 @@ def recorded(field: Any) -> Callable[[Any], Any] | None:
         return _address(field)
     if isinstance(field, FileField):
         return _file_name
+    if encoded(field):
+        return _encoded(field)
     if native(field) is not None:
         return field.to_python  # type: ignore[no-any-return]
     if kind not in _TYPED:
@@ -121,7 +124,26 @@ def compared(field: Any) -> Callable[[Any], Any]:
         return _each(compared(field.base_field))  # type: ignore[return-value]
     if kind == "GenericIPAddressField":
         return _address(field)
+    if encoded(field):
+        return _encoded(field)
     return _rounding(field, field.get_prep_value)
+
+
+def encoded(field: Any) -> bool:
+    """Whether a JSON field writes its values with an encoder of its own."""
+    return field.get_internal_type() == "JSONField" and getattr(field, "encoder", None) is not None
+
+
+def _encoded(field: Any) -> Callable[[Any], Any]:
+    """A JSON field's value as its encoder writes it into the column, read back
+    as plain JSON: ``DjangoJSONEncoder`` keeps a datetime to the millisecond, as
+    text."""
+    encoder = field.encoder
+
+    def encode(value: Any) -> Any:
+        return json.loads(json.dumps(value, cls=encoder))
+
+    return encode
 
 
 def _each(convert: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:

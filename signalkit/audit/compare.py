@@ -16,6 +16,12 @@ def same_value(old: Any, new: Any, plan: ModelPlan, attname: str) -> bool:
     if old is new:
         return True
     if attname in plan.strict:
+        convert = plan.converters.get(attname)
+        if convert is not None:  # a JSON field's own encoder writes the column
+            try:
+                old, new = convert(old), convert(new)
+            except Exception:
+                return False
         return _identical(old, new)  # JSON: 1, 1.0 and True are three values
     try:
         if old == new:

@@ -57,7 +57,8 @@ class ModelPlan:
     encoders: tuple[tuple[str, str, Callable[[Any], Any]], ...] = ()
     # JSON values: 1, 1.0 and True are equal in Python, not in the column.
     strict: frozenset[str] = frozenset()
-    # attname -> the field's get_prep_value (what the column is given): a value
+    # attname -> the field's get_prep_value (what the column is given; for a
+    # JSON field with an encoder of its own, what the encoder writes): a value
     # assigned as text ("1.5", "3") that is prepared as the old one is no change.
     converters: Mapping[str, Callable[[Any], Any]] = dataclasses.field(default_factory=dict)
     # attname -> the type whose values the column keeps as they are (see
@@ -101,8 +102,9 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
             continue  # reported by signalkit.E020 / E021 / E023
         # Two labels of one model ("blog.Post", "blog.post", W025): both apply.
         listed[model] = _merged(listed[model], options) if model in listed else options
-    # A model and its listed proxies share one history: each masks and leaves
-    # out what any of them does, whichever class saves the object.
+    # A model and its listed proxies share one history: each masks, leaves out
+    # and unmasks what any of them does, whichever class saves the object
+    # ('include' is each listed class's own).
     shared: dict[type[Model], dict[str, list[str]]] = {}
     for model, options in listed.items():
         family = shared.setdefault(_concrete(model), {option: [] for option in _SHARED})
@@ -110,7 +112,12 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
             family[option] += options.get(option, ())
     plans: dict[type[Model], ModelPlan] = {}
     for model, options in listed.items():
-        plans[model] = _plan(model, audit, {**options, **_inherited(_concrete(model), shared)})
+        plans[model] = _plan(
+            model,
+            audit,
+            {**options, **_inherited(_concrete(model), shared)},
+            lambda field: _key_masked(field, audit, shared),
+        )
     for candidate in apps.get_models():
         if candidate._meta.proxy and candidate not in plans:
             # The nearest listed class it derives from (a proxy's MRO holds its
@@ -132,12 +139,49 @@ def _inherited(
     concrete: type[Model], shared: dict[type[Model], dict[str, list[str]]]
 ) -> dict[str, list[str]]:
     """The masks, excludes and unmasks of a concrete model's family and of its
-    listed multi-table parents: a child's events carry the parents' fields too."""
+    listed multi-table parents (a child's events carry the parents' fields too),
+    and the masks of its listed multi-table children: their rows are its rows
+    too, which its own events (a child's delete, a save through the parent
+    class) carry."""
     lineage = [concrete, *concrete._meta.get_parent_list()]
-    return {
+    inherited = {
         option: [name for model in lineage for name in shared.get(model, {}).get(option, ())]
         for option in _SHARED
     }
+    for child, options in shared.items():
+        if child is not concrete and concrete in child._meta.get_parent_list():
+            inherited["mask"] += options["mask"]
+    return inherited
+
+
+def _masker(audit: AuditSettings, options: Mapping[str, Any]) -> Callable[[str], bool]:
+    """Whether a field name is masked under a model's (inherited) options."""
+    own_mask = options.get("mask", ())
+    unmasked = {name.lower() for name in options.get("unmask", ())}
+
+    def masked(name: str) -> bool:
+        # The model's own masks always apply; MASK_FIELDS (and its defaults)
+        # spare the fields the model names in ``unmask``.
+        if matches(name, own_mask):
+            return True
+        return name.lower() not in unmasked and matches(name, audit.mask_fields)
+
+    return masked
+
+
+def _key_masked(
+    field: Any, audit: AuditSettings, shared: dict[type[Model], dict[str, list[str]]]
+) -> bool:
+    """Whether a key holds a masked value: a foreign key (or a ``through``
+    model's) whose ``to_field`` is a field its model masks, audited or not (an
+    ``api_key``), would otherwise record the secret as the key."""
+    if not (field.is_relation and (field.many_to_one or field.one_to_one)):
+        return False
+    target = field.target_field
+    if target.primary_key:
+        return False  # a primary key is recorded in clear anyway (object_pk)
+    model = _concrete(target.model)
+    return _masker(audit, _inherited(model, shared))(target.name)
 
 
 def _merged(one: dict[str, list[str]], other: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -157,22 +201,21 @@ def _concrete(model: type[Model]) -> type[Model]:
 _SHARED = ("mask", "exclude", "unmask")
 
 
-def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]]) -> ModelPlan:
+def _plan(
+    model: type[Model],
+    audit: AuditSettings,
+    options: dict[str, list[str]],
+    key_masked: Callable[[Any], bool] | None = None,
+) -> ModelPlan:
+    if key_masked is None:  # (no listed model's options: MASK_FIELDS alone)
+        key_masked = lambda field: _key_masked(field, audit, {})  # noqa: E731
     include = options.get("include")
     exclude = (*audit.exclude_fields, *options.get("exclude", ()))
-    own_mask = options.get("mask", ())
-    unmasked = {name.lower() for name in options.get("unmask", ())}
+    masked = _masker(audit, options)
     opts = model._meta
 
     def audited(name: str) -> bool:
         return (include is None or matches(name, include)) and not matches(name, exclude)
-
-    def masked(name: str) -> bool:
-        # The model's own masks always apply; MASK_FIELDS (and its defaults)
-        # spare the fields the model names in ``unmask``.
-        if matches(name, own_mask):
-            return True
-        return name.lower() not in unmasked and matches(name, audit.mask_fields)
 
     recorded = [
         field for field in opts.concrete_fields if not field.primary_key and audited(field.name)
@@ -181,7 +224,7 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         FieldPlan(
             field.name,
             field.attname,
-            masked(field.name),
+            masked(field.name) or key_masked(field),
             columns.recorded(field),
             None if type(field).__module__.startswith("django.") else columns.as_text(field),
             columns.native(field),
@@ -189,7 +232,9 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         for field in recorded
     )
     m2m = tuple(
-        _m2m_plan(field, masked(field.name)) for field in opts.many_to_many if audited(field.name)
+        _m2m_plan(field, masked(field.name), key_masked)
+        for field in opts.many_to_many
+        if audited(field.name)
     )
     tracked = tuple(f.attname for f in recorded if not (f.generated and django.VERSION < (6,)))
     mutable = frozenset(f.attname for f in recorded if f.get_internal_type() in _MUTABLE_TYPES)
@@ -205,7 +250,11 @@ def _plan(model: type[Model], audit: AuditSettings, options: dict[str, list[str]
         encoders=tuple((plan.name, plan.attname, plan.encoder()) for plan in fields),
         strict=json,
         converters=MappingProxyType(
-            {f.attname: columns.compared(f) for f in recorded if f.attname not in json}
+            {
+                f.attname: columns.compared(f)
+                for f in recorded
+                if f.attname not in json or columns.encoded(f)
+            }
         ),
         exact=MappingProxyType(
             {
@@ -236,13 +285,14 @@ def has_key(values: dict[str, Any], keys: tuple[str, ...]) -> bool:
     return len(keys) == 1 or all(values.get(key) is not None for key in keys[1:])
 
 
-def _m2m_plan(field: Any, masked: bool) -> M2MPlan:
+def _m2m_plan(field: Any, masked: bool, key_masked: Callable[[Any], bool]) -> M2MPlan:
     through = field.remote_field.through
     source = through._meta.get_field(field.m2m_field_name())
     target = through._meta.get_field(field.m2m_reverse_field_name())
     return M2MPlan(
         name=field.name,
-        masked=masked,
+        # (The keys a custom through model holds may be masked fields' values.)
+        masked=masked or key_masked(source) or key_masked(target),
         model=field.model._meta.concrete_model,  # the declaring model (not a child's)
         through=through,
         source=source.attname,

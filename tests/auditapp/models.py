@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -273,3 +274,54 @@ class Seat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hall}{self.number}"
+
+
+class ApiClient(models.Model):
+    """Referred to by its API key (``to_field``), which the default masks match."""
+
+    name = models.CharField(max_length=50)
+    api_key = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiCall(models.Model):
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, to_field="api_key")
+    path = models.CharField(max_length=50)
+
+    objects: models.Manager[ApiCall] = models.Manager()
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class Scope(models.Model):
+    """A many-to-many relation whose through model keys on an API key."""
+
+    name = models.CharField(max_length=50)
+    clients: models.ManyToManyField[ApiClient, ScopeGrant] = models.ManyToManyField(
+        ApiClient, through="ScopeGrant", related_name="scopes"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScopeGrant(models.Model):
+    scope = models.ForeignKey(Scope, on_delete=models.CASCADE)
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, to_field="api_key")
+
+    def __str__(self) -> str:
+        return f"{self.scope_id} {self.client_id}"
+
+
+class Stamped(models.Model):
+    """A JSON field with an encoder: the column keeps what the encoder writes."""
+
+    meta = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    objects: models.Manager[Stamped] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"stamped {self.pk}"

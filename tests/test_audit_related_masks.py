@@ -1,0 +1,124 @@
+"""Masks that reach a model from its relatives: a multi-table child's masks on
+its parent's events, and a masked field a key refers to (``to_field``)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from django.db import connection
+from django.test import TestCase
+
+from signalkit.audit.serialize import MASKED
+from tests.audit_utils import audited, events
+from tests.auditapp.models import (
+    Account,
+    ApiCall,
+    ApiClient,
+    Cupboard,
+    Owner,
+    Scope,
+    Shelf,
+    Stamped,
+)
+
+KEY = "sk_live_0123456789"
+
+
+class ChildMaskTests(TestCase):
+    def test_a_childs_mask_applies_to_its_parents_events(self) -> None:
+        # Deleting a child deletes its parent's row too, and Django signals it
+        # as an object of its own: its event carries the child's masked field.
+        models = {"auditapp.Shelf": {}, "auditapp.Cupboard": {"mask": ["name"]}}
+        with audited(MODELS=models):
+            cupboard = Cupboard.objects.create(name="secret project")
+            shelf = Shelf.objects.get(pk=cupboard.pk)
+            shelf.name = "another secret project"
+            shelf.save()
+            cupboard.delete()
+        recorded = [(e.action, e.model_label, e.changes) for e in events()]
+        assert recorded == [
+            ("create", "auditapp.Cupboard", {"name": [None, MASKED]}),
+            ("update", "auditapp.Shelf", {"name": [MASKED, MASKED]}),
+            ("delete", "auditapp.Cupboard", {"name": [MASKED, None]}),
+            ("delete", "auditapp.Shelf", {"name": [MASKED, None]}),
+        ]
+        assert "secret" not in str(recorded)
+
+    def test_a_childs_exclude_and_unmask_stay_its_own(self) -> None:
+        models = {
+            "auditapp.Shelf": {"mask": ["name"]},
+            "auditapp.Cupboard": {"unmask": ["name"], "exclude": ["labels"]},
+        }
+        with audited(MODELS=models):
+            shelf = Shelf.objects.create(name="plain")
+        assert events()[0].changes == {"name": [None, MASKED]}
+        assert shelf.pk is not None
+
+
+class KeyMaskTests(TestCase):
+    def test_a_key_to_a_masked_field_is_masked(self) -> None:
+        # ApiCall refers to its client by the client's API key, which the
+        # default masks match: the key would otherwise record the secret.
+        with audited(MODELS=["auditapp.ApiCall"]):
+            client = ApiClient.objects.create(name="c", api_key=KEY)
+            call = ApiCall.objects.create(client=client, path="/a")
+            call.client = ApiClient.objects.create(name="d", api_key=KEY + "2")
+            call.save()
+            call.delete()
+        assert [e.changes for e in events()] == [
+            {"client": [None, MASKED], "path": [None, "/a"]},
+            {"client": [MASKED, MASKED]},
+            {"client": [MASKED, None], "path": ["/a", None]},
+        ]
+
+    def test_the_targets_own_mask_and_unmask_apply(self) -> None:
+        client = ApiClient.objects.create(name="c", api_key="k")
+        unmasked = {"auditapp.ApiCall": {}, "auditapp.ApiClient": {"unmask": ["api_key"]}}
+        with audited(MODELS=unmasked):
+            ApiCall.objects.create(client=client, path="/a")
+        assert events(model_label="auditapp.ApiCall")[0].changes["client"] == [None, "k"]
+
+    def test_a_key_to_a_primary_key_is_recorded(self) -> None:
+        # (A primary key is no secret: every event names its object's.)
+        owner = Owner.objects.create(name="o")
+        with audited(MASK_FIELDS=["id"]):
+            Account.objects.create(name="a", owner=owner)
+        assert events()[0].changes["owner"] == [None, owner.pk]
+
+    def test_the_links_of_a_through_model_keyed_on_a_masked_field_are_masked(self) -> None:
+        client = ApiClient.objects.create(name="c", api_key=KEY)
+        with audited(MODELS=["auditapp.Scope"]):
+            scope = Scope.objects.create(name="read")
+            scope.clients.add(client)
+            scope.clients.remove(client)
+        recorded = [e.changes for e in events(action__startswith="m2m")]
+        assert recorded == [{"clients": {"add": MASKED}}, {"clients": {"remove": MASKED}}]
+        assert KEY not in str([e.changes for e in events()])
+
+
+@audited(MODELS=["auditapp.Stamped"])
+class EncodedJsonTests(TestCase):
+    def test_values_are_recorded_as_the_fields_encoder_writes_them(self) -> None:
+        at = datetime.datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=datetime.UTC)
+        stamped = Stamped.objects.create(meta={"at": at, "t": datetime.time(1, 2, 3, 456789)})
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT meta FROM auditapp_stamped WHERE id = %s", [stamped.pk])
+            [stored] = cursor.fetchone()
+        column = stored if isinstance(stored, dict) else json.loads(stored)
+        assert events()[0].changes["meta"] == [None, column]
+        assert column == {"at": "2024-05-01T12:00:00.123Z", "t": "01:02:03.456"}
+
+    def test_saving_what_the_column_holds_again_is_no_change(self) -> None:
+        at = datetime.datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=datetime.UTC)
+        stamped = Stamped.objects.create(meta={"at": at})
+        stamped.meta = {"at": at}  # a new dict, the same column value
+        stamped.save()
+        stamped.meta = {"at": "2024-05-01T12:00:00.123Z"}  # what the encoder wrote
+        stamped.save()
+        assert [e.action for e in events()] == ["create"]
+        stamped.meta = {"at": at + datetime.timedelta(seconds=1)}
+        stamped.save()
+        assert events()[-1].changes == {
+            "meta": [{"at": "2024-05-01T12:00:00.123Z"}, {"at": "2024-05-01T12:00:01.123Z"}]
+        }
