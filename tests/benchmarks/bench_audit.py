@@ -6,6 +6,7 @@ Run with ``make bench`` (``SIGNALKIT_TEST_DB=postgres make bench`` for PostgreSQ
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,12 @@ def contenders() -> list[tuple[str, Any, Callable[[], Any]]]:
 
 @contextlib.contextmanager
 def timer(into: dict[str, list[float]], name: str) -> Iterator[None]:
+    # Every workload starts with the collector's counts at zero: otherwise a full
+    # collection, paid for by the garbage of earlier workloads, falls on whoever
+    # happens to run when its threshold is crossed (one such takes tens of
+    # milliseconds here, as much as the differences measured). What a workload
+    # allocates is still collected, in its own time.
+    gc.collect()
     start = CLOCK()
     yield
     into.setdefault(name, []).append(CLOCK() - start)
