@@ -10,6 +10,9 @@ some rows, which Django's remove and clear leave alone.
 
 from __future__ import annotations
 
+import functools
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from signalkit.audit.serialize import MASKED, to_json
@@ -22,9 +25,13 @@ if TYPE_CHECKING:
 
     from signalkit.audit.plans import M2MPlan, ModelPlan
 
-# The links a remove or clear may take, read at pre_*, keyed by
-# (id(instance), through); consumed at post_*.
-_before: dict[tuple[int, type[Model]], list[Any]] = {}
+    _Key = tuple[int, int, type[Model]]
+
+# The links a remove or clear may take, read at pre_* and consumed at post_*, by
+# (thread, id(instance), through): threads may change one instance at once. A
+# change whose DELETE failed leaves its entry: the next pre_* of the instance
+# replaces it, and it goes with the instance (its weak reference's callback).
+_before: dict[_Key, tuple[weakref.ref[Model], list[Any]]] = {}
 
 
 def record(
@@ -44,14 +51,17 @@ def record(
         if pk_set:
             _events("m2m_add", "add", field, plan, instance, reverse, pk_set, using, declaring)
         return
-    key = (id(instance), field.through)
-    if action == "pre_clear":
-        _before[key] = _links(field, instance, reverse, using)
-    elif action == "pre_remove":
-        if pk_set:
-            _before[key] = _links(field, instance, reverse, using, among=pk_set)
+    key = (threading.get_ident(), id(instance), field.through)
+    if action == "pre_clear" or action == "pre_remove":
+        if action == "pre_clear" or pk_set:
+            among = None if action == "pre_clear" else pk_set
+            links = _links(field, instance, reverse, using, among=among)
+            _before[key] = (weakref.ref(instance, functools.partial(_forget, key)), links)
+        else:
+            _before.pop(key, None)
     elif action == "post_remove" or action == "post_clear":
-        before = _before.pop(key, None)
+        entry = _before.pop(key, None)
+        before = None if entry is None else entry[1]
         if not before:
             return
         kept = set(_links(field, instance, reverse, using, among=before))
@@ -59,6 +69,13 @@ def record(
         if removed:
             name = "m2m_clear" if action == "post_clear" else "m2m_remove"
             _events(name, "remove", field, plan, instance, reverse, removed, using, declaring)
+
+
+def _forget(key: _Key, ref: weakref.ref[Model]) -> None:
+    # (Only if the entry is still this reference's.)
+    entry = _before.get(key)
+    if entry is not None and entry[0] is ref:
+        _before.pop(key, None)
 
 
 def reset() -> None:

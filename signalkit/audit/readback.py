@@ -66,7 +66,10 @@ def read_deferred(
     """Complete ``instance``'s snapshot with the old values of the fields it
     lacks that this save writes (``plan``: ``sender``'s, if it is audited)."""
     # Fields deferred at load time and loaded or assigned since: their old
-    # values are read now, before the UPDATE (one query, only in this case).
+    # values are read now, before the UPDATE (one query, only in this case). So
+    # are those still deferred that ``update_fields`` names: the save writes them
+    # too, loading them itself once it writes, too late to become its old values
+    # (see saves.keep()) -- or, for an ``auto_now`` field, without loading them.
     connection = connections[using]
     old = snapshot.base(instance, connection)
     if plan is None or old is None:
@@ -76,9 +79,12 @@ def read_deferred(
         attname
         for name, attname, _ in plan.encoders
         if attname not in old
-        and attname in values
         and attname in plan.tracked
-        and (update_fields is None or name in update_fields or attname in update_fields)
+        and (
+            attname in values
+            if update_fields is None
+            else name in update_fields or attname in update_fields
+        )
     ]
     row = read_row(sender, instance.pk, missing, using, connection) if missing else None
     if row is not None:
