@@ -825,7 +825,7 @@ class SharedInstanceTests(SimpleTestCase):
         write = saves._wrap_write(lambda instance: None)  # a stand-in of _save_table()
 
         def save_base(instance: Account) -> None:
-            saves.check(instance)
+            saves.check(instance, False, None)
             write(instance)
             snapshot.refresh(instance, {"name": "a"}, False, connections["default"])
             found.append(saves.end(instance).kept)

@@ -18,7 +18,20 @@ _numbers = itertools.count()
 class Frame:
     """One save in progress."""
 
-    __slots__ = ("call", "carried", "checked", "deleted", "kept", "number", "thread", "written")
+    __slots__ = (
+        "call",
+        "carried",
+        "checked",
+        "deleted",
+        "expecting",
+        "kept",
+        "number",
+        "raw",
+        "thread",
+        "update_fields",
+        "updated",
+        "written",
+    )
 
     def __init__(self, thread: int, call: FrameType | None = None) -> None:
         self.number = next(_numbers)  # saves that start later have higher numbers
@@ -35,6 +48,15 @@ class Frame:
         # The save has started writing (after its pre_save): a refresh now reads
         # what it wrote, not the old values.
         self.written = False
+        # What the newest _save_table() of the save returned once it wrote (the
+        # instance's own table is written last): whether the save was an
+        # update. None while a write is in progress or failed.
+        self.updated: bool | None = None
+        # From the audit's pre_save receiver (a create's too) to its post_save
+        # receiver, and the save's arguments, as its pre_save got them.
+        self.expecting = False
+        self.raw = False
+        self.update_fields: frozenset[str] | None = None
         # The save's old values, kept by a refresh in between (a 1-tuple: they
         # may be None).
         self.kept: tuple[Snapshot | None] | None = None

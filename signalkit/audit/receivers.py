@@ -61,12 +61,14 @@ def check_snapshot(
         values.pop(snapshot.ATTRIBUTE, None)
         plan = _plans.get(sender)
         if not has_key(values, key_attnames(sender) if plan is None else plan.keys):
-            return  # a create: no old values
+            if kwargs.get("signal") is pre_save:  # a create: no old values
+                saves.check(instance, raw, kwargs.get("update_fields"), created=True)
+            return
     if snapshot.is_partial(instance) and not raw:
         alias = using or instance._state.db or DEFAULT_DB_ALIAS
         read_deferred(_plans.get(sender), sender, instance, alias, kwargs.get("update_fields"))
     if kwargs.get("signal") is pre_save:
-        saves.check(instance)
+        saves.check(instance, raw, kwargs.get("update_fields"))
 
 
 #: Set on an instance saved raw (a fixture), until its next save.

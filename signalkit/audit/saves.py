@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
+from signalkit.audit import unended
 from signalkit.audit.frames import Ending, Frame, Snapshot
 from signalkit.audit.wrapping import Wrapping, fitting
 
@@ -78,6 +79,10 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
             frames.append(frame)
         try:
             return method(self, raw, force_insert, force_update, using, update_fields)
+        except BaseException:
+            if frame.expecting and frame.updated is not None:
+                unended.record(self, frame)
+            raise
         finally:
             _pop(key, frames, frame)
 
@@ -90,6 +95,10 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         frames.append(frame)
         try:
             return method(self, *args, **kwargs)
+        except BaseException:
+            if frame.expecting and frame.updated is not None:
+                unended.record(self, frame)
+            raise
         finally:
             _pop(key, frames, frame)
 
@@ -117,22 +126,30 @@ def _wrap_write(method: Callable[..., Any]) -> Callable[..., Any]:
         using: str | None = None,
         update_fields: Iterable[str] | None = None,
     ) -> Any:
-        if _active:
-            _written(self)
-        return method(self, raw, cls, force_insert, force_update, using, update_fields)
+        frame = _written(self) if _active else None
+        updated = method(self, raw, cls, force_insert, force_update, using, update_fields)
+        if frame is not None:
+            frame.updated = bool(updated)
+        return updated
 
     def any_save_table(self: Model, *args: Any, **kwargs: Any) -> Any:
-        if _active:
-            _written(self)
-        return method(self, *args, **kwargs)
+        frame = _written(self) if _active else None
+        updated = method(self, *args, **kwargs)
+        if frame is not None:
+            frame.updated = bool(updated)
+        return updated
 
     return functools.wraps(method)(fitting(method, _save_table, any_save_table))
 
 
-def _written(instance: Model) -> None:
+def _written(instance: Model) -> Frame | None:
     frames = _active.get((_ident(), id(instance)))
-    if frames:
-        frames[-1].written = True
+    if not frames:
+        return None
+    frame = frames[-1]
+    frame.written = True
+    frame.updated = None  # (a parent's table may have been written before)
+    return frame
 
 
 def _all(instance: Model) -> list[Frame]:
@@ -155,18 +172,26 @@ def _save_call() -> FrameType | None:
     return frame
 
 
-def check(instance: Model) -> None:
-    """The audit's ``pre_save`` receiver ran for the save of ``instance`` in progress."""
+def check(
+    instance: Model, raw: bool, update_fields: frozenset[str] | None, created: bool = False
+) -> None:
+    """The audit's ``pre_save`` receiver ran for the save of ``instance`` in progress
+    (with the arguments its ``post_save`` gets too); ``created``: a create, which
+    has no old values to keep."""
     frames = _active.get((_ident(), id(instance)))
     if not frames:
         return  # a save outside the wrapper: its refreshes count as outside a save
     frame = frames[-1]
+    if created:
+        frame.expecting, frame.raw, frame.update_fields = True, raw, update_fields
+        return
     if frame.checked:
         # This save's frame is checked already: this is another save, nested
         # in it, that bypassed the wrapper.
         frame = Frame(frame.thread, _save_call())
         frames.append(frame)
-    frame.checked = True
+    frame.checked = frame.expecting = True
+    frame.raw, frame.update_fields = raw, update_fields
 
 
 _NOTHING = Ending(None, None, -1)
@@ -185,6 +210,7 @@ def end(instance: Model) -> Ending:
         # (never the bottom frame, the wrapper's).
         frames.pop()
         frame = frames[-1]
+    frame.expecting = False
     if not frame.checked:  # its pre_save was muted
         return Ending(None, None, frame.number, frame.deleted, _nested(instance, frames))
     # A refresh in another thread takes a frame's old values only while it is
