@@ -14,6 +14,7 @@ from django.db.models import FileField
 
 from signalkit.audit import columns
 from signalkit.audit.encoders import FieldPlan
+from signalkit.audit.rowkeys import key_attnames
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -267,22 +268,6 @@ def _plan(
         tracked=frozenset(tracked),
         keys=key_attnames(model),
     )
-
-
-def key_attnames(model: type[Model]) -> tuple[str, ...]:
-    """The attnames holding ``model``'s primary key (several for a composite one)."""
-    pk = model._meta.pk
-    fields = getattr(pk, "fields", None)  # CompositePrimaryKey (Django 5.2+)
-    if fields:
-        return tuple(field.attname for field in fields)
-    return (pk.attname,)
-
-
-def has_key(values: dict[str, Any], keys: tuple[str, ...]) -> bool:
-    """Whether an instance's ``__dict__`` holds its whole primary key."""
-    if values.get(keys[0]) is None:
-        return False
-    return len(keys) == 1 or all(values.get(key) is not None for key in keys[1:])
 
 
 def _m2m_plan(field: Any, masked: bool, key_masked: Callable[[Any], bool]) -> M2MPlan:

@@ -1,7 +1,8 @@
 """Reading audited values back from the database, under ``ON_ERROR``.
 
-The receivers read a row in two cases: the old values of fields deferred at
-load time (before an update), and the values an expression stored (after one).
+The receivers read a row in three cases: the old values of fields deferred at
+load time (before an update), the values an expression stored (after one), and
+those of a row deleted through an instance that has no snapshot of it.
 A read that fails is an audit failure like a failed write: with ``"raise"`` the
 change fails too, and cannot commit; with ``"log"`` it is logged and the change
 goes on -- the read runs in a savepoint when in a transaction, so that
@@ -14,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections
+from django.db.models import Model
 
 from signalkit.audit import hooks, snapshot
 from signalkit.audit.writer import fail_change, savepoint_if_in_transaction
@@ -21,7 +23,6 @@ from signalkit.conf import get_settings
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.models import Model
 
     from signalkit.audit.plans import ModelPlan
 
@@ -93,3 +94,40 @@ def read_deferred(
             snapshot.advance(instance, {**old, **row}, connection)
         else:
             old.update(row)
+
+
+def read_deleted(
+    plan: ModelPlan | None,
+    sender: type[Model],
+    instance: Model,
+    using: str,
+    origin: Any,
+) -> None:
+    """Before a delete (``pre_delete``), make sure the snapshot holds the row's
+    values, which the delete's event records: read the row when the instance has
+    no snapshot of it -- built in memory (``Post(pk=1).delete()``), its primary
+    key given another row's, loaded before the model was audited -- or when
+    Django built it from a multi-table child being deleted (``origin``), whose
+    values in memory need not be saved ones."""
+    if plan is None:
+        return
+    built = (
+        isinstance(origin, Model)
+        and origin is not instance
+        and isinstance(origin, sender)
+        and origin.pk == instance.pk
+    )
+    connection = connections[using]
+    if not built and snapshot.base(instance, connection) is not None:
+        if snapshot.is_partial(instance):
+            read_deferred(plan, sender, instance, using, None)
+        return
+    read_all(plan, sender, instance, using)
+
+
+def read_all(plan: ModelPlan, sender: type[Model], instance: Model, using: str) -> None:
+    """Make ``instance``'s snapshot what its row holds now, as a refresh does (the
+    row gone or unreadable: nothing known)."""
+    connection = connections[using]
+    row = read_row(sender, instance.pk, list(plan.attnames), using, connection)
+    snapshot.refresh(instance, row or {}, row is not None, connection)

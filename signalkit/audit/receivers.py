@@ -27,8 +27,9 @@ from signalkit.audit.audited import through_plans as _m2m
 from signalkit.audit.audited import warn_dropped
 from signalkit.audit.compare import changes_of
 from signalkit.audit.encoders import Unresolved
-from signalkit.audit.plans import build, has_key, key_attnames
-from signalkit.audit.readback import read_deferred
+from signalkit.audit.plans import build
+from signalkit.audit.readback import read_all, read_deferred, read_deleted
+from signalkit.audit.rowkeys import has_key, key_attnames, key_of
 from signalkit.audit.writer import emit, for_instance
 from signalkit.conf import get_settings
 
@@ -42,7 +43,8 @@ def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> Non
     # theirs): its first save is a create, which needs no old values.
     if plan is not None and has_key(instance.__dict__, plan.keys):
         taken = snapshot.take(instance, plan.attnames, plan.mutable)
-        snapshot.remember(instance, taken, len(taken) < len(plan.attnames))
+        key = key_of(instance.__dict__, plan.keys)
+        snapshot.remember(instance, taken, len(taken) < len(plan.attnames), key)
         refreshing = refresh.REFRESHING.get()
         if refreshing is not None:  # maybe the copy refresh_from_db() loads
             refresh.loaded(refreshing, instance, taken)
@@ -53,22 +55,28 @@ def check_snapshot(
 ) -> None:
     """Make the snapshot hold what the database holds before the change is written
     (``pre_save`` and ``pre_delete``)."""
+    plan = _plans.get(sender)
+    keys = key_attnames(sender) if plan is None else plan.keys
     if instance._state.adding and not snapshot.is_refreshed(instance):
         # A create, or an instance built in memory (``Post(pk=1, title="x")
         # .save()`` updates an existing row): its post_init snapshot is not what
         # the database holds -- unless refresh_from_db() filled it.
-        values = instance.__dict__
-        values.pop(snapshot.ATTRIBUTE, None)
-        plan = _plans.get(sender)
-        if not has_key(values, key_attnames(sender) if plan is None else plan.keys):
+        instance.__dict__.pop(snapshot.ATTRIBUTE, None)
+        if not has_key(instance.__dict__, keys):
             if kwargs.get("signal") is pre_save:  # a create: no old values
                 saves.check(instance, raw, kwargs.get("update_fields"), created=True)
             return
-    if snapshot.is_partial(instance) and not raw:
-        alias = using or instance._state.db or DEFAULT_DB_ALIAS
-        read_deferred(_plans.get(sender), sender, instance, alias, kwargs.get("update_fields"))
+    alias = using or instance._state.db or DEFAULT_DB_ALIAS
+    if not raw and plan is not None and not snapshot.belongs(instance, keys):
+        # Its primary key was given another row's since the snapshot: read that row.
+        instance.__dict__.pop(snapshot.ATTRIBUTE, None)
+        read_all(plan, sender, instance, alias)
     if kwargs.get("signal") is pre_save:
+        if snapshot.is_partial(instance) and not raw:
+            read_deferred(plan, sender, instance, alias, kwargs.get("update_fields"))
         saves.check(instance, raw, kwargs.get("update_fields"))
+    else:
+        read_deleted(plan, sender, instance, alias, kwargs.get("origin"))
 
 
 #: Set on an instance saved raw (a fixture), until its next save.
@@ -168,7 +176,7 @@ def record_save(
                 new.pop(attname, None)
                 stale = stale or (old is not None and attname in old)
     if created or changes or old is None or stale:
-        snapshot.advance(instance, new, connection)
+        snapshot.advance(instance, new, connection, key_of(instance.__dict__, plan.keys))
     if nested and not created and old is not None:
         # A save nested in another: what it found is what the outer one wrote.
         changed = [attname for name, attname, _ in plan.encoders if name in changes]

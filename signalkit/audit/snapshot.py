@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models.fields.files import FieldFile
 
 from signalkit.audit import hooks, saves
+from signalkit.audit.rowkeys import key_of
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -31,6 +32,7 @@ class SnapshotState:
     __slots__ = (
         "committed",
         "generation",
+        "key",
         "owner",
         "partial",
         "pending",
@@ -39,9 +41,16 @@ class SnapshotState:
     )
 
     def __init__(
-        self, committed: Snapshot | None, partial: bool = False, owner: int | None = None
+        self,
+        committed: Snapshot | None,
+        partial: bool = False,
+        owner: int | None = None,
+        key: Any = None,
     ) -> None:
         self.committed = committed
+        # The primary key of the row the snapshots are of (see belongs());
+        # None: not known.
+        self.key = key
         # id() of the instance it belongs to; None: the first to use it (a deep
         # copy's, an unpickled one's). See _state().
         self.owner = owner
@@ -56,7 +65,7 @@ class SnapshotState:
         self.refreshed = False
 
     def _copied(self, committed: Snapshot | None, partial: bool) -> SnapshotState:
-        copied = SnapshotState(committed, partial)
+        copied = SnapshotState(committed, partial, key=self.key)
         copied.refreshed = self.refreshed
         return copied
 
@@ -79,9 +88,9 @@ class SnapshotState:
     # stays behind. The copy keeps the values known to be in the database
     # whatever the transaction does: those no pending snapshot changed. The
     # others are read from the database before the copy's next update or delete.
-    def __getstate__(self) -> tuple[Snapshot | None, bool, bool]:
+    def __getstate__(self) -> tuple[Snapshot | None, bool, bool, Any]:
         if self.pending is None or self.promote is None:
-            return (self.committed, self.partial, self.refreshed)
+            return (self.committed, self.partial, self.refreshed, self.key)
         pending = [self.pending, *(promote.snapshots[self] for promote in _holding(self))]
         committed = self.committed or {}
         kept = {
@@ -89,13 +98,14 @@ class SnapshotState:
             for name, value in committed.items()
             if all(_equal(snapshot, name, value) for snapshot in pending)
         }
-        return (kept, True, self.refreshed)
+        return (kept, True, self.refreshed, self.key)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        # (committed, partial), or (committed, partial, refreshed) since refreshes
-        # are recorded: instances pickled by an earlier version load too.
+        # (committed, partial), then (committed, partial, refreshed), now with the
+        # key: instances pickled by an earlier version load too.
         self.committed, self.partial = state[0], state[1]
         self.refreshed = bool(state[2]) if len(state) > 2 else False
+        self.key = state[3] if len(state) > 3 else None
         self.owner = None
         self.forget_pending()
 
@@ -187,10 +197,18 @@ def _detached(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def remember(instance: Model, snapshot: Snapshot, partial: bool = False) -> None:
-    """Record ``snapshot`` as what the database holds (at ``post_init``); ``partial``
-    when some audited fields were deferred."""
-    instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot, partial, id(instance))
+def remember(instance: Model, snapshot: Snapshot, partial: bool = False, key: Any = None) -> None:
+    """Record ``snapshot`` as what the database holds (at ``post_init``) for the row
+    ``key`` (see :func:`key_of`); ``partial`` when some audited fields were deferred."""
+    instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot, partial, id(instance), key)
+
+
+def belongs(instance: Model, keys: tuple[str, ...]) -> bool:
+    """Whether ``instance``'s snapshot, if any, is of the row its primary key now
+    names: not if the key was assigned another row's since (``a.pk = b.pk``)."""
+    values = instance.__dict__
+    state: SnapshotState | None = values.get(ATTRIBUTE)
+    return state is None or state.key is None or state.key == key_of(values, keys)
 
 
 def _state(instance: Model) -> SnapshotState | None:
@@ -272,11 +290,16 @@ def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
     return state.committed
 
 
-def advance(instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper) -> None:
-    """Record ``snapshot`` as saved; committed now, or when the transaction commits."""
+def advance(
+    instance: Model, snapshot: Snapshot, connection: BaseDatabaseWrapper, key: Any = None
+) -> None:
+    """Record ``snapshot`` as saved (of the row ``key``, if given); committed now,
+    or when the transaction commits."""
     state = _state(instance)
     if state is None:
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, owner=id(instance))
+    if key is not None:
+        state.key = key
     if hooks.in_transaction(connection):
         promote, current = _group(connection)
         promote.snapshots[state] = snapshot

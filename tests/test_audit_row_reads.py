@@ -1,0 +1,89 @@
+"""Rows read because the instance's snapshot is not theirs: an instance built in
+memory and deleted, one whose primary key was given another row's, and a
+multi-table parent that Django builds from a child being deleted."""
+
+from __future__ import annotations
+
+import pickle
+
+from django.test import TestCase
+
+from tests.audit_utils import audited, events, queries_with_log
+from tests.auditapp.models import Account, Cupboard, Shelf
+
+
+@audited(MODELS={"auditapp.Account": {"include": ["name", "balance"]}})
+class BuiltInMemoryTests(TestCase):
+    def test_a_delete_records_what_the_row_held(self) -> None:
+        pk = Account.objects.create(name="Bob", balance=7).pk
+        Account(pk=pk).delete()  # its values in memory are the defaults
+        assert events(action="delete")[0].changes == {
+            "name": ["Bob", None],
+            "balance": ["7.00", None],
+        }
+
+    def test_a_delete_of_a_row_that_is_gone_records_no_value(self) -> None:
+        Account(pk=4242, name="ghost").delete()
+        assert events(action="delete")[0].changes == {
+            "name": [None, None],
+            "balance": [None, None],
+        }
+
+    def test_a_loaded_instance_is_not_read_again(self) -> None:
+        account = Account.objects.create(name="a")
+        account = Account.objects.get(pk=account.pk)
+        with queries_with_log() as queries:
+            account.delete()
+        assert not [q for q in queries if q["sql"].endswith("LIMIT 1")], queries
+
+
+@audited(MODELS={"auditapp.Account": {"include": ["name"]}})
+class ReassignedKeyTests(TestCase):
+    def test_a_save_over_another_row_records_that_rows_change(self) -> None:
+        one = Account.objects.create(name="x")
+        other = Account.objects.create(name="y")
+        one.pk = other.pk
+        one.save()
+        assert Account.objects.get(pk=other.pk).name == "x"
+        [update] = events(action="update")
+        assert (update.object_pk, update.changes) == (str(other.pk), {"name": ["y", "x"]})
+        one.name = "z"  # the snapshot follows the row now
+        one.save()
+        assert events(action="update")[-1].changes == {"name": ["x", "z"]}
+
+    def test_a_delete_of_another_row_records_that_rows_values(self) -> None:
+        one = Account.objects.create(name="x")
+        other = Account.objects.create(name="y")
+        one.pk = other.pk
+        one.delete()
+        [delete] = events(action="delete")
+        assert (delete.object_pk, delete.changes) == (str(other.pk), {"name": ["y", None]})
+
+    def test_a_pickled_instance_keeps_its_row(self) -> None:
+        one = Account.objects.get(pk=Account.objects.create(name="x").pk)
+        other = Account.objects.create(name="y")
+        copy = pickle.loads(pickle.dumps(one))  # (from a cache, say)
+        copy.pk = other.pk
+        copy.name = "y"  # what that row holds: no change
+        copy.save()
+        assert events(action="update") == []
+
+
+@audited(MODELS=["auditapp.Shelf", "auditapp.Cupboard"])
+class ChildDeleteTests(TestCase):
+    def test_the_parents_event_records_the_stored_values(self) -> None:
+        cupboard = Cupboard.objects.create(name="stored")
+        cupboard.name = "never saved"
+        cupboard.delete()
+        assert [(e.model_label, e.changes) for e in events(action="delete")] == [
+            ("auditapp.Cupboard", {"name": ["stored", None]}),
+            ("auditapp.Shelf", {"name": ["stored", None]}),
+        ]
+
+    def test_a_parent_deleted_on_its_own_is_not_read(self) -> None:
+        shelf = Shelf.objects.get(pk=Shelf.objects.create(name="s").pk)
+        with queries_with_log() as queries:
+            shelf.delete()
+        # (Django's collector looks for the shelf's Cupboard; a read is of one row.)
+        assert not [q for q in queries if q["sql"].endswith("LIMIT 1")], queries
+        assert events(action="delete")[0].changes == {"name": ["s", None]}
