@@ -129,9 +129,12 @@ class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
         try:
             return int(super().validate_number(number))
         except EmptyPage:
-            # Past an estimate, which may fall short of the table: rows may be there.
-            if self.estimate is not None and int(number) > 1:
-                return int(number)
+            # Past an estimate, which may fall short of the table: rows may be
+            # there -- up to twice as many (a page number far beyond is no page,
+            # and past 2**63 rows no database could even skip to it).
+            page = int(number)
+            if self.estimate is not None and 1 < page <= 2 * self.estimate // self.per_page + 1:
+                return page
             raise
 
     def page(self, number: Any) -> Any:

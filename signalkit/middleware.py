@@ -6,8 +6,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http import FileResponse, StreamingHttpResponse
+from django.urls import Resolver404, resolve
 
 from signalkit.audit.context import AuditContext, Carried, pop, push
 from signalkit.audit.http import client_ip, correlation_id
@@ -151,18 +152,48 @@ class AtomicAuditMiddleware(AuditMiddleware):
 
     In autocommit Django commits a row before ``post_save`` runs, so its audit
     event is a second statement; inside this middleware the change and its
-    event commit together or not at all. A response with a 5xx status rolls
-    back. Use it instead of ``ATOMIC_REQUESTS`` when code outside Django's view
-    machinery (such as middleware) also writes. The transaction ends before a
-    streaming response's body is produced: changes made while streaming are in
-    autocommit (they keep the request's audit context).
+    event commit together or not at all. As with ``ATOMIC_REQUESTS``, an
+    exception raised by the view rolls back (also one Django turns into a 4xx
+    response, such as ``Http404``), so does a response with a 5xx status, and a
+    view marked ``@transaction.non_atomic_requests`` runs outside it. Use it
+    instead of ``ATOMIC_REQUESTS`` when code outside Django's view machinery
+    (such as middleware) also writes. The transaction ends before a streaming
+    response's body is produced: changes made while streaming are in autocommit
+    (they keep the request's audit context).
     """
 
     async_capable = False
 
     def handle(self, request: HttpRequest) -> HttpResponseBase:
+        if not _atomic_view(request):
+            return self.get_response(request)  # type: ignore[return-value]
         with transaction.atomic():
-            response = self.get_response(request)
+            request.__dict__[_ATOMIC] = True
+            try:
+                response = self.get_response(request)
+            finally:
+                request.__dict__.pop(_ATOMIC, None)
             if response.status_code >= 500:  # type: ignore[union-attr]
                 transaction.set_rollback(True)
         return response  # type: ignore[return-value]
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        # Called for any exception the view raises, before Django turns it into
+        # a response (a 404, a 403) that the block above would only see as that.
+        if request.__dict__.get(_ATOMIC):
+            transaction.set_rollback(True)
+
+
+# Set on a request while AtomicAuditMiddleware's transaction is open.
+_ATOMIC = "_signalkit_atomic"
+
+
+def _atomic_view(request: HttpRequest) -> bool:
+    """Whether the view the request resolves to may run in a transaction on the
+    default database: not one marked ``@transaction.non_atomic_requests``
+    (unresolved: yes, its 404 changes nothing)."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return True
+    return DEFAULT_DB_ALIAS not in getattr(match.func, "_non_atomic_requests", ())

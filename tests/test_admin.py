@@ -450,6 +450,19 @@ class EstimatedCountTests(TestCase):
         ]
 
     @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+    def test_a_page_far_past_the_estimate_is_no_page(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE signalkit_auditevent")
+        with (
+            mock.patch.object(EstimatedCountPaginator, "exact_below", 1),
+            mock.patch.object(AuditEventAdmin, "list_per_page", 1),
+        ):
+            for page in ("1000", str(10**19)):  # (past 2**63 rows: no OFFSET skips that)
+                response = self.client.get(self.url, {"p": page})
+                assert response.status_code == 302, page
+                assert response["Location"].endswith("?e=1")
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
     def test_rows_that_are_not_the_tables_are_counted_exactly(self) -> None:
         # Groups, a cross join, a join that multiplies rows: no WHERE, yet not
         # one row per row of the table.

@@ -101,6 +101,16 @@ class HistoryTests(TestCase):
         assert list(audit.history(keyless)) == []
         assert list(audit.history(Account())) == []
 
+    def test_a_deleted_objects_history_through_the_instance_that_deleted_it(self) -> None:
+        account = Account.objects.create(name="a")
+        account.name = "b"
+        account.save()
+        account.delete()
+        self.assertIsNone(account.pk)  # (what Django does to a deleted instance)
+        assert [e.action for e in audit.history(account)] == ["create", "update", "delete"]
+        account.save()  # a new row: its own history
+        assert [e.action for e in audit.history(account)] == ["create"]
+
     def test_a_key_given_as_text_names_the_same_object(self) -> None:
         # A UUID key assigned in its hex form, then loaded as a UUID.
         key = uuid.uuid4()

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.signals import request_finished
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.test import RequestFactory, TestCase, override_settings
+from django.test import RequestFactory, TestCase, TransactionTestCase, override_settings
 
 from signalkit.audit.context import current
 from signalkit.audit.http import client_ip, correlation_id
@@ -263,3 +263,30 @@ class AuditMiddlewareStackTests(TestCase):
             response = middleware(RequestFactory().get("/"))
             assert response["X-Request-ID"]
             assert response.file_to_stream is file
+
+
+ATOMIC_MIDDLEWARE = [*MIDDLEWARE[:-1], "signalkit.middleware.AtomicAuditMiddleware"]
+
+
+@audited()
+@override_settings(MIDDLEWARE=ATOMIC_MIDDLEWARE, ROOT_URLCONF="tests.auditapp.urls")
+class AtomicAuditMiddlewareTests(TransactionTestCase):
+    """As ATOMIC_REQUESTS does: what Django would commit, and roll back."""
+
+    def test_a_request_commits_its_changes_and_their_events(self) -> None:
+        assert self.client.get("/create/").status_code == 200
+        assert [e.object_repr for e in events(action="create")] == ["sync view"]
+
+    def test_a_view_error_turned_into_a_response_rolls_back(self) -> None:
+        assert self.client.get("/create-then-raise/").status_code == 403
+        assert self.client.get("/create-then-raise/?error=404").status_code == 404
+        assert not Account.objects.exists()
+        assert events() == []
+
+    def test_a_non_atomic_view_runs_outside_the_transaction(self) -> None:
+        assert self.client.get("/create-non-atomic/").status_code == 200
+        assert [a.name for a in Account.objects.all()] == ["autocommit"]
+        assert [e.object_repr for e in events(action="create")] == ["autocommit"]
+
+    def test_an_unknown_address_is_a_404(self) -> None:
+        assert self.client.get("/nowhere/").status_code == 404

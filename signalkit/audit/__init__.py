@@ -95,14 +95,20 @@ def record(
 
 
 def history(obj: Model) -> AuditEventQuerySet:
-    """The events of ``obj`` (its proxies included), oldest first."""
+    """The events of ``obj`` (its proxies included), oldest first; also once it is
+    deleted, through the instance that deleted it."""
+    from signalkit.audit.saves import DELETED
     from signalkit.audit.serialize import object_pk
     from signalkit.models import AuditEvent
 
     _check_object(obj, "history")
     using = obj._state.db or router.db_for_read(AuditEvent)
     if _unsaved(obj):
-        return AuditEvent.objects.using(using).none()  # unsaved: no history yet
+        # Deleted (Django set its key to None), or never saved: no history yet.
+        key = obj.__dict__.get(DELETED)
+        if key is None:
+            return AuditEvent.objects.using(using).none()
+        return events_of(obj.__class__, key, using)
     return events_of(obj.__class__, object_pk(obj), using)  # (request.user is lazy)
 
 

@@ -51,12 +51,13 @@ class Frame:
         # What the newest _save_table() of the save returned once it wrote (the
         # instance's own table is written last): whether the save was an
         # update. None while a write is in progress or failed.
-        self.updated: bool | None = None
         # From the audit's pre_save receiver (a create's too) to its post_save
-        # receiver, and the save's arguments, as its pre_save got them.
+        # receiver. Set with it (left unset until then, at no cost to a save):
+        # the save's arguments as its pre_save got them, and ``updated``.
         self.expecting = False
-        self.raw = False
-        self.update_fields: frozenset[str] | None = None
+        self.raw: bool
+        self.update_fields: frozenset[str] | None
+        self.updated: bool | None
         # The save's old values, kept by a refresh in between (a 1-tuple: they
         # may be None).
         self.kept: tuple[Snapshot | None] | None = None

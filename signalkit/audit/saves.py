@@ -182,16 +182,14 @@ def check(
     if not frames:
         return  # a save outside the wrapper: its refreshes count as outside a save
     frame = frames[-1]
-    if created:
-        frame.expecting, frame.raw, frame.update_fields = True, raw, update_fields
-        return
-    if frame.checked:
-        # This save's frame is checked already: this is another save, nested
-        # in it, that bypassed the wrapper.
-        frame = Frame(frame.thread, _save_call())
-        frames.append(frame)
-    frame.checked = frame.expecting = True
-    frame.raw, frame.update_fields = raw, update_fields
+    if not created:
+        if frame.checked:
+            # This save's frame is checked already: this is another save, nested
+            # in it, that bypassed the wrapper.
+            frame = Frame(frame.thread, _save_call())
+            frames.append(frame)
+        frame.checked = True
+    frame.expecting, frame.raw, frame.update_fields, frame.updated = True, raw, update_fields, None
 
 
 _NOTHING = Ending(None, None, -1)
@@ -247,9 +245,15 @@ def keep(instance: Model, current: Snapshot | None) -> bool:
     return bool(frames)
 
 
+#: The key of a deleted instance, on it: Django sets its primary key to None.
+DELETED = "_signalkit_deleted_pk"
+
+
 def deleted(instance: Model, pk: Any) -> None:
     """``instance`` was just deleted (``post_delete``): the saves of it in
-    progress record their events under ``pk``, which Django sets to None next."""
+    progress record their events under ``pk``, which Django sets to None next,
+    and so does :func:`~signalkit.audit.history` find its events."""
+    instance.__dict__[DELETED] = pk
     if _active:
         with _lock:
             for frame in _all(instance):

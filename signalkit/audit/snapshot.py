@@ -208,7 +208,11 @@ def belongs(instance: Model, keys: tuple[str, ...]) -> bool:
     names: not if the key was assigned another row's since (``a.pk = b.pk``)."""
     values = instance.__dict__
     state: SnapshotState | None = values.get(ATTRIBUTE)
-    return state is None or state.key is None or state.key == key_of(values, keys)
+    if state is None or state.key is None:
+        return True
+    if len(keys) == 1:  # (most keys: no call)
+        return bool(state.key == values.get(keys[0]))
+    return bool(state.key == key_of(values, keys))
 
 
 def _state(instance: Model) -> SnapshotState | None:

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path
 
 import signalkit.audit as audit
@@ -79,8 +81,24 @@ def astream_in_own_context(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse(body())
 
 
+def create_then_raise(request: HttpRequest) -> HttpResponse:
+    """A view that writes, then fails: Django turns the error into a 403 or 404."""
+    Account.objects.create(name="half-done")
+    if request.GET.get("error") == "404":
+        raise Http404("gone")
+    raise PermissionDenied
+
+
+@transaction.non_atomic_requests
+def create_non_atomic(request: HttpRequest) -> HttpResponse:
+    Account.objects.create(name="own transactions" if connection.in_atomic_block else "autocommit")
+    return HttpResponse("ok")
+
+
 urlpatterns = [
     path("create/", create),
+    path("create-then-raise/", create_then_raise),
+    path("create-non-atomic/", create_non_atomic),
     path("acreate/", acreate),
     path("stream/", stream),
     path("astream/", astream),
