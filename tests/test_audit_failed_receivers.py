@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save
 from django.test import TestCase, TransactionTestCase
@@ -18,6 +19,7 @@ from signalkit.audit import receivers
 from signalkit.testing import mute_signals
 from tests.audit_utils import audited, events
 from tests.auditapp.models import Account, Cupboard, VipAccount
+from tests.profilesapp.models import RichProfile
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -144,3 +146,27 @@ class FailedReceiverAutocommitTests(TransactionTestCase):
 
 class FailedReceiverTests(FailedReceiverAutocommitTests, TestCase):
     """The same in a transaction (the test's)."""
+
+
+@audited(MODELS=["profilesapp.RichProfile"])
+class FailedCommitTests(TransactionTestCase):
+    """A multi-table save in autocommit commits its own transaction, after it
+    wrote: a deferred constraint fails there, and nothing is changed."""
+
+    def test_an_update_whose_commit_fails_records_nothing(self) -> None:
+        user = User.objects.create(username="u")
+        profile = RichProfile.objects.create(user=user, theme="light")
+        profile.theme = "dark"
+        profile.user_id = 987654  # no such user: the deferred check fails at COMMIT
+        with pytest.raises(IntegrityError):
+            profile.save()
+        assert RichProfile.objects.values_list("theme", flat=True).get() == "light"
+        assert events(action="update") == []
+        profile.user_id = user.pk
+        profile.save()  # the change really commits now, and is diffed from "light"
+        assert [e.changes for e in events(action="update")] == [{"theme": ["light", "dark"]}]
+
+    def test_a_create_whose_commit_fails_records_nothing(self) -> None:
+        with self.assertNoLogs("signalkit.audit", "ERROR"), pytest.raises(IntegrityError):
+            RichProfile.objects.create(user_id=987654, theme="dark")
+        assert events() == []

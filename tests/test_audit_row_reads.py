@@ -69,6 +69,31 @@ class ReassignedKeyTests(TestCase):
         assert events(action="update") == []
 
 
+@audited(MODELS={"auditapp.Account": {"include": ["name"]}})
+class KeylessSaveTests(TestCase):
+    def test_a_copy_saved_with_its_key_cleared_reads_nothing(self) -> None:
+        account = Account.objects.get(pk=Account.objects.create(name="a").pk)
+        account.pk = None  # the copy idiom, without _state.adding
+        with queries_with_log() as queries:
+            account.save()
+        assert [q["sql"].split()[0] for q in queries] == ["INSERT", "INSERT"]
+        account.delete()
+        with queries_with_log() as queries:
+            account.save()  # again, after a delete
+        assert [q["sql"].split()[0] for q in queries] == ["INSERT", "INSERT"]
+        assert [e.action for e in events()] == ["create", "create", "delete", "create"]
+
+    def test_a_refreshed_instance_built_in_memory_follows_a_new_key(self) -> None:
+        one = Account.objects.create(name="one")
+        two = Account.objects.create(name="two")
+        built = Account(pk=one.pk)
+        built.refresh_from_db()
+        built.pk = two.pk
+        built.name = "one"
+        built.save()
+        assert [e.changes for e in events(action="update")] == [{"name": ["two", "one"]}]
+
+
 @audited(MODELS=["auditapp.Shelf", "auditapp.Cupboard"])
 class ChildDeleteTests(TestCase):
     def test_the_parents_event_records_the_stored_values(self) -> None:

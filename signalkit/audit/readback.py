@@ -18,6 +18,7 @@ from django.db import connections
 from django.db.models import Model
 
 from signalkit.audit import hooks, snapshot
+from signalkit.audit.rowkeys import key_of
 from signalkit.audit.writer import fail_change, savepoint_if_in_transaction
 from signalkit.conf import get_settings
 
@@ -130,4 +131,5 @@ def read_all(plan: ModelPlan, sender: type[Model], instance: Model, using: str) 
     row gone or unreadable: nothing known)."""
     connection = connections[using]
     row = read_row(sender, instance.pk, list(plan.attnames), using, connection)
-    snapshot.refresh(instance, row or {}, row is not None, connection)
+    key = key_of(instance.__dict__, plan.keys)
+    snapshot.refresh(instance, row or {}, row is not None, connection, key)

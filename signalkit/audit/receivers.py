@@ -57,25 +57,30 @@ def check_snapshot(
     (``pre_save`` and ``pre_delete``)."""
     plan = _plans.get(sender)
     keys = key_attnames(sender) if plan is None else plan.keys
-    if instance._state.adding and not snapshot.is_refreshed(instance):
-        # A create, or an instance built in memory (``Post(pk=1, title="x")
-        # .save()`` updates an existing row): its post_init snapshot is not what
-        # the database holds -- unless refresh_from_db() filled it.
-        instance.__dict__.pop(snapshot.ATTRIBUTE, None)
-        if not has_key(instance.__dict__, keys):
-            if kwargs.get("signal") is pre_save:  # a create: no old values
-                saves.check(instance, raw, kwargs.get("update_fields"), created=True)
-            return
+    values = instance.__dict__
+    if not has_key(values, keys):
+        # A create (also of a copy whose key was set to None): no old values.
+        values.pop(snapshot.ATTRIBUTE, None)
+        if kwargs.get("signal") is pre_save:
+            saves.check(instance, raw, kwargs.get("update_fields"), created=True)
+        return
     alias = using or instance._state.db or DEFAULT_DB_ALIAS
-    if not raw and plan is not None and not snapshot.belongs(instance, keys):
+    read = False
+    if instance._state.adding and not snapshot.is_refreshed(instance):
+        # Built in memory (``Post(pk=1, title="x").save()`` updates an existing
+        # row): its post_init snapshot is its constructor's values, not the
+        # database's -- unless refresh_from_db() filled it.
+        values.pop(snapshot.ATTRIBUTE, None)
+    elif not raw and plan is not None and not snapshot.belongs(instance, keys):
         # Its primary key was given another row's since the snapshot: read that row.
-        instance.__dict__.pop(snapshot.ATTRIBUTE, None)
+        values.pop(snapshot.ATTRIBUTE, None)
         read_all(plan, sender, instance, alias)
+        read = True
     if kwargs.get("signal") is pre_save:
-        if snapshot.is_partial(instance) and not raw:
+        if snapshot.is_partial(instance) and not raw and not read:
             read_deferred(plan, sender, instance, alias, kwargs.get("update_fields"))
         saves.check(instance, raw, kwargs.get("update_fields"))
-    else:
+    elif not read:
         read_deleted(plan, sender, instance, alias, kwargs.get("origin"))
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from signalkit.audit import snapshot
+from signalkit.audit.rowkeys import key_of
 from signalkit.audit.wrapping import Wrapping
 
 if TYPE_CHECKING:
@@ -93,6 +94,9 @@ def _wrap(
         values = {attname: found[attname] for attname in plan.attnames if attname in found}
         if values:
             connection = connections[self._state.db or DEFAULT_DB_ALIAS]
-            snapshot.refresh(self, values, len(values) == len(plan.attnames), connection)
+            complete = len(values) == len(plan.attnames)
+            # Every field read: the snapshot is now of the row the key names.
+            key = key_of(self.__dict__, plan.keys) if complete else None
+            snapshot.refresh(self, values, complete, connection, key)
 
     return refresh_from_db

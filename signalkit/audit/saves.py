@@ -79,9 +79,9 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
             frames.append(frame)
         try:
             return method(self, raw, force_insert, force_update, using, update_fields)
-        except BaseException:
+        except BaseException as error:
             if frame.expecting and frame.updated is not None:
-                unended.record(self, frame)
+                unended.record(self, frame, error)
             raise
         finally:
             _pop(key, frames, frame)
@@ -95,9 +95,9 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         frames.append(frame)
         try:
             return method(self, *args, **kwargs)
-        except BaseException:
+        except BaseException as error:
             if frame.expecting and frame.updated is not None:
-                unended.record(self, frame)
+                unended.record(self, frame, error)
             raise
         finally:
             _pop(key, frames, frame)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models.fields.files import FieldFile
 
 from signalkit.audit import hooks, saves
+from signalkit.audit.promotes import Promote, group
 from signalkit.audit.rowkeys import key_of
 
 if TYPE_CHECKING:
@@ -137,47 +138,6 @@ def _equal(snapshot: Snapshot, name: str, value: Any) -> bool:
         return False
 
 
-class Promote(hooks.Hook):
-    """The commit hook that makes pending snapshots the committed ones.
-
-    One hook serves a run of saves that no savepoint opened or rolled back
-    separates (one hook per run, not per save): it is dropped with the
-    savepoint that holds it.
-    """
-
-    __slots__ = ("owner", "snapshots")
-
-    def __init__(self, owner: hooks.Hooks) -> None:
-        super().__init__()
-        self.owner = owner  # the hooks of the connection it is registered on
-        self.snapshots: dict[SnapshotState, Snapshot] = {}
-
-    def __call__(self) -> None:
-        snapshots, self.snapshots = self.snapshots, {}
-        for state, snapshot in snapshots.items():
-            state.committed = snapshot
-            if state.promote is self:
-                state.forget_pending()
-
-
-# The connection attribute holding (hooks' generation, Promote) of the newest group.
-_GROUP = "_signalkit_snapshot_group"
-
-
-def _group(connection: BaseDatabaseWrapper) -> tuple[Promote, object]:
-    """The newest group's hook, and the hooks' generation."""
-    current = hooks.generation(connection)
-    group = connection.__dict__.get(_GROUP)
-    if group is not None:
-        known, promote = group
-        if known is current:
-            return promote, current
-    promote = Promote(hooks.of(connection))
-    hooks.register(connection, promote)
-    connection.__dict__[_GROUP] = (current, promote)
-    return promote, current
-
-
 def take(instance: Model, attnames: tuple[str, ...], mutable: frozenset[str]) -> Snapshot:
     """The current values of ``attnames`` (deferred fields are left out)."""
     values = instance.__dict__
@@ -228,15 +188,22 @@ def _state(instance: Model) -> SnapshotState | None:
 
 
 def refresh(
-    instance: Model, values: Snapshot, complete: bool, connection: BaseDatabaseWrapper
+    instance: Model,
+    values: Snapshot,
+    complete: bool,
+    connection: BaseDatabaseWrapper,
+    key: Any = None,
 ) -> None:
-    """Record ``values`` just read by ``refresh_from_db()`` as what the database
-    holds, as a load does (``complete``: every audited field was read)."""
+    """Record ``values`` just read by ``refresh_from_db()`` (or the audit) from the
+    row ``key`` as what the database holds, as a load does (``complete``: every
+    audited field was read)."""
     state = _state(instance)
     if state is None or (instance._state.adding and not state.refreshed):
         # None yet, or the one post_init took of an instance built in memory:
         # its constructor's values, not the database's.
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, not complete, id(instance))
+    if key is not None:
+        state.key = key
     current = base(instance, connection)
     # During a save (read by one of its receivers), or after a change of this
     # transaction: what was read is valid only if that change commits.
@@ -305,7 +272,7 @@ def advance(
     if key is not None:
         state.key = key
     if hooks.in_transaction(connection):
-        promote, current = _group(connection)
+        promote, current = group(connection)
         promote.snapshots[state] = snapshot
         state.pending, state.generation, state.promote = snapshot, current, promote
     else:

@@ -24,10 +24,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger("signalkit.audit")
 
 
-def record(instance: Model, frame: Frame) -> None:
-    """Record the save of ``instance`` (``frame``) as its ``post_save`` would have."""
+def record(instance: Model, frame: Frame, error: BaseException) -> None:
+    """Record the save of ``instance`` (``frame``) as its ``post_save`` would
+    have, if ``error`` came out of its ``post_save``: the save failed after it
+    wrote, maybe in its own commit (a deferred constraint of a multi-table save
+    in autocommit), which leaves nothing to record."""
     from signalkit.audit.receivers import record_save
 
+    using = instance._state.db
+    if using is None or not _from_post_save(error):
+        return
     # (Through the gate: a muted or switched-off receiver records nothing.)
     live, _ = post_save._live_receivers(type(instance))
     if record_save not in live:
@@ -38,7 +44,7 @@ def record(instance: Model, frame: Frame) -> None:
             instance=instance,
             created=not frame.updated,
             raw=frame.raw,
-            using=instance._state.db or "",
+            using=using,
             update_fields=frame.update_fields,
         )
     except Exception:
@@ -47,3 +53,14 @@ def record(instance: Model, frame: Frame) -> None:
         logger.exception(
             "signalkit could not record the save of %s %r", instance._meta.label, instance.pk
         )
+
+
+def _from_post_save(error: BaseException) -> bool:
+    """Whether ``error`` was raised while ``post_save`` was being sent: a method
+    of the signal is on its way from the save to where it was raised."""
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_locals.get("self") is post_save:
+            return True
+        trace = trace.tb_next
+    return False
