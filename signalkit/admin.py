@@ -130,10 +130,9 @@ class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
             return int(super().validate_number(number))
         except EmptyPage:
             # Past an estimate, which may fall short of the table: rows may be
-            # there -- up to twice as many (a page number far beyond is no page,
-            # and past 2**63 rows no database could even skip to it).
+            # there (but no database skips 2**62 rows: no page starts there).
             page = int(number)
-            if self.estimate is not None and 1 < page <= 2 * self.estimate // self.per_page + 1:
+            if self.estimate is not None and page > 1 and (page - 1) * self.per_page < 2**62:
                 return page
             raise
 

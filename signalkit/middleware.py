@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
@@ -13,6 +14,8 @@ from django.urls import Resolver404, resolve
 from signalkit.audit.context import AuditContext, Carried, pop, push
 from signalkit.audit.http import client_ip, correlation_id
 from signalkit.conf import get_settings
+
+logger = logging.getLogger("signalkit")
 
 if TYPE_CHECKING:
     from collections.abc import (
@@ -165,7 +168,9 @@ class AtomicAuditMiddleware(AuditMiddleware):
     async_capable = False
 
     def handle(self, request: HttpRequest) -> HttpResponseBase:
-        if not _atomic_view(request):
+        atomic = _is_atomic(_view(request))
+        request.__dict__[_DECIDED] = atomic
+        if not atomic:
             return self.get_response(request)  # type: ignore[return-value]
         with transaction.atomic():
             request.__dict__[_ATOMIC] = True
@@ -177,6 +182,20 @@ class AtomicAuditMiddleware(AuditMiddleware):
                 transaction.set_rollback(True)
         return response  # type: ignore[return-value]
 
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> None:
+        # The view Django runs, resolved after the middleware listed later (one
+        # that sets request.urlconf, or LocaleMiddleware for i18n_patterns).
+        if request.__dict__.get(_DECIDED, _is_atomic(view)) != _is_atomic(view):
+            logger.warning(
+                "AtomicAuditMiddleware took %s for a view %s @transaction."
+                "non_atomic_requests, but it is not: list AtomicAuditMiddleware after "
+                "the middleware that sets request.urlconf or activates the language.",
+                request.path,
+                "marked" if request.__dict__[_DECIDED] is False else "not marked",
+            )
+
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         # Called for any exception the view raises, before Django turns it into
         # a response (a 404, a 403) that the block above would only see as that.
@@ -184,16 +203,21 @@ class AtomicAuditMiddleware(AuditMiddleware):
             transaction.set_rollback(True)
 
 
-# Set on a request while AtomicAuditMiddleware's transaction is open.
+# Set on a request while AtomicAuditMiddleware's transaction is open, and whether
+# it chose to open one.
 _ATOMIC = "_signalkit_atomic"
+_DECIDED = "_signalkit_atomic_view"
 
 
-def _atomic_view(request: HttpRequest) -> bool:
-    """Whether the view the request resolves to may run in a transaction on the
-    default database: not one marked ``@transaction.non_atomic_requests``
-    (unresolved: yes, its 404 changes nothing)."""
+def _view(request: HttpRequest) -> Callable[..., Any] | None:
+    """The view the request resolves to now (None: none, its 404 changes nothing)."""
     try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
+        return resolve(request.path_info, getattr(request, "urlconf", None)).func
     except Resolver404:
-        return True
-    return DEFAULT_DB_ALIAS not in getattr(match.func, "_non_atomic_requests", ())
+        return None
+
+
+def _is_atomic(view: Callable[..., Any] | None) -> bool:
+    """Whether ``view`` may run in a transaction on the default database: not one
+    marked ``@transaction.non_atomic_requests``."""
+    return DEFAULT_DB_ALIAS not in getattr(view, "_non_atomic_requests", ())

@@ -14,6 +14,7 @@ from django.db.utils import DatabaseError
 from django.dispatch import Signal
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils.functional import SimpleLazyObject
 
 import signalkit
 import signalkit.audit as audit
@@ -111,6 +112,13 @@ class HistoryTests(TestCase):
         assert [e.action for e in audit.history(account)] == ["create", "update", "delete"]
         account.save()  # a new row: its own history
         assert [e.action for e in audit.history(account)] == ["create"]
+
+    def test_a_deleted_objects_history_through_a_lazy_object(self) -> None:
+        # (request.user is a SimpleLazyObject.)
+        account = Account.objects.create(name="a")
+        lazy: Any = SimpleLazyObject(lambda: account)
+        lazy.delete()
+        assert [e.action for e in audit.history(lazy)] == ["create", "delete"]
 
     def test_a_key_given_as_text_names_the_same_object(self) -> None:
         # A UUID key assigned in its hex form, then loaded as a UUID.

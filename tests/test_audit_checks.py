@@ -7,6 +7,7 @@ from django.core import checks
 from django.test import SimpleTestCase, override_settings
 
 from signalkit.audit.checks import (
+    check_atomic_middleware_order,
     check_audit_middleware,
     check_audit_model_table,
     check_audit_models,
@@ -89,6 +90,19 @@ class AuditChecksTests(SimpleTestCase):
         for middleware in ("tests.test_audit_checks.middleware_factory", "tests.nope.Missing"):
             with override_settings(MIDDLEWARE=[middleware]):
                 assert run(check_audit_middleware, audit) == []
+
+    def test_middleware_acting_after_the_atomic_one_is_w027(self) -> None:
+        atomic = "signalkit.middleware.AtomicAuditMiddleware"
+        locale = "django.middleware.locale.LocaleMiddleware"
+        handler = "tests.test_audit_checks.ErrorPageMiddleware"
+        with override_settings(MIDDLEWARE=[atomic, locale, handler]):
+            messages = run(check_atomic_middleware_order, {})
+        assert [check_id for check_id, _ in messages] == ["signalkit.W027"] * 2
+        assert locale in messages[0][1]
+        assert "process_exception" in messages[1][1]
+        for order in ([locale, handler, atomic], [handler, "tests.nope.Missing", atomic], []):
+            with override_settings(MIDDLEWARE=order):
+                assert run(check_atomic_middleware_order, {}) == []
 
     def test_unknown_field_in_options_is_w020(self) -> None:
         messages = run(check_audit_models, {"MODELS": {"auditapp.Account": {"mask": ["secrt"]}}})
@@ -267,3 +281,16 @@ class SecretLookingFieldsTests(SimpleTestCase):
             "like a secret's, but no mask pattern matches it."
             for name in ("passwd", "private_key")
         ]
+
+
+class ErrorPageMiddleware:
+    """Turns a view's exception into a response, as error-page middleware does."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        return self.get_response(request)
+
+    def process_exception(self, request: Any, exception: Exception) -> Any:
+        return None

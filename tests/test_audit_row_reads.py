@@ -112,3 +112,13 @@ class ChildDeleteTests(TestCase):
         # (Django's collector looks for the shelf's Cupboard; a read is of one row.)
         assert not [q for q in queries if q["sql"].endswith("LIMIT 1")], queries
         assert events(action="delete")[0].changes == {"name": ["s", None]}
+
+    def test_a_child_whose_link_alone_was_cleared_updates_its_rows(self) -> None:
+        # Django takes the link from the parent's key, still set: an update.
+        cupboard = Cupboard.objects.get(pk=Cupboard.objects.create(name="a").pk)
+        cupboard.shelf_ptr_id = None  # type: ignore[assignment]
+        cupboard.name = "b"
+        cupboard.save()
+        assert Cupboard.objects.get().name == "b"
+        [update] = [e for e in events(action="update") if e.model_label == "auditapp.Cupboard"]
+        assert update.changes == {"name": ["a", "b"]}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
+from unittest import mock
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.signals import request_finished
@@ -290,3 +291,21 @@ class AtomicAuditMiddlewareTests(TransactionTestCase):
 
     def test_an_unknown_address_is_a_404(self) -> None:
         assert self.client.get("/nowhere/").status_code == 404
+
+    def test_a_view_resolved_otherwise_later_is_logged(self) -> None:
+        # A middleware after it sets the URLconf: the view it resolved first is
+        # not the one Django runs.
+        def set_urlconf(get_response: Any) -> Any:
+            def middleware(request: HttpRequest) -> Any:
+                request.urlconf = "tests.auditapp.urls_non_atomic"
+                return get_response(request)
+
+            return middleware
+
+        with (
+            override_settings(MIDDLEWARE=[*ATOMIC_MIDDLEWARE, f"{__name__}.URLCONF_SETTER"]),
+            mock.patch(f"{__name__}.URLCONF_SETTER", set_urlconf, create=True),
+            self.assertLogs("signalkit", "WARNING") as logs,
+        ):
+            assert self.client.get("/create/").status_code == 200
+        assert "list AtomicAuditMiddleware after" in logs.output[0]

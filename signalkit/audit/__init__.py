@@ -105,7 +105,7 @@ def history(obj: Model) -> AuditEventQuerySet:
     using = obj._state.db or router.db_for_read(AuditEvent)
     if _unsaved(obj):
         # Deleted (Django set its key to None), or never saved: no history yet.
-        key = obj.__dict__.get(DELETED)
+        key = getattr(obj, DELETED, None)  # (through a lazy object too)
         if key is None:
             return AuditEvent.objects.using(using).none()
         return events_of(obj.__class__, key, using)

@@ -1,4 +1,5 @@
-"""System checks for ``SIGNALKIT["AUDIT"]`` (signalkit.E020-E029, W020-W029)."""
+"""System checks for ``SIGNALKIT["AUDIT"]`` and the audit's middleware
+(signalkit.E020-E029, W020-W029)."""
 
 from __future__ import annotations
 
@@ -247,6 +248,52 @@ def check_audit_middleware(app_configs: Any = None, **kwargs: Any) -> list[Check
             id="signalkit.W021",
         )
     ]
+
+
+@register()
+def check_atomic_middleware_order(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Middleware after ``AtomicAuditMiddleware`` that handles view exceptions or
+    chooses how URLs resolve (W027): it acts where the transaction cannot see."""
+    from django.middleware.locale import LocaleMiddleware
+
+    from signalkit.middleware import AtomicAuditMiddleware
+
+    after = False  # past AtomicAuditMiddleware
+    messages: list[CheckMessage] = []
+    for path in getattr(settings, "MIDDLEWARE", None) or ():
+        try:
+            middleware = import_string(path)
+        except Exception:
+            continue  # (Django reports what does not import)
+        if not isinstance(middleware, type):
+            continue  # a factory function: cannot tell what it returns
+        if issubclass(middleware, AtomicAuditMiddleware):
+            after = True
+            continue
+        if not after:
+            continue
+        if issubclass(middleware, LocaleMiddleware):
+            reason = (
+                "chooses the language that i18n_patterns URLs resolve in, after "
+                "AtomicAuditMiddleware resolved the URL to tell whether the view is "
+                "marked @transaction.non_atomic_requests"
+            )
+        elif hasattr(middleware, "process_exception"):
+            reason = (
+                "can turn a view's exception into a response (process_exception) "
+                "before AtomicAuditMiddleware sees it: the view's changes then commit"
+            )
+        else:
+            continue
+        messages.append(
+            Warning(
+                f"{path} comes after signalkit.middleware.AtomicAuditMiddleware in "
+                f"MIDDLEWARE, and {reason}.",
+                hint=f"List AtomicAuditMiddleware after {path}.",
+                id="signalkit.W027",
+            )
+        )
+    return messages
 
 
 def _field_names(model: Any) -> set[str]:

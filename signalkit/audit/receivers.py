@@ -58,8 +58,10 @@ def check_snapshot(
     plan = _plans.get(sender)
     keys = key_attnames(sender) if plan is None else plan.keys
     values = instance.__dict__
-    if not has_key(values, keys):
+    keyed = has_key(values, keys)
+    if not keyed and (instance._state.adding or not sender._meta.parents):
         # A create (also of a copy whose key was set to None): no old values.
+        # (A multi-table child's missing key may come from its parent's.)
         values.pop(snapshot.ATTRIBUTE, None)
         if kwargs.get("signal") is pre_save:
             saves.check(instance, raw, kwargs.get("update_fields"), created=True)
@@ -71,7 +73,7 @@ def check_snapshot(
         # row): its post_init snapshot is its constructor's values, not the
         # database's -- unless refresh_from_db() filled it.
         values.pop(snapshot.ATTRIBUTE, None)
-    elif not raw and plan is not None and not snapshot.belongs(instance, keys):
+    elif keyed and not raw and plan is not None and not snapshot.belongs(instance, keys):
         # Its primary key was given another row's since the snapshot: read that row.
         values.pop(snapshot.ATTRIBUTE, None)
         read_all(plan, sender, instance, alias)
