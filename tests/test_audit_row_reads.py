@@ -4,8 +4,10 @@ multi-table parent that Django builds from a child being deleted."""
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 
+from django.db import transaction
 from django.test import TestCase
 
 from tests.audit_utils import audited, events, queries_with_log
@@ -69,6 +71,49 @@ class ReassignedKeyTests(TestCase):
         assert events(action="update") == []
 
 
+class Refused(Exception):
+    pass
+
+
+@audited(MODELS={"auditapp.Account": {"include": ["name"]}})
+class ReadInTransactionTests(TestCase):
+    def test_a_row_read_in_a_transaction_that_rolls_back_is_forgotten(self) -> None:
+        one = Account.objects.create(name="x")
+        two = Account.objects.create(name="y")
+        with contextlib.suppress(Refused), transaction.atomic():
+            two.name = "q"
+            two.save()
+            one.pk = two.pk  # the audit reads row two: "q", this transaction's
+            one.name = "q"
+            one.save()
+            raise Refused
+        one.save()  # commits "y" -> "q"
+        assert Account.objects.get(pk=two.pk).name == "q"
+        assert events(action="update")[-1].changes == {"name": [None, "q"]}
+
+
+@audited(MODELS={"auditapp.Cupboard": {}})
+class ChildKeyTests(TestCase):
+    """Django saves a multi-table child into the row its root parent's key names,
+    and gives the child's link that key."""
+
+    def test_a_link_given_another_rows_key_saves_its_own_row(self) -> None:
+        one = Cupboard.objects.create(name="x")
+        two = Cupboard.objects.create(name="y")
+        one.pk = two.pk  # the link only: Django puts it back
+        one.save()
+        assert events(action="update") == []
+
+    def test_a_parent_key_given_another_rows_saves_that_row(self) -> None:
+        one = Cupboard.objects.create(name="x")
+        two = Cupboard.objects.create(name="y")
+        one.id = two.id  # Django points the link at row two
+        one.name = "z"
+        one.save()
+        [update] = events(action="update")
+        assert (update.object_pk, update.changes) == (str(two.pk), {"name": ["y", "z"]})
+
+
 @audited(MODELS={"auditapp.Account": {"include": ["name"]}})
 class KeylessSaveTests(TestCase):
     def test_a_copy_saved_with_its_key_cleared_reads_nothing(self) -> None:
@@ -104,6 +149,13 @@ class ChildDeleteTests(TestCase):
             ("auditapp.Cupboard", {"name": ["stored", None]}),
             ("auditapp.Shelf", {"name": ["stored", None]}),
         ]
+
+    def test_the_childs_snapshot_spares_a_read_of_the_parent(self) -> None:
+        cupboard = Cupboard.objects.get(pk=Cupboard.objects.create(name="a").pk)
+        with queries_with_log() as queries:
+            cupboard.delete()
+        assert not [q for q in queries if q["sql"].endswith("LIMIT 1")], queries
+        assert [e.changes for e in events(action="delete")] == [{"name": ["a", None]}] * 2
 
     def test_a_parent_deleted_on_its_own_is_not_read(self) -> None:
         shelf = Shelf.objects.get(pk=Shelf.objects.create(name="s").pk)

@@ -14,7 +14,7 @@ from django.db.models import FileField
 
 from signalkit.audit import columns
 from signalkit.audit.encoders import FieldPlan
-from signalkit.audit.rowkeys import key_attnames
+from signalkit.audit.rowkeys import key_attnames, key_of, row_attnames
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -72,6 +72,17 @@ class ModelPlan:
     # The attnames of the primary key's fields: one, or those a
     # CompositePrimaryKey names (its own attname, "pk", is no instance value).
     keys: tuple[str, ...] = ("id",)
+    # The attnames naming the row a save writes: a multi-table child's are its
+    # root parent's key (Django syncs the child's link to it when saving).
+    row_keys: tuple[str, ...] = ("id",)
+
+    def row_key(self, values: dict[str, Any]) -> Any:
+        """The key of the row a save of the instance whose ``__dict__`` is
+        ``values`` writes (see ``row_keys``; the link's, if the parent's is unset)."""
+        key = key_of(values, self.row_keys)
+        if key is None or (type(key) is tuple and None in key):
+            return key_of(values, self.keys)
+        return key
 
     def m2m_for(self, through: type[Model]) -> M2MPlan | None:
         """The audited many-to-many field whose ``through`` model this is."""
@@ -267,6 +278,7 @@ def _plan(
         generated=frozenset(f.attname for f in recorded if f.generated),
         tracked=frozenset(tracked),
         keys=key_attnames(model),
+        row_keys=row_attnames(model),
     )
 
 

@@ -18,7 +18,6 @@ from django.db import connections
 from django.db.models import Model
 
 from signalkit.audit import hooks, snapshot
-from signalkit.audit.rowkeys import key_of
 from signalkit.audit.writer import fail_change, savepoint_if_in_transaction
 from signalkit.conf import get_settings
 
@@ -119,10 +118,24 @@ def read_deleted(
         and origin.pk == instance.pk
     )
     connection = connections[using]
-    if not built and snapshot.base(instance, connection) is not None:
-        if snapshot.is_partial(instance):
-            read_deferred(plan, sender, instance, using, None)
-        return
+    if not built:
+        if snapshot.base(instance, connection) is not None:
+            if snapshot.is_partial(instance):
+                read_deferred(plan, sender, instance, using, None)
+            return
+    else:
+        instance.__dict__.pop(snapshot.ATTRIBUTE, None)  # (the child's values in memory)
+        # The child's pre_delete came first: its snapshot, if complete, holds the
+        # parent's fields as its row does (no read needed).
+        held = snapshot.base(origin, connection)
+        if (
+            held is not None
+            and not snapshot.is_partial(origin)
+            and all(attname in held for attname in plan.attnames)
+        ):
+            values = {attname: held[attname] for attname in plan.attnames}
+            _known(instance, values, plan, connection)
+            return
     read_all(plan, sender, instance, using)
 
 
@@ -130,6 +143,21 @@ def read_all(plan: ModelPlan, sender: type[Model], instance: Model, using: str) 
     """Make ``instance``'s snapshot what its row holds now, as a refresh does (the
     row gone or unreadable: nothing known)."""
     connection = connections[using]
-    row = read_row(sender, instance.pk, list(plan.attnames), using, connection)
-    key = key_of(instance.__dict__, plan.keys)
-    snapshot.refresh(instance, row or {}, row is not None, connection, key)
+    # (By the key of the row a save writes: a multi-table child's root parent's.)
+    row = read_row(sender, plan.row_key(instance.__dict__), list(plan.attnames), using, connection)
+    _known(instance, row, plan, connection)
+
+
+def _known(
+    instance: Model, row: dict[str, Any] | None, plan: ModelPlan, connection: BaseDatabaseWrapper
+) -> None:
+    """Record ``row`` (None: gone or unreadable) as what the instance's row holds.
+    Read inside a transaction, it may hold the transaction's own changes: valid
+    only if it commits, as a save's new values are."""
+    key = plan.row_key(instance.__dict__)
+    if hooks.in_transaction(connection):
+        snapshot.advance(instance, row or {}, connection, key)
+        if row is None:
+            snapshot.forget(instance, [])  # (partial: nothing is known)
+    else:
+        snapshot.refresh(instance, row or {}, row is not None, connection, key)

@@ -29,7 +29,7 @@ from signalkit.audit.compare import changes_of
 from signalkit.audit.encoders import Unresolved
 from signalkit.audit.plans import build
 from signalkit.audit.readback import read_all, read_deferred, read_deleted
-from signalkit.audit.rowkeys import has_key, key_attnames, key_of
+from signalkit.audit.rowkeys import has_key, key_attnames
 from signalkit.audit.writer import emit, for_instance
 from signalkit.conf import get_settings
 
@@ -43,7 +43,7 @@ def take_snapshot(sender: type[Model], *, instance: Model, **kwargs: Any) -> Non
     # theirs): its first save is a create, which needs no old values.
     if plan is not None and has_key(instance.__dict__, plan.keys):
         taken = snapshot.take(instance, plan.attnames, plan.mutable)
-        key = key_of(instance.__dict__, plan.keys)
+        key = plan.row_key(instance.__dict__)
         snapshot.remember(instance, taken, len(taken) < len(plan.attnames), key)
         refreshing = refresh.REFRESHING.get()
         if refreshing is not None:  # maybe the copy refresh_from_db() loads
@@ -73,7 +73,12 @@ def check_snapshot(
         # row): its post_init snapshot is its constructor's values, not the
         # database's -- unless refresh_from_db() filled it.
         values.pop(snapshot.ATTRIBUTE, None)
-    elif keyed and not raw and plan is not None and not snapshot.belongs(instance, keys):
+    elif (
+        keyed
+        and not raw
+        and plan is not None
+        and not snapshot.belongs(instance, plan.row_key(values))
+    ):
         # Its primary key was given another row's since the snapshot: read that row.
         values.pop(snapshot.ATTRIBUTE, None)
         read_all(plan, sender, instance, alias)
@@ -183,7 +188,7 @@ def record_save(
                 new.pop(attname, None)
                 stale = stale or (old is not None and attname in old)
     if created or changes or old is None or stale:
-        snapshot.advance(instance, new, connection, key_of(instance.__dict__, plan.keys))
+        snapshot.advance(instance, new, connection, plan.row_key(instance.__dict__))
     if nested and not created and old is not None:
         # A save nested in another: what it found is what the outer one wrote.
         changed = [attname for name, attname, _ in plan.encoders if name in changes]

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from signalkit.audit import snapshot
-from signalkit.audit.rowkeys import key_of
 from signalkit.audit.wrapping import Wrapping
 
 if TYPE_CHECKING:
@@ -96,7 +95,7 @@ def _wrap(
             connection = connections[self._state.db or DEFAULT_DB_ALIAS]
             complete = len(values) == len(plan.attnames)
             # Every field read: the snapshot is now of the row the key names.
-            key = key_of(self.__dict__, plan.keys) if complete else None
+            key = plan.row_key(self.__dict__) if complete else None
             snapshot.refresh(self, values, complete, connection, key)
 
     return refresh_from_db

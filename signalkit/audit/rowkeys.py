@@ -17,6 +17,14 @@ def key_attnames(model: type[Model]) -> tuple[str, ...]:
     return (pk.attname,)
 
 
+def row_attnames(model: type[Model]) -> tuple[str, ...]:
+    """The attnames naming the row a save of ``model`` writes: for a multi-table
+    child, its root parent's key -- ``save()`` gives the child's link the
+    parent's key, whichever of the two was changed -- else its own."""
+    roots = [parent for parent in model._meta.get_parent_list() if not parent._meta.parents]
+    return key_attnames(roots[0]) if len(roots) == 1 else key_attnames(model)
+
+
 def has_key(values: dict[str, Any], keys: tuple[str, ...]) -> bool:
     """Whether an instance's ``__dict__`` holds its whole primary key."""
     if values.get(keys[0]) is None:

@@ -18,7 +18,6 @@ from django.db.models.fields.files import FieldFile
 
 from signalkit.audit import hooks, saves
 from signalkit.audit.promotes import Promote, group
-from signalkit.audit.rowkeys import key_of
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -163,16 +162,12 @@ def remember(instance: Model, snapshot: Snapshot, partial: bool = False, key: An
     instance.__dict__[ATTRIBUTE] = SnapshotState(snapshot, partial, id(instance), key)
 
 
-def belongs(instance: Model, keys: tuple[str, ...]) -> bool:
-    """Whether ``instance``'s snapshot, if any, is of the row its primary key now
-    names: not if the key was assigned another row's since (``a.pk = b.pk``)."""
-    values = instance.__dict__
-    state: SnapshotState | None = values.get(ATTRIBUTE)
-    if state is None or state.key is None:
-        return True
-    if len(keys) == 1:  # (most keys: no call)
-        return bool(state.key == values.get(keys[0]))
-    return bool(state.key == key_of(values, keys))
+def belongs(instance: Model, key: Any) -> bool:
+    """Whether ``instance``'s snapshot, if any, is of the row ``key`` (the one its
+    save would write now): not if its key was given another row's since
+    (``a.pk = b.pk``)."""
+    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    return state is None or state.key is None or bool(state.key == key)
 
 
 def _state(instance: Model) -> SnapshotState | None:
