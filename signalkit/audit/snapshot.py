@@ -227,6 +227,13 @@ def forget(instance: Model, attnames: list[str]) -> None:
         state.partial = True
 
 
+def held(instance: Model) -> bool:
+    """Whether ``instance`` has a snapshot of its row, as far as can be told
+    without a connection (one a rollback dropped since counts)."""
+    state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
+    return state is not None and (state.committed is not None or state.pending is not None)
+
+
 def is_partial(instance: Model) -> bool:
     """Whether ``instance`` was loaded with some audited fields deferred."""
     state: SnapshotState | None = instance.__dict__.get(ATTRIBUTE)
