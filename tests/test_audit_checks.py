@@ -7,14 +7,13 @@ from django.core import checks
 from django.test import SimpleTestCase, override_settings
 
 from signalkit.audit.checks import (
-    check_atomic_middleware_order,
-    check_audit_middleware,
     check_audit_model_table,
     check_audit_models,
     check_global_field_names,
     check_secret_looking_fields,
     check_trusted_proxies,
 )
+from signalkit.audit.middleware_checks import check_atomic_middleware_order, check_audit_middleware
 
 
 def run(check: Any, audit: dict[str, Any]) -> list[tuple[str | None, str]]:
@@ -112,6 +111,18 @@ class AuditChecksTests(SimpleTestCase):
                 "SIGNALKIT['AUDIT']['MODELS']['auditapp.Account']['mask'] names 'secrt', "
                 "which is not a field of auditapp.Account.",
             )
+        ]
+
+    def test_a_foreign_keys_attname_is_no_w020_or_w022(self) -> None:
+        # The audit accepts "owner_id" for the key "owner", as update_fields does.
+        for option in ("include", "exclude", "mask", "unmask"):
+            models = {"auditapp.Account": {option: ["owner_id", "OWNER"]}}
+            assert run(check_audit_models, {"MODELS": models}) == []
+        audit: dict[str, Any] = {"MODELS": ["auditapp.Account"], "MASK_FIELDS": ["owner_id"]}
+        assert run(check_global_field_names, audit) == []
+        models = {"auditapp.Account": {"mask": ["name_id"]}}
+        assert [message_id for message_id, _ in run(check_audit_models, {"MODELS": models})] == [
+            "signalkit.W020"
         ]
 
     def test_an_unmask_name_that_is_no_field_is_w020(self) -> None:

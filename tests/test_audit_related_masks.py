@@ -15,6 +15,8 @@ from tests.auditapp.models import (
     Account,
     ApiCall,
     ApiClient,
+    ApiLicense,
+    ApiSeat,
     Cupboard,
     Owner,
     Scope,
@@ -72,6 +74,30 @@ class KeyMaskTests(TestCase):
             {"client": [MASKED, None], "path": ["/a", None]},
         ]
 
+    def test_a_key_to_a_key_holding_a_masked_value_is_masked(self) -> None:
+        # A seat refers to its license by the license's key, which is the
+        # client's API key (a to_field to a to_field).
+        with audited(MODELS=["auditapp.ApiLicense", "auditapp.ApiSeat"]):
+            client = ApiClient.objects.create(name="c", api_key=KEY)
+            license = ApiLicense.objects.create(client=client)
+            seat = ApiSeat.objects.create(license=license, holder="h")
+            seat.delete()
+        recorded = [(e.action, e.model_label, e.changes) for e in events()]
+        assert recorded == [
+            ("create", "auditapp.ApiLicense", {"client": [None, MASKED], "seats": [None, 1]}),
+            ("create", "auditapp.ApiSeat", {"license": [None, MASKED], "holder": [None, "h"]}),
+            ("delete", "auditapp.ApiSeat", {"license": [MASKED, None], "holder": ["h", None]}),
+        ]
+        assert KEY not in json.dumps(recorded)
+
+    def test_an_unmasked_key_at_the_end_of_the_chain_is_recorded(self) -> None:
+        client = ApiClient.objects.create(name="c", api_key="k")
+        license = ApiLicense.objects.create(client=client)
+        unmasked = {"auditapp.ApiSeat": {}, "auditapp.ApiClient": {"unmask": ["api_key"]}}
+        with audited(MODELS=unmasked):
+            ApiSeat.objects.create(license=license, holder="h")
+        assert events()[0].changes["license"] == [None, "k"]
+
     def test_the_targets_own_mask_and_unmask_apply(self) -> None:
         client = ApiClient.objects.create(name="c", api_key="k")
         unmasked = {"auditapp.ApiCall": {}, "auditapp.ApiClient": {"unmask": ["api_key"]}}
@@ -122,3 +148,32 @@ class EncodedJsonTests(TestCase):
         assert events()[-1].changes == {
             "meta": [{"at": "2024-05-01T12:00:00.123Z"}, {"at": "2024-05-01T12:00:01.123Z"}]
         }
+
+
+class AttnameOptionTests(TestCase):
+    """An option may name a foreign key by its attname ("owner_id"), as
+    ``only()`` and ``update_fields`` accept it."""
+
+    def test_mask_exclude_and_include_by_attname(self) -> None:
+        owner = Owner.objects.create(name="o")
+        for options, expected in (
+            ({"mask": ["owner_id"]}, {"name": [None, "a"], "owner": [None, MASKED]}),
+            ({"exclude": ["owner_id"]}, {"name": [None, "a"]}),
+            ({"include": ["name", "owner_id"]}, {"name": [None, "a"], "owner": [None, owner.pk]}),
+        ):
+            with self.subTest(options=options):
+                options = {**options, "include": options.get("include", ["name", "owner"])}
+                with audited(MODELS={"auditapp.Account": options}):
+                    account = Account.objects.create(name="a", owner=owner)
+                assert events(object_pk=str(account.pk))[0].changes == expected
+
+    def test_mask_fields_and_unmask_by_attname(self) -> None:
+        owner = Owner.objects.create(name="o")
+        models = {"auditapp.Account": {"include": ["owner"]}}
+        with audited(MODELS=models, MASK_FIELDS=["owner_id"]):
+            first = Account.objects.create(name="a", owner=owner)
+        models = {"auditapp.Account": {"include": ["owner"], "unmask": ["owner_id"]}}
+        with audited(MODELS=models, MASK_FIELDS=["owner"]):
+            second = Account.objects.create(name="b", owner=owner)
+        assert events(object_pk=str(first.pk))[0].changes == {"owner": [None, MASKED]}
+        assert events(object_pk=str(second.pk))[0].changes == {"owner": [None, owner.pk]}

@@ -159,7 +159,8 @@ class _Bytes(Func):
 
 def connect() -> None:
     """Connect the audit receivers as the settings say (called from ``ready()``)."""
-    from signalkit.audit import auth, checks, receivers  # noqa: F401  (checks: registers)
+    # (Importing checks and middleware_checks registers their system checks.)
+    from signalkit.audit import auth, checks, middleware_checks, receivers  # noqa: F401
 
     receivers.connect()
     auth.connect()

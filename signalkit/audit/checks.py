@@ -1,5 +1,5 @@
-"""System checks for ``SIGNALKIT["AUDIT"]`` and the audit's middleware
-(signalkit.E020-E029, W020-W029)."""
+"""System checks for ``SIGNALKIT["AUDIT"]`` (signalkit.E020-E029, W020-W029;
+the audit's middleware: ``middleware_checks``)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import ipaddress
 from typing import Any
 
 from django.apps import apps
-from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.utils.module_loading import import_string
 
 from signalkit.audit.http import trusted_networks
+from signalkit.audit.options import names as names_of
 from signalkit.audit.plans import build, resolve
 from signalkit.conf import get_settings, raw_settings
 from signalkit.validation import DEFAULTS
@@ -221,83 +220,10 @@ def check_audit_model_table(app_configs: Any = None, **kwargs: Any) -> list[Chec
     return []
 
 
-@register()
-def check_audit_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Audited models without the audit middleware record no actor (W021)."""
-    if not get_settings().audit.models:
-        return []
-    from signalkit.middleware import AuditMiddleware
-
-    for path in getattr(settings, "MIDDLEWARE", None) or ():
-        try:
-            middleware = import_string(path)
-        except Exception:
-            return []  # cannot tell (Django reports what does not import)
-        if not isinstance(middleware, type):
-            return []  # a factory function: cannot tell what it returns
-        if issubclass(middleware, AuditMiddleware):
-            return []
-    return [
-        Warning(
-            "SIGNALKIT['AUDIT']['MODELS'] lists models, but MIDDLEWARE has no "
-            "signalkit.middleware.AuditMiddleware: changes made by requests are "
-            "recorded without actor, client address or correlation id.",
-            hint="Add 'signalkit.middleware.AuditMiddleware' after "
-            "AuthenticationMiddleware, or silence signalkit.W021 if no request "
-            "changes audited models.",
-            id="signalkit.W021",
-        )
-    ]
-
-
-@register()
-def check_atomic_middleware_order(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Middleware after ``AtomicAuditMiddleware`` that handles view exceptions or
-    chooses how URLs resolve (W027): it acts where the transaction cannot see."""
-    from django.middleware.locale import LocaleMiddleware
-
-    from signalkit.middleware import AtomicAuditMiddleware
-
-    after = False  # past AtomicAuditMiddleware
-    messages: list[CheckMessage] = []
-    for path in getattr(settings, "MIDDLEWARE", None) or ():
-        try:
-            middleware = import_string(path)
-        except Exception:
-            continue  # (Django reports what does not import)
-        if not isinstance(middleware, type):
-            continue  # a factory function: cannot tell what it returns
-        if issubclass(middleware, AtomicAuditMiddleware):
-            after = True
-            continue
-        if not after:
-            continue
-        if issubclass(middleware, LocaleMiddleware):
-            reason = (
-                "chooses the language that i18n_patterns URLs resolve in, after "
-                "AtomicAuditMiddleware resolved the URL to tell whether the view is "
-                "marked @transaction.non_atomic_requests"
-            )
-        elif hasattr(middleware, "process_exception"):
-            reason = (
-                "can turn a view's exception into a response (process_exception) "
-                "before AtomicAuditMiddleware sees it: the view's changes then commit"
-            )
-        else:
-            continue
-        messages.append(
-            Warning(
-                f"{path} comes after signalkit.middleware.AtomicAuditMiddleware in "
-                f"MIDDLEWARE, and {reason}.",
-                hint=f"List AtomicAuditMiddleware after {path}.",
-                id="signalkit.W027",
-            )
-        )
-    return messages
-
-
 def _field_names(model: Any) -> set[str]:
-    """What the audit records of ``model``: its concrete and many-to-many fields
-    (matched as the patterns are, case-insensitively)."""
+    """The names of what the audit records of ``model``, its concrete and
+    many-to-many fields, that options accept (foreign keys' attnames too)."""
     opts = model._meta
-    return {field.name for field in (*opts.concrete_fields, *opts.many_to_many)}
+    return {
+        name for field in (*opts.concrete_fields, *opts.many_to_many) for name in names_of(field)
+    }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ from django.apps import apps
 from django.db.models import FileField
 
 from signalkit.audit import columns
+from signalkit.audit import options as named
 from signalkit.audit.encoders import FieldPlan
 from signalkit.audit.rowkeys import key_attnames, key_of, row_attnames
 
@@ -92,12 +92,6 @@ class ModelPlan:
         return None
 
 
-def matches(name: str, patterns: tuple[str, ...] | list[str]) -> bool:
-    """Whether a field name matches one of the fnmatch ``patterns`` (case-insensitive)."""
-    lowered = name.lower()
-    return any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in patterns)
-
-
 def resolve(label: str) -> type[Model] | None:
     try:
         return apps.get_model(label)
@@ -113,22 +107,22 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
         if model is None or model._meta.label == "signalkit.AuditEvent" or model._meta.swapped:
             continue  # reported by signalkit.E020 / E021 / E023
         # Two labels of one model ("blog.Post", "blog.post", W025): both apply.
-        listed[model] = _merged(listed[model], options) if model in listed else options
+        listed[model] = named.merged(listed[model], options) if model in listed else options
     # A model and its listed proxies share one history: each masks, leaves out
     # and unmasks what any of them does, whichever class saves the object
     # ('include' is each listed class's own).
     shared: dict[type[Model], dict[str, list[str]]] = {}
     for model, options in listed.items():
-        family = shared.setdefault(_concrete(model), {option: [] for option in _SHARED})
-        for option in _SHARED:
+        family = shared.setdefault(named.concrete(model), {option: [] for option in named.SHARED})
+        for option in named.SHARED:
             family[option] += options.get(option, ())
     plans: dict[type[Model], ModelPlan] = {}
     for model, options in listed.items():
         plans[model] = _plan(
             model,
             audit,
-            {**options, **_inherited(_concrete(model), shared)},
-            lambda field: _key_masked(field, audit, shared),
+            {**options, **named.inherited(named.concrete(model), shared)},
+            lambda field: named.key_masked(field, audit, shared),
         )
     for candidate in apps.get_models():
         if candidate._meta.proxy and candidate not in plans:
@@ -138,79 +132,13 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
                 (
                     base
                     for base in candidate.__mro__
-                    if base in listed and _concrete(base) is _concrete(candidate)
+                    if base in listed and named.concrete(base) is named.concrete(candidate)
                 ),
                 None,
             )
             if nearest is not None:
                 plans[candidate] = plans[nearest]
     return plans
-
-
-def _inherited(
-    concrete: type[Model], shared: dict[type[Model], dict[str, list[str]]]
-) -> dict[str, list[str]]:
-    """The masks, excludes and unmasks of a concrete model's family and of its
-    listed multi-table parents (a child's events carry the parents' fields too),
-    and the masks of its listed multi-table children: their rows are its rows
-    too, which its own events (a child's delete, a save through the parent
-    class) carry."""
-    lineage = [concrete, *concrete._meta.get_parent_list()]
-    inherited = {
-        option: [name for model in lineage for name in shared.get(model, {}).get(option, ())]
-        for option in _SHARED
-    }
-    for child, options in shared.items():
-        if child is not concrete and concrete in child._meta.get_parent_list():
-            inherited["mask"] += options["mask"]
-    return inherited
-
-
-def _masker(audit: AuditSettings, options: Mapping[str, Any]) -> Callable[[str], bool]:
-    """Whether a field name is masked under a model's (inherited) options."""
-    own_mask = options.get("mask", ())
-    unmasked = {name.lower() for name in options.get("unmask", ())}
-
-    def masked(name: str) -> bool:
-        # The model's own masks always apply; MASK_FIELDS (and its defaults)
-        # spare the fields the model names in ``unmask``.
-        if matches(name, own_mask):
-            return True
-        return name.lower() not in unmasked and matches(name, audit.mask_fields)
-
-    return masked
-
-
-def _key_masked(
-    field: Any, audit: AuditSettings, shared: dict[type[Model], dict[str, list[str]]]
-) -> bool:
-    """Whether a key holds a masked value: a foreign key (or a ``through``
-    model's) whose ``to_field`` is a field its model masks, audited or not (an
-    ``api_key``), would otherwise record the secret as the key."""
-    if not (field.is_relation and (field.many_to_one or field.one_to_one)):
-        return False
-    target = field.target_field
-    if target.primary_key:
-        return False  # a primary key is recorded in clear anyway (object_pk)
-    model = _concrete(target.model)
-    return _masker(audit, _inherited(model, shared))(target.name)
-
-
-def _merged(one: dict[str, list[str]], other: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The options of two entries of one model: every name of both (an entry
-    without ``include`` records every field, so then neither limits them)."""
-    merged = {option: [*one.get(option, ()), *other.get(option, ())] for option in _SHARED}
-    if "include" in one and "include" in other:
-        merged["include"] = [*one["include"], *other["include"]]
-    return merged
-
-
-def _concrete(model: type[Model]) -> type[Model]:
-    return model._meta.concrete_model or model
-
-
-# The options a model shares with its listed proxies and multi-table children.
-_SHARED = ("mask", "exclude", "unmask")
 
 
 def _plan(
@@ -220,23 +148,23 @@ def _plan(
     key_masked: Callable[[Any], bool] | None = None,
 ) -> ModelPlan:
     if key_masked is None:  # (no listed model's options: MASK_FIELDS alone)
-        key_masked = lambda field: _key_masked(field, audit, {})  # noqa: E731
+        key_masked = lambda field: named.key_masked(field, audit, {})  # noqa: E731
     include = options.get("include")
     exclude = (*audit.exclude_fields, *options.get("exclude", ()))
-    masked = _masker(audit, options)
+    masked = named.masker(audit, options)
     opts = model._meta
 
-    def audited(name: str) -> bool:
-        return (include is None or matches(name, include)) and not matches(name, exclude)
+    def audited(field: Any) -> bool:
+        return (include is None or named.field_matches(field, include)) and not (
+            named.field_matches(field, exclude)
+        )
 
-    recorded = [
-        field for field in opts.concrete_fields if not field.primary_key and audited(field.name)
-    ]
+    recorded = [field for field in opts.concrete_fields if not field.primary_key and audited(field)]
     fields = tuple(
         FieldPlan(
             field.name,
             field.attname,
-            masked(field.name) or key_masked(field),
+            masked(field) or key_masked(field),
             columns.recorded(field),
             None if type(field).__module__.startswith("django.") else columns.as_text(field),
             columns.native(field),
@@ -244,9 +172,7 @@ def _plan(
         for field in recorded
     )
     m2m = tuple(
-        _m2m_plan(field, masked(field.name), key_masked)
-        for field in opts.many_to_many
-        if audited(field.name)
+        _m2m_plan(field, masked(field), key_masked) for field in opts.many_to_many if audited(field)
     )
     tracked = tuple(f.attname for f in recorded if not (f.generated and django.VERSION < (6,)))
     mutable = frozenset(f.attname for f in recorded if f.get_internal_type() in _MUTABLE_TYPES)

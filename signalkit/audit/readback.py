@@ -105,10 +105,11 @@ def read_deleted(
 ) -> None:
     """Before a delete (``pre_delete``), make sure the snapshot holds the row's
     values, which the delete's event records: read the row when the instance has
-    no snapshot of it -- built in memory (``Post(pk=1).delete()``), its primary
-    key given another row's, loaded before the model was audited -- or when
-    Django built it from a multi-table child being deleted (``origin``), whose
-    values in memory need not be saved ones."""
+    no snapshot -- built in memory (``Post(pk=1).delete()``), loaded before the
+    model was audited -- or when Django built it from a multi-table child being
+    deleted (``origin``), whose values in memory need not be saved ones. (A
+    snapshot of another row, the primary key given another's since, is read by
+    ``check_snapshot()``.)"""
     if plan is None:
         return
     built = (

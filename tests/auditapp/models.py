@@ -296,6 +296,26 @@ class ApiCall(models.Model):
         return self.path
 
 
+class ApiLicense(models.Model):
+    """Keyed by its client's API key: a one-to-one ``to_field``."""
+
+    client = models.OneToOneField(ApiClient, on_delete=models.CASCADE, to_field="api_key")
+    seats = models.IntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"license {self.pk}"
+
+
+class ApiSeat(models.Model):
+    """Refers to a license by its key, which is its client's API key."""
+
+    license = models.ForeignKey(ApiLicense, on_delete=models.CASCADE, to_field="client")
+    holder = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.holder
+
+
 class Scope(models.Model):
     """A many-to-many relation whose through model keys on an API key."""
 

@@ -1,0 +1,86 @@
+"""System checks for the audit's middleware (signalkit.W021, W027)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Warning, register
+from django.utils.module_loading import import_string
+
+from signalkit.conf import get_settings
+
+
+@register()
+def check_audit_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Audited models without the audit middleware record no actor (W021)."""
+    if not get_settings().audit.models:
+        return []
+    from signalkit.middleware import AuditMiddleware
+
+    for path in getattr(settings, "MIDDLEWARE", None) or ():
+        try:
+            middleware = import_string(path)
+        except Exception:
+            return []  # cannot tell (Django reports what does not import)
+        if not isinstance(middleware, type):
+            return []  # a factory function: cannot tell what it returns
+        if issubclass(middleware, AuditMiddleware):
+            return []
+    return [
+        Warning(
+            "SIGNALKIT['AUDIT']['MODELS'] lists models, but MIDDLEWARE has no "
+            "signalkit.middleware.AuditMiddleware: changes made by requests are "
+            "recorded without actor, client address or correlation id.",
+            hint="Add 'signalkit.middleware.AuditMiddleware' after "
+            "AuthenticationMiddleware, or silence signalkit.W021 if no request "
+            "changes audited models.",
+            id="signalkit.W021",
+        )
+    ]
+
+
+@register()
+def check_atomic_middleware_order(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Middleware after ``AtomicAuditMiddleware`` that handles view exceptions or
+    chooses how URLs resolve (W027): it acts where the transaction cannot see."""
+    from django.middleware.locale import LocaleMiddleware
+
+    from signalkit.middleware import AtomicAuditMiddleware
+
+    after = False  # past AtomicAuditMiddleware
+    messages: list[CheckMessage] = []
+    for path in getattr(settings, "MIDDLEWARE", None) or ():
+        try:
+            middleware = import_string(path)
+        except Exception:
+            continue  # (Django reports what does not import)
+        if not isinstance(middleware, type):
+            continue  # a factory function: cannot tell what it returns
+        if issubclass(middleware, AtomicAuditMiddleware):
+            after = True
+            continue
+        if not after:
+            continue
+        if issubclass(middleware, LocaleMiddleware):
+            reason = (
+                "chooses the language that i18n_patterns URLs resolve in, after "
+                "AtomicAuditMiddleware resolved the URL to tell whether the view is "
+                "marked @transaction.non_atomic_requests"
+            )
+        elif hasattr(middleware, "process_exception"):
+            reason = (
+                "can turn a view's exception into a response (process_exception) "
+                "before AtomicAuditMiddleware sees it: the view's changes then commit"
+            )
+        else:
+            continue
+        messages.append(
+            Warning(
+                f"{path} comes after signalkit.middleware.AtomicAuditMiddleware in "
+                f"MIDDLEWARE, and {reason}.",
+                hint=f"List AtomicAuditMiddleware after {path}.",
+                id="signalkit.W027",
+            )
+        )
+    return messages
