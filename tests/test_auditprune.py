@@ -74,6 +74,23 @@ class AuditPruneTests(TestCase):
         assert output.startswith("Deleted 2 audit event(s)")
         assert AuditEvent.objects.count() == 3
 
+    def test_events_recorded_while_pruning_stay_whatever_the_date(self) -> None:
+        # Writes go on while a prune runs: each DELETE is followed by a new event
+        # (five at most). A date in the future deleted them too, batch after
+        # batch, for as long as writes came.
+        written: list[AuditEvent] = []
+
+        def write_after_delete(execute: Any, sql: str, *args: Any) -> Any:
+            result = execute(sql, *args)
+            if sql.lstrip().upper().startswith("DELETE") and len(written) < 5:
+                written.append(AuditEvent.objects.create(action="custom"))
+            return result
+
+        with connection.execute_wrapper(write_after_delete):
+            output = self.run_command("--before", "2999-01-01", "--batch-size", "1")
+        assert output.startswith("Deleted 4 audit event(s) before 2999-01-01")
+        assert list(AuditEvent.objects.order_by("pk")) == written
+
     def test_dry_run_only_counts(self) -> None:
         output = self.run_command("--before", "2024-01-04T00:00:00+00:00", "--dry-run")
         assert output == "Would delete 3 audit event(s) before 2024-01-04T00:00:00+00:00.\n"

@@ -38,8 +38,10 @@ def parse_before(value: str) -> datetime.datetime:
 def prune(
     before: datetime.datetime, *, using: str, batch_size: int = 1000, dry_run: bool = False
 ) -> int:
-    """Delete events older than ``before`` in batches of ``batch_size``; return how many."""
-    old = AuditEvent.objects.using(using).filter(occurred_at__lt=before)
+    """Delete events older than ``before`` in batches of ``batch_size``; return how
+    many. Events recorded once the pruning began stay, whatever ``before`` says:
+    a date in the future would otherwise chase the writes for as long as they come."""
+    old = AuditEvent.objects.using(using).filter(occurred_at__lt=min(before, timezone.now()))
     if dry_run:
         return old.count()
     # No table holds more rows; a larger size would overflow the 64-bit OFFSET
