@@ -3,10 +3,11 @@ from __future__ import annotations
 import contextvars
 import threading
 import unittest
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.db import connection, connections, transaction
+from django.db.models.signals import pre_delete
 from django.test import TransactionTestCase
 
 import signalkit.audit as audit
@@ -114,3 +115,33 @@ class ConcurrencyTests(TransactionTestCase):
             ("create", "main"),
             ("create", "renamed in thread"),
         ]
+
+    def test_a_delete_that_reads_its_row_records_what_it_deletes(self) -> None:
+        # Deleting through an instance without a snapshot reads the row first.
+        # An update committed between that read and the DELETE would be deleted
+        # but missing from the event: the read locks the row, so it waits.
+        account = Account.objects.create(name="before")
+        read = threading.Event()
+        updated: list[int] = []
+
+        def update() -> None:
+            try:
+                read.wait(10)
+                updated.append(Account.objects.filter(pk=account.pk).update(name="after"))
+            finally:
+                connections.close_all()
+
+        def after_the_audits_read(**kwargs: Any) -> None:
+            read.set()
+            other.join(timeout=1)  # the update commits now, unless the row is locked
+
+        other = threading.Thread(target=update)
+        other.start()
+        pre_delete.connect(after_the_audits_read, sender=Account, weak=False)
+        try:
+            Account(pk=account.pk, name="in memory").delete()
+        finally:
+            pre_delete.disconnect(after_the_audits_read, sender=Account)
+            other.join()
+        assert updated == [0]  # it waited, and found the row deleted
+        assert events(action="delete")[0].changes["name"] == ["before", None]

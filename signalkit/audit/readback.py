@@ -35,10 +35,16 @@ def read_row(
     attnames: list[str],
     using: str,
     connection: BaseDatabaseWrapper,
+    lock: bool = False,
 ) -> dict[str, Any] | None:
     """The values of ``attnames`` in ``model``'s row ``pk``; ``None`` when the row
-    is gone or (``ON_ERROR = "log"``) cannot be read."""
+    is gone or (``ON_ERROR = "log"``) cannot be read. With ``lock``, in a
+    transaction, the row is locked as read (``SELECT ... FOR UPDATE``, where the
+    database has it): a change committed before the statement that follows
+    cannot slip in between."""
     query = model._base_manager.using(using).filter(pk=pk).values(*attnames)
+    if lock and connection.features.has_select_for_update and hooks.in_transaction(connection):
+        query = query.select_for_update()
     if get_settings().audit.on_error == "raise":
         try:
             rows = list(query[:1])
@@ -138,15 +144,19 @@ def read_deleted(
             values = {attname: held[attname] for attname in plan.attnames}
             _known(instance, values, plan, connection)
             return
-    read_all(plan, sender, instance, using)
+    read_all(plan, sender, instance, using, lock=True)
 
 
-def read_all(plan: ModelPlan, sender: type[Model], instance: Model, using: str) -> None:
+def read_all(
+    plan: ModelPlan, sender: type[Model], instance: Model, using: str, *, lock: bool = False
+) -> None:
     """Make ``instance``'s snapshot what its row holds now, as a refresh does (the
-    row gone or unreadable: nothing known)."""
+    row gone or unreadable: nothing known). ``lock``: before a delete, which
+    records what it read (see ``read_row()``)."""
     connection = connections[using]
     # (By the key of the row a save writes: a multi-table child's root parent's.)
-    row = read_row(sender, plan.row_key(instance.__dict__), list(plan.attnames), using, connection)
+    key = plan.row_key(instance.__dict__)
+    row = read_row(sender, key, list(plan.attnames), using, connection, lock)
     _known(instance, row, plan, connection)
 
 

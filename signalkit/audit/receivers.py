@@ -81,7 +81,7 @@ def check_snapshot(
     ):
         # Its primary key was given another row's since the snapshot: read that row.
         values.pop(snapshot.ATTRIBUTE, None)
-        read_all(plan, sender, instance, alias)
+        read_all(plan, sender, instance, alias, lock=kwargs.get("signal") is pre_delete)
         read = True
     if kwargs.get("signal") is pre_save:
         if snapshot.is_partial(instance) and not raw and not read:
