@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.contrib.auth.models import User
 from django.core import serializers
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.db.models.signals import post_save
 from django.test import TestCase, override_settings
 
 from signalkit.keys import receiver_key
+from signalkit.profiles import receivers as receivers_module
 from signalkit.profiles.receivers import DISPATCH_UID, KEY, connect, create_profile
 from signalkit.registry import registry
 from tests.factories import UserFactory
@@ -81,6 +87,18 @@ class CreateProfileTests(TestCase):
         Profile.objects.all().delete()
         Preferences.objects.create(user=user)
         assert not Profile.objects.exists()
+
+    def test_a_user_a_data_migration_creates_gets_no_profile_there(self) -> None:
+        # A data migration's historical user model has the user model's label;
+        # the profile's queries refused its instance ("Must be "User" instance"),
+        # which made migrate fail.
+        state = MigrationExecutor(connection).loader.project_state()
+        historical = state.apps.get_model("auth", "User")
+        created = historical.objects.create(username="admin")
+        assert not Profile.objects.exists()
+        assert not any(sender is historical for sender in receivers_module._lineages)
+        call_command("createprofiles", stdout=StringIO())
+        assert Profile.objects.get().user_id == created.pk
 
     @override_settings(SIGNALKIT={**signalkit(), "RECEIVERS": {KEY: False}})
     def test_toggled_off_creates_nothing(self) -> None:
