@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -9,6 +11,14 @@ class SignalkitConfig(AppConfig):
     # Pinned: Django 6.0 changed the project-wide default, and our migrations
     # must be identical on every supported version.
     default_auto_field = "django.db.models.AutoField"
+
+    def __init__(self, app_name: str, app_module: Any) -> None:
+        super().__init__(app_name, app_module)
+        from signalkit.gate import refresh_toggles
+
+        # Before any model is imported: a receiver switched off never runs, also
+        # for what apps send while they load (class_prepared, other apps' ready()).
+        refresh_toggles()
 
     def ready(self) -> None:
         from signalkit import audit, checks, receiver_checks  # noqa: F401  (checks register)

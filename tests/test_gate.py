@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import subprocess
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,32 @@ def make_receiver(calls: list[str], name: str) -> Any:
 
     receiver.__qualname__ = name
     return receiver
+
+
+WHILE_APPS_LOAD = """
+import django
+from django.conf import settings
+from django.db.models.signals import class_prepared
+
+ran = {"off": [], "on": []}
+
+def switched_off(sender, **kwargs):
+    ran["off"].append(sender.__name__)
+
+def switched_on(sender, **kwargs):
+    ran["on"].append(sender.__name__)
+
+class_prepared.connect(switched_off)
+class_prepared.connect(switched_on)
+settings.configure(
+    INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "signalkit"],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    SIGNALKIT={"RECEIVERS": {"__main__.switched_off": False}},
+)
+django.setup()
+print("off:", *ran["off"])
+print("on:", *ran["on"][:2])
+"""
 
 
 class GateInstallationTests:
@@ -52,6 +80,14 @@ class GateInstallationTests:
             apps.get_app_config("signalkit").ready()
             assert gate.installed()
         assert not gate.installed()
+
+    def test_toggles_apply_while_apps_load(self) -> None:
+        # class_prepared (and what other apps' ready() sends) comes before
+        # signalkit's ready(): a receiver switched off ran for every model.
+        run = subprocess.run(
+            [sys.executable, "-c", WHILE_APPS_LOAD], capture_output=True, text=True, check=True
+        )
+        assert run.stdout.split() == ["off:", "on:", "ContentType", "Permission"]
 
     def test_bad_scope_is_refused(self) -> None:
         with pytest.raises(ValueError, match="scope is 'thread'"), muting(Mute(), scope="thread"):
