@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test import TestCase
 
 from tests.audit_utils import audited, events, queries_with_log
-from tests.auditapp.models import Account, Cupboard, Shelf
+from tests.auditapp.models import Account, Cupboard, Dresser, Shelf
 
 
 @audited(MODELS={"auditapp.Account": {"include": ["name", "balance"]}})
@@ -174,3 +174,34 @@ class ChildDeleteTests(TestCase):
         assert Cupboard.objects.get().name == "b"
         [update] = [e for e in events(action="update") if e.model_label == "auditapp.Cupboard"]
         assert update.changes == {"name": ["a", "b"]}
+
+
+@audited(MODELS=["auditapp.Shelf", "auditapp.Drawer", "auditapp.Dresser"])
+class SecondParentDeleteTests(TestCase):
+    """A child of two parents: Django builds the second parent from the child
+    too, keyed by the child's link to it, not by the child's primary key."""
+
+    def test_the_second_parents_event_records_the_stored_values(self) -> None:
+        Shelf.objects.create(name="keys apart")  # the dresser's two keys differ
+        dresser = Dresser.objects.create(name="stored", size="stored")
+        link = dresser.drawer_ptr_id
+        assert link != dresser.pk
+        dresser.size = "never saved"
+        dresser.name = "never saved"
+        dresser.delete()
+        assert sorted((e.model_label, e.changes) for e in events(action="delete")) == [
+            ("auditapp.Drawer", {"size": ["stored", None]}),
+            (
+                "auditapp.Dresser",
+                {"name": ["stored", None], "size": ["stored", None], "drawer_ptr": [link, None]},
+            ),
+            ("auditapp.Shelf", {"name": ["stored", None]}),
+        ]
+
+    def test_the_childs_snapshot_spares_a_read_of_either_parent(self) -> None:
+        Shelf.objects.create(name="keys apart")
+        dresser = Dresser.objects.get(pk=Dresser.objects.create(name="a", size="s").pk)
+        with queries_with_log() as queries:
+            dresser.delete()
+        assert not [q for q in queries if q["sql"].endswith("LIMIT 1")], queries
+        assert len(events(action="delete")) == 3

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("signalkit.audit")
 
+_NOTHING = object()
+
 
 def read_row(
     model: type[Model],
@@ -122,7 +124,8 @@ def read_deleted(
         isinstance(origin, Model)
         and origin is not instance
         and isinstance(origin, sender)
-        and origin.pk == instance.pk
+        # (By the parent's own key: a second parent's is not the child's pk.)
+        and origin.__dict__.get(sender._meta.pk.attname, _NOTHING) == instance.pk
     )
     if not built:
         # (Told without looking the connection up: every delete comes here.)

@@ -121,6 +121,20 @@ class Cupboard(Shelf):
     pass
 
 
+class Drawer(models.Model):
+    """A second multi-table parent (its key named apart from Shelf's)."""
+
+    drawer_id = models.AutoField(primary_key=True)
+    size = models.CharField(max_length=20)
+
+    def __str__(self) -> str:
+        return self.size
+
+
+class Dresser(Shelf, Drawer):
+    """A child of two concrete parents: its key is the first one's."""
+
+
 class Person(models.Model):
     name = models.CharField(max_length=50)
     friends = models.ManyToManyField("self", blank=True)  # symmetrical
