@@ -39,11 +39,20 @@ class DeferredReceiver:
             self._ref = weakref.ref(func)
         self.on_commit = on_commit
         self.offload = offload
-        self.__signalkit_key__ = keys.receiver_key(func)
+        self._key = keys.receiver_key(func)
         # Django's own send_robust() logs a failing receiver by its __qualname__
         # (a deferred receiver fails at once in autocommit).
-        self.__qualname__ = getattr(func, "__qualname__", self.__signalkit_key__)
+        self.__qualname__ = getattr(func, "__qualname__", self._key)
         self.is_async = iscoroutinefunction(func)
+
+    @property
+    def __signalkit_key__(self) -> str:
+        """Its function's key as it is now: a ``name=`` given to the function after
+        this connection (another ``@receiver`` stacked above) applies to it too."""
+        func = self._ref()
+        if func is not None:
+            self._key = keys.receiver_key(func)
+        return self._key
 
     @property
     def __wrapped__(self) -> Any:

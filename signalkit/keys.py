@@ -42,8 +42,17 @@ BOOKKEEPING_PREFIXES = (
 SPARED_PREFIXES = ("signalkit.audit.",)
 
 # id(target) -> key, evicted by a weakref callback when the target dies, so an
-# id is never reused while its entry exists.
+# id is never reused while its entry exists. Emptied whenever a name is given:
+# the key of a wrapper (a partial, a deferred receiver) is its function's, so
+# more than the named function's entry may change.
 _cache: dict[int, str] = {}
+# The ids that have that callback already: one per object, however often the
+# cache is emptied.
+_watched: set[int] = set()
+
+#: Incremented whenever a key may have changed (a name given, a key forgotten):
+#: caches of keys elsewhere compare it with the value they were built at.
+generation = 0
 
 #: Every name given with ``name=`` so far: keys that name a receiver though they
 #: are no ``module.qualname`` (see :mod:`signalkit.keycheck`).
@@ -139,18 +148,28 @@ def receiver_key(receiver: Any) -> str:
     if key is not None:
         return key
     key = compute_key(target)
-    try:
-        weakref.finalize(target, _cache.pop, id(target), None)
-    except TypeError:
-        return key  # not weak-referenceable: never cached
-    _cache[id(target)] = key
+    ident = id(target)
+    if ident not in _watched:
+        try:
+            weakref.finalize(target, _drop, ident)
+        except TypeError:
+            return key  # not weak-referenceable: never cached
+        _watched.add(ident)
+    _cache[ident] = key
     return key
 
 
+def _drop(ident: int) -> None:
+    _cache.pop(ident, None)
+    _watched.discard(ident)
+
+
 def forget(receiver: Any) -> None:
-    """Drop the cached key of ``receiver`` (after its name changed)."""
-    target = receiver.__func__ if type(receiver) is MethodType else receiver
-    _cache.pop(id(target), None)
+    """Drop the cached key of ``receiver`` (after its name changed), and those of
+    the receivers whose key is derived from it (partials and wrappers of it)."""
+    global generation
+    _cache.clear()
+    generation += 1
 
 
 def set_key(func: Any, name: str) -> None:

@@ -1,7 +1,8 @@
 """System checks on connected receivers (IDs listed in ``docs/checks.rst``).
 
 - ``signalkit.W002``: a ``SIGNALKIT["RECEIVERS"]`` key that matches no receiver;
-- ``signalkit.W010``: one function connected twice to a signal for the same sender;
+- ``signalkit.W010``: one function connected twice to a signal for the same sender,
+  to run the same way (at once, after the commit or on a worker);
 - ``signalkit.W011``: a weak receiver defined in a local scope;
 - ``signalkit.W012``: an object with an ``async def __call__`` connected as a receiver;
 - ``signalkit.W013``: one function connected twice from a module imported under two names.
@@ -38,7 +39,7 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
     for info in registry.signals():
         if info.signal is None:
             continue
-        seen: dict[tuple[Any, Any], int] = defaultdict(int)
+        seen: dict[tuple[Any, Any, str], int] = defaultdict(int)
         # (file, line, sender) -> the first function found there, and its key
         defined: dict[tuple[str, int, Any], tuple[FunctionType, str]] = {}
         for entry in read_entries(info.signal):
@@ -51,9 +52,12 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
             target = receiver.__wrapped__ if isinstance(receiver, DeferredReceiver) else receiver
             if app_configs is not None and _app_of(unwrap(target)) not in app_configs:
                 continue  # (manage.py check LABEL: only receivers defined in those apps)
-            seen[(make_id(target), entry.sender_id)] += 1
-            if seen[(make_id(target), entry.sender_id)] == 2:
-                messages.append(_twice(key, info.path))
+            # Connected once to run at once and once after the commit (or on a
+            # worker) is deliberate: only two connections that run alike are twice.
+            way = (make_id(target), entry.sender_id, _mode(receiver))
+            seen[way] += 1
+            if seen[way] == 2:
+                messages.append(_twice(key, info.path, way[2]))
             function = unwrap(target)
             if isinstance(function, FunctionType):
                 code = function.__code__
@@ -87,11 +91,27 @@ def _app_of(function: Any) -> AppConfig | None:
     return apps.get_containing_app_config(module) if isinstance(module, str) else None
 
 
-def _twice(key: str, path: str) -> Warning:
+def _mode(receiver: Any) -> str:
+    """How a connection runs its function: ``immediate``, ``on_commit`` or ``offload``."""
+    if not isinstance(receiver, DeferredReceiver):
+        return "immediate"
+    return "offload" if receiver.offload else "on_commit"
+
+
+_RUNS = {
+    "immediate": "",
+    "on_commit": " with on_commit=True",
+    "offload": " with offload=True",
+}
+
+
+def _twice(key: str, path: str, mode: str) -> Warning:
     return Warning(
-        f"{key} is connected twice to {path} for the same sender, under different lookup "
-        "keys (with and without a dispatch_uid, or two uids): it runs twice per signal.",
-        hint="Connect it once, always with the same dispatch_uid (or none).",
+        f"{key} is connected twice{_RUNS[mode]} to {path} for the same sender, under "
+        "different lookup keys (with and without a dispatch_uid, or two uids): it runs "
+        "twice per signal.",
+        hint="Connect it once each way (at once, on_commit=True, offload=True), always "
+        "with the same dispatch_uid (or none).",
         id="signalkit.W010",
     )
 

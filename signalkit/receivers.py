@@ -9,7 +9,6 @@ call; the wrapper is connected under the function's own lookup key, so
 
 from __future__ import annotations
 
-import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from types import MethodType
@@ -20,7 +19,8 @@ from django.dispatch import Signal as DjangoSignal
 
 from signalkit import keys
 from signalkit.deferred import AsyncDeferredReceiver, DeferredReceiver
-from signalkit.entries import connected_under, make_id
+from signalkit.entries import make_id
+from signalkit.taken import warn_if_taken
 
 if TYPE_CHECKING:
     from django.dispatch import Signal
@@ -53,9 +53,14 @@ def connect(
     if name is not None:
         _check_name(name)
         keys.set_key(func, name)
+        # (Connected offloaded before, by an @receiver below this one: its tasks
+        # name it by the new key now.)
+        from signalkit.offload import targets
+
+        targets.rekey()
     # A falsy dispatch_uid ("", 0) is no uid to Django: the function's id, as there.
     uid = dispatch_uid if dispatch_uid else make_id(func)
-    _warn_if_taken(signal, func, (uid, make_id(sender)), (on_commit, offload))
+    warn_if_taken(signal, func, uid, sender, (on_commit, offload))
     if not (on_commit or offload):
         signal.connect(func, sender=sender, weak=weak, dispatch_uid=dispatch_uid)
         return
@@ -70,8 +75,9 @@ def connect(
         wrappers = _wrappers_of(func.__self__ if bound else func, func)
     # One wrapper per way the function is connected: a wrapper replaced here
     # would be dropped by the signals that hold it weakly. (The function is the
-    # outer key already: the inner key must not hold it, or it never dies.)
-    kind = (func.__func__ if bound else None, on_commit, offload, keys.receiver_key(func))
+    # outer key already: the inner key must not hold it, or it never dies.) Not
+    # per key: a wrapper's key follows its function's, name= given later too.
+    kind = (func.__func__ if bound else None, on_commit, offload)
     wrapper = wrappers.get(kind)
     if wrapper is None:
         cls = AsyncDeferredReceiver if iscoroutinefunction(func) else DeferredReceiver
@@ -81,37 +87,6 @@ def connect(
         targets.register(signal, wrapper)
     # Under the function's own lookup key, so disconnect(func) finds the wrapper.
     signal.connect(wrapper, sender=sender, weak=weak, dispatch_uid=uid)
-
-
-def _warn_if_taken(signal: Signal, func: Any, lookup_key: Any, kind: tuple[bool, bool]) -> None:
-    # Django keeps one connection per lookup key: the same function connected
-    # again another way (with or without on_commit or offload) would be dropped
-    # without a word. (Connected again the same way, as when ready() runs
-    # twice, it is the de-duplication Django promises.)
-    holder = connected_under(signal, lookup_key)
-    wrapped = holder.__wrapped__ if isinstance(holder, DeferredReceiver) else holder
-    if holder is None or make_id(wrapped) != make_id(func):
-        return  # a dispatch_uid another receiver holds (an equal one included)
-    held = (
-        (holder.on_commit, holder.offload)
-        if isinstance(holder, DeferredReceiver)
-        else (False, False)
-    )
-    if held != kind:
-        warnings.warn(
-            f"{keys.receiver_key(func)} is connected to this signal and sender already, "
-            f"{_how(*held)}; Django keeps one connection per receiver and sender, so this "
-            f"connection, {_how(*kind)}, is ignored. Connect a second function, or give "
-            "each connection its own dispatch_uid.",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-
-
-def _how(on_commit: bool, offload: bool) -> str:
-    if offload:
-        return "with offload=True"
-    return "with on_commit=True" if on_commit else "without on_commit or offload"
 
 
 def _check_name(name: object) -> None:

@@ -139,7 +139,9 @@ class Registry:
         sender: type[Model] | str | None = None,
         app: str | None = None,
     ) -> list[ReceiverInfo]:
-        """Receivers, grouped by signal in :meth:`signals` order.
+        """Receivers, grouped by signal in :meth:`signals` order; a signal's in the
+        order ``send()`` calls them: the synchronous ones, then the async ones, each
+        in connection order.
 
         ``sender`` keeps the receivers that run for that sender (connected for it
         or for any sender); ``app`` keeps those defined in that app's modules.
@@ -194,7 +196,8 @@ class Registry:
                 and not any(_in_package(r.module, inner) for inner in nested)
             ]
         order = {id(info): n for n, info in enumerate(infos)}
-        return sorted(found, key=lambda r: order[id(r.signal)])
+        # Django's send() calls the sync receivers first, then the async ones.
+        return sorted(found, key=lambda r: (order[id(r.signal)], r.is_async))
 
 
 def _live(infos: list[SignalInfo]) -> list[SignalInfo]:

@@ -94,10 +94,15 @@ class PendingConnection:
     sender: str  # "app_label.model_name (pending)"
 
 
-def pending_connections() -> list[PendingConnection]:
-    """Receivers of model signals connected with a label of a model not yet registered."""
+def pending_connections(model: tuple[str, str] | None = None) -> list[PendingConnection]:
+    """Receivers of model signals connected with a label of a model not yet
+    registered (of the model ``(app_label, model_name)`` only, if given), in the
+    order Django will connect them."""
     found = []
-    for (app_label, model_name), operations in list(apps._pending_operations.items()):
+    waiting = list(apps._pending_operations.items())
+    if model is not None:
+        waiting = [(model, apps._pending_operations.get(model, []))]
+    for (app_label, model_name), operations in waiting:
         for operation in list(operations):
             call = getattr(operation, "func", None)
             if not isinstance(call, functools.partial) or not call.args:

@@ -3,7 +3,8 @@
 The gate filters receivers at send time; reading ``Signal.receivers`` and the
 keys of its receivers on every send would cost more than the send itself. So
 the receivers a toggle set lets through are kept on the signal instance (in
-``_signalkit_gate``), per sender, until the receiver list or the toggles change.
+``_signalkit_gate``), per sender, until the receiver list, the toggles or a
+receiver's key (``name=`` given after it was connected) change.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from signalkit import keys
 from signalkit.entries import make_id, unpack
 from signalkit.keys import receiver_key
 
@@ -25,23 +27,27 @@ Entry = tuple[Any, Any, bool, str]
 
 def toggled_entries(signal: Signal, sender: Any, disabled: frozenset[str]) -> list[Entry] | None:
     """The receivers of ``signal`` for ``sender`` that the toggles let through, with
-    their keys: cached per signal and sender until the receivers or toggles change."""
+    their keys: cached per signal and sender until the receivers, the toggles or
+    the keys change."""
     receivers = signal.receivers
     if not receivers:
         return []
     state = signal.__dict__.get(_STATE)
     # connect() appends a new entry, disconnect() shortens the list and the dead
-    # receiver clean-up replaces it: these three tell every change apart.
+    # receiver clean-up replaces it: these three tell every change apart. A
+    # name given since (to a receiver of any signal) may have changed a key.
+    generation = keys.generation
     if (
         state is None
         or state[0] is not receivers
         or state[1] != len(receivers)
         or state[2] is not receivers[-1]
         or state[3] is not disabled
+        or state[4] != generation
     ):
-        state = (receivers, len(receivers), receivers[-1], disabled, {})
+        state = (receivers, len(receivers), receivers[-1], disabled, generation, {})
         signal.__dict__[_STATE] = state
-    by_sender: dict[Any, list[Entry] | None] = state[4]
+    by_sender: dict[Any, list[Entry] | None] = state[5]
     sender_id = _lookup_id(sender)
     try:
         return by_sender[sender_id]

@@ -12,6 +12,7 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import Signal
 from django.test import override_settings
 
+import signalkit
 from signalkit import gate, gated
 from signalkit.entries import make_id
 from signalkit.gate import Mute, muting
@@ -383,6 +384,16 @@ class ToggleCacheTests:
             with override_settings(SIGNALKIT={"RECEIVERS": {f"{__name__}.a": False}}):
                 self.signal.send(None)
         assert self.calls == ["a", "c", "b", "c"]
+
+    def test_a_name_given_since_rebuilds(self) -> None:
+        # The name comes with another signal's connection: this one's receivers
+        # did not change, its receiver's key did.
+        other = Signal()
+        with override_settings(SIGNALKIT={"RECEIVERS": {"renamed.a": False}}):
+            self.signal.send(None)
+            signalkit.receiver(other, name="renamed.a")(self.receivers[0])
+            self.signal.send(None)
+        assert self.calls == ["a", "b", "c", "b", "c"]
 
     def test_caching_signal_and_has_listeners(self) -> None:
         from tests.testapp.models import Author

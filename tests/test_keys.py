@@ -78,6 +78,13 @@ class ReceiverKeyTests:
         assert keys.receiver_key(func) == "shop.renamed"
         assert func.__signalkit_key__ == "shop.renamed"
 
+    def test_a_wrappers_key_follows_a_name_given_to_its_function_since(self) -> None:
+        func = handlers.make_local_receiver()
+        bound = functools.partial(func, option="x")
+        assert keys.receiver_key(bound).endswith(".local")  # cached now
+        keys.set_key(func, "shop.renamed_since")
+        assert keys.receiver_key(bound) == "shop.renamed_since"
+
     def test_cache_entry_dies_with_its_function(self) -> None:
         func = handlers.make_local_receiver()
         keys.receiver_key(func)

@@ -48,6 +48,24 @@ class CheckReceiversTests:
             "tests.test_receiver_checks.checks_demo for the same sender"
         )
 
+    def test_connected_to_run_at_once_and_after_the_commit_is_deliberate(
+        self, signal: Signal
+    ) -> None:
+        # As the receivers guide shows: each connection with its own dispatch_uid.
+        signalkit.receiver(signal, dispatch_uid="demo.now")(handlers.on_event)
+        signalkit.receiver(signal, on_commit=True, dispatch_uid="demo.after_commit")(
+            handlers.on_event
+        )
+        assert check_receivers() == []
+        # Twice after the commit, though, it runs twice.
+        signalkit.receiver(signal, on_commit=True, dispatch_uid="demo.again")(handlers.on_event)
+        (message,) = check_receivers()
+        assert message.id == "signalkit.W010"
+        assert message.msg.startswith(
+            "tests.registryapp.handlers.on_event is connected twice with on_commit=True to "
+            "tests.test_receiver_checks.checks_demo for the same sender"
+        )
+
     def test_one_module_imported_under_two_names(self, signal: Signal) -> None:
         spec = importlib.util.spec_from_file_location("handlers_again", handlers.__file__)
         assert spec is not None

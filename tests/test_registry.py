@@ -234,6 +234,28 @@ class ReceiversTests:
         signal.connect(handlers.on_event_async)
         assert only(signal).is_async
 
+    def test_in_the_order_send_calls_them(self, signal: Signal) -> None:
+        # Django calls the sync receivers first, then the async ones.
+        called: list[str] = []
+
+        async def first(sender: Any, **kwargs: Any) -> None:
+            called.append("first")
+
+        def second(sender: Any, **kwargs: Any) -> None:
+            called.append("second")
+
+        async def third(sender: Any, **kwargs: Any) -> None:
+            called.append("third")
+
+        def fourth(sender: Any, **kwargs: Any) -> None:
+            called.append("fourth")
+
+        for receiver in (first, second, third, fourth):
+            signal.connect(receiver)
+        signal.send(None)
+        listed = [str(r.qualname).rpartition(".")[2] for r in registry.receivers(signal)]
+        assert listed == called == ["second", "fourth", "first", "third"]
+
     def test_static_and_bound_methods(self, signal: Signal) -> None:
         instance = handlers.Handlers()
         signal.connect(handlers.Handlers.static)
@@ -387,7 +409,13 @@ class ReceiversTests:
         from django.apps import apps
 
         post_save.connect(handlers.on_event_async, sender="registryapp.Later")
-        connect(post_save, handlers.on_event_async, sender="registryapp.Later", on_commit=True)
+        connect(
+            post_save,
+            handlers.on_event_async,
+            sender="registryapp.Later",
+            on_commit=True,
+            dispatch_uid="after_commit",
+        )
         try:
             plain, deferred = registry.receivers(post_save, app="registryapp")
         finally:

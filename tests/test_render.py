@@ -38,12 +38,12 @@ WIDE = """\
 render_demo (tests.test_render.render_demo)
   tests.registryapp.handlers.on_event          testapp.Article  weak
       at tests/registryapp/handlers.py:13
-  tests.registryapp.handlers.on_event_async    any sender       async, weak, uid='demo.async'
-      at tests/registryapp/handlers.py:17
   tests.registryapp.handlers.CallableReceiver  any sender       strong
       at tests/registryapp/handlers.py:48
   tests.registryapp.handlers.with_option       any sender       weak, on_commit
       at tests/registryapp/handlers.py:34
+  tests.registryapp.handlers.on_event_async    any sender       async, weak, uid='demo.async'
+      at tests/registryapp/handlers.py:17
 """
 
 
@@ -103,11 +103,12 @@ class ListingTests:
 
     def test_sender_and_app(self, signal: Signal) -> None:
         ((_, receivers),) = listing([PATH], sender="testapp.Article")
+        # As send() calls them: the sync ones, then the async one connected second.
         assert [r.qualname for r in receivers] == [
             "on_event",
-            "on_event_async",
             "CallableReceiver",
             "with_option",
+            "on_event_async",
         ]
         ((_, receivers),) = listing([PATH], sender="auth.User")
         assert "on_event" not in [r.qualname for r in receivers]
@@ -172,7 +173,7 @@ class JsonTests:
             "doc": "A demo signal.",
             "receivers": entry["receivers"],
         }
-        assert entry["receivers"][1] == {
+        assert entry["receivers"][3] == {
             "key": "tests.registryapp.handlers.on_event_async",
             "module": "tests.registryapp.handlers",
             "qualname": "on_event_async",
@@ -186,7 +187,7 @@ class JsonTests:
             "on_commit": False,
             "offload": False,
         }
-        assert [r["on_commit"] for r in entry["receivers"]] == [False, False, False, True]
+        assert [r["on_commit"] for r in entry["receivers"]] == [False, False, True, False]
         assert [r["sender"] for r in entry["receivers"]] == ["testapp.Article", None, None, None]
 
     def test_exact_text(self, signal: Signal) -> None:
@@ -209,9 +210,9 @@ class MermaidTests:
             "flowchart LR\n"
             '    s0["render_demo"]\n'
             '    r0["tests.registryapp.handlers.on_event"]\n'
-            '    r1["tests.registryapp.handlers.on_event_async"]\n'
-            '    r2["tests.registryapp.handlers.CallableReceiver"]\n'
-            '    r3["tests.registryapp.handlers.with_option"]\n'
+            '    r1["tests.registryapp.handlers.CallableReceiver"]\n'
+            '    r2["tests.registryapp.handlers.with_option"]\n'
+            '    r3["tests.registryapp.handlers.on_event_async"]\n'
             '    s1["pre_init"]\n'
             '    s0 -->|"testapp.Article"| r0\n'
             '    s0 -->|"any sender"| r1\n'

@@ -116,18 +116,48 @@ def register(signal: Signal, wrapper: DeferredReceiver) -> None:
     key = wrapper.__signalkit_key__
     target = _targets.get(key)
     if target is None or not _same_receiver(target.func, wrapper.__wrapped__):
-        if target is not None and target.func is not None and _connected(target):
-            raise ImproperlyConfigured(
-                f"Two different offloaded receivers have the key {key!r}: "
-                f"{_where(target.func)} and {_where(wrapper.__wrapped__)}. "
-                f"A worker finds a receiver by its key: give one of them another name= "
-                f"(bound methods of two objects, partials with other arguments and "
-                f"functions made by one factory share a key; a bound method takes no "
-                f"name=: offload a function that finds its object)."
-            )
+        _refuse_taken(key, target, wrapper)
         target = _targets[key] = Target(wrapper)
     target.wrapper = wrapper
     target.index(signal)
+
+
+def rekey() -> None:
+    """File every offloaded receiver under its key as it is now.
+
+    A ``name=`` given to a function after it was offloaded (an ``@receiver``
+    stacked above the one with ``offload=True``) renames its tasks' receiver; a
+    worker, which connects it the same way, finds it under the new name only.
+    """
+    for key, target in list(_targets.items()):
+        wrapper = target.wrapper
+        if wrapper is None or wrapper.__signalkit_key__ == key or not _connected(target):
+            continue  # (one disconnected keeps its tasks' key, and leaves the new one free)
+        new_key = wrapper.__signalkit_key__
+        there = _targets.get(new_key)
+        if there is not None and _same_receiver(there.func, wrapper.__wrapped__):
+            # (Its signals after those already there: a worker renames it alike.)
+            for ref in target.signals:
+                signal = ref()
+                if signal is not None:
+                    there.index(signal)
+        else:
+            _refuse_taken(new_key, there, wrapper)
+            _targets[new_key] = target
+        del _targets[key]
+
+
+def _refuse_taken(key: str, target: Target | None, wrapper: DeferredReceiver) -> None:
+    """Raise if another offloaded receiver, still connected, holds ``key``."""
+    if target is not None and target.func is not None and _connected(target):
+        raise ImproperlyConfigured(
+            f"Two different offloaded receivers have the key {key!r}: "
+            f"{_where(target.func)} and {_where(wrapper.__wrapped__)}. "
+            f"A worker finds a receiver by its key: give one of them another name= "
+            f"(bound methods of two objects, partials with other arguments and "
+            f"functions made by one factory share a key; a bound method takes no "
+            f"name=: offload a function that finds its object)."
+        )
 
 
 def _connected(target: Target) -> bool:
