@@ -17,6 +17,7 @@ from django.test import TestCase, TransactionTestCase, override_settings
 from signalkit.offload.codec import Missing, encode
 from signalkit.offload.tasks import run_receiver
 from tests.offloadapp.models import Article, Effect
+from tests.offloadapp.signals import article_event
 from tests.workers import (
     BACKENDS,
     QUEUE,
@@ -111,6 +112,20 @@ class DatabaseWorkerTests(WorkerTestsMixin, TransactionTestCase):
                 Article.objects.using("offload").create(title="Outbox")
             run_worker(self.backend)
         assert [effect.data["title"] for effect in effects("record_save")] == ["Outbox"]
+
+    def test_floats_reach_the_worker_as_the_same_floats(self) -> None:
+        # The backend keeps payloads in jsonb, which rewrites 1e+16 as an
+        # integer and -0.0 as 0.0.
+        values = {"big": 1e16, "neg": -0.0, "tiny": 1e-07, "small": 2.5}
+        with self.settings():
+            article = Article.objects.using("offload").create(title="Floats")
+            article_event.send(sender=None, article=article, values=values, using="offload")
+            run_worker(self.backend)
+        (effect,) = effects("record_event")
+        assert effect.data["values"] == [
+            "dict",
+            {key: ["float", repr(value)] for key, value in values.items()},
+        ]
 
 
 class RQWorkerTests(WorkerTestsMixin, TransactionTestCase):

@@ -14,6 +14,7 @@ QuerySet that deleted rows  ``{"$emptyqueryset": label}`` (its rows are gone)
 model class                 ``{"$modelclass": label}``
 enum member (TextChoices)   ``{"$enum": [module, qualname, value]}``
 other class                 ``{"$class": [module, qualname]}``
+float with exponent, -0.0   ``{"$float": repr}`` (other floats: plain numbers)
 UUID / Decimal              ``{"$uuid": str}`` / ``{"$decimal": str}``
 bytes-like values           ``{"$bytes": base64}`` (back as bytes)
 datetime / date / time      ``{"$datetime": iso}``, ``{"$date": iso}``, ``{"$time": iso}``
@@ -24,8 +25,11 @@ dict with string keys       ``{"$dict": {...}}``
 ==========================  ======================================
 
 Sets are sorted (by their encoded JSON), so equal payloads are equal strings.
-Dict subclasses that keep more than one value per key (``QueryDict``) are refused:
-their ``items()`` would drop values.
+A JSON number store may rewrite numbers (PostgreSQL's ``jsonb`` stores ``1e+16``
+as the integer ``10000000000000000`` and ``-0.0`` as ``0.0``): a float that Python
+writes with an exponent, and negative zero, travel as their text.
+Subclasses of list, tuple, set, frozenset and dict (named tuples, ``OrderedDict``,
+``QueryDict``) are refused (:mod:`signalkit.offload.containers`).
 """
 
 from __future__ import annotations
@@ -38,13 +42,14 @@ import json
 import math
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 
 from signalkit.offload.classes import class_at, importable, qualified
+from signalkit.offload.containers import CONTAINERS, as_stored, refusal
+from signalkit.offload.zones import parse_datetime, parse_time, zoned
 
 
 class EncodeError(TypeError):
@@ -69,7 +74,7 @@ def encode(value: Any) -> Any:
             if isinstance(member, int):
                 return int.__int__(member)
             if isinstance(member, float):
-                return float.__float__(member)
+                return _float(float.__float__(member))
             raise EncodeError(
                 f"{value!r} is a member of an enum that a worker cannot import as "
                 f"{cls.__module__}.{cls.__qualname__} (defined inside a function?)"
@@ -82,9 +87,7 @@ def encode(value: Any) -> Any:
     if isinstance(value, int):
         return int.__int__(value)
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise EncodeError(f"{value!r} is not a finite number")
-        return float.__float__(value)
+        return _float(float.__float__(value))
     if isinstance(value, Model):
         if value.pk is None or value._state.adding:
             # (A primary key with a default is set before the first save.)
@@ -105,69 +108,41 @@ def encode(value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return {"$bytes": base64.b64encode(value).decode("ascii")}
     if isinstance(value, datetime.datetime):
-        return {"$datetime": _zoned(value)}
+        return {"$datetime": zoned(value)}
     if isinstance(value, datetime.date):
         return {"$date": value.isoformat()}
     if isinstance(value, datetime.time):
-        return {"$time": _zoned(value)}
+        return {"$time": zoned(value)}
     if isinstance(value, datetime.timedelta):
         return {"$timedelta": [value.days, value.seconds, value.microseconds]}
-    if isinstance(value, list):
+    # (The exact types: a subclass would reach a worker as the plain container.)
+    if type(value) is list:
         return [encode(item) for item in value]
-    if isinstance(value, tuple):
+    if type(value) is tuple:
         return {"$tuple": [encode(item) for item in value]}
-    if isinstance(value, set | frozenset):
+    if type(value) in (set, frozenset):
         tag = "$frozenset" if isinstance(value, frozenset) else "$set"
         return {tag: sorted((encode(item) for item in value), key=_sort_key)}
-    if isinstance(value, dict):
-        if type(value).__getitem__ is not dict.__getitem__:
-            raise EncodeError(
-                f"{type(value).__qualname__} may hold several values per key; send a dict "
-                f"(its lists(), for a QueryDict)"
-            )
+    if type(value) is dict:
         if not all(isinstance(key, str) for key in value):
             raise EncodeError(f"{value!r} has keys that are not strings")
         return {"$dict": {str.__str__(key): encode(item) for key, item in value.items()}}
+    if isinstance(value, CONTAINERS):
+        raise EncodeError(refusal(value))
     raise EncodeError(f"{type(value).__qualname__} values cannot be sent to a task worker")
 
 
-def _zoned(value: datetime.datetime | datetime.time) -> str | list[str]:
-    # An offset alone would come back as a fixed offset, wrong across a DST change.
-    if isinstance(value.tzinfo, ZoneInfo) and isinstance(value.tzinfo.key, str):
-        return [value.isoformat(), value.tzinfo.key]
-    return value.isoformat()
-
-
-def _zone(key: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None  # a zone this worker does not know: the fixed offset it had
-
-
-def _datetime(data: str | list[str]) -> datetime.datetime:
-    if isinstance(data, str):
-        return datetime.datetime.fromisoformat(data)
-    text, key = data
-    parsed = datetime.datetime.fromisoformat(text)
-    zone = _zone(key)
-    if zone is not None:
-        # The same wall time in the zone, with the fold whose offset the sender's
-        # had (in a DST gap or an ambiguous hour, the fold tells them apart).
-        for fold in (0, 1):
-            candidate = parsed.replace(tzinfo=zone, fold=fold)
-            if candidate.utcoffset() == parsed.utcoffset():
-                return candidate
-    return parsed
-
-
-def _time(data: str | list[str]) -> datetime.time:
-    if isinstance(data, str):
-        return datetime.time.fromisoformat(data)
-    text, key = data
-    parsed = datetime.time.fromisoformat(text)
-    zone = _zone(key)
-    return parsed if zone is None else parsed.replace(tzinfo=zone)
+def _float(value: float) -> float | dict[str, str]:
+    if not math.isfinite(value):
+        raise EncodeError(f"{value!r} is not a finite number")
+    text = repr(value)
+    # A number store may rewrite a JSON number: PostgreSQL's jsonb makes 1e+16
+    # the integer 10000000000000000 and -0.0 the number 0.0 (2.5 and 123.0 stay
+    # as written). Every float that Python writes with an exponent travels as
+    # its text, not only the ones jsonb rewrites today.
+    if "e" in text or text == "-0.0":
+        return {"$float": text}
+    return value
 
 
 def _sort_key(item: Any) -> str:
@@ -189,6 +164,7 @@ def snapshot(instance: Model) -> dict[str, Any]:
             continue
         if isinstance(value, FieldFile):
             value = value.name
+        value = as_stored(value)
         try:
             values[field.attname] = encode(value)
         except EncodeError as error:
@@ -289,8 +265,9 @@ _SCALARS: dict[str, Any] = {
     "$uuid": uuid.UUID,
     "$decimal": decimal.Decimal,
     "$bytes": base64.b64decode,
-    "$datetime": _datetime,
+    "$float": float,
+    "$datetime": parse_datetime,
     "$date": datetime.date.fromisoformat,
-    "$time": _time,
+    "$time": parse_time,
     "$timedelta": lambda parts: datetime.timedelta(*parts),
 }
