@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_project"
+TUTORIAL = EXAMPLE.parent / "docs" / "tutorial.rst"
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +70,44 @@ print("ok")
 """
 
 
+# The tutorial's receivers for pre_save, pre_delete and m2m_changed, run in the
+# example project (whose own fill_slug is muted, to see the tutorial's at work).
+TUTORIAL_RECEIVERS = """
+import logging, sys, types
+
+from signalkit.testing import mute_signals
+
+module = types.ModuleType("blog.tutorial_signals")
+sys.modules[module.__name__] = module
+exec(compile(SNIPPET, "tutorial.rst", "exec"), module.__dict__)
+logged = []
+handler = logging.Handler()
+handler.emit = lambda record: logged.append(record.getMessage())
+logging.getLogger(module.__name__).addHandler(handler)
+logging.getLogger(module.__name__).setLevel(logging.INFO)
+
+from blog.models import Comment, Post, Tag
+
+with mute_signals(receivers=["blog.signals.fill_slug"]):
+    post = Post.objects.create(title="Tutorial post")
+print(post.slug)
+tag = Tag.objects.create(name="tutorial")
+post.tags.add(tag)
+Comment.objects.create(post=post, name="x", body="y")
+pk = post.pk
+post.delete()
+print(pk, tag.pk)
+for line in logged:
+    print(line)
+"""
+
+
+def tutorial_snippet(containing: str) -> str:
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", TUTORIAL.read_text())
+    [found] = [textwrap.dedent(block) for block in blocks if containing in block]
+    return found
+
+
 class ExampleProjectTests:
     def test_check_passes(self, example_db: Path) -> None:
         assert "no issues" in manage("check", db=example_db)
@@ -96,6 +137,18 @@ class ExampleProjectTests:
             (("--format", "mermaid", "post_published", "pre_save"), "ready for a GitHub"),
         ):
             assert manage("listsignals", *args, db=example_db) == block_after(docs, marker)
+
+    def test_the_tutorials_pre_save_pre_delete_and_m2m_receivers(self, example_db: Path) -> None:
+        code = f"SNIPPET = {tutorial_snippet('def tags_changed')!r}\n{TUTORIAL_RECEIVERS}"
+        slug, keys, *logged = manage("shell", "-c", code, db=example_db).splitlines()[-4:]
+        post, tag = keys.split()
+        assert (slug, logged) == (
+            "tutorial-post",
+            [
+                f"Tagged Tutorial post with [{tag}]",
+                f"Deleting Tutorial post (#{post}) and 1 comments",
+            ],
+        )
 
 
 def block_after(text: str, marker: str) -> str:
