@@ -11,7 +11,13 @@ from functools import partial
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import (
+    SyncToAsync,
+    async_to_sync,
+    iscoroutinefunction,
+    markcoroutinefunction,
+    sync_to_async,
+)
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from signalkit import keys
@@ -123,10 +129,21 @@ class AsyncDeferredReceiver(DeferredReceiver):
         # thread-sensitive sync_to_async() in progress (outside a
         # ThreadSensitiveContext: asyncio.run(), a command, a worker) makes any
         # other receiver's fail with "Single thread executor already being used".
+        context = contextvars.copy_context()
+        # That shared context also holds asgiref's mark of a sibling receiver's
+        # sync_to_async() in progress, which would make this task's call fail
+        # ("would deadlock"): this task waits for nothing that one holds.
+        context.run(_clear_deadlock_mark)
         func = await asyncio.create_task(
             sync_to_async(self.defer)(signal, sender, kwargs, await_now=True),
-            context=contextvars.copy_context(),
+            context=context,
         )
         if func is not None:
             await func(signal=signal, sender=sender, **kwargs)
         return None
+
+
+def _clear_deadlock_mark() -> None:
+    mark = getattr(SyncToAsync, "deadlock_context", None)
+    if isinstance(mark, contextvars.ContextVar):
+        mark.set(False)

@@ -3,6 +3,7 @@ defined, relative to the current directory or to its import path entry."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from types import BuiltinFunctionType, FunctionType
@@ -47,9 +48,12 @@ class Describer:
                 info, f"<unreadable entry {entry.raw!r:.60}>", None, None, None, None,
                 False, False, False, True, None, False, False,
             )  # fmt: skip
-        return self._describe(
+        described = self._describe(
             info, entry.receiver, sender, entry.dispatch_uid, entry.weak, entry.is_async
         )
+        if entry.dead and not described.dead:  # (its sender was collected)
+            return dataclasses.replace(described, dead=True)
+        return described
 
     def from_pending(self, info: SignalInfo, pending: Any) -> ReceiverInfo:
         receiver = pending.receiver

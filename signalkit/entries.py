@@ -87,17 +87,22 @@ def read_entry(entry: Any) -> Entry:
     if is_async is None:
         is_async = receiver is not None and iscoroutinefunction(receiver)
     sender: Any = UNKNOWN
+    sender_gone = False
     if isinstance(sender_ref, weakref.ref):
         alive = sender_ref()
         if alive is not None:
             sender = alive
+        else:
+            # Django 6.0+ never calls a receiver whose sender was collected, and
+            # drops the entry at its next clean-up.
+            sender_gone = True
     return Entry(
         receiver=receiver,
         sender_id=sender_id,
         sender=sender,
         dispatch_uid=dispatch_uid(receiver_id, receiver),
         weak=weak,
-        dead=receiver is None,
+        dead=receiver is None or sender_gone,
         is_async=bool(is_async),
     )
 

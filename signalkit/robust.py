@@ -60,7 +60,9 @@ async def asend_robust_logged(
     """``await signal.asend_robust(sender, **named)`` with key-based logging."""
     if _has_no_receivers(signal, sender):
         return []
-    sync_receivers, async_receivers = await sync_to_async(signal._live_receivers)(sender)
+    # (Read here, as Django's asend_robust() does: a thread-sensitive call would
+    # fail on Django 6.1 while a sibling receiver of an enclosing send is in one.)
+    sync_receivers, async_receivers = signal._live_receivers(sender)
 
     async def sync_send() -> list[tuple[Any, Any]]:
         if not sync_receivers:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from asgiref.sync import markcoroutinefunction
 from django.contrib.auth.models import User
+from django.dispatch import Signal
 from django.test import SimpleTestCase
 
 import signalkit.audit as audit
@@ -136,6 +137,47 @@ class ContextTests(SimpleTestCase):
         for func in (numbers, anumbers):
             with pytest.raises(TypeError, match="cannot decorate the generator function"):
                 audit.context("gen")(func)
+
+
+class SharedContextTests(SimpleTestCase):
+    """Scopes that share one context and are left in another order than they
+    were entered: Django 6.1 runs the async receivers of a send side by side in
+    one context."""
+
+    def test_a_scope_left_before_one_entered_after_it(self) -> None:
+        first, second = audit.context("first"), audit.context("second")
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert current_actor() == "second"  # (it was None: first's token reset it)
+        second.__exit__(None, None, None)
+        assert current() is None  # (it was "first": second restored what it found)
+
+    def test_async_receivers_of_one_send_each_see_their_own_actor(self) -> None:
+        signal = Signal()
+        seen: dict[str, Any] = {}
+        b_entered = asyncio.Event()
+
+        async def a(sender: Any, **kwargs: Any) -> None:
+            with audit.context("alice"):
+                await b_entered.wait()  # b enters its scope inside a's
+
+        async def b(sender: Any, **kwargs: Any) -> None:
+            await asyncio.sleep(0)
+            with audit.context("bob"):
+                b_entered.set()
+                await asyncio.sleep(0.01)  # a leaves its scope meanwhile
+                seen["b"] = current_actor()
+
+        signal.connect(a, weak=False)
+        signal.connect(b, weak=False)
+
+        async def send() -> Any:
+            await signal.asend(sender=None)
+            return current()
+
+        assert asyncio.run(send()) is None
+        assert seen["b"] == "bob"
 
 
 class ResolveActorTests(SimpleTestCase):

@@ -5,10 +5,12 @@ import contextvars
 import functools
 import logging
 import sys
+import time
 import types
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.dispatch import Signal as DjangoSignal
 
 import signalkit
@@ -300,6 +302,41 @@ class RobustContextTests:
     def test_sync_send_like_django(self, method: str) -> None:
         expected = self.after_sync_send(DjangoSignal(), method)
         assert self.after_sync_send(Signal("context_sync"), method) == expected
+
+
+class NestedRobustSendTests:
+    """A robust send from an async receiver while a sibling receiver of the
+    enclosing send is in a sync_to_async() call (Django 6.1 runs them in one
+    context, outside any ThreadSensitiveContext under asyncio.run())."""
+
+    def inner_results(self, inner: DjangoSignal) -> Any:
+        async def answer(sender: Any, **kwargs: Any) -> str:
+            return "inner ok"
+
+        async def busy(sender: Any, **kwargs: Any) -> None:
+            await sync_to_async(time.sleep)(0.05)  # as an ORM call
+
+        results: list[Any] = []
+
+        async def sends_robustly(sender: Any, **kwargs: Any) -> None:
+            await asyncio.sleep(0.01)  # while busy is in its call
+            try:
+                results.extend(response for _, response in await inner.asend_robust(None))
+            except RuntimeError as error:
+                results.append(error)
+
+        inner.connect(answer, weak=False)
+        outer = DjangoSignal()
+        outer.connect(busy, weak=False)
+        outer.connect(sends_robustly, weak=False)
+        asyncio.run(outer.asend(None))
+        return results
+
+    def test_like_django(self) -> None:
+        assert self.inner_results(DjangoSignal()) == ["inner ok"]
+        # (It read its receivers through a thread-sensitive call: on 6.1,
+        # "Single thread executor already being used, would deadlock".)
+        assert self.inner_results(Signal("nested_robust")) == ["inner ok"]
 
 
 def set_context_variable_sync(sender: Any, **kwargs: Any) -> None:

@@ -4,6 +4,7 @@ import asyncio
 import functools
 import subprocess
 import sys
+import time
 import warnings
 from typing import Any
 
@@ -440,6 +441,33 @@ class AsyncOnCommitReceiverTests:
 
         responses = asyncio.run(request() if thread_sensitive else send())
         assert calls == ["fast", "slow"]
+        assert [response for _, response in responses] == [None, None]
+
+    @pytest.mark.parametrize("method", ["asend", "asend_robust"])
+    def test_due_at_once_beside_a_receiver_in_a_sync_call(self, method: str) -> None:
+        # Django 6.1 under asyncio.run(): a sibling receiver in a sync_to_async()
+        # call marks the context they share, and the wrapper's own call failed
+        # ("would deadlock"): the on_commit receiver was lost.
+        signal = Signal()
+
+        async def busy(sender: Any, **kwargs: Any) -> None:
+            await sync_to_async(time.sleep)(0.05)  # as an ORM call
+            calls.append("busy")
+
+        async def after(sender: Any, **kwargs: Any) -> None:
+            calls.append("after")
+
+        signal.connect(busy, weak=False)
+        signalkit.receiver(signal, on_commit=True)(after)
+
+        async def send() -> list[Any]:
+            try:
+                return list(await getattr(signal, method)(None))
+            finally:
+                await sync_to_async(close_thread_connections)()
+
+        responses = asyncio.run(send())
+        assert sorted(calls) == ["after", "busy"]
         assert [response for _, response in responses] == [None, None]
 
 

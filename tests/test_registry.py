@@ -320,6 +320,15 @@ class ReceiversTests:
         assert info.key == "<dead receiver>"
         assert info.location is None
 
+    def test_a_receiver_whose_sender_was_collected(self, signal: Signal) -> None:
+        # Django 6.0+ holds the sender weakly and never calls such a receiver.
+        sender = type("Temporary", (), {})
+        signal.connect(handlers.on_event, sender=sender)
+        del sender
+        gc.collect()
+        info = only(signal)
+        assert info.dead is (django.VERSION >= (6,))
+
     @override_settings(SIGNALKIT={"RECEIVERS": {"tests.registryapp.handlers.on_event": False}})
     def test_disabled_toggle(self, signal: Signal) -> None:
         signal.connect(handlers.on_event)

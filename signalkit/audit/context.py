@@ -33,8 +33,10 @@ class AuditContext:
 logger = logging.getLogger("signalkit.audit")
 
 _current: ContextVar[AuditContext | None] = ContextVar("signalkit_audit_context", default=None)
-# The scopes entered in this context, innermost last, with the token to leave each.
-_entered: ContextVar[tuple[tuple[Scope, Token[AuditContext | None]], ...]] = ContextVar(
+# The scopes entered in this context, innermost last, each with the context to
+# restore when it is left (what was current when it was entered, unless a scope
+# entered before it was left first: then what was current before that one).
+_entered: ContextVar[tuple[tuple[Scope, AuditContext | None], ...]] = ContextVar(
     "signalkit_audit_scopes", default=()
 )
 
@@ -109,22 +111,28 @@ class Scope(contextlib.ContextDecorator):
         )
         # Kept per context, not on the object: one Scope (a module-level one,
         # say) may be entered by several threads and tasks at once.
-        _entered.set((*_entered.get(), (self, _current.set(ctx))))
+        _entered.set((*_entered.get(), (self, _current.get())))
+        _current.set(ctx)
         return ctx
 
     def __exit__(self, *exc_info: object) -> None:
+        # By value, not by token: a scope may be left in another copy of the
+        # context than it was entered in (a body run step by step), and scopes
+        # sharing one context may be left in another order than entered (Django
+        # 6.1 runs async receivers side by side in one context).
         entered = _entered.get()
         for index in range(len(entered) - 1, -1, -1):
             if entered[index][0] is self:
-                token = entered[index][1]
-                try:
-                    _current.reset(token)
-                except ValueError:
-                    # Entered in another copy of the context (a body run step
-                    # by step, each step in its own copy): restore by value.
-                    old = token.old_value
-                    _current.set(None if old is Token.MISSING else old)
-                _entered.set(entered[:index] + entered[index + 1 :])
+                restore = entered[index][1]
+                if index == len(entered) - 1:
+                    _current.set(restore)  # the innermost: back to what it found
+                    rest = entered[:index]
+                else:
+                    # Left before a scope entered after it: that one, still
+                    # current, restores what this one found when it is left.
+                    following = (entered[index + 1][0], restore)
+                    rest = (*entered[:index], following, *entered[index + 2 :])
+                _entered.set(rest)
                 return
 
     def __call__(self, func: _F) -> _F:
@@ -158,7 +166,7 @@ class Carried:
 
     def __init__(self, ctx: AuditContext) -> None:
         self.current: AuditContext | None = ctx
-        self.entered: tuple[tuple[Scope, Token[AuditContext | None]], ...] = ()
+        self.entered: tuple[tuple[Scope, AuditContext | None], ...] = ()
 
     def enter(self) -> tuple[Token[AuditContext | None], Token[Any]]:
         return _current.set(self.current), _entered.set(self.entered)
