@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.contrib.admin.sites import all_sites
 from django.contrib.admin.utils import flatten_fieldsets, quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.loader import get_template, select_template
@@ -224,7 +225,15 @@ def audit_history_url(obj: Model, site: str = "admin") -> str:
             f"{obj._meta.label} object has no primary key (unsaved, or deleted): "
             "it has no audit history URL. Take the URL before deleting the object."
         )
-    opts = obj._meta
+    model: type[Model] = type(obj)
+    admin_site = next((each for each in all_sites if each.name == site), None)
+    if admin_site is not None and not isinstance(
+        admin_site._registry.get(model), AuditHistoryMixin
+    ):
+        # One history whichever class saved the object: a proxy's instance
+        # links to its concrete model's page (or another proxy's) if it has none.
+        model = _shown_as(admin_site, model._meta.concrete_model or model) or model
+    opts = model._meta
     # Quoted as the admin quotes keys in its URLs (the view unquotes it).
     name = f"{site}:{opts.app_label}_{opts.model_name}_audit_history"
     return reverse(name, args=[quote(obj.pk)])

@@ -19,7 +19,7 @@ from signalkit.admin import AuditEventAdmin, EstimatedCountPaginator, audit_hist
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited
 from tests.auditapp.admin import AccountAdmin, TicketAdmin
-from tests.auditapp.models import Account, Label, Note, Ticket
+from tests.auditapp.models import Account, Label, Note, Ticket, VipAccount
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -152,6 +152,13 @@ class AuditHistoryMixinTests(TestCase):
         # Values as stored: JSON, not Python reprs.
         assert "<code>[&quot;acme&quot;, &quot;acme 2&quot;]</code>" in response.content.decode()
         assert "[None," not in response.content.decode()
+
+    def test_a_proxy_instance_links_to_its_models_history(self) -> None:
+        # One history whichever class saved the object; VipAccount has no admin.
+        vip = VipAccount.objects.get(pk=self.account.pk)
+        assert audit_history_url(vip) == audit_history_url(self.account)
+        self.client.force_login(User.objects.create_superuser("root", password="pw"))
+        assert self.client.get(audit_history_url(vip)).status_code == 200
 
     def test_history_needs_view_permission(self) -> None:
         staff = User.objects.create_user("staff", password="pw", is_staff=True)

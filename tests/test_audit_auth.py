@@ -132,6 +132,14 @@ class AuthEventTests(TestCase):
         assert event.extra == {"credentials": {"username": "ann", "email": "ann@example.com"}}
         assert not any(secret in str(event.extra) for secret in secrets.values())
 
+    def test_a_failed_login_with_a_lone_surrogate_is_recorded(self) -> None:
+        # A JSON login body may carry "\\ud800"; a backend that refuses it
+        # without a query lets it reach the event, which PostgreSQL refused
+        # (the request failed, or its event was lost).
+        user_login_failed.send(sender=__name__, credentials={"username": "bob\ud800"})
+        [event] = events(action="login_failed")
+        assert event.extra == {"credentials": {"username": "bob\ufffd"}}
+
     def test_signals_sent_by_hand_without_request_are_recorded(self) -> None:
         # Django's own receivers accept these sends (channels consumers, API views).
         user_logged_in.send(sender=User, user=self.user)

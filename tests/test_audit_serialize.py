@@ -9,13 +9,14 @@ import uuid
 from typing import Any
 
 import pytest
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.test import SimpleTestCase, TestCase
 from django.test.utils import isolate_apps
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
+import signalkit.audit as audit
 from signalkit.audit.serialize import dumps, to_json, truncate
 from signalkit.models import AuditEvent
 from tests.audit_utils import audited
@@ -76,6 +77,19 @@ class ToJsonTests(TestCase):
         assert truncate(Broken(), 10) == "<Broken>"
         assert truncate("abcdef", 4) == "abc…"
         assert truncate("a\x00", 4) == "a\ufffd"
+        # No UTF-8 holds a lone surrogate: PostgreSQL refused the event.
+        assert truncate("é\udcff", 4) == "é\ufffd"
+        assert to_json({"\ud800": ["x\udfff", "\U0001f600"]}) == {
+            "\ufffd": ["x\ufffd", "\U0001f600"]
+        }
+
+    def test_a_custom_event_with_a_lone_surrogate_keeps_the_change(self) -> None:
+        with transaction.atomic():
+            account = Account.objects.create(name="a")
+            audit.record("imported", account, filename="bad\udcffname")
+        assert Account.objects.filter(pk=account.pk).exists()
+        [event] = AuditEvent.objects.filter(action="imported")
+        assert event.extra == {"filename": "bad\ufffdname"}
 
 
 class RoundTripTests(HypothesisTestCase):

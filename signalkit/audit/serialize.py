@@ -11,6 +11,7 @@ import datetime
 import decimal
 import json
 import math
+import re
 import uuid
 from json import encoder as _json_encoder
 from typing import TYPE_CHECKING, Any
@@ -32,8 +33,7 @@ def to_json(value: Any, text: Callable[[Any], str] | None = None) -> Any:
 
     A value of another type becomes ``text(value)``, or ``str(value)``."""
     if isinstance(value, str):
-        # PostgreSQL's jsonb rejects NUL characters; recording must never fail.
-        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+        return value if value.isascii() and "\x00" not in value else storable(value)
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
@@ -98,16 +98,29 @@ def _key_value(field: Any, value: str) -> Any:
         return value
 
 
+def storable(text: str) -> str:
+    """``text`` as every database stores it, recording must never fail: NUL
+    (which PostgreSQL refuses) and lone surrogates (no UTF-8 has them: a JSON
+    body's ``"\\ud800"``, a file name from ``os.listdir()``) become U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    if not text.isascii():
+        text = _SURROGATES.sub("\ufffd", text)
+    return text
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def truncate(value: object, length: int) -> str:
     """``str(value)`` cut to ``length`` characters (never an error)."""
-    if type(value) is str and len(value) <= length and "\x00" not in value:
+    if type(value) is str and len(value) <= length and value.isascii() and "\x00" not in value:
         return value
     try:
         text = str(value)
     except Exception:
         text = f"<{type(value).__name__}>"
-    if "\x00" in text:
-        text = text.replace("\x00", "\ufffd")
+    text = storable(text)
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
