@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import contextvars
 import sys
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.dispatch import Signal as DjangoSignal
 
-from signalkit import gate
+from signalkit import gate, mutestack
 from signalkit.dispatch import Signal as SignalkitSignal
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from django.dispatch import Signal
 
@@ -56,34 +57,54 @@ def send_on_commit(
 
 
 def in_this_context(call: Callable[[], object]) -> Callable[[], None]:
-    """``call``, to run later in a copy of the current context: a mute entered
+    """``call``, to run later in a copy of the current context: a mute in force
     now applies though it ends before then, and receivers see the audit context
     (actor, request) of the code that runs now."""
     context = contextvars.copy_context()
-    # Process-wide mutes live outside the context: kept by hand.
-    sending = gate.process_mutes()
+    # A mute ends with its block, also for the context copied here: the mutes
+    # in force now (context-local and process-wide) are kept by hand.
+    sending = gate.active_mutes()
 
     def run() -> None:
         # A copy per run: each run sets the captures and mutes of where it
         # runs, which must not stay for the next (a captured callback called
         # again by hand).
-        also = sending + gate.active_mutes()
-        context.copy().run(_rearmed, call, _captures_here(), also)
+        mutes = sending + gate.active_mutes()
+        context.copy().run(_rearmed, call, _captures_here(), mutes)
 
     return run
 
 
 def _rearmed(
-    call: Callable[[], object], captures: tuple[Any, ...] | None, also: tuple[gate.Mute, ...]
+    call: Callable[[], object], captures: tuple[Any, ...] | None, mutes: tuple[gate.Mute, ...]
 ) -> None:
     if captures is not None:
         # The captures of where it runs, not of the send: a capture around the
         # commit sees what the call sends, one that ended since does not.
         sys.modules["signalkit.testing.capture"].set_active(captures)
-    # The send's mutes (its context's, and its process-wide ones that ended
-    # since) and those of where it runs, counted again.
-    with gate.rearmed(also):
+    # The send's mutes (those that ended since too) and those of where it runs.
+    with _rearmed_mutes(mutes):
         call()
+
+
+@contextmanager
+def _rearmed_mutes(mutes: tuple[gate.Mute, ...]) -> Iterator[None]:
+    # Each entered anew, on a stack of their own: the copied context holds the
+    # entries of the send's blocks, which no longer apply once those have ended.
+    # The block ends these entries too, for the contexts the call copies. The
+    # process-wide mutes in force now apply anyway.
+    token = mutestack.state.set(mutestack.BOTTOM)
+    entered: list[gate.Mute] = []
+    try:
+        for mute in mutes:
+            if not any(mute is each for each in (*gate.process_mutes(), *entered)):
+                gate.enter(mute)
+                entered.append(mute)
+        yield
+    finally:
+        for mute in reversed(entered):
+            gate.leave(mute)
+        mutestack.state.reset(token)
 
 
 def _captures_here() -> tuple[Any, ...] | None:

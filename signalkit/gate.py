@@ -18,7 +18,11 @@ left alone (the gate stays under it and lets every receiver through). Only when
 the gate sits right on Django's own method does it read ``Signal.receivers``
 itself, skipping Django's per-sender lookup.
 Mutes are context-local (a :class:`~contextvars.ContextVar`: other threads and
-asyncio tasks are unaffected) unless entered with ``scope="process"``.
+asyncio tasks are unaffected) unless entered with ``scope="process"``. A mute
+ends with its block, also for a context copied inside it that runs on (an
+asyncio task, an executor job): the gate ignores the entries of ended blocks
+(:mod:`signalkit.mutestack`), so whether such a context is muted never depends
+on the mutes of other threads, which decide whether the gate is in place.
 
 While a mute silences a whole signal (no sender, no receivers selected), the
 gate also puts a check on ``Signal.send``, so that sending that signal returns
@@ -55,7 +59,6 @@ __all__ = [
     "leave",
     "muting",
     "process_mutes",
-    "rearmed",
     "refresh",
     "resolve_signal",
     "sender_label",
@@ -151,7 +154,8 @@ def is_enabled(key: str) -> bool:
 
 
 def active_mutes() -> tuple[Mute, ...]:
-    """The mutes in force for the current context (context-local and process-wide)."""
+    """The mutes in force for the current context (context-local and process-wide),
+    without those of blocks that have ended (which a copied context still holds)."""
     return _stacked_mutes(_get_state()) + gated.process_mutes
 
 
@@ -164,44 +168,6 @@ def check_scope(scope: str) -> None:
     """Refuse a ``scope`` other than ``"context"`` and ``"process"``."""
     if scope not in ("context", "process"):
         raise ValueError(f"scope is {scope!r}; use 'context' or 'process'.")
-
-
-@contextmanager
-def rearmed(also: tuple[Mute, ...] = ()) -> Iterator[None]:
-    """Count the mutes the current context holds once more for the block, with
-    the mutes ``also`` that are not in force here stacked on top of them.
-
-    A copied context run later (a deferred call's) holds the frames of mute
-    blocks that have ended since, and the gate is on the ``Signal`` class only
-    while mutes are counted: the frames are counted again, not pushed again.
-    ``also``: mutes in force elsewhere that apply too (where the call runs, or
-    the process-wide ones of its send, which no context holds).
-    """
-    global _context_mute_count
-    frame = _get_state()
-    present = _stacked_mutes(frame) + gated.process_mutes
-    for mute in also:
-        if not any(mute is each for each in present):
-            frame = _push_mute(frame, mute)
-            present += (mute,)
-    token = _set_state(frame)
-    mutes = _stacked_mutes(frame)
-    try:
-        if not mutes:
-            yield
-            return
-        with _lock:
-            for mute in mutes:
-                _arm(mute)
-        try:
-            yield
-        finally:
-            with _lock:
-                for mute in mutes:
-                    _context_mute_count -= 1
-                    _stand_down(mute)
-    finally:
-        mutestack.state.reset(token)
 
 
 def enter(mute: Mute, scope: str = "context") -> None:
@@ -239,7 +205,15 @@ def leave(mute: Mute, scope: str = "context") -> None:
     frame = _get_state()
     # Blocks end in reverse order of entry, unless enter() and leave() are
     # called by hand: then the latest entry of this very mute is taken out.
-    _set_state(frame[2] if frame[0] is mute else _without_mute(frame, mute))
+    # Marked ended, it no longer applies to the contexts copied in the block.
+    entry = frame[0]  # [mute, ended]
+    if entry is not None and entry[0] is mute:
+        _set_state(frame[2])
+    else:
+        frame, entry = _without_mute(frame, mute)
+        _set_state(frame)
+    if entry is not None:
+        entry[1] = True
     _acquire()
     try:
         _context_mute_count -= 1

@@ -33,22 +33,26 @@ _original_send = Signal.send
 below: Any = Signal._live_receivers
 _djangos_live_receivers: Any = below if is_djangos(below) else None
 _get_state = mutestack.state.get
+_silences = mutestack.silences
 process_mutes: tuple[Mute, ...] = ()
 process_silenced: frozenset[int] = frozenset()
 disabled: frozenset[str] = frozenset()
 
 
 def _applying(signal: Signal, sender: Any) -> list[Mute] | None:
-    """The mutes that apply to this send; None when one silences the whole signal."""
+    """The mutes that apply to this send; None when one silences the whole signal.
+    Those whose block has ended (in a context copied inside it) do not."""
     signal_id = id(signal)
     frame = _get_state()
-    if signal_id in frame[1] or signal_id in process_silenced:
+    if signal_id in process_silenced or (signal_id in frame[1] and _silences(frame, signal_id)):
         return None
     active = [mute for mute in process_mutes if mute.applies_to(signal, sender)]
-    while frame[0] is not None:
-        if frame[0].applies_to(signal, sender):
-            active.append(frame[0])
+    entry = frame[0]
+    while entry is not None:  # [mute, ended]
+        if not entry[1] and entry[0].applies_to(signal, sender):
+            active.append(entry[0])
         frame = frame[2]
+        entry = frame[0]
     return active
 
 
@@ -76,7 +80,13 @@ def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[An
 
 def _gated_send(self: Signal, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
     signal_id = id(self)
-    if signal_id in _get_state()[1] or signal_id in process_silenced:
+    frame = _get_state()
+    if signal_id in frame[1]:
+        entry = frame[0]
+        # Most often the innermost mute silences it (its entry: [mute, ended]).
+        if (not entry[1] and signal_id in entry[0].silenced_ids) or _silences(frame, signal_id):
+            return []
+    if signal_id in process_silenced:
         return []
     return _original_send(self, sender, **named)
 

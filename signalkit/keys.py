@@ -24,8 +24,12 @@ from typing import Any
 #: The attribute through which a receiver names its own key.
 KEY_ATTRIBUTE = "__signalkit_key__"
 
-#: Keys of receivers that Django itself connects start with this prefix.
-DJANGO_PREFIX = "django."
+#: Keys of receivers that Django itself connects start with one of these. The
+#: ``django_tasks`` package backports ``django.tasks`` (Django 6.0+) to Django
+#: 5.2: its receivers (one resets the task backends on ``setting_changed``, so
+#: that ``override_settings(TASKS=...)`` works) are Django's own from 6.0 on,
+#: and are treated as Django's on every version.
+DJANGO_PREFIXES = ("django.", "django_tasks.")
 
 #: signalkit's own bookkeeping receivers; never muted by a catch-all mute.
 BOOKKEEPING_PREFIXES = (
@@ -40,6 +44,9 @@ BOOKKEEPING_PREFIXES = (
 #: next events would record wrong old values; a mute that names its receivers or
 #: signals still stops it.
 SPARED_PREFIXES = ("signalkit.audit.",)
+
+_PROTECTED = DJANGO_PREFIXES + BOOKKEEPING_PREFIXES
+_SPARED = _PROTECTED + SPARED_PREFIXES
 
 # id(target) -> key, evicted by a weakref callback when the target dies, so an
 # id is never reused while its entry exists. Emptied whenever a name is given:
@@ -190,15 +197,20 @@ def set_key(func: Any, name: str) -> None:
     forget(target)
 
 
+def is_djangos(key: str) -> bool:
+    """Whether ``key`` is the key of a receiver that Django itself connects."""
+    return key.startswith(DJANGO_PREFIXES)
+
+
 def is_protected(key: str) -> bool:
     """Receivers that ``listsignals`` hides by default and a catch-all mute spares:
     Django's own and signalkit's bookkeeping."""
-    return key.startswith(DJANGO_PREFIX) or key.startswith(BOOKKEEPING_PREFIXES)
+    return key.startswith(_PROTECTED)
 
 
 def is_spared(key: str) -> bool:
     """Receivers that a catch-all mute spares: the protected ones and the audit log's."""
-    return is_protected(key) or key.startswith(SPARED_PREFIXES)
+    return key.startswith(_SPARED)
 
 
 def location(receiver: Any) -> tuple[str, int] | None:

@@ -21,7 +21,7 @@ from django.core.checks import Tags, Warning, register
 from signalkit.conf import get_settings
 from signalkit.entries import make_id, read_entries
 from signalkit.keycheck import close_keys, connected_keys
-from signalkit.keys import DJANGO_PREFIX, receiver_key, unwrap
+from signalkit.keys import is_djangos, receiver_key, unwrap
 from signalkit.receivers import DeferredReceiver
 from signalkit.registry import registry
 from signalkit.scan import find_by_id
@@ -47,7 +47,7 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
             if receiver is None:
                 continue
             key = receiver_key(receiver)
-            if key.startswith(DJANGO_PREFIX):
+            if is_djangos(key):
                 continue
             target = receiver.__wrapped__ if isinstance(receiver, DeferredReceiver) else receiver
             if app_configs is not None and _app_of(unwrap(target)) not in app_configs:

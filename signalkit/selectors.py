@@ -44,6 +44,8 @@ class Mute:
         receivers: Iterable[Any] | str | Callable[..., Any] | None = None,
     ) -> None:
         self._signals = tuple(_resolve_muted(signal) for signal in signals)
+        if isinstance(sender, list | tuple | set | frozenset | dict):
+            raise TypeError(_several_senders(sender))
         self.signal_ids = frozenset(id(signal) for signal in self._signals) or None
         self.sender = sender
         self.sender_label = sender_label(sender)
@@ -109,6 +111,16 @@ class Mute:
         if self.keys is not None:
             return key in self.keys
         return not (self.catch_all and is_spared(key))
+
+
+def _several_senders(sender: Any) -> str:
+    # A collection would be matched as one sender, by identity: no model signal
+    # is ever sent from it, so the mute would silence nothing.
+    return (
+        "mute_signals(sender=...) takes one sender, a class or a model label such as "
+        f"'blog.Post', not the {type(sender).__name__} {sender!r}. To mute the sends of "
+        "several senders, enter one mute_signals(..., sender=...) per sender."
+    )
 
 
 def _not_a_receiver(item: Any) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextvars
 import logging
 from typing import Any
 
@@ -63,6 +64,14 @@ class SendOnCommitTests:
             with mute_signals(self.signal, scope="process"):
                 signalkit.send_on_commit(self.signal, "muted")
             signalkit.send_on_commit(self.signal, "heard")
+        assert [item["sender"] for item in self.received] == ["heard"]
+
+    def test_a_mute_that_ended_before_the_call_does_not_apply(self) -> None:
+        # The call runs in a context copied inside a block that has ended since.
+        with mute_signals(self.signal):
+            copied = contextvars.copy_context()
+        with transaction.atomic():
+            copied.run(signalkit.send_on_commit, self.signal, "heard")
         assert [item["sender"] for item in self.received] == ["heard"]
 
     def test_the_audit_context_of_the_call_reaches_the_receivers(self) -> None:

@@ -127,6 +127,19 @@ class IsProtectedTests:
         assert not keys.is_protected("signalkit.audit.record_save")
         assert not keys.is_protected("djangoapp.handlers.f")
 
+    def test_the_tasks_backports_receivers_are_djangos(self) -> None:
+        # django_tasks on Django 5.2 is django.tasks on 6.0+: spared and hidden alike.
+        for key in (
+            "django_tasks.signals.clear_tasks_handlers",
+            "django_tasks.signals.log_task_enqueued",
+        ):
+            assert keys.is_djangos(key)
+            assert keys.is_protected(key)
+            assert keys.is_spared(key)
+        # Its database and RQ backends are packages of their own.
+        assert not keys.is_djangos("django_tasks_db.signals.f")
+        assert not keys.is_spared("django_tasks_rq.signals.f")
+
 
 def test_a_lazy_wrapped_attribute_is_not_evaluated() -> None:
     from django.utils.functional import SimpleLazyObject

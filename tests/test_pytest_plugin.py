@@ -218,3 +218,90 @@ class MarkerKeyCheckTests:
             "'tests.testapp.signals' has no attribute 'remember_autor'. Did you mean "
             "'tests.testapp.signals.remember_author'?"
         ) in result.stdout
+
+
+ISOLATED_CONFTEST = """\
+import pytest
+
+from signals_here import pinged
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session):
+    # pytest creates a unittest test case, and so the context an
+    # IsolatedAsyncioTestCase runs its test in, as it collects the test: inside
+    # this block, which ends before any test runs.
+    from signalkit.testing import mute_signals
+
+    with mute_signals(pinged):
+        return (yield)
+"""
+
+ISOLATED_TESTS = """\
+import unittest
+
+import pytest
+from django.db.models.signals import post_save
+
+from signals_here import heard, other, pinged
+
+
+class Cases(unittest.IsolatedAsyncioTestCase):
+    @pytest.mark.mute_signals(other)
+    def test_a_mute_that_ended_before_the_test_is_not_in_force(self):
+        heard.clear()
+        pinged.send("test")
+        assert heard == ["test"]
+
+    @pytest.mark.mute_signals(pinged)
+    async def test_the_marker_is_in_force(self):
+        heard.clear()
+        await pinged.asend("test")
+        assert heard == []
+
+
+@pytest.mark.mute_signals(post_save, sender=[object])
+def test_a_list_of_senders():
+    pass
+"""
+
+SIGNALS_HERE = """\
+from django.dispatch import Signal
+
+pinged = Signal()
+other = Signal()
+heard = []
+pinged.connect(lambda sender, **kwargs: heard.append(sender), weak=False)
+"""
+
+
+class MarkerInACopiedContextTests:
+    def test_mutes_that_ended_are_not_in_force_and_senders_are_checked(
+        self, tmp_path: Path
+    ) -> None:
+        (tmp_path / "conftest.py").write_text(ISOLATED_CONFTEST)
+        (tmp_path / "signals_here.py").write_text(SIGNALS_HERE)
+        (tmp_path / "test_isolated.py").write_text(ISOLATED_TESTS)
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--ds",
+                "tests.settings",
+                "-W",
+                "error",
+                str(tmp_path / "test_isolated.py"),
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert "2 passed, 1 error" in result.stdout, result.stdout
+        assert "TypeError: mute_signals(sender=...) takes one sender" in result.stdout

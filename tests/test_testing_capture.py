@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -292,3 +293,49 @@ class AssertNotSentTests:
             "Sent:\n"
             f"  1. {__name__}.documented.send(sender='me', value=1)"
         )
+
+
+class EndedCaptureTests:
+    """A capture ends with its block, also for the contexts copied inside it."""
+
+    def test_a_context_copied_in_the_block_is_not_recorded_after_it(self) -> None:
+        with capture_signals(plain) as ended:
+            copied = contextvars.copy_context()
+        # Another capture is active meanwhile (which keeps the send methods wrapped).
+        with capture_signals(documented) as other:
+            copied.run(plain.send, "copied")
+        assert (ended.calls, other.calls) == ([], [])
+        assert received == [{}]
+
+    def test_not_recorded_while_another_thread_captures(self) -> None:
+        entered, done = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with capture_signals(documented):
+                entered.set()
+                done.wait()
+
+        async def main(capture_calls: list[Any]) -> None:
+            go = asyncio.Event()
+
+            async def background() -> None:
+                await go.wait()
+                plain.send("task")
+
+            with capture_signals(plain) as capture:
+                task = asyncio.create_task(background())
+                await asyncio.sleep(0)
+            go.set()
+            await task
+            capture_calls.extend(capture.calls)
+
+        thread = threading.Thread(target=hold)
+        thread.start()
+        entered.wait()
+        calls: list[Any] = []
+        try:
+            asyncio.run(main(calls))
+        finally:
+            done.set()
+            thread.join()
+        assert calls == []

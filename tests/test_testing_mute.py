@@ -23,6 +23,7 @@ from django.test import (
 
 import signalkit
 from signalkit import gate
+from signalkit.offload import compat
 from signalkit.testing import MuteSignalsMixin, mute_signals
 from tests.testapp.models import Author, Tag
 from tests.testingapp.views import pinged
@@ -215,6 +216,40 @@ class MuteSignalsBlockTests:
         with mute_signals("tests.second.twice_named"):
             assert gate.active_mutes()[0].signal_ids == frozenset({id(second)})
         assert first is not second
+
+    def test_catch_all_spares_the_task_backends_reset(self) -> None:
+        # django.tasks's setting_changed receiver on Django 6.0+, the django_tasks
+        # backport's on 5.2: override_settings(TASKS=...) works inside it on both.
+        module = compat.TASKS_MODULE
+        immediate = {"default": {"BACKEND": f"{module}.backends.immediate.ImmediateBackend"}}
+        dummy = {"default": {"BACKEND": f"{module}.backends.dummy.DummyBackend"}}
+        with override_settings(TASKS=immediate):
+            assert type(compat.get_backend("default")).__name__ == "ImmediateBackend"
+            with mute_signals(), override_settings(TASKS=dummy):
+                assert type(compat.get_backend("default")).__name__ == "DummyBackend"
+            assert type(compat.get_backend("default")).__name__ == "ImmediateBackend"
+
+    @pytest.mark.parametrize(
+        "senders", [[Tag], (Tag,), {Tag}, frozenset({Tag}), {Tag: 1}, ["testapp.Tag"]], ids=repr
+    )
+    def test_a_collection_of_senders_is_refused(self, senders: Any) -> None:
+        with pytest.raises(TypeError, match=r"^mute_signals\(sender=\.\.\.\) takes one") as info:
+            mute_signals(post_save, sender=senders)
+        assert str(info.value) == (
+            "mute_signals(sender=...) takes one sender, a class or a model label such as "
+            f"'blog.Post', not the {type(senders).__name__} {senders!r}. To mute the sends of "
+            "several senders, enter one mute_signals(..., sender=...) per sender."
+        )
+
+    def test_any_other_object_is_a_sender_of_custom_signals(self) -> None:
+        # Sends of a custom signal may come from any object, a collection aside.
+        source = object()
+        with mute_signals(custom, sender=source):
+            custom.send(source)
+            custom.send(None)
+        with pytest.raises(TypeError, match="takes one sender"):
+            mute_signals(custom, sender=[source])
+        assert calls == ["custom"]
 
 
 class MuteSignalsScopeTests:

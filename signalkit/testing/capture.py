@@ -4,14 +4,15 @@ While a capture is active, the four send methods of Django's ``Signal`` (and
 signalkit's overrides of the robust ones) are wrapped so that every send is
 seen, also of muted signals and of signals without receivers (Django's send
 methods return before looking at receivers then). The wrappers are installed by
-the first active capture and removed by the last; captures are context-local.
+the first active capture and removed by the last; captures are context-local. A
+capture ends with its block, also for a context copied inside it (a task) that
+sends later: whether that send is recorded never depends on captures elsewhere.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,10 +23,18 @@ from django.dispatch import Signal
 from signalkit import gate
 from signalkit.dispatch import Signal as SignalkitSignal
 from signalkit.selectors import model_label, sender_matches
+from signalkit.testing.arguments import (
+    BY_NAME,
+    check_count,
+    equal,
+    merged,
+    recorded,
+    signal_of,
+)
 from signalkit.testing.describing import describe_sender, expectation, signal_name
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
 #: Up to this many sends, failure messages list every one.
 _REPORT_ALL = 20
@@ -35,10 +44,6 @@ _lock = threading.Lock()
 _users = 0
 # (class, method name, original attribute) for each wrapped method.
 _saved: list[tuple[type, str, Any]] = []
-
-
-# The signal given as signal=..., not first (a default no one passes).
-_BY_NAME: Any = object()
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,9 @@ class Capture:
 
     signals: tuple[Signal, ...] = ()
     calls: list[Call] = field(default_factory=list)
+    # Set when its block ends: a context copied inside the block (a task, an
+    # executor job) still lists the capture, which records no more from then on.
+    _ended: bool = field(default=False, init=False, repr=False, compare=False)
 
     def wants(self, signal: Signal) -> bool:
         return not self.signals or any(signal is wanted for wanted in self.signals)
@@ -69,7 +77,7 @@ class Capture:
     def matching(self, signal: Signal | str, sender: Any = ..., **kwargs: Any) -> list[Call]:
         """The calls of ``signal`` from ``sender`` (any when omitted) whose
         keyword arguments include ``kwargs``."""
-        resolved = _resolve(signal)
+        resolved = recorded(self.signals, signal)
         # Matched as mutes match senders (a model label's name in any case),
         # and by equality.
         label = model_label(sender) if isinstance(sender, str) else gate.sender_label(sender)
@@ -80,7 +88,7 @@ class Capture:
             and (
                 sender is ...
                 or sender_matches(call.sender, sender, label)
-                or _equal(call.sender, sender)
+                or equal(call.sender, sender)
             )
             and all(
                 name in call.kwargs and call.kwargs[name] == value for name, value in kwargs.items()
@@ -89,7 +97,7 @@ class Capture:
 
     def assert_sent(
         self,
-        signal: Signal | str = _BY_NAME,
+        signal: Signal | str = BY_NAME,
         arguments: Mapping[str, Any] | None = None,
         /,
         *,
@@ -102,8 +110,9 @@ class Capture:
 
         ``arguments``, a dict, holds arguments to match too, whatever their name:
         a signal's own ``count`` argument, which ``count=`` would not match."""
-        signal = _signal_of(signal, kwargs, "assert_sent")
-        kwargs = _merged(arguments, kwargs)
+        signal = signal_of(signal, kwargs, "assert_sent")
+        check_count(count)
+        kwargs = merged(arguments, kwargs)
         found = self.matching(signal, sender, **kwargs)
         if (count is None and not found) or (count is not None and len(found) != count):
             expected = "at least once" if count is None else f"{count} time(s)"
@@ -116,16 +125,16 @@ class Capture:
 
     def assert_not_sent(
         self,
-        signal: Signal | str = _BY_NAME,
+        signal: Signal | str = BY_NAME,
         arguments: Mapping[str, Any] | None = None,
         /,
         **match: Any,
     ) -> None:
         """Fail if ``signal`` was sent with ``match`` (which may include ``sender``)
         and ``arguments`` (a dict, as for :meth:`assert_sent`)."""
-        signal = _signal_of(signal, match, "assert_not_sent")
+        signal = signal_of(signal, match, "assert_not_sent")
         sender = match.pop("sender", ...)
-        match = _merged(arguments, match)
+        match = merged(arguments, match)
         found = self.matching(signal, sender, **match)
         if found:
             raise AssertionError(
@@ -181,6 +190,7 @@ def capture_signals(*signals: Signal | str) -> Iterator[Capture]:
     try:
         yield capture
     finally:
+        capture._ended = True
         # Not a token reset: the block may end in another context (async fixtures).
         _active.set(tuple(active for active in _active.get() if active is not capture))
         _uninstall()
@@ -199,7 +209,7 @@ def set_active(captures: tuple[Capture, ...]) -> None:
 
 def _record(signal: Signal, method: str, sender: Any, named: dict[str, Any]) -> None:
     for capture in _active.get():
-        if capture.wants(signal):
+        if not capture._ended and capture.wants(signal):
             capture.calls.append(Call(signal, sender, dict(named), method))
 
 
@@ -255,38 +265,3 @@ def _uninstall() -> None:
 
 
 _resolve = gate.resolve_signal
-
-
-def _signal_of(signal: Signal | str, named: dict[str, Any], method: str) -> Signal | str:
-    """The signal, given first or, as it could be before the dict of arguments
-    came, as ``signal=``."""
-    if signal is not _BY_NAME:
-        return signal
-    if "signal" not in named:
-        raise TypeError(f"{method}() needs the signal, as its first argument.")
-    found: Signal | str = named.pop("signal")
-    return found
-
-
-def _merged(arguments: Mapping[str, Any] | None, named: dict[str, Any]) -> dict[str, Any]:
-    """The arguments to match: those of the dict and those named."""
-    if arguments is None:
-        return named
-    if not isinstance(arguments, Mapping):
-        raise TypeError(
-            f"The arguments to match are a dict, not {arguments!r}; pass the sender as "
-            "sender=..., and the arguments as keywords or in a dict."
-        )
-    if "sender" in arguments:
-        raise TypeError("Pass the sender as sender=..., not in the dict of arguments.")
-    twice = sorted(set(arguments) & set(named))
-    if twice:
-        raise TypeError(f"{', '.join(map(repr, twice))} given both in the dict and as a keyword.")
-    return {**arguments, **named}
-
-
-def _equal(actual: Any, expected: Any) -> bool:
-    try:
-        return bool(actual == expected)
-    except Exception:
-        return False
