@@ -177,3 +177,11 @@ class AttnameOptionTests(TestCase):
             second = Account.objects.create(name="b", owner=owner)
         assert events(object_pk=str(first.pk))[0].changes == {"owner": [None, MASKED]}
         assert events(object_pk=str(second.pk))[0].changes == {"owner": [None, owner.pk]}
+
+    def test_a_pattern_matches_names_not_attnames(self) -> None:
+        # "*_id" means fields so named (external_id), not every foreign key.
+        owner = Owner.objects.create(name="o")
+        models = {"auditapp.Account": {"include": ["name", "owner"]}}
+        with audited(MODELS=models, EXCLUDE_FIELDS=["*_id"], MASK_FIELDS=["*_id"]):
+            account = Account.objects.create(name="a", owner=owner)
+        assert events(object_pk=str(account.pk))[0].changes["owner"] == [None, owner.pk]

@@ -7,11 +7,12 @@ from __future__ import annotations
 import contextlib
 import pickle
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import TestCase
 
+from signalkit.models import AuditEvent
 from tests.audit_utils import audited, events, queries_with_log
-from tests.auditapp.models import Account, Cupboard, Dresser, Shelf
+from tests.auditapp.models import Account, Cupboard, Dresser, Shelf, Ticket
 
 
 @audited(MODELS={"auditapp.Account": {"include": ["name", "balance"]}})
@@ -205,3 +206,32 @@ class SecondParentDeleteTests(TestCase):
             dresser.delete()
         assert not [q for q in queries if q["sql"].endswith("LIMIT 1")], queries
         assert len(events(action="delete")) == 3
+
+
+@audited(MODELS=["auditapp.Ticket"])
+class LockedReadTests(TestCase):
+    def test_a_role_that_may_delete_but_not_update_deletes(self) -> None:
+        # PostgreSQL locks rows (SELECT ... FOR UPDATE) only for a role that may
+        # update the table: the read before the delete falls back to no lock.
+        if connection.vendor != "postgresql":
+            self.skipTest("PostgreSQL privileges")
+        Ticket.objects.create(code="t1", title="x")
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE ROLE signalkit_test_no_update")
+            cursor.execute(
+                "GRANT SELECT, INSERT, DELETE ON auditapp_ticket TO signalkit_test_no_update"
+            )
+            cursor.execute(
+                f"GRANT SELECT, INSERT ON {AuditEvent._meta.db_table} TO signalkit_test_no_update"
+            )
+            cursor.execute(
+                "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO signalkit_test_no_update"
+            )
+            cursor.execute("SET ROLE signalkit_test_no_update")
+        try:
+            Ticket(code="t1", title="in memory").delete()
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET ROLE")
+        assert not Ticket.objects.filter(code="t1").exists()
+        assert events(action="delete")[0].changes["title"] == ["x", None]

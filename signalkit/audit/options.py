@@ -34,8 +34,13 @@ def names(field: Any) -> tuple[str, ...]:
 
 
 def field_matches(field: Any, patterns: tuple[str, ...] | list[str]) -> bool:
-    """Whether one of a field's names matches one of the ``patterns``."""
-    return any(matches(name, patterns) for name in names(field))
+    """Whether a field's name matches one of the ``patterns``, or its attname is
+    one of them written out (a pattern such as ``"*_id"`` keeps meaning fields
+    so named, not every foreign key)."""
+    if matches(field.name, patterns):
+        return True
+    attname = getattr(field, "attname", field.name)
+    return attname != field.name and any(pattern.lower() == attname.lower() for pattern in patterns)
 
 
 def masker(audit: AuditSettings, options: Mapping[str, Any]) -> Callable[[Any], bool]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Model
 
 from signalkit.audit import hooks, snapshot
@@ -45,24 +45,36 @@ def read_row(
     database has it): a change committed before the statement that follows
     cannot slip in between."""
     query = model._base_manager.using(using).filter(pk=pk).values(*attnames)
-    if lock and connection.features.has_select_for_update and hooks.in_transaction(connection):
-        query = query.select_for_update()
+    lock = lock and connection.features.has_select_for_update
     if get_settings().audit.on_error == "raise":
         try:
-            rows = list(query[:1])
+            rows = _rows(query, lock, using, connection)
         except BaseException:
             fail_change(connection)  # as for a failed write: nothing commits
             raise
     else:
         try:
             with savepoint_if_in_transaction(using, connection):
-                rows = list(query[:1])
+                rows = _rows(query, lock, using, connection)
         except Exception:
             logger.exception(
                 "signalkit could not read the audited values of %s %r", model._meta.label, pk
             )
             return None
     return dict(rows[0]) if rows else None
+
+
+def _rows(query: Any, lock: bool, using: str, connection: BaseDatabaseWrapper) -> list[Any]:
+    if lock and hooks.in_transaction(connection):
+        try:
+            # In a savepoint: PostgreSQL locks a row only for a role that may
+            # update the table, and a role that may only delete must still
+            # delete (read unlocked then, as without a lock).
+            with transaction.atomic(using=using):
+                return list(query.select_for_update()[:1])
+        except DatabaseError:
+            pass
+    return list(query[:1])
 
 
 def read_deferred(

@@ -33,7 +33,7 @@ def to_json(value: Any, text: Callable[[Any], str] | None = None) -> Any:
 
     A value of another type becomes ``text(value)``, or ``str(value)``."""
     if isinstance(value, str):
-        return value if value.isascii() and "\x00" not in value else storable(value)
+        return value if "\x00" not in value and _encodable(value) else storable(value)
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
@@ -112,9 +112,20 @@ def storable(text: str) -> str:
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
+def _encodable(text: str) -> bool:
+    # (Far cheaper than the search above: text rarely holds a surrogate.)
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def truncate(value: object, length: int) -> str:
     """``str(value)`` cut to ``length`` characters (never an error)."""
-    if type(value) is str and len(value) <= length and value.isascii() and "\x00" not in value:
+    if type(value) is str and len(value) <= length and "\x00" not in value and _encodable(value):
         return value
     try:
         text = str(value)
