@@ -26,6 +26,20 @@ custom = Signal()
 calls: list[str] = []
 
 
+def run_pytest(tmp_path: Path, test_file: str) -> subprocess.CompletedProcess[str]:
+    """Run pytest on ``tmp_path / test_file`` in a process of its own."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    command = ["-q", "-p", "no:cacheprovider", "--ds", "tests.settings", "-W", "error"]
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *command, str(tmp_path / test_file)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def on_custom(sender: Any, **kwargs: Any) -> None:
     calls.append("custom")
 
@@ -189,27 +203,7 @@ class MarkerKeyCheckTests:
             "def test_marked():\n"
             "    pass\n"
         )
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--ds",
-                "tests.settings",
-                "-W",
-                "error",
-                str(tmp_path / "test_marked.py"),
-            ],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = run_pytest(tmp_path, "test_marked.py")
         # (At its end: a module the test imports could give that key with name=.)
         assert "1 passed, 1 error" in result.stdout, result.stdout
         assert (
@@ -282,26 +276,6 @@ class MarkerInACopiedContextTests:
         (tmp_path / "conftest.py").write_text(ISOLATED_CONFTEST)
         (tmp_path / "signals_here.py").write_text(SIGNALS_HERE)
         (tmp_path / "test_isolated.py").write_text(ISOLATED_TESTS)
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--ds",
-                "tests.settings",
-                "-W",
-                "error",
-                str(tmp_path / "test_isolated.py"),
-            ],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = run_pytest(tmp_path, "test_isolated.py")
         assert "2 passed, 1 error" in result.stdout, result.stdout
         assert "TypeError: mute_signals(sender=...) takes one sender" in result.stdout
