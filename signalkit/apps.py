@@ -23,12 +23,11 @@ class SignalkitConfig(AppConfig):
     def ready(self) -> None:
         from signalkit import audit, checks, receiver_checks  # noqa: F401  (checks register)
         from signalkit.autodiscover import autodiscover
-        from signalkit.gate import refresh_toggles
         from signalkit.offload import checks as offload_checks  # noqa: F401
         from signalkit.profiles import checks as profile_checks  # noqa: F401
         from signalkit.profiles import receivers as profiles
 
-        refresh_toggles()
+        # (Toggles were read in __init__; setting_changed reads them again.)
         profiles.connect()
         autodiscover()
         audit.connect()  # receivers per audited model, auth events, system checks
