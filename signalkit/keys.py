@@ -224,7 +224,11 @@ def location(receiver: Any) -> tuple[str, int] | None:
     except Exception:
         code = None
     if type(code) is not CodeType and type(target) is not FunctionType:
-        call = inspect.getattr_static(type(target), "__call__", None)
+        if issubclass(type(target), type):
+            # A class connected itself: each send calls it, which runs its __init__.
+            call = inspect.getattr_static(target, "__init__", None)
+        else:
+            call = inspect.getattr_static(type(target), "__call__", None)
         code = getattr(call, "__code__", None)
     if type(code) is not CodeType:
         return None

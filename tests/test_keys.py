@@ -116,6 +116,10 @@ class LocationTests:
         assert _line(handlers.Handlers.static) == 42
         assert _line(handlers.CallableReceiver()) == 48
 
+    def test_class_connected_itself_is_located_at_its_init(self) -> None:
+        # Calling the class runs its __init__: that is the receiver's code.
+        assert _line(handlers.ClassReceiver) == 95
+
     def test_builtins_have_no_location(self) -> None:
         assert keys.location(len) is None
 

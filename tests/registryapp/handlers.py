@@ -87,3 +87,10 @@ def logged(func: Any) -> Any:
 
 #: A local function bound at module level (kept alive), unlike a wrapper of it.
 made_receiver = make_local_receiver()
+
+
+class ClassReceiver:
+    """Connected itself: each send creates an instance, which runs __init__."""
+
+    def __init__(self, sender: Any, **kwargs: Any) -> None:
+        self.sender = sender
