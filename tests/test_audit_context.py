@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from asgiref.sync import markcoroutinefunction
 from django.contrib.auth.models import User
-from django.dispatch import Signal
+from django.dispatch import Signal, dispatcher
 from django.test import SimpleTestCase
 
 import signalkit.audit as audit
@@ -178,6 +178,53 @@ class SharedContextTests(SimpleTestCase):
 
         assert asyncio.run(send()) is None
         assert seen["b"] == "bob"
+
+    def overlapping_receivers(self, *, own_task: bool) -> dict[str, Any]:
+        """The actor each of two async receivers of one send sees while the
+        other's scope is entered; with ``own_task``, each enters its scope in
+        a task of its own, as docs/audit.rst advises."""
+        signal = Signal()
+        seen: dict[str, Any] = {}
+        a_entered, b_entered, a_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+        @audit.context("alice")
+        async def a_work() -> None:
+            a_entered.set()
+            await b_entered.wait()
+            seen["a"] = current_actor()
+            a_done.set()
+
+        @audit.context("bob")
+        async def b_work() -> None:
+            await a_entered.wait()
+            b_entered.set()
+            await a_done.wait()
+            seen["b"] = current_actor()
+
+        async def a(sender: Any, **kwargs: Any) -> None:
+            await (asyncio.create_task(a_work()) if own_task else a_work())
+
+        async def b(sender: Any, **kwargs: Any) -> None:
+            await (asyncio.create_task(b_work()) if own_task else b_work())
+
+        signal.connect(a, weak=False)
+        signal.connect(b, weak=False)
+        asyncio.run(signal.asend(sender=None))
+        return seen
+
+    def test_async_receivers_of_one_send_share_a_scope_while_it_lasts_on_django_61(
+        self,
+    ) -> None:
+        # Django 6.1 runs them as tasks of one context: as the docs warn, a's
+        # changes made while b's scope is entered would be b's actor's.
+        shared = hasattr(dispatcher, "_run_parallel")
+        assert self.overlapping_receivers(own_task=False) == {
+            "a": "bob" if shared else "alice",
+            "b": "bob",
+        }
+
+    def test_a_scope_entered_in_a_task_of_its_own_stays_its_own(self) -> None:
+        assert self.overlapping_receivers(own_task=True) == {"a": "alice", "b": "bob"}
 
 
 class ResolveActorTests(SimpleTestCase):
