@@ -1,13 +1,15 @@
 """What a column keeps: the conversions that turn a value assigned to a field
 into the value the database stores, before it is recorded and compared (a
 ``Decimal`` rounded to the field's places, a naive datetime made aware, an IPv6
-address compressed, an array's items one by one)."""
+address compressed, an array's items one by one, an hstore's values as text,
+NaN as NULL on SQLite)."""
 
 from __future__ import annotations
 
 import datetime
 import decimal
 import json
+import math
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -107,9 +109,14 @@ def recorded(field: Any) -> Callable[[Any], Any] | None:
         return _address(field)
     if isinstance(field, FileField):
         return _file_name
+    if kind == "HStoreField":  # PostgreSQL's: keys and values stored as text
+        return field.get_prep_value  # type: ignore[no-any-return]
     if encoded(field):
         return _encoded(field)
-    if native(field) is not None:
+    kept = native(field)
+    if kept is float:
+        return _not_a_number(field, field.to_python)
+    if kept is not None:
         return field.to_python  # type: ignore[no-any-return]
     if kind not in _TYPED:
         return None
@@ -126,7 +133,12 @@ def compared(field: Any) -> Callable[[Any], Any]:
         return _address(field)
     if encoded(field):
         return _encoded(field)
-    return _rounding(field, field.get_prep_value)
+    if native(field) is float:
+        return _not_a_number(field, field.get_prep_value)
+    convert = _rounding(field, field.get_prep_value)
+    # An aware datetime and the naive one a load gives without USE_TZ (or the
+    # reverse) are one value when the column keeps the same instant.
+    return _zoned(convert) if kind == "DateTimeField" else convert
 
 
 def encoded(field: Any) -> bool:
@@ -196,6 +208,23 @@ def _zoned(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return zoned
 
 
+def _not_a_number(field: Any, convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, and on SQLite, which stores NaN as NULL, NaN as ``None``."""
+    if _vendor(field) != "sqlite":
+        return convert
+
+    def number(value: Any) -> Any:
+        value = convert(value)
+        return None if isinstance(value, float) and math.isnan(value) else value
+
+    return number
+
+
+def _vendor(field: Any) -> str:
+    """The vendor of the database the field's model is written to."""
+    return str(connections[router.db_for_write(field.model)].vendor)
+
+
 def _rounding(field: Any, convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``convert``, and for a ``DecimalField`` the value rounded to the field's
     places as the database keeps it (``Decimal("1.234")`` is stored as 1.23)."""
@@ -206,7 +235,7 @@ def _rounding(field: Any, convert: Callable[[Any], Any]) -> Callable[[Any], Any]
     exponent = decimal.Decimal(1).scaleb(-shape.decimal_places)
     # Ties: PostgreSQL and MySQL round them away from zero; Django rounds what
     # SQLite gives back to even.
-    vendor = connections[router.db_for_write(field.model)].vendor
+    vendor = _vendor(field)
     rounding = decimal.ROUND_HALF_EVEN if vendor == "sqlite" else decimal.ROUND_HALF_UP
     context = decimal.Context(prec=shape.max_digits, rounding=rounding)
 

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
     from signalkit.conf import AuditSettings
 
-_MUTABLE_TYPES = frozenset({"JSONField", "ArrayField", "HStoreField"})
+# Fields whose values the program may change in place (``obj.data["k"] = 1``,
+# ``obj.blob[0] = 1`` on a bytearray): snapshots keep copies of them.
+_MUTABLE_TYPES = frozenset({"JSONField", "ArrayField", "HStoreField", "BinaryField"})
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class ModelPlan:
     # values Django leaves stale on the instance after an update (recorded on
     # create only).
     attnames: tuple[str, ...]
-    mutable: frozenset[str]  # snapshot copies: JSON values, and files by name
+    # Snapshot copies: JSON values, bytearrays, custom fields' values, files by name.
+    mutable: frozenset[str]
     m2m: tuple[M2MPlan, ...]
     # (name, attname, JSON encoder) per field: what the receivers loop over.
     encoders: tuple[tuple[str, str, Callable[[Any], Any]], ...] = ()
@@ -175,7 +178,13 @@ def _plan(
         _m2m_plan(field, masked(field), key_masked) for field in opts.many_to_many if audited(field)
     )
     tracked = tuple(f.attname for f in recorded if not (f.generated and django.VERSION < (6,)))
-    mutable = frozenset(f.attname for f in recorded if f.get_internal_type() in _MUTABLE_TYPES)
+    # A custom field's value may be an object of its own (a list, a class with
+    # attributes): copied too, or a change made in place would not be seen.
+    mutable = frozenset(
+        f.attname
+        for f in recorded
+        if f.get_internal_type() in _MUTABLE_TYPES or not type(f).__module__.startswith("django.")
+    )
     files = frozenset(f.attname for f in recorded if isinstance(f, FileField))
     # Only JSON columns keep 1, 1.0 and True apart (arrays and hstores are typed).
     json = frozenset(f.attname for f in recorded if f.get_internal_type() == "JSONField")

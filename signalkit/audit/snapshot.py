@@ -149,11 +149,25 @@ def take(instance: Model, attnames: tuple[str, ...], mutable: frozenset[str]) ->
 
 def _detached(value: Any) -> Any:
     # A value the instance may change in place, as the snapshot must not see:
-    # a JSON value (``obj.data["k"] = 1``), or a file (``obj.doc.save(...)``
-    # and ``.delete()`` change the FieldFile's name).
+    # a JSON value (``obj.data["k"] = 1``), a bytearray, a custom field's
+    # object, or a file (``obj.doc.save(...)`` and ``.delete()`` change the
+    # FieldFile's name).
+    kind = type(value)
+    if kind is str or kind is bytes or kind is int or value is None:
+        return value
+    if kind is dict or kind is list:  # (JSON, arrays)
+        return copy.deepcopy(value)
     if isinstance(value, FieldFile):
         return value.name or None  # as the log records a file: by name, None when empty
-    return copy.deepcopy(value)
+    if kind is memoryview:  # (PostgreSQL's binary data: read-only)
+        return value if value.readonly else value.tobytes()
+    try:
+        copied = copy.deepcopy(value)
+        # A copy that is not equal (an object without __eq__) would be a change
+        # at every save: such a value is kept as it is.
+        return copied if bool(copied == value) else value
+    except Exception:
+        return value  # (a value that cannot be copied: as it is)
 
 
 def remember(instance: Model, snapshot: Snapshot, partial: bool = False, key: Any = None) -> None:
