@@ -156,6 +156,33 @@ def check_secret_looking_fields(app_configs: Any = None, **kwargs: Any) -> list[
 
 
 @register(Tags.security)
+def check_masked_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A primary key that a mask pattern matches is recorded in clear all the
+    same (W028): every event names its object by its key."""
+    messages: list[CheckMessage] = []
+    seen: set[str] = set()
+    for model, plan in build(get_settings().audit).items():
+        if app_configs is not None and model._meta.app_config not in app_configs:
+            continue
+        if not plan.masked_keys or plan.label in seen:
+            continue  # (a proxy shares its concrete model's plan)
+        seen.add(plan.label)
+        names = ", ".join(plan.masked_keys)
+        messages.append(
+            Warning(
+                f"The audit log records the primary key of {plan.label} ({names}) in "
+                "clear, in every event's object_pk and in the foreign keys to it: a mask "
+                "pattern matches its name, but an event must name its object.",
+                hint="Give the model another primary key and keep the secret in a field "
+                "of its own, which the mask covers; or, if MASK_FIELDS matches the key, "
+                "name it in the model's 'unmask' to record it knowingly.",
+                id="signalkit.W028",
+            )
+        )
+    return messages
+
+
+@register(Tags.security)
 def check_trusted_proxies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Every ``TRUSTED_PROXIES`` entry must be an IP address or network (E022),
     not one that trusts every address (W023) or a host widened to its network (W024)."""

@@ -78,6 +78,9 @@ class ModelPlan:
     # The attnames naming the row a save writes: a multi-table child's are its
     # root parent's key (Django syncs the child's link to it when saving).
     row_keys: tuple[str, ...] = ("id",)
+    # The primary key's fields that a mask pattern matches: recorded in clear all
+    # the same, as every event's ``object_pk`` (signalkit.W028).
+    masked_keys: tuple[str, ...] = ()
 
     def row_key(self, values: dict[str, Any]) -> Any:
         """The key of the row a save of the instance whose ``__dict__`` is
@@ -214,6 +217,7 @@ def _plan(
         tracked=frozenset(tracked),
         keys=key_attnames(model),
         row_keys=row_attnames(model),
+        masked_keys=tuple(f.name for f in getattr(opts, "pk_fields", (opts.pk,)) if masked(f)),
     )
 
 

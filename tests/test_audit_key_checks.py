@@ -1,0 +1,49 @@
+"""signalkit.W028: a primary key that a mask pattern matches is recorded in clear."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.core import checks
+from django.test import SimpleTestCase, override_settings
+
+from signalkit.audit.checks import check_masked_keys
+from tests.test_audit_checks import run
+
+W028 = (
+    "signalkit.W028",
+    "The audit log records the primary key of auditapp.Ticket (code) in clear, in every "
+    "event's object_pk and in the foreign keys to it: a mask pattern matches its name, but "
+    "an event must name its object.",
+)
+
+
+class MaskedKeyTests(SimpleTestCase):
+    def test_a_key_that_mask_fields_or_the_models_mask_matches(self) -> None:
+        for audit in (
+            {"MODELS": ["auditapp.Ticket"], "MASK_FIELDS": ["*code*"]},
+            {"MODELS": {"auditapp.Ticket": {"mask": ["code"]}}},
+        ):
+            assert run(check_masked_keys, audit) == [W028], audit
+
+    def test_unmasked_keys_and_other_fields_pass(self) -> None:
+        for audit in (
+            {"MODELS": ["auditapp.Ticket"]},  # the default masks match no "code"
+            {"MODELS": ["auditapp.Ticket"], "MASK_FIELDS": ["title"]},
+            {"MODELS": {"auditapp.Ticket": {"unmask": ["code"]}}, "MASK_FIELDS": ["code"]},
+            {"MODELS": ["auditapp.Account"], "MASK_FIELDS": ["*code*"]},
+        ):
+            assert run(check_masked_keys, audit) == [], audit
+
+    def test_a_model_and_its_proxy_are_reported_once(self) -> None:
+        audit = {"MODELS": ["auditapp.Login", "auditapp.Signin"], "MASK_FIELDS": ["id"]}
+        assert [message_id for message_id, _ in run(check_masked_keys, audit)] == ["signalkit.W028"]
+
+    def test_only_the_models_of_the_apps_checked(self) -> None:
+        audit = {"MODELS": ["auditapp.Ticket"], "MASK_FIELDS": ["code"]}
+        with override_settings(SIGNALKIT={"AUDIT": audit}):
+            assert check_masked_keys([apps.get_app_config("testapp")]) == []
+            assert len(check_masked_keys([apps.get_app_config("auditapp")])) == 1
+
+    def test_it_is_registered_with_the_security_checks(self) -> None:
+        assert check_masked_keys in checks.registry.registry.get_checks()
+        assert checks.Tags.security in check_masked_keys.tags
