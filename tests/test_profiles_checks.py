@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+import textwrap
+from pathlib import Path
 from typing import Any
 
 from django.test import SimpleTestCase, override_settings
@@ -13,7 +16,39 @@ def run(**profile: Any) -> list[tuple[str | None, str]]:
         return [(message.id, message.msg) for message in check_profile()]
 
 
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "profiles.rst"
+# The guide's project, as the profile test app spells it.
+GUIDE_NAMES = {
+    "accounts.Profile": "profilesapp.Profile",
+    "accounts.profiles.defaults": "tests.profilesapp.defaults.profile_defaults",
+}
+
+
+def guide_settings() -> list[dict[str, Any]]:
+    """Each ``SIGNALKIT = {...}`` block of the profiles guide, for the test app."""
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", GUIDE.read_text())
+    found = []
+    for block in blocks:
+        code = textwrap.dedent(block)
+        if not code.startswith("SIGNALKIT = {"):
+            continue
+        for name, test_name in GUIDE_NAMES.items():
+            code = code.replace(f'"{name}"', f'"{test_name}"')
+        namespace: dict[str, Any] = {}
+        exec(code, namespace)
+        found.append(namespace["SIGNALKIT"])
+    return found
+
+
 class CheckProfileTests(SimpleTestCase):
+    def test_settings_of_the_guide_pass_with_its_profile_model(self) -> None:
+        # Its Profile has a required field: a PROFILE without DEFAULTS is E012.
+        examples = guide_settings()
+        assert len(examples) == 2
+        for example in examples:
+            with override_settings(SIGNALKIT=example):
+                assert [message.id for message in check_profile()] == [], example
+
     def test_valid_setting_passes(self) -> None:
         assert run() == []
 
