@@ -48,12 +48,14 @@ def _signalkit_mute_signals_class(request: pytest.FixtureRequest) -> Iterator[No
         # must run unmuted, and opens database access for setUpClass.
         request.getfixturevalue("_django_setup_unittest")
     from signalkit.testing import mute_signals
+    from signalkit.testing.flush import unmuted_flushes
 
     muters = [mute_signals(*marker.args, **marker.kwargs) for marker in markers]
     request.node.stash[_class_muters] = muters
     with ExitStack() as stack:
         for muter in muters:
             stack.enter_context(muter)
+        stack.enter_context(unmuted_flushes(cls, [(muter.mute, muter.scope) for muter in muters]))
         yield
     del request.node.stash[_class_muters]
 
@@ -65,6 +67,12 @@ def _signalkit_mute_signals(request: pytest.FixtureRequest) -> Iterator[None]:
     if not marked:
         yield
         return
+    if _uses_database(request):
+        # pytest-django's: it creates the test databases on first use and, after
+        # a transactional test, flushes them and sends post_migrate so that
+        # receivers seed them again for the next tests. Neither is part of the
+        # test: set up first, it is torn down after the mutes have ended.
+        request.getfixturevalue("_django_db_helper")
     from signalkit.testing import mute_signals
     from signalkit.testing.mute import isolated_context
 
@@ -92,6 +100,16 @@ def _signalkit_mute_signals(request: pytest.FixtureRequest) -> Iterator[None]:
                     context.run(muter.__enter__)
                     stack.callback(context.run, muter.__exit__, None, None, None)
         yield
+
+
+def _uses_database(request: pytest.FixtureRequest) -> bool:
+    """Whether pytest-django gives the test database access (by a fixture, its
+    ``django_db`` marker or the live server)."""
+    names = request.fixturenames
+    if "_django_db_helper" in names or "live_server" in names:
+        return True
+    marked = request.node.get_closest_marker("django_db") is not None
+    return marked and request.config.pluginmanager.has_plugin("django")
 
 
 @pytest.fixture

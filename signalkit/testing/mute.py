@@ -15,6 +15,7 @@ from django.dispatch import Signal
 from signalkit import gate
 from signalkit.gate import enter, leave
 from signalkit.keycheck import check_ended, check_started
+from signalkit.testing.flush import flushing_unmuted, unmuted
 from signalkit.testing.wrappers import wrap
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ def decorate_test_case(cls: type[_T], mute: gate.Mute, scope: str) -> type[_T]:
         original(inner_cls)
 
     cls.setUpClass = classmethod(setUpClass)  # type: ignore[assignment]
+    flushing_unmuted(cls, lambda test: ((mute, scope),))
     return cls
 
 
@@ -191,6 +193,16 @@ class MuteSignalsMixin:
             cls.addClassCleanup(gate.leave, mute, cls.mute_scope)  # type: ignore[attr-defined]
             cls.addClassCleanup(delattr, cls, "_signalkit_mute")  # type: ignore[attr-defined]
         super().setUpClass()  # type: ignore[misc]
+
+    def _fixture_teardown(self) -> None:
+        # A TransactionTestCase's flush, after each test: outside the class's
+        # mute (see signalkit.testing.flush).
+        teardown = super()._fixture_teardown  # type: ignore[misc]
+        mute = type(self).__dict__.get("_signalkit_mute")
+        if mute is None:
+            teardown()
+        else:
+            unmuted(((mute, self.mute_scope),), teardown)
 
     def run(self, result: Any = None) -> Any:
         # An IsolatedAsyncioTestCase runs each test in a context copied when the

@@ -1,0 +1,58 @@
+"""A ``TransactionTestCase`` empties its databases after each test and sends
+``post_migrate``, so that receivers (content types, permissions, the project's
+own seed data) fill them again for the tests that follow. That flush belongs to
+no test: the mutes of the class are left around it, or a muted class would
+leave the databases without that data for every later test."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from signalkit import gate
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+__all__ = ["flushing_unmuted", "unmuted", "unmuted_flushes"]
+
+
+def unmuted(mutes: Sequence[tuple[gate.Mute, str]], func: Callable[[], Any]) -> None:
+    """Run ``func`` with ``mutes`` (each with its scope) left, then enter them again."""
+    for mute, scope in reversed(mutes):
+        gate.leave(mute, scope)
+    try:
+        func()
+    finally:
+        for mute, scope in mutes:
+            gate.enter(mute, scope)
+
+
+def flushing_unmuted(
+    cls: type[Any], mutes: Callable[[Any], Sequence[tuple[gate.Mute, str]]]
+) -> None:
+    """Make a ``TransactionTestCase`` subclass flush outside ``mutes(test)``."""
+    from django.test import TransactionTestCase
+
+    if not issubclass(cls, TransactionTestCase):
+        return
+    teardown = cls._fixture_teardown  # type: ignore[attr-defined]
+
+    def _fixture_teardown(self: TransactionTestCase) -> None:
+        unmuted(mutes(self), lambda: teardown(self))
+
+    cls._fixture_teardown = _fixture_teardown  # type: ignore[attr-defined]
+
+
+@contextmanager
+def unmuted_flushes(cls: type[Any], mutes: Sequence[tuple[gate.Mute, str]]) -> Iterator[None]:
+    """While the block lasts, ``cls`` (if a ``TransactionTestCase``) flushes outside ``mutes``."""
+    own = cls.__dict__.get("_fixture_teardown")
+    flushing_unmuted(cls, lambda test: mutes)
+    try:
+        yield
+    finally:
+        if own is not None:
+            cls._fixture_teardown = own
+        elif "_fixture_teardown" in cls.__dict__:
+            del cls._fixture_teardown
