@@ -27,8 +27,14 @@ calls: list[str] = []
 
 
 def run_pytest(tmp_path: Path, test_file: str) -> subprocess.CompletedProcess[str]:
-    """Run pytest on ``tmp_path / test_file`` in a process of its own."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    """Run pytest on ``tmp_path / test_file`` in a process of its own, with test
+    databases of its own."""
+    suffix = os.environ.get("SIGNALKIT_TEST_DB_SUFFIX", os.environ.get("TOX_ENV_NAME", ""))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "SIGNALKIT_TEST_DB_SUFFIX": f"{suffix}_plugin",
+    }
     command = ["-q", "-p", "no:cacheprovider", "--ds", "tests.settings", "-W", "error"]
     return subprocess.run(
         [sys.executable, "-m", "pytest", *command, str(tmp_path / test_file)],

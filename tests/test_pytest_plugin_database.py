@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tests.test_pytest_plugin import run_pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DATABASE_TESTS = """\
 import pytest
@@ -59,26 +61,6 @@ class LaterCase(TransactionTestCase):
     def test_flush_after_the_marked_class_was_not_muted(self):
         assert "testapp" in migrated
 """
-
-
-def run_pytest(tmp_path: Path, test_file: str) -> subprocess.CompletedProcess[str]:
-    """Run pytest on ``tmp_path / test_file`` in a process of its own, with test
-    databases of its own."""
-    suffix = os.environ.get("SIGNALKIT_TEST_DB_SUFFIX", os.environ.get("TOX_ENV_NAME", ""))
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(Path(__file__).parents[1]),
-        "SIGNALKIT_TEST_DB_SUFFIX": f"{suffix}_plugin",
-    }
-    command = ["-q", "-p", "no:cacheprovider", "--ds", "tests.settings", "-W", "error"]
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", *command, str(tmp_path / test_file)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 class MarkerAndTestDatabasesTests:

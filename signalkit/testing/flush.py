@@ -28,10 +28,8 @@ def unmuted(mutes: Sequence[tuple[gate.Mute, str]], func: Callable[[], Any]) -> 
             gate.enter(mute, scope)
 
 
-def flushing_unmuted(
-    cls: type[Any], mutes: Callable[[Any], Sequence[tuple[gate.Mute, str]]]
-) -> None:
-    """Make a ``TransactionTestCase`` subclass flush outside ``mutes(test)``."""
+def flushing_unmuted(cls: type[Any], mutes: Sequence[tuple[gate.Mute, str]]) -> None:
+    """Make a ``TransactionTestCase`` subclass flush outside ``mutes``."""
     from django.test import TransactionTestCase
 
     if not issubclass(cls, TransactionTestCase):
@@ -39,7 +37,7 @@ def flushing_unmuted(
     teardown = cls._fixture_teardown  # type: ignore[attr-defined]
 
     def _fixture_teardown(self: TransactionTestCase) -> None:
-        unmuted(mutes(self), lambda: teardown(self))
+        unmuted(mutes, lambda: teardown(self))
 
     cls._fixture_teardown = _fixture_teardown  # type: ignore[attr-defined]
 
@@ -48,7 +46,7 @@ def flushing_unmuted(
 def unmuted_flushes(cls: type[Any], mutes: Sequence[tuple[gate.Mute, str]]) -> Iterator[None]:
     """While the block lasts, ``cls`` (if a ``TransactionTestCase``) flushes outside ``mutes``."""
     own = cls.__dict__.get("_fixture_teardown")
-    flushing_unmuted(cls, lambda test: mutes)
+    flushing_unmuted(cls, mutes)
     try:
         yield
     finally:

@@ -152,7 +152,7 @@ def decorate_test_case(cls: type[_T], mute: gate.Mute, scope: str) -> type[_T]:
         original(inner_cls)
 
     cls.setUpClass = classmethod(setUpClass)  # type: ignore[assignment]
-    flushing_unmuted(cls, lambda test: ((mute, scope),))
+    flushing_unmuted(cls, ((mute, scope),))
     return cls
 
 
