@@ -91,6 +91,13 @@ def _signalkit_mute_signals(request: pytest.FixtureRequest) -> Iterator[None]:
     with ExitStack() as stack:
         for muter in muters:
             stack.enter_context(muter)
+        if muters:
+            # A unittest TransactionTestCase flushes after its test, inside
+            # this fixture: outside the test's own mutes (those of its class
+            # are left by the class's fixture).
+            from signalkit.testing.flush import unmuted_flush
+
+            unmuted_flush(request.instance, [(muter.mute, muter.scope) for muter in muters])
         if context is not None:
             from signalkit import gate
 

@@ -62,6 +62,32 @@ class LaterCase(TransactionTestCase):
         assert "testapp" in migrated
 """
 
+MARKED_METHOD_TESTS = """\
+import pytest
+from django.db.models.signals import post_migrate
+from django.test import TransactionTestCase
+
+migrated = []
+
+
+def on_migrate(sender, **kwargs):
+    migrated.append(sender.label)
+
+
+post_migrate.connect(on_migrate)
+
+
+class MarkedMethodCase(TransactionTestCase):
+    @pytest.mark.mute_signals()
+    def test_a_marked_method(self):
+        migrated.clear()
+
+
+class LaterCase(TransactionTestCase):
+    def test_flush_after_the_marked_method_was_not_muted(self):
+        assert "testapp" in migrated
+"""
+
 
 class MarkerAndTestDatabasesTests:
     def test_databases_are_set_up_and_flushed_unmuted(self, tmp_path: Path) -> None:
@@ -72,4 +98,9 @@ class MarkerAndTestDatabasesTests:
     def test_a_marked_transaction_test_case_is_flushed_unmuted(self, tmp_path: Path) -> None:
         (tmp_path / "test_marked_class.py").write_text(MARKED_CLASS_TESTS)
         result = run_pytest(tmp_path, "test_marked_class.py")
+        assert "2 passed" in result.stdout, result.stdout
+
+    def test_the_flush_after_a_marked_test_method_is_not_muted(self, tmp_path: Path) -> None:
+        (tmp_path / "test_marked_method.py").write_text(MARKED_METHOD_TESTS)
+        result = run_pytest(tmp_path, "test_marked_method.py")
         assert "2 passed" in result.stdout, result.stdout

@@ -14,7 +14,7 @@ from signalkit import gate
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
-__all__ = ["flushing_unmuted", "unmuted", "unmuted_flushes"]
+__all__ = ["flushing_unmuted", "unmuted", "unmuted_flush", "unmuted_flushes"]
 
 
 def unmuted(mutes: Sequence[tuple[gate.Mute, str]], func: Callable[[], Any]) -> None:
@@ -40,6 +40,21 @@ def flushing_unmuted(cls: type[Any], mutes: Sequence[tuple[gate.Mute, str]]) -> 
         unmuted(mutes, lambda: teardown(self))
 
     cls._fixture_teardown = _fixture_teardown  # type: ignore[attr-defined]
+
+
+def unmuted_flush(case: Any, mutes: Sequence[tuple[gate.Mute, str]]) -> None:
+    """Make the test case ``case`` (if of a ``TransactionTestCase``) flush
+    outside ``mutes`` after its test: for mutes of one test, not of its class."""
+    from django.test import TransactionTestCase
+
+    if not isinstance(case, TransactionTestCase):
+        return
+    teardown = case._fixture_teardown  # type: ignore[attr-defined]
+
+    def _fixture_teardown() -> None:
+        unmuted(mutes, teardown)
+
+    case._fixture_teardown = _fixture_teardown  # type: ignore[attr-defined]
 
 
 @contextmanager
