@@ -34,6 +34,22 @@ class MaskedKeyTests(SimpleTestCase):
         ):
             assert run(check_masked_keys, audit) == [], audit
 
+    def test_a_parent_link_is_reported_by_the_key_it_holds_not_its_name(self) -> None:
+        # Pupil's key is person_ptr, which holds Person's id: "person*" matches
+        # the name of a key that is no secret.
+        audit = {"MODELS": ["auditapp.Pupil"], "MASK_FIELDS": ["person*"]}
+        assert run(check_masked_keys, audit) == []
+        # A masked key of the parent is what the link holds.
+        audit = {"MODELS": ["auditapp.Pupil"], "MASK_FIELDS": ["id"]}
+        assert run(check_masked_keys, audit) == [
+            (
+                "signalkit.W028",
+                "The audit log records the primary key of auditapp.Pupil (person_ptr) in "
+                "clear, in every event's object_pk and in the foreign keys to it: it holds a "
+                "key that a mask pattern matches, but an event must name its object.",
+            )
+        ]
+
     def test_a_model_and_its_proxy_are_reported_once(self) -> None:
         audit = {"MODELS": ["auditapp.Login", "auditapp.Signin"], "MASK_FIELDS": ["id"]}
         assert [message_id for message_id, _ in run(check_masked_keys, audit)] == ["signalkit.W028"]

@@ -168,11 +168,19 @@ def check_masked_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
             continue  # (a proxy shares its concrete model's plan)
         seen.add(plan.label)
         names = ", ".join(plan.masked_keys)
+        opts = model._meta
+        held = any(opts.get_field(name).is_relation for name in plan.masked_keys)
+        # (A key that is a relation is reported by the key it holds: see plans.)
+        why = (
+            "it holds a key that a mask pattern matches"
+            if held
+            else "a mask pattern matches its name"
+        )
         messages.append(
             Warning(
                 f"The audit log records the primary key of {plan.label} ({names}) in "
-                "clear, in every event's object_pk and in the foreign keys to it: a mask "
-                "pattern matches its name, but an event must name its object.",
+                f"clear, in every event's object_pk and in the foreign keys to it: {why}, "
+                "but an event must name its object.",
                 hint="Give the model another primary key and keep the secret in a field "
                 "of its own, which the mask covers; or, if MASK_FIELDS matches the key, "
                 "name it in the model's 'unmask' to record it knowingly.",

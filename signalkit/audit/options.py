@@ -60,17 +60,21 @@ def masker(audit: AuditSettings, options: Mapping[str, Any]) -> Callable[[Any], 
     return masked
 
 
-def key_masked(field: Any, audit: AuditSettings, shared: dict[type[Model], Options]) -> bool:
+def key_masked(
+    field: Any, audit: AuditSettings, shared: dict[type[Model], Options], *, primary: bool = False
+) -> bool:
     """Whether a key holds a masked value: a foreign key (or a ``through``
     model's) whose ``to_field`` is a field its model masks, audited or not (an
     ``api_key``), would otherwise record the secret as the key; so would a key
-    to a field that is itself such a key."""
+    to a field that is itself such a key. A key to a primary key is recorded in
+    clear anyway (``object_pk``), unless ``primary``: whether a masked primary
+    key is what it holds (signalkit.W028)."""
     seen: set[Any] = set()
     while field.is_relation and (field.many_to_one or field.one_to_one) and field not in seen:
         seen.add(field)
         target = field.target_field
-        if target.primary_key:
-            return False  # a primary key is recorded in clear anyway (object_pk)
+        if target.primary_key and not primary:
+            return False
         if masker(audit, inherited(concrete(target.model), shared))(target):
             return True
         field = target

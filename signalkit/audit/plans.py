@@ -128,7 +128,7 @@ def build(audit: AuditSettings) -> dict[type[Model], ModelPlan]:
             model,
             audit,
             {**options, **named.inherited(named.concrete(model), shared)},
-            lambda field: named.key_masked(field, audit, shared),
+            shared,
         )
     for candidate in apps.get_models():
         if candidate._meta.proxy and candidate not in plans:
@@ -151,10 +151,13 @@ def _plan(
     model: type[Model],
     audit: AuditSettings,
     options: dict[str, list[str]],
-    key_masked: Callable[[Any], bool] | None = None,
+    shared: dict[type[Model], dict[str, list[str]]] | None = None,
 ) -> ModelPlan:
-    if key_masked is None:  # (no listed model's options: MASK_FIELDS alone)
-        key_masked = lambda field: named.key_masked(field, audit, {})  # noqa: E731
+    shared = {} if shared is None else shared  # (no listed model's options: MASK_FIELDS alone)
+
+    def key_masked(field: Any) -> bool:
+        return named.key_masked(field, audit, shared)
+
     include = options.get("include")
     exclude = (*audit.exclude_fields, *options.get("exclude", ()))
     masked = named.masker(audit, options)
@@ -217,7 +220,13 @@ def _plan(
         tracked=frozenset(tracked),
         keys=key_attnames(model),
         row_keys=row_attnames(model),
-        masked_keys=tuple(f.name for f in getattr(opts, "pk_fields", (opts.pk,)) if masked(f)),
+        masked_keys=tuple(
+            f.name
+            for f in getattr(opts, "pk_fields", (opts.pk,))
+            # A key that is a relation (a multi-table child's parent link, a
+            # one-to-one primary key) holds its target's value, whatever its name.
+            if (named.key_masked(f, audit, shared, primary=True) if f.is_relation else masked(f))
+        ),
     )
 
 
