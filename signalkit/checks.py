@@ -8,6 +8,7 @@ from django.apps import apps
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from signalkit.conf import get_settings, raw_settings
+from signalkit.labels import unknown_app_hint
 from signalkit.validation import problems
 from signalkit.validators import CHECK_IDS
 
@@ -28,8 +29,15 @@ def check_autodiscover_exclude(app_configs: Any = None, **kwargs: Any) -> list[C
     return [
         Warning(
             f"SIGNALKIT['AUTODISCOVER_EXCLUDE'] names {label!r}, which is not an installed app label.",
-            hint=f"Installed labels: {', '.join(sorted(labels))}.",
+            hint=_exclude_hint(label, labels),
             id="signalkit.W001",
         )
         for label in sorted(get_settings().autodiscover_exclude - labels)
     ]
+
+
+def _exclude_hint(label: str, labels: set[str]) -> str:
+    # An app's module path or INSTALLED_APPS entry in place of its label: name
+    # the label, as Django's own messages about labels do not.
+    suggestion = unknown_app_hint(label).strip()
+    return suggestion or f"Installed labels: {', '.join(sorted(labels))}."

@@ -8,10 +8,10 @@ every :class:`signalkit.Signal`, and any other signal bound in a loaded module.
 
 from __future__ import annotations
 
-import difflib
-from typing import TYPE_CHECKING
+from typing import Any
 
-from django.apps import apps
+from django.apps import AppConfig, apps
+from django.db.models import Model
 from django.dispatch import Signal as DjangoSignal
 
 from signalkit import paths
@@ -20,6 +20,7 @@ from signalkit.describe import Describer
 from signalkit.dispatch import Signal, defined_signals
 from signalkit.entries import Entry, make_id, read_entries
 from signalkit.infos import ReceiverInfo, SignalInfo
+from signalkit.labels import close_matches, unknown_app_hint
 from signalkit.scan import SignalScan, find_by_id, name_in_module
 from signalkit.senders import SenderIndex, pending_connections
 
@@ -27,22 +28,12 @@ __all__ = [
     "ReceiverInfo",
     "Registry",
     "SignalInfo",
+    "check_sender",
     "close_matches",
     "registry",
     "resolve_app",
     "resolve_model",
 ]
-
-if TYPE_CHECKING:
-    from django.db.models import Model
-
-
-def close_matches(word: str, choices: list[str]) -> str:
-    """``" Did you mean 'a', 'b'?"`` or an empty string."""
-    matches = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
-    if not matches:
-        return ""
-    return f" Did you mean {', '.join(map(repr, matches))}?"
 
 
 class Registry:
@@ -136,7 +127,7 @@ class Registry:
         self,
         signal: DjangoSignal | str | None = None,
         *,
-        sender: type[Model] | str | None = None,
+        sender: type | AppConfig | str | None = None,
         app: str | None = None,
     ) -> list[ReceiverInfo]:
         """Receivers, grouped by signal in :meth:`signals` order; a signal's in the
@@ -156,8 +147,6 @@ class Registry:
             raise TypeError(
                 f"signal must be a Signal, or the name or dotted path of one, not {signal!r}."
             )
-        if app is not None and not isinstance(app, str):
-            raise TypeError(f"app must be an app label (a string), not {app!r}.")
         sender_ids = None if sender is None else {make_id(resolve_model(sender)), make_id(None)}
         prefix = None if app is None else resolve_app(app)
         read: list[tuple[SignalInfo, Entry]] = []
@@ -235,8 +224,12 @@ def _defined_info(signal: Signal) -> SignalInfo:
     )
 
 
-def resolve_model(sender: type[Model] | str) -> type[Model]:
-    """A model class from itself or its ``"app_label.Model"`` label."""
+def resolve_model(sender: type | AppConfig | str) -> type | AppConfig:
+    """A model class from itself or its ``"app_label.Model"`` label; any other
+    class, or an app config (the sender of ``pre_migrate`` and ``post_migrate``),
+    as it is. Anything else is a ``TypeError``: no receiver would match it but
+    those connected for any sender."""
+    check_sender(sender)
     if not isinstance(sender, str):
         return sender
     try:
@@ -248,18 +241,35 @@ def resolve_model(sender: type[Model] | str) -> type[Model]:
         ) from None
 
 
+def check_sender(sender: object) -> None:
+    """``TypeError`` unless ``sender`` is a class, an app config or a string."""
+    if not isinstance(sender, type | AppConfig | str):
+        raise TypeError(_not_a_sender(sender))
+
+
+def _not_a_sender(sender: Any) -> str:
+    if isinstance(sender, Model):
+        # Model signals are sent by the class: an instance is the "instance" argument.
+        label = sender._meta.label
+        # (Not its repr: a model's __str__ may query, or fail.)
+        return (
+            f"sender is an instance of {label}; model signals are sent by the model "
+            f"class: use {type(sender).__name__} or {label!r}."
+        )
+    return (
+        "sender must be a model (or another class), its 'app_label.Model' label, or an "
+        f"app config, not {sender!r}."
+    )
+
+
 def resolve_app(label: str) -> str:
     """The module name of the installed app ``label``."""
+    if not isinstance(label, str):
+        raise TypeError(f"app must be an app label (a string), not {label!r}.")
     try:
         return apps.get_app_config(label).name
     except LookupError:
-        configs = apps.get_app_configs()
-        named = next((config for config in configs if config.name == label), None)
-        if named is not None:  # its module path, not its label
-            hint = f" It is the module of the app labelled {named.label!r}: use that."
-        else:
-            hint = close_matches(label, [config.label for config in configs])
-        raise LookupError(f"Unknown app label {label!r}.{hint}") from None
+        raise LookupError(f"Unknown app label {label!r}.{unknown_app_hint(label)}") from None
 
 
 #: The registry of this process.

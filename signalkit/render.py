@@ -7,10 +7,19 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from signalkit.keys import is_protected
-from signalkit.registry import ReceiverInfo, SignalInfo, registry, resolve_app, resolve_model
+from signalkit.registry import (
+    ReceiverInfo,
+    SignalInfo,
+    check_sender,
+    registry,
+    resolve_app,
+    resolve_model,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from django.apps import AppConfig
 
 Listing = list[tuple[SignalInfo, list[ReceiverInfo]]]
 
@@ -24,18 +33,20 @@ JSON_VERSION = 1
 def listing(
     names: Sequence[str] = (),
     *,
-    sender: str | None = None,
+    sender: type | AppConfig | str | None = None,
     app: str | None = None,
     include_all: bool = False,
     include_django: bool = False,
 ) -> Listing:
-    """Signals with their receivers; ``LookupError`` for an unknown signal, model or app.
+    """Signals with their receivers; ``LookupError`` for an unknown signal, model or
+    app, ``TypeError`` for a value of the wrong type.
 
     Named signals are always listed; otherwise only signals with receivers,
     unless ``include_all``. Receivers Django itself connects (and signalkit's
     bookkeeping ones, such as the settings cache reset) are left out unless
     ``include_django``, or switched off in ``SIGNALKIT["RECEIVERS"]``.
     """
+    check_arguments(names, sender=sender, app=app)
     infos = _once([registry.get(name) for name in names]) if names else registry.signals()
     if sender is not None:
         resolve_model(sender)  # unknown models are an error even without receivers
@@ -63,6 +74,22 @@ def listing(
         for info in infos
         if grouped[_identity(info)] or names or include_all
     ]
+
+
+def check_arguments(names: object, *, sender: object = None, app: object = None) -> None:
+    """``TypeError`` for arguments of :func:`listing` of the wrong type, such as
+    one name given where a list of names goes."""
+    if isinstance(names, str) or not isinstance(names, list | tuple):
+        raise TypeError(f"Signals are given as a list of names or dotted paths, not {names!r}.")
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"A signal is given by its name or dotted path, a string, not {name!r}."
+            )
+    if sender is not None:
+        check_sender(sender)
+    if app is not None and not isinstance(app, str):
+        raise TypeError(f"app must be an app label (a string), not {app!r}.")
 
 
 def _identity(info: SignalInfo) -> Any:
@@ -178,11 +205,20 @@ def _receiver_json(receiver: ReceiverInfo) -> dict[str, Any]:
     }
 
 
+#: Mermaid entity codes (named, or ``#<decimal>;``), so that no label can close its quotes,
+#: inject markup or end its line; ``#`` itself, which starts a code, too.
+_MERMAID_CODES = {
+    **{code: f"#{code};" for code in [*range(32), 127]},
+    **{ord(char): f"#{ord(char)};" for char in "#`"},
+    ord("&"): "#amp;",
+    ord('"'): "#quot;",
+    ord("<"): "#lt;",
+    ord(">"): "#gt;",
+}
+
+
 def _label(value: str) -> str:
-    # Mermaid entity codes, so that no label can close its quotes or inject markup.
-    for char, code in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
-        value = value.replace(char, code)
-    return f'"{value}"'
+    return f'"{value.translate(_MERMAID_CODES)}"'
 
 
 def mermaid(data: Listing) -> str:

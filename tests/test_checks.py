@@ -260,3 +260,26 @@ class CheckAutodiscoverExcludeTests(SimpleTestCase):
     @override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": ["testapp"]})
     def test_installed_label_passes(self) -> None:
         assert check_autodiscover_exclude() == []
+
+    @override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": ["tests.testapp", "django.contrib.auth"]})
+    def test_an_apps_module_path_names_its_label(self) -> None:
+        assert [message.hint for message in check_autodiscover_exclude()] == [
+            "It is the module of the app labelled 'auth': use that.",
+            "It is the module of the app labelled 'testapp': use that.",
+        ]
+
+    @override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": ["tests.testapp.apps.TestAppConfig"]})
+    def test_an_app_config_path_names_its_label(self) -> None:
+        (message,) = check_autodiscover_exclude()
+        assert message.hint == "It is the app config of the app labelled 'testapp': use that."
+
+    @override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": ["testap"]})
+    def test_a_misspelt_label_gets_the_closest_labels(self) -> None:
+        (message,) = check_autodiscover_exclude()
+        assert message.hint == "Did you mean 'testapp', 'testingapp'?"
+
+    @override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": ["zzz"]})
+    def test_a_label_like_none_lists_the_installed_labels(self) -> None:
+        (message,) = check_autodiscover_exclude()
+        assert message.hint is not None
+        assert message.hint.startswith("Installed labels: admin, auditapp, auth, ")

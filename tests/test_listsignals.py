@@ -10,6 +10,7 @@ from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models.signals import post_save
 
 from signalkit.dispatch import Signal
 from tests.registryapp import handlers
@@ -45,6 +46,12 @@ class DynamicCallable:
 def run(*args: str) -> str:
     out = StringIO()
     call_command("listsignals", *args, stdout=out)
+    return out.getvalue()
+
+
+def run_with(**options: Any) -> str:
+    out = StringIO()
+    call_command("listsignals", stdout=out, **options)
     return out.getvalue()
 
 
@@ -182,6 +189,39 @@ class ListSignalsTests:
         # (call_command() does not check an option's choices.)
         with pytest.raises(CommandError, match="Unknown format 'yaml': use one of json, "):
             call_command("listsignals", format="yaml")
+
+    @pytest.mark.parametrize("signals", ["post_save", ["post_save"], ("post_save",)])
+    def test_signals_given_to_call_command_by_keyword(self, signals: Any) -> None:
+        # (A string is one name, not a list of its letters.)
+        assert run_with(signals=signals) == run("post_save")
+        assert run_with(signals=signals).startswith(
+            "post_save (django.db.models.signals.post_save)\n"
+        )
+
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            (
+                {"sender": Article()},
+                r"^sender is an instance of testapp\.Article; model signals are sent by the "
+                r"model class: use Article or 'testapp\.Article'\.$",
+            ),
+            ({"sender": 42}, "^sender must be a model"),
+            ({"app": 42}, r"^app must be an app label \(a string\), not 42\.$"),
+            ({"signals": [post_save]}, "^A signal is given by its name or dotted path"),
+            ({"signals": 42}, "^Signals are given as a list of names or dotted paths, not 42"),
+        ],
+    )
+    def test_options_of_the_wrong_type_are_a_command_error(
+        self, options: dict[str, Any], message: str
+    ) -> None:
+        out = StringIO()
+        with pytest.raises(CommandError, match=message):
+            call_command("listsignals", stdout=out, **options)
+        assert out.getvalue() == ""
+
+    def test_a_model_class_given_to_call_command_filters_by_it(self, signal: Signal) -> None:
+        assert run_with(signals=[PATH], sender=Article) == run(PATH, "--sender", "testapp.Article")
 
     @pytest.mark.parametrize(
         ("args", "message"),

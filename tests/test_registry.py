@@ -374,6 +374,23 @@ class ReceiversTests:
             "on_event_async",
         ]
 
+    def test_a_model_instance_as_sender_is_a_type_error(self, signal: Signal) -> None:
+        # Django sends model signals from the class: an instance would keep only
+        # the receivers connected for any sender, as if they were all there is.
+        signal.connect(handlers.on_event, sender=Article)
+        with pytest.raises(TypeError, match=r"use Article or 'testapp\.Article'\.$"):
+            registry.receivers(signal, sender=Article())  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"^sender must be a model"):
+            registry.receivers(signal, sender=42)  # type: ignore[arg-type]
+
+    def test_an_app_config_sender_filters_by_it(self, signal: Signal) -> None:
+        from django.apps import apps
+
+        signal.connect(handlers.on_event, sender=apps.get_app_config("auth"))
+        signal.connect(handlers.decorated, sender=apps.get_app_config("testapp"))
+        listed = registry.receivers(signal, sender=apps.get_app_config("auth"))
+        assert [r.qualname for r in listed] == ["on_event"]
+
     def test_app_filter(self, signal: Signal) -> None:
         signal.connect(handlers.on_event)
         signal.connect(custom._evaluate)

@@ -234,3 +234,15 @@ class MermaidTests:
             '    s0 -->|"a #quot;quoted#quot; #lt;sender#gt; #amp; co"| r0\n'
             '    s1 -->|"any sender"| r0\n'
         )
+
+    def test_entity_codes_and_line_breaks_in_labels_are_escaped(self) -> None:
+        # A "#" starts a mermaid entity code: "#lt;" would show as "<". A line
+        # break would end the node's line and break the chart.
+        odd = Signal("ticket#lt;1;\nnext", module="tests.test_render")
+        odd.connect(handlers.on_event)
+        assert mermaid(listing([odd.path])) == (
+            "flowchart LR\n"
+            '    s0["ticket#35;lt;1;#10;next"]\n'
+            '    r0["tests.registryapp.handlers.on_event"]\n'
+            '    s0 -->|"any sender"| r0\n'
+        )

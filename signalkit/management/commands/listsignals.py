@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from signalkit.render import FORMATS, listing
+from signalkit.render import FORMATS, check_arguments, listing
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser
@@ -17,8 +17,10 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
+        # (A default makes argparse take the positional as optional: call_command()
+        # fails on a required one given by keyword, as in signals=["post_save"].)
         parser.add_argument(
-            "signals", nargs="*", metavar="SIGNAL", help="Signal names or dotted paths."
+            "signals", nargs="*", default=[], metavar="SIGNAL", help="Signal names or dotted paths."
         )
         parser.add_argument(
             "--sender", help="Only receivers that run for this model (app_label.Model)."
@@ -37,9 +39,16 @@ class Command(BaseCommand):
         if render is None:  # (call_command() does not check choices)
             formats = ", ".join(sorted(FORMATS))
             raise CommandError(f"Unknown format {options['format']!r}: use one of {formats}.")
+        names = options["signals"]
+        if isinstance(names, str):  # call_command(..., signals="post_save"): one name
+            names = [names]
+        try:
+            check_arguments(names, sender=options["sender"], app=options["app"])
+        except TypeError as error:
+            raise CommandError(str(error)) from None
         try:
             data = listing(
-                options["signals"],
+                names,
                 sender=options["sender"],
                 app=options["app"],
                 include_all=options["include_all"],
