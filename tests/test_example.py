@@ -23,12 +23,12 @@ def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return database
 
 
-def manage(*args: str, db: Path, offload: bool = False) -> str:
+def manage(*args: str, db: Path, offload: bool = False, python: tuple[str, ...] = ()) -> str:
     env = {**os.environ, "EXAMPLE_DB": str(db), "DJANGO_SETTINGS_MODULE": "example.settings"}
     env["EXAMPLE_OFFLOAD"] = "1" if offload else ""
     env.pop("SIGNALKIT_TEST_DB", None)
     result = subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *python, "manage.py", *args],
         cwd=EXAMPLE,
         env=env,
         capture_output=True,
@@ -111,6 +111,11 @@ def tutorial_snippet(containing: str) -> str:
 class ExampleProjectTests:
     def test_check_passes(self, example_db: Path) -> None:
         assert "no issues" in manage("check", db=example_db)
+
+    def test_settings_use_nothing_deprecated(self, example_db: Path) -> None:
+        # Django 6.1 deprecates EMAIL_BACKEND (for MAILERS) with a pending warning.
+        out = manage("check", db=example_db, python=("-W", "error::PendingDeprecationWarning"))
+        assert "no issues" in out
 
     def test_demo_setup_is_idempotent(self, example_db: Path) -> None:
         assert (

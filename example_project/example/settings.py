@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import django
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "example-only-not-secret"
 DEBUG = True
@@ -57,7 +59,12 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 STATIC_URL = "static/"
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# E-mails are printed on the console. Django 6.1 configures mailers with MAILERS
+# and deprecates EMAIL_BACKEND.
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # One dict configures signalkit. Nothing here imports blog/signals.py:
 # signalkit's autodiscovery does.
