@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db.backends.base.operations import BaseDatabaseOperations
 
+from signalkit.audit import packets
 from signalkit.audit.serialize import dumps
 from signalkit.models import AuditEvent
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Field
@@ -127,8 +128,12 @@ def execute(
     # Many rows per statement: a statement per row costs the server more than
     # the rows themselves (PostgreSQL runs its executor once per statement).
     size = rows_per_insert(connection)
-    for start in range(0, len(rows), size):
-        chunk = rows[start : start + size]
+    if packets.applies(connection):
+        # MySQL and MariaDB: also no more bytes than a statement may have.
+        chunks: Iterable[list[tuple[Any, ...]]] = packets.chunks(connection, rows, size)
+    else:
+        chunks = (rows[start : start + size] for start in range(0, len(rows), size))
+    for chunk in chunks:
         sql = insert(connection, len(chunk), native=native)
         cursor.execute(sql, [value for row in chunk for value in row])
 

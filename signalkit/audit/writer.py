@@ -12,7 +12,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from signalkit.audit import buffer as batching
-from signalkit.audit import hooks, pending, statements
+from signalkit.audit import hooks, packets, pending, statements
 from signalkit.audit.context import current, resolve_actor
 from signalkit.audit.serialize import object_pk, to_json, truncate
 from signalkit.audit.statements import FIELDS
@@ -284,14 +284,13 @@ def _insert_or_log(
 def _insert(
     events: list[Event] | list[AuditEvent], using: str, connection: BaseDatabaseWrapper
 ) -> None:
+    # Precompiled INSERTs (the ORM's per-row compilation would cost more than
+    # the audited change itself), of rows that fit a statement.
+    rows = packets.fit(connection, events, statements.row_maker(connection))
     if isinstance(events[0], AuditEvent):
         for model in events:
             model.save(using=using, force_insert=True)
         return
-    # Precompiled INSERTs: the ORM's per-row compilation would cost more than
-    # the audited change itself.
-    row = statements.row_maker(connection)
-    rows = [row(event) for event in events]
     if statements.native_allowed(connection):
         # The driver's own cursor: Django's wrapper costs more than SQLite's
         # INSERT. Only when nothing observes queries (no debug cursor, no
