@@ -57,13 +57,48 @@ def autodiscover(app_configs: Iterable[AppConfig] | None = None) -> list[str]:
                 exc.add_note(f"(raised while signalkit autodiscovered {dotted!r})")
                 error = AutodiscoveryError(
                     f"Importing {dotted!r} (app {config.label!r}) failed during signalkit "
-                    f"autodiscovery: {type(exc).__name__}: {exc}"
+                    f"autodiscovery: {_described(exc)} "
+                    f"{way_out(config, conf.autodiscover_exclude)}"
                 )
                 error.filename = _error_file(exc)
                 raise error from exc
             discovered.add(dotted)
             imported.append(dotted)
     return imported
+
+
+def way_out(config: AppConfig, exclude: frozenset[str]) -> str:
+    """What to do about a module of ``config`` that cannot be imported: fix it,
+    or exclude the app by its label. Said outright when the exclusions name the
+    app otherwise (its module path, its package, its ``AppConfig`` path): the
+    crash comes before the system check (``W001``) that would tell."""
+    meant = app_names(config) - set(apps.app_configs)  # (another app's label is that app)
+    written = next((name for name in sorted(exclude) if name in meant), None)
+    if written is not None:
+        return (
+            f"SIGNALKIT['AUTODISCOVER_EXCLUDE'] names {written!r}, which is not an app label: "
+            f"to skip this app's modules, write its label {config.label!r} instead."
+        )
+    return (
+        "Fix the module, or skip this app's modules by adding its label "
+        f"{config.label!r} to SIGNALKIT['AUTODISCOVER_EXCLUDE']."
+    )
+
+
+def app_names(config: AppConfig) -> set[str]:
+    """The names other than its label that an app is known by: its module path
+    (as ``INSTALLED_APPS`` gives it), its package and its ``AppConfig`` path."""
+    names = {config.name, config.name.rpartition(".")[2]}
+    cls = type(config)
+    if cls is not AppConfig:
+        names.add(f"{cls.__module__}.{cls.__qualname__}")
+    return names - {config.label}
+
+
+def _described(exc: Exception) -> str:
+    """``exc`` as one sentence: ``"ZeroDivisionError: broken on purpose."``."""
+    text = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def _error_file(exc: Exception) -> str | None:

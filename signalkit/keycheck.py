@@ -152,12 +152,23 @@ def close_keys(key: str, connected: list[str]) -> list[str]:
         # The module may be what is wrong (a receiver moved elsewhere): keys of
         # other modules whose own last part is close, the closest first (their
         # modules may share nothing with the old one).
-        return [
-            other
-            for last in difflib.get_close_matches(name, others, n=3, cutoff=0.6)
-            for other in difflib.get_close_matches(key, others[last], n=3, cutoff=0)
-        ][:3]
-    return difflib.get_close_matches(key, connected, n=3, cutoff=0.6)
+        return _by_last_part(key, name, others)
+    found = difflib.get_close_matches(key, connected, n=3, cutoff=0.6)
+    if found or container:
+        return found
+    # A function's name alone ("notify_followers"): compared whole, it is too
+    # short to look close to any key; the keys that end with it (or close) are.
+    return _by_last_part(key, name, others)
+
+
+def _by_last_part(key: str, name: str, others: Mapping[str, list[str]]) -> list[str]:
+    """The keys whose last part is close to ``name``, the closest first (their
+    modules may share nothing with the one ``key`` gives)."""
+    return [
+        other
+        for last in difflib.get_close_matches(name, others, n=3, cutoff=0.6)
+        for other in difflib.get_close_matches(key, others[last], n=3, cutoff=0)
+    ][:3]
 
 
 def _follow(key: str) -> Problem | None:

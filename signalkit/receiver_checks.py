@@ -22,6 +22,7 @@ from signalkit.conf import get_settings
 from signalkit.entries import make_id, read_entries
 from signalkit.keycheck import close_keys, connected_keys
 from signalkit.keys import is_djangos, receiver_key, unwrap
+from signalkit.paths import loaded_longest
 from signalkit.receivers import DeferredReceiver
 from signalkit.registry import registry
 from signalkit.scan import find_by_id
@@ -171,9 +172,9 @@ def check_receiver_toggles(app_configs: Any = None, **kwargs: Any) -> list[Check
     for key in sorted(set(toggles) - set(connected)):
         matches = close_keys(key, connected)
         hint = (
-            f"Did you mean {', '.join(map(repr, matches))}?"
-            if matches
-            else "Run 'manage.py listsignals' to see the keys of connected receivers."
+            _not_imported(key)
+            or (f"Did you mean {', '.join(map(repr, matches))}?" if matches else "")
+            or "Run 'manage.py listsignals' to see the keys of connected receivers."
         )
         messages.append(
             Warning(
@@ -183,3 +184,27 @@ def check_receiver_toggles(app_configs: Any = None, **kwargs: Any) -> list[Check
             )
         )
     return messages
+
+
+def _not_imported(key: str) -> str:
+    """Why no receiver has ``key`` when the module it names exists but was never
+    imported (listsignals does not show its receivers either), else ``""``."""
+    module = loaded_longest(key)[2]
+    if not module:
+        return ""
+    conf = get_settings()
+    config = apps.get_containing_app_config(module)
+    if config is None:
+        why = "it is in no installed app"
+    elif not conf.autodiscover:
+        why = "SIGNALKIT['AUTODISCOVER'] is False"
+    elif config.label in conf.autodiscover_exclude:
+        why = f"its app {config.label!r} is in SIGNALKIT['AUTODISCOVER_EXCLUDE']"
+    elif module not in {f"{config.name}.{name}" for name in conf.autodiscover_modules}:
+        why = "SIGNALKIT['AUTODISCOVER_MODULES'] does not name it"
+    else:
+        why = "nothing imported it"
+    return (
+        f"The module {module!r} is not imported ({why}), so none of its receivers is "
+        "connected: import it, or remove the toggle."
+    )

@@ -60,7 +60,9 @@ class AutodiscoverTests:
             autodiscover(configs("brokenapp"))
         assert str(info.value) == (
             "Importing 'tests.discovery.brokenapp.signals.handlers' (app 'brokenapp') failed "
-            "during signalkit autodiscovery: ZeroDivisionError: broken on purpose"
+            "during signalkit autodiscovery: ZeroDivisionError: broken on purpose. Fix the "
+            "module, or skip this app's modules by adding its label 'brokenapp' to "
+            "SIGNALKIT['AUTODISCOVER_EXCLUDE']."
         )
         assert isinstance(info.value.__cause__, ZeroDivisionError)
 
@@ -69,9 +71,28 @@ class AutodiscoverTests:
             autodiscover(configs("brokenapp"))
         assert str(info.value) == (
             "Importing 'tests.discovery.brokenapp.signals' (app 'brokenapp') failed during "
-            "signalkit autodiscovery: ZeroDivisionError: broken on purpose"
+            "signalkit autodiscovery: ZeroDivisionError: broken on purpose. Fix the module, or "
+            "skip this app's modules by adding its label 'brokenapp' to "
+            "SIGNALKIT['AUTODISCOVER_EXCLUDE']."
         )
         assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+    def test_error_of_an_app_excluded_by_its_path_says_to_use_the_label(self) -> None:
+        # The crash comes before the check (W001) that would tell: an app excluded
+        # as INSTALLED_APPS names it is not excluded, and the error must say why.
+        for written in (
+            "tests.discovery.brokenapp",  # as INSTALLED_APPS gives it
+            "tests.discovery.brokenapp.apps.BrokenConfig",
+            "brokenapp",  # its package
+        ):
+            with override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": [written]}):
+                with pytest.raises(AutodiscoveryError) as info:
+                    autodiscover([AppConfig.create("tests.discovery.brokenapp.apps.BrokenConfig")])
+                assert str(info.value).endswith(
+                    "ZeroDivisionError: broken on purpose. SIGNALKIT['AUTODISCOVER_EXCLUDE'] "
+                    f"names {written!r}, which is not an app label: to skip this app's modules, "
+                    "write its label 'broken' instead."
+                )
 
     def test_runserver_watches_the_broken_module(self) -> None:
         # Django's autoreloader watches the file an error names ("filename", else

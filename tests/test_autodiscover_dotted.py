@@ -50,3 +50,23 @@ def test_missing_dependency_in_plain_module_is_reported(app_pkg: str) -> None:
     # The same failure in a module that is not dotted.
     with pytest.raises(AutodiscoveryError):
         autodiscover([AppConfig.create(app_pkg)])
+
+
+def test_error_without_a_message_reads_as_a_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "signalkit_test_bare_error_app"
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / name / "signals.py").write_text("raise ImportError\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.raises(AutodiscoveryError) as info:
+            autodiscover([AppConfig.create(name)])
+    finally:
+        sys.modules.pop(name, None)
+    assert str(info.value) == (
+        f"Importing '{name}.signals' (app {name!r}) failed during signalkit autodiscovery: "
+        "ImportError. Fix the module, or skip this app's modules by adding its label "
+        f"{name!r} to SIGNALKIT['AUTODISCOVER_EXCLUDE']."
+    )

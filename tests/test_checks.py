@@ -109,6 +109,19 @@ class CheckSettingsTests(SimpleTestCase):
             )
         ]
 
+    def test_module_name_with_a_final_newline_is_e004(self) -> None:
+        # ("$" matched before the newline: the name passed, then imported nothing.)
+        assert run({"AUTODISCOVER_MODULES": ["signals\n"]}) == [
+            (
+                "signalkit.E004",
+                "SIGNALKIT['AUTODISCOVER_MODULES'][0] is 'signals\\n', which is not "
+                "a module name such as 'signals'.",
+            )
+        ]
+
+    def test_model_label_with_a_final_newline_is_e004(self) -> None:
+        assert [id_ for id_, _ in run({"PROFILE": {"MODEL": "auth.User\n"}})] == ["signalkit.E004"]
+
     def test_modules_given_as_a_string_is_e003(self) -> None:
         assert run({"AUTODISCOVER_MODULES": "signals"}) == [
             (

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -187,6 +188,30 @@ class CheckReceiverTogglesTests:
         (message,) = check_receiver_toggles()
         assert message.hint == "Run 'manage.py listsignals' to see the keys of connected receivers."
 
+    @override_settings(SIGNALKIT={"RECEIVERS": {"remember_author": False}})
+    def test_toggle_of_a_function_name_alone_suggests_its_key(self) -> None:
+        (message,) = check_receiver_toggles()
+        assert message.hint == "Did you mean 'tests.testapp.signals.remember_author'?"
+
+    def test_toggle_into_a_module_never_imported_says_why(self) -> None:
+        key = "tests.testapp.unimported.never_connected"
+        cases: list[tuple[dict[str, object], str]] = [
+            ({}, "SIGNALKIT['AUTODISCOVER_MODULES'] does not name it"),
+            (
+                {"AUTODISCOVER_EXCLUDE": ["testapp"]},
+                "its app 'testapp' is in SIGNALKIT['AUTODISCOVER_EXCLUDE']",
+            ),
+            ({"AUTODISCOVER": False}, "SIGNALKIT['AUTODISCOVER'] is False"),
+        ]
+        for extra, why in cases:
+            with override_settings(SIGNALKIT={"RECEIVERS": {key: False}, **extra}):
+                (message,) = check_receiver_toggles()
+            assert message.hint == (
+                f"The module 'tests.testapp.unimported' is not imported ({why}), so none of "
+                "its receivers is connected: import it, or remove the toggle."
+            )
+        assert "tests.testapp.unimported" not in sys.modules  # (the check imports nothing)
+
     def test_registered_with_the_signals_tag(self) -> None:
         with override_settings(SIGNALKIT={"RECEIVERS": {"nothing.like.it": False}}):
             assert "signalkit.W002" in ids(run_checks(tags=["signals"]))
@@ -207,3 +232,7 @@ class CloseKeysFallbackTests:
             "mail.hooks.send_mail",
         ]
         assert _close_keys("shop.signals.send_mail", connected)[0] == "mail.hooks.send_mail"
+
+    def test_a_function_name_alone_is_compared_with_the_last_parts(self) -> None:
+        connected = ["myproject.apps.blog.signals.notify_followers", "myproject.apps.mail.send"]
+        assert _close_keys("notify_followers", connected) == [connected[0]]
