@@ -14,6 +14,7 @@ from django.db import models
 from django.http import QueryDict
 from django.test import TestCase
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 from signalkit.offload.codec import EncodeError, Missing, decode, encode, snapshot
 from tests.auditapp.models import Account, Deal, Hand
@@ -128,6 +129,12 @@ class EncodeTests:
             (Article(title="unsaved"), "unsaved model instance"),
             (QueryDict("tag=a&tag=b"), "several values per key"),
             ([1, lambda: 1], "function values cannot be sent"),
+            # Named for what they are, with what to send instead (the query never runs).
+            (gettext_lazy("Welcome"), r"^a lazy string \(gettext_lazy\(\)\): send str\(\)"),
+            (
+                Article.objects.all(),
+                r"^a QuerySet of offloadapp\.Article: send a list of its primary",
+            ),
         ],
     )
     def test_value_that_cannot_travel_raises(self, value: Any, message: str) -> None:

@@ -96,6 +96,25 @@ class ImmediateDeliveryTests(TransactionTestCase):
         ]
         assert effect.data["sender"] == ["ModelBase", repr(Article)]
 
+    def test_a_failing_receiver_is_logged_by_its_key(self) -> None:
+        # The backend logs only signalkit.offload.tasks.run_receiver, the task
+        # of every offloaded receiver.
+        signal = Signal()
+        signalkit.receiver(signal, offload=True, name="tests.charge_card")(fail_to_charge)
+        try:
+            with self.assertLogs("signalkit.offload", "ERROR") as logs:
+                signal.send(sender=None)
+        finally:
+            signal.disconnect(fail_to_charge)
+        (failure,) = logs.records
+        assert failure.getMessage().startswith("Offloaded receiver tests.charge_card failed")
+        assert failure.exc_info is not None
+        assert str(failure.exc_info[1]) == "card declined"
+
+
+def fail_to_charge(sender: Any, **kwargs: Any) -> None:
+    raise RuntimeError("card declined")
+
 
 @override_settings(TASKS=DUMMY)
 class EnqueueTests(TestCase):

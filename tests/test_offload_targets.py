@@ -104,6 +104,21 @@ class RegisterTests:
             for signal in signals:
                 signal.disconnect(offloaded)
 
+    def test_a_signal_the_receiver_left_is_not_replaced_by_its_position(self) -> None:
+        # Queued for post_save; after a deploy the receiver is offloaded for
+        # post_delete only: a task of post_save must not run it for post_delete.
+        key = "offload.tests.moved"
+        signalkit.receiver(model_signals.post_delete, offload=True, name=key)(offloaded)
+        try:
+            with pytest.raises(
+                LookupError, match=r"'offload\.tests\.moved' is not connected to django\.db\."
+            ):
+                targets.resolve(key, 0, "django.db.models.signals.post_save")
+            post_delete = "django.db.models.signals.post_delete"
+            assert targets.resolve(key, 0, post_delete) == (offloaded, model_signals.post_delete)
+        finally:
+            model_signals.post_delete.disconnect(offloaded)
+
     def test_unknown_key_names_the_key_and_the_fix(self) -> None:
         with pytest.raises(
             LookupError, match=r"No offloaded receiver 'nowhere\.to\.be\.found'.*AUTODISCOVER"

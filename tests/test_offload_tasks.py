@@ -127,6 +127,17 @@ class DatabaseWorkerTests(WorkerTestsMixin, TransactionTestCase):
             {key: ["float", repr(value)] for key, value in values.items()},
         ]
 
+    def test_strings_jsonb_refuses_reach_the_worker_unchanged(self) -> None:
+        # jsonb rejects \u0000 and lone surrogates: the enqueue after the commit
+        # failed, and the call was lost.
+        values = ["a\x00b", "\udcff", {"key\x00": "v"}]
+        with self.settings():
+            article = Article.objects.using("offload").create(title="Texts")
+            article_event.send(sender=None, article=article, values=values, using="offload")
+            run_worker(self.backend)
+        (effect,) = effects("record_event")
+        assert effect.data["values"] == ["list", repr(values)]
+
 
 class RQWorkerTests(WorkerTestsMixin, TransactionTestCase):
     backend = "rq"

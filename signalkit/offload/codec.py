@@ -22,6 +22,8 @@ the same in a named zone    ``{"$datetime": [iso, zone]}``, ``{"$time": [iso, zo
 timedelta                   ``{"$timedelta": [days, seconds, microseconds]}``
 tuple / set / frozenset     ``{"$tuple": [...]}``, ``{"$set": [...]}``, ``{"$frozenset": [...]}``
 dict with string keys       ``{"$dict": {...}}``
+the same, a key as below    ``{"$items": [[key, value], ...]}``
+string with NUL, surrogate  ``{"$str": base64}`` (of its UTF-8 bytes)
 ==========================  ======================================
 
 Sets are sorted (by their encoded JSON), so equal payloads are equal strings.
@@ -44,9 +46,11 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.db.models.fields.files import FieldFile
+from django.utils.functional import Promise
 
+from signalkit.offload import texts
 from signalkit.offload.classes import class_at, importable, qualified
 from signalkit.offload.containers import CONTAINERS, as_stored, refusal
 from signalkit.offload.zones import parse_datetime, parse_time, zoned
@@ -58,8 +62,10 @@ class EncodeError(TypeError):
 
 def encode(value: Any) -> Any:
     """``value`` as JSON-compatible data; :class:`EncodeError` if impossible."""
-    if value is None or type(value) in (bool, str, int):
+    if value is None or type(value) in (bool, int):
         return value
+    if type(value) is str:
+        return _text(value)
     if isinstance(value, enum.Enum):
         # (TextChoices and IntEnum members are str and int too: JSON would turn
         # them into their values on a worker, but not on the immediate backend.)
@@ -70,7 +76,7 @@ def encode(value: Any) -> Any:
             # as its value, as such members did before they had a tag.
             member: Any = value  # (an enum may be a str, an int or a float too)
             if isinstance(member, str):
-                return str.__str__(member)
+                return _text(str.__str__(member))
             if isinstance(member, int):
                 return int.__int__(member)
             if isinstance(member, float):
@@ -83,7 +89,7 @@ def encode(value: Any) -> Any:
     if isinstance(value, str):
         # A subclass (SafeString...) arrives as what JSON makes of it on a
         # worker: a str; the immediate backend must not pass the subclass.
-        return str.__str__(value)
+        return _text(str.__str__(value))
     if isinstance(value, int):
         return int.__int__(value)
     if isinstance(value, float):
@@ -126,10 +132,28 @@ def encode(value: Any) -> Any:
     if type(value) is dict:
         if not all(isinstance(key, str) for key in value):
             raise EncodeError(f"{value!r} has keys that are not strings")
+        if any(texts.needs_escape(key) for key in value):
+            return {"$items": [[encode(key), encode(item)] for key, item in value.items()]}
         return {"$dict": {str.__str__(key): encode(item) for key, item in value.items()}}
     if isinstance(value, CONTAINERS):
         raise EncodeError(refusal(value))
-    raise EncodeError(f"{type(value).__qualname__} values cannot be sent to a task worker")
+    raise EncodeError(_unsupported(value))
+
+
+def _unsupported(value: Any) -> str:
+    # (Never the repr of a QuerySet: it would run the query.)
+    if isinstance(value, Promise):
+        return "a lazy string (gettext_lazy()): send str() of it where you send the signal"
+    if isinstance(value, QuerySet):
+        return (
+            f"a QuerySet of {value.model._meta.label}: send a list of its primary keys "
+            f"(list(queryset.values_list('pk', flat=True)))"
+        )
+    return f"{type(value).__qualname__} values cannot be sent to a task worker"
+
+
+def _text(value: str) -> str | dict[str, str]:
+    return {"$str": texts.escaped(value)} if texts.needs_escape(value) else value
 
 
 def _float(value: float) -> float | dict[str, str]:
@@ -204,6 +228,11 @@ def decode(data: Any, *, using: str | None, none_if_missing: bool = False) -> An
             key: decode(item, using=using, none_if_missing=none_if_missing)
             for key, item in value.items()
         }
+    if tag == "$items":
+        return {
+            decode(key, using=using): decode(item, using=using, none_if_missing=none_if_missing)
+            for key, item in value
+        }
     if tag in ("$tuple", "$set", "$frozenset"):
         kind = {"$tuple": tuple, "$set": set, "$frozenset": frozenset}[tag]
         return kind(decode(item, using=using, none_if_missing=none_if_missing) for item in value)
@@ -266,6 +295,7 @@ _SCALARS: dict[str, Any] = {
     "$decimal": decimal.Decimal,
     "$bytes": base64.b64decode,
     "$float": float,
+    "$str": texts.unescaped,
     "$datetime": parse_datetime,
     "$date": datetime.date.fromisoformat,
     "$time": parse_time,

@@ -264,18 +264,28 @@ def resolve(key: str, position: int, path: str | None = None) -> tuple[Any, Sign
     """The function and signal of a task: the signal ``path`` names if this
     process has imported its module, else the one at ``position``;
     :class:`LookupError` naming the key when this process has no such offloaded
-    receiver."""
+    receiver, or when it is not connected to the signal ``path`` names."""
     target = _targets.get(key)
     func = target.func if target is not None else None
     if target is None or func is None:
         raise LookupError(
             f"No offloaded receiver {key!r} in this process. The worker must import the "
-            f"module that connects it (keep SIGNALKIT['AUTODISCOVER'] on, or import it in "
-            f"an AppConfig.ready())."
+            f"module that connects it with offload=True (keep SIGNALKIT['AUTODISCOVER'] on, "
+            f"or import it in an AppConfig.ready()); a receiver renamed or removed since the "
+            f"task was queued is not found by its old key."
         )
-    found = None if path is None else target.find(path)
-    if found is not None:
-        return func, found
+    if path is not None:
+        found = target.find(path)
+        if found is not None:
+            return func, found
+        if path.rpartition(".")[0] in sys.modules:
+            # The path names a signal of this process that the receiver is not
+            # connected to (a task queued before a deploy that changed its
+            # signals): a position would pick another signal.
+            raise LookupError(
+                f"Offloaded receiver {key!r} is not connected to {path} in this process: "
+                f"it was sent for that signal, and is not run for another one."
+            )
     if not 0 <= position < len(target.signals):
         raise LookupError(
             f"Offloaded receiver {key!r} is connected to {len(target.signals)} signal(s) in "

@@ -36,8 +36,28 @@ def run_receiver(
 
     Model instances are re-fetched; one deleted meanwhile is handled per
     ``SIGNALKIT['OFFLOAD']['MISSING']``: ``"skip"`` the call, pass ``None``
-    (``"none"``), or ``"fail"`` the task.
+    (``"none"``), or ``"fail"`` the task. A failure is logged naming the
+    receiver, then raised, so that the backend marks the task failed.
     """
+    try:
+        _run(receiver, signal, sender, kwargs, idempotency_key, signal_path)
+    except Exception:
+        # Backends log the task by its function, the same for every offloaded
+        # receiver (signalkit.offload.tasks.run_receiver): say which one failed.
+        logger.exception(
+            "Offloaded receiver %s failed (idempotency_key %s).", receiver, idempotency_key
+        )
+        raise
+
+
+def _run(
+    receiver: str,
+    signal: int,
+    sender: Any,
+    kwargs: dict[str, Any],
+    idempotency_key: str,
+    signal_path: str | None,
+) -> None:
     func, signal_obj = targets.resolve(receiver, signal, signal_path)
     missing = get_settings().offload.missing
     using = kwargs.get("using") if isinstance(kwargs.get("using"), str) else None
