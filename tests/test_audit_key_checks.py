@@ -5,8 +5,12 @@ from __future__ import annotations
 from django.apps import apps
 from django.core import checks
 from django.test import SimpleTestCase, override_settings
+from django.test.utils import isolate_apps
 
 from signalkit.audit.checks import check_masked_keys
+from signalkit.audit.options import key_masked
+from signalkit.conf import get_settings
+from tests.auditapp.models import Pupil
 from tests.test_audit_checks import run
 
 W028 = (
@@ -49,6 +53,21 @@ class MaskedKeyTests(SimpleTestCase):
                 "key that a mask pattern matches, but an event must name its object.",
             )
         ]
+
+    @isolate_apps("tests.auditapp")
+    def test_a_grandchilds_parent_link_is_judged_by_the_key_it_holds(self) -> None:
+        # Prefect's key pupil_ptr holds Pupil's person_ptr, which holds
+        # Person's id: "person*" matches the name of a link, not of a secret.
+        class Prefect(Pupil):
+            class Meta:
+                app_label = "auditapp"
+
+        with override_settings(SIGNALKIT={"AUDIT": {"MASK_FIELDS": ["person*"]}}):
+            audit = get_settings().audit
+            assert not key_masked(Prefect._meta.pk, audit, {}, primary=True)
+        with override_settings(SIGNALKIT={"AUDIT": {"MASK_FIELDS": ["id"]}}):
+            audit = get_settings().audit
+            assert key_masked(Prefect._meta.pk, audit, {}, primary=True)
 
     def test_a_model_and_its_proxy_are_reported_once(self) -> None:
         audit = {"MODELS": ["auditapp.Login", "auditapp.Signin"], "MASK_FIELDS": ["id"]}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import unittest
 
 from django.db import connection, transaction
@@ -21,8 +22,6 @@ def max_allowed_packet() -> int:
 
 
 def too_large(value: object) -> str:
-    import json
-
     return TOO_LARGE.format(size=len(json.dumps(value)))
 
 
@@ -103,6 +102,12 @@ class ShrinkTests(SimpleTestCase):
         changes: dict[str, object] = {"a": [None, "y" * 5000]}
         shrink(self.event(changes, {}), 100)
         assert changes == {"a": [None, "y" * 5000]}
+
+    def test_many_short_values_are_replaced_until_the_event_fits(self) -> None:
+        # (A custom event with many keys: each value is small, the event is not.)
+        event = self.event({f"k{index}": "x" * 200 for index in range(100)}, {})
+        shrink(event, 10_000)
+        assert len(json.dumps(event.changes)) <= 10_000
 
     def test_a_sizes_estimate_counts_escapes(self) -> None:
         # A driver escapes quotes and backslashes: '"' * n takes 2 * n bytes.

@@ -44,3 +44,11 @@ class TextTests:
         assert travelled(value) == value
         assert travelled(mark_safe("<b>\x00</b>")) == "<b>\x00</b>"
         assert travelled(Mood.ODD) is Mood.ODD
+
+    def test_keys_are_plain_strings_whether_or_not_another_key_is_escaped(self) -> None:
+        # An enum key arrives as its value in "$dict": so it does beside a key
+        # that needs an escape.
+        for value in ({Mood.ODD: 1}, {Mood.ODD: 1, "a\x00": 2}):
+            decoded = travelled(value)
+            assert isinstance(decoded, dict)
+            assert [type(key) for key in decoded] == [str] * len(value)

@@ -75,6 +75,11 @@ def key_masked(
         target = field.target_field
         if target.primary_key and not primary:
             return False
+        if primary and target.is_relation:
+            # A parent's own link (a grandchild's key holds the grandparent's):
+            # judged by what it holds in turn, not by its name.
+            field = target
+            continue
         if masker(audit, inherited(concrete(target.model), shared))(target):
             return True
         field = target

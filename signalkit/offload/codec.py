@@ -65,7 +65,8 @@ def encode(value: Any) -> Any:
     if value is None or type(value) in (bool, int):
         return value
     if type(value) is str:
-        return _text(value)
+        # (Most strings are ASCII without a NUL: no call for those.)
+        return value if value.isascii() and "\x00" not in value else texts.encoded(value)
     if isinstance(value, enum.Enum):
         # (TextChoices and IntEnum members are str and int too: JSON would turn
         # them into their values on a worker, but not on the immediate backend.)
@@ -76,7 +77,7 @@ def encode(value: Any) -> Any:
             # as its value, as such members did before they had a tag.
             member: Any = value  # (an enum may be a str, an int or a float too)
             if isinstance(member, str):
-                return _text(str.__str__(member))
+                return texts.encoded(str.__str__(member))
             if isinstance(member, int):
                 return int.__int__(member)
             if isinstance(member, float):
@@ -89,7 +90,7 @@ def encode(value: Any) -> Any:
     if isinstance(value, str):
         # A subclass (SafeString...) arrives as what JSON makes of it on a
         # worker: a str; the immediate backend must not pass the subclass.
-        return _text(str.__str__(value))
+        return texts.encoded(str.__str__(value))
     if isinstance(value, int):
         return int.__int__(value)
     if isinstance(value, float):
@@ -133,7 +134,12 @@ def encode(value: Any) -> Any:
         if not all(isinstance(key, str) for key in value):
             raise EncodeError(f"{value!r} has keys that are not strings")
         if any(texts.needs_escape(key) for key in value):
-            return {"$items": [[encode(key), encode(item)] for key, item in value.items()]}
+            # (Keys as "$dict" gives them: plain strings, an enum member's value.)
+            return {
+                "$items": [
+                    [texts.encoded(str.__str__(key)), encode(item)] for key, item in value.items()
+                ]
+            }
         return {"$dict": {str.__str__(key): encode(item) for key, item in value.items()}}
     if isinstance(value, CONTAINERS):
         raise EncodeError(refusal(value))
@@ -150,10 +156,6 @@ def _unsupported(value: Any) -> str:
             f"(list(queryset.values_list('pk', flat=True)))"
         )
     return f"{type(value).__qualname__} values cannot be sent to a task worker"
-
-
-def _text(value: str) -> str | dict[str, str]:
-    return {"$str": texts.escaped(value)} if texts.needs_escape(value) else value
 
 
 def _float(value: float) -> float | dict[str, str]:

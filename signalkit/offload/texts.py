@@ -12,14 +12,24 @@ from __future__ import annotations
 import base64
 import re
 
-__all__ = ["escaped", "needs_escape", "unescaped"]
+__all__ = ["encoded", "escaped", "needs_escape", "unescaped"]
 
-_UNSAFE = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def needs_escape(text: str) -> bool:
     """Whether ``text`` holds a character a JSON store refuses."""
-    return _UNSAFE.search(text) is not None
+    # Every string of a payload passes here: "in" and isascii() cost next to
+    # nothing, where a regular expression reads a long string character by
+    # character; only a non-ASCII one can hold a surrogate.
+    if "\x00" in text:
+        return True
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def encoded(text: str) -> str | dict[str, str]:
+    """``text`` as the offload codec sends it: itself, or ``{"$str": escaped}``."""
+    return {"$str": escaped(text)} if needs_escape(text) else text
 
 
 def escaped(text: str) -> str:
