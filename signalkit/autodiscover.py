@@ -11,6 +11,7 @@ from django.apps import AppConfig, apps
 from django.utils.module_loading import module_has_submodule
 
 from signalkit.conf import get_settings
+from signalkit.labels import app_names
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -72,7 +73,7 @@ def way_out(config: AppConfig, exclude: frozenset[str]) -> str:
     or exclude the app by its label. Said outright when the exclusions name the
     app otherwise (its module path, its package, its ``AppConfig`` path): the
     crash comes before the system check (``W001``) that would tell."""
-    meant = app_names(config) - set(apps.app_configs)  # (another app's label is that app)
+    meant = set(app_names(config)) - set(apps.app_configs)  # (another app's label is that app)
     written = next((name for name in sorted(exclude) if name in meant), None)
     if written is not None:
         return (
@@ -85,19 +86,10 @@ def way_out(config: AppConfig, exclude: frozenset[str]) -> str:
     )
 
 
-def app_names(config: AppConfig) -> set[str]:
-    """The names other than its label that an app is known by: its module path
-    (as ``INSTALLED_APPS`` gives it), its package and its ``AppConfig`` path."""
-    names = {config.name, config.name.rpartition(".")[2]}
-    cls = type(config)
-    if cls is not AppConfig:
-        names.add(f"{cls.__module__}.{cls.__qualname__}")
-    return names - {config.label}
-
-
 def _described(exc: Exception) -> str:
     """``exc`` as one sentence: ``"ZeroDivisionError: broken on purpose."``."""
-    text = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    message = str(exc).strip()
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 

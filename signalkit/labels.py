@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import difflib
 
-from django.apps import apps
+from django.apps import AppConfig, apps
 
-__all__ = ["close_matches", "unknown_app_hint"]
+__all__ = ["app_names", "close_matches", "unknown_app_hint"]
 
 
 def close_matches(word: str, choices: list[str]) -> str:
@@ -18,15 +18,26 @@ def close_matches(word: str, choices: list[str]) -> str:
     return f" Did you mean {', '.join(map(repr, matches))}?"
 
 
+def app_names(config: AppConfig) -> dict[str, str]:
+    """The names other than its label that an app is known by, each with what it
+    is: its module path (as ``INSTALLED_APPS`` gives it), its package and its
+    ``AppConfig`` path."""
+    names = {config.name.rpartition(".")[2]: "package", config.name: "module"}
+    cls = type(config)
+    if cls is not AppConfig:
+        names[f"{cls.__module__}.{cls.__qualname__}"] = "app config"
+    names.pop(config.label, None)
+    return names
+
+
 def unknown_app_hint(label: str) -> str:
     """What to write instead of ``label``, which is no installed app's label:
-    the label of the app whose module (``"django.contrib.auth"``) or app config
-    class (``"blog.apps.BlogConfig"``, as ``INSTALLED_APPS`` may list it) it
-    names, else the closest labels (with a leading space), else ``""``."""
+    the label of the app whose module (``"django.contrib.auth"``), package or
+    app config class (``"blog.apps.BlogConfig"``, as ``INSTALLED_APPS`` may list
+    it) it names, else the closest labels (with a leading space), else ``""``."""
     configs = apps.get_app_configs()
     for config in configs:
-        cls = type(config)
-        if label in (config.name, f"{cls.__module__}.{cls.__qualname__}"):
-            what = "module" if label == config.name else "app config"
+        what = app_names(config).get(label)
+        if what is not None:
             return f" It is the {what} of the app labelled {config.label!r}: use that."
     return close_matches(label, [config.label for config in configs])

@@ -70,3 +70,20 @@ def test_error_without_a_message_reads_as_a_sentence(
         "ImportError. Fix the module, or skip this app's modules by adding its label "
         f"{name!r} to SIGNALKIT['AUTODISCOVER_EXCLUDE']."
     )
+
+
+def test_error_ending_with_a_colon_keeps_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "signalkit_test_colon_error_app"
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / name / "signals.py").write_text("raise ImportError('missing setting:')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.raises(AutodiscoveryError) as info:
+            autodiscover([AppConfig.create(name)])
+    finally:
+        sys.modules.pop(name, None)
+        sys.modules.pop(f"{name}.signals", None)
+    assert "autodiscovery: ImportError: missing setting:. Fix the module" in str(info.value)

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.apps import AppConfig
 from django.test import SimpleTestCase, override_settings
 
 from signalkit.checks import check_autodiscover_exclude, check_settings
+from signalkit.labels import app_names
 
 if TYPE_CHECKING:
     from django.core.checks import CheckMessage
@@ -285,6 +287,15 @@ class CheckAutodiscoverExcludeTests(SimpleTestCase):
     def test_an_app_config_path_names_its_label(self) -> None:
         (message,) = check_autodiscover_exclude()
         assert message.hint == "It is the app config of the app labelled 'testapp': use that."
+
+    def test_the_names_an_app_is_known_by(self) -> None:
+        # The W001 hint and the autodiscovery error both name the label for these.
+        config = AppConfig.create("tests.discovery.brokenapp.apps.BrokenConfig")
+        assert app_names(config) == {
+            "brokenapp": "package",
+            "tests.discovery.brokenapp": "module",
+            "tests.discovery.brokenapp.apps.BrokenConfig": "app config",
+        }
 
     @override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": ["testap"]})
     def test_a_misspelt_label_gets_the_closest_labels(self) -> None:

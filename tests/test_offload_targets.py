@@ -119,6 +119,18 @@ class RegisterTests:
         finally:
             model_signals.post_delete.disconnect(offloaded)
 
+    def test_a_signal_renamed_since_the_task_was_queued_falls_back_to_its_position(
+        self,
+    ) -> None:
+        # The module of the path is imported, but names no such signal any more.
+        key = "offload.tests.renamed"
+        signalkit.receiver(model_signals.post_delete, offload=True, name=key)(offloaded)
+        try:
+            found = targets.resolve(key, 0, "django.db.models.signals.post_removed")
+            assert found == (offloaded, model_signals.post_delete)
+        finally:
+            model_signals.post_delete.disconnect(offloaded)
+
     def test_unknown_key_names_the_key_and_the_fix(self) -> None:
         with pytest.raises(
             LookupError, match=r"No offloaded receiver 'nowhere\.to\.be\.found'.*AUTODISCOVER"

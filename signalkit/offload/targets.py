@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import signals as model_signals
+from django.dispatch import Signal
 
 from signalkit import keys
 
 if TYPE_CHECKING:
-    from django.dispatch import Signal
-
     from signalkit.receivers import DeferredReceiver
 
 # Signals whose instance a worker cannot re-fetch, with the reason.
@@ -278,10 +277,12 @@ def resolve(key: str, position: int, path: str | None = None) -> tuple[Any, Sign
         found = target.find(path)
         if found is not None:
             return func, found
-        if path.rpartition(".")[0] in sys.modules:
+        module, _, name = path.rpartition(".")
+        if isinstance(getattr(sys.modules.get(module), name, None), Signal):
             # The path names a signal of this process that the receiver is not
             # connected to (a task queued before a deploy that changed its
-            # signals): a position would pick another signal.
+            # signals): a position would pick another signal. (A path that names
+            # nothing, a signal renamed meanwhile, falls back to the position.)
             raise LookupError(
                 f"Offloaded receiver {key!r} is not connected to {path} in this process: "
                 f"it was sent for that signal, and is not run for another one."
