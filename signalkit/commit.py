@@ -82,6 +82,11 @@ def _rearmed(
         # The captures of where it runs, not of the send: a capture around the
         # commit sees what the call sends, one that ended since does not.
         sys.modules["signalkit.testing.capture"].set_active(captures)
+    if not mutes:
+        # The copied context holds only entries of blocks that had ended when it
+        # was copied (any other would be among the mutes): they apply to nothing.
+        call()
+        return
     # The send's mutes (those that ended since too) and those of where it runs.
     with _rearmed_mutes(mutes):
         call()

@@ -156,7 +156,10 @@ def is_enabled(key: str) -> bool:
 def active_mutes() -> tuple[Mute, ...]:
     """The mutes in force for the current context (context-local and process-wide),
     without those of blocks that have ended (which a copied context still holds)."""
-    return _stacked_mutes(_get_state()) + gated.process_mutes
+    frame = _get_state()
+    if frame[0] is None:  # (no block entered in this context: the common case)
+        return gated.process_mutes
+    return _stacked_mutes(frame) + gated.process_mutes
 
 
 def process_mutes() -> tuple[Mute, ...]:

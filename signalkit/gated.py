@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 from django.dispatch.dispatcher import Signal
 
 from signalkit import mutestack
+from signalkit.keys import is_spared
 from signalkit.resolved import filter_resolved, is_djangos
+from signalkit.selectors import silenced_keys
 from signalkit.toggled import toggled_entries
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ _silences = mutestack.silences
 process_mutes: tuple[Mute, ...] = ()
 process_silenced: frozenset[int] = frozenset()
 disabled: frozenset[str] = frozenset()
+_NO_KEYS: frozenset[str] = frozenset()
 
 
 def _applying(signal: Signal, sender: Any) -> list[Mute] | None:
@@ -46,7 +49,10 @@ def _applying(signal: Signal, sender: Any) -> list[Mute] | None:
     frame = _get_state()
     if signal_id in process_silenced or (signal_id in frame[1] and _silences(frame, signal_id)):
         return None
-    active = [mute for mute in process_mutes if mute.applies_to(signal, sender)]
+    # (No comprehension while there are no process-wide mutes: the common case.)
+    active = (
+        [mute for mute in process_mutes if mute.applies_to(signal, sender)] if process_mutes else []
+    )
     entry = frame[0]
     while entry is not None:  # [mute, ended]
         if not entry[1] and entry[0].applies_to(signal, sender):
@@ -63,10 +69,18 @@ def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[An
     entries = toggled_entries(self, sender, disabled)
     if entries is None:  # an entry shape this version does not know: Django decides
         return _filter_resolved(self, sender, active)
+    muted, catch_all = _NO_KEYS, False
+    if active:
+        # What the mutes silence, worked out once per send rather than asked of
+        # each mute for each receiver.
+        silenced = silenced_keys(active)
+        if silenced is None:
+            return [], []
+        muted, catch_all = silenced
     sync_receivers: list[Any] = []
     async_receivers: list[Any] = []
     for ref, sender_ref, is_async, key in entries:
-        if active and any(mute.silences(key) for mute in active):
+        if active and (key in muted or (catch_all and not is_spared(key))):
             continue
         if isinstance(ref, weakref.ReferenceType):
             ref = ref()

@@ -113,6 +113,22 @@ class Mute:
         return not (self.catch_all and is_spared(key))
 
 
+def silenced_keys(mutes: Iterable[Mute]) -> tuple[frozenset[str], bool] | None:
+    """What ``mutes`` silence together, as :meth:`Mute.silences` says one by one:
+    the receiver keys they name and whether one is a catch-all (which silences
+    every key but the spared ones); ``None`` when one silences every receiver."""
+    named: frozenset[str] = frozenset()
+    catch_all = False
+    for mute in mutes:
+        if mute.keys is not None:
+            named = named | mute.keys if named else mute.keys
+        elif mute.catch_all:
+            catch_all = True
+        else:
+            return None
+    return named, catch_all
+
+
 def _several_senders(sender: Any) -> str:
     # A collection would be matched as one sender, by identity: no model signal
     # is ever sent from it, so the mute would silence nothing.

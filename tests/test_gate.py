@@ -271,6 +271,21 @@ class MuteTests:
         self.signal.send(None)
         assert self.calls == ["first", "first", "second"]
 
+    def test_receiver_mutes_a_catch_all_and_a_sender_mute_combine(self) -> None:
+        django_receiver = make_receiver(self.calls, "django_own")
+        django_receiver.__module__ = "django.contrib.fake"
+        third = make_receiver(self.calls, "third")
+        for receiver in (django_receiver, third):
+            self.signal.connect(receiver)
+        with muting(Mute(receivers=[self.first])), muting(Mute(receivers=[self.second])):
+            self.signal.send(None)
+            with muting(Mute()):
+                self.signal.send(None)
+            with muting(Mute([self.signal], sender=int)):
+                self.signal.send(int)
+                self.signal.send(None)
+        assert self.calls == ["django_own", "third", "django_own", "django_own", "third"]
+
     def test_same_mute_entered_twice_stays_until_both_end(self) -> None:
         mute = Mute([self.signal])
         with muting(mute):

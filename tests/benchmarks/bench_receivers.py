@@ -93,11 +93,27 @@ def test_receiver_send_costs() -> None:
         lambda: ours.send(None, value=1), lambda: theirs.send(None, value=1)
     )
 
+    # 4. signalkit.Signal's send_robust (which logs failures by key) against Django's.
+    robust_ours, robust_theirs = signalkit.Signal(), Signal()
+    for function in functions:
+        robust_ours.connect(function)
+        robust_theirs.connect(function)
+    robust_cost, django_robust_cost = paired(
+        lambda: robust_ours.send_robust(None, value=1),
+        lambda: robust_theirs.send_robust(None, value=1),
+    )
+
     report(
         "Receivers and toggles (send time per call)",
         [
             ("send, signalkit installed, no toggle/mute vs without", with_signalkit, without, 1.02),
             ("send to 10 receivers, 1 toggled off vs Django to 9", toggled_cost, nine_cost, 1.10),
             ("signalkit.receiver vs django.dispatch.receiver", ours_cost, theirs_cost, 1.02),
+            (
+                "signalkit.Signal.send_robust vs Django's, 10 receivers",
+                robust_cost,
+                django_robust_cost,
+                1.02,
+            ),
         ],
     )
