@@ -52,20 +52,27 @@ def test_missing_dependency_in_plain_module_is_reported(app_pkg: str) -> None:
         autodiscover([AppConfig.create(app_pkg)])
 
 
-def test_error_without_a_message_reads_as_a_sentence(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    name = "signalkit_test_bare_error_app"
+def discovery_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, raises: str) -> str:
+    """The message of the error that autodiscovering app ``name``, whose
+    ``signals.py`` runs ``raise <raises>``, ends with."""
     (tmp_path / name).mkdir()
     (tmp_path / name / "__init__.py").write_text("")
-    (tmp_path / name / "signals.py").write_text("raise ImportError\n")
+    (tmp_path / name / "signals.py").write_text(f"raise {raises}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         with pytest.raises(AutodiscoveryError) as info:
             autodiscover([AppConfig.create(name)])
     finally:
         sys.modules.pop(name, None)
-    assert str(info.value) == (
+        sys.modules.pop(f"{name}.signals", None)
+    return str(info.value)
+
+
+def test_error_without_a_message_reads_as_a_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "signalkit_test_bare_error_app"
+    assert discovery_error(tmp_path, monkeypatch, name, "ImportError") == (
         f"Importing '{name}.signals' (app {name!r}) failed during signalkit autodiscovery: "
         "ImportError. Fix the module, or skip this app's modules by adding its label "
         f"{name!r} to SIGNALKIT['AUTODISCOVER_EXCLUDE']."
@@ -76,14 +83,5 @@ def test_error_ending_with_a_colon_keeps_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     name = "signalkit_test_colon_error_app"
-    (tmp_path / name).mkdir()
-    (tmp_path / name / "__init__.py").write_text("")
-    (tmp_path / name / "signals.py").write_text("raise ImportError('missing setting:')\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    try:
-        with pytest.raises(AutodiscoveryError) as info:
-            autodiscover([AppConfig.create(name)])
-    finally:
-        sys.modules.pop(name, None)
-        sys.modules.pop(f"{name}.signals", None)
-    assert "autodiscovery: ImportError: missing setting:. Fix the module" in str(info.value)
+    message = discovery_error(tmp_path, monkeypatch, name, "ImportError('missing setting:')")
+    assert "autodiscovery: ImportError: missing setting:. Fix the module" in message
