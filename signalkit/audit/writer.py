@@ -284,13 +284,16 @@ def _insert_or_log(
 def _insert(
     events: list[Event] | list[AuditEvent], using: str, connection: BaseDatabaseWrapper
 ) -> None:
-    # Precompiled INSERTs (the ORM's per-row compilation would cost more than
-    # the audited change itself), of rows that fit a statement.
-    rows = packets.fit(connection, events, statements.row_maker(connection))
+    row = statements.row_maker(connection)
     if isinstance(events[0], AuditEvent):
+        if packets.applies(connection):
+            packets.fit(connection, events, row)  # (shrinks the values that cannot fit)
         for model in events:
             model.save(using=using, force_insert=True)
         return
+    # Precompiled INSERTs (the ORM's per-row compilation would cost more than
+    # the audited change itself), of rows that fit a statement.
+    rows = packets.fit(connection, events, row)
     if statements.native_allowed(connection):
         # The driver's own cursor: Django's wrapper costs more than SQLite's
         # INSERT. Only when nothing observes queries (no debug cursor, no
