@@ -82,3 +82,36 @@ class MaskedKeyTests(SimpleTestCase):
     def test_it_is_registered_with_the_security_checks(self) -> None:
         assert check_masked_keys in checks.registry.registry.get_checks()
         assert checks.Tags.security in check_masked_keys.tags
+
+
+class SecretTextKeyTests(SimpleTestCase):
+    """A model named like a secret whose key is text: the key is the secret,
+    under a name no mask matches (django-rest-framework's ``authtoken.Token``)."""
+
+    def test_a_token_model_keyed_by_its_text_is_reported(self) -> None:
+        with override_settings(SIGNALKIT={"AUDIT": {"MODELS": ["auditapp.ApiToken"]}}):
+            messages = check_masked_keys()
+        assert [(m.id, m.msg, m.hint) for m in messages] == [
+            (
+                "signalkit.W028",
+                "The audit log records the primary key of auditapp.ApiToken (key) in clear, "
+                "in every event's object_pk and in the foreign keys to it: its model's name "
+                "looks like a secret's and the key is text, likely the secret, but an event "
+                "must name its object.",
+                "Give the model another primary key and keep the secret in a field of its "
+                "own, which the mask covers; or, if the key is no secret, name it in the "
+                "model's 'unmask'.",
+            )
+        ]
+        # Naming the key in the model's 'unmask' records it knowingly.
+        audit = {"MODELS": {"auditapp.ApiToken": {"unmask": ["key"]}}}
+        assert run(check_masked_keys, audit) == []
+
+    def test_a_model_named_like_no_mask_or_keyed_otherwise_passes(self) -> None:
+        # Ticket: a text key, but no secret's name; Token: a secret's name, but
+        # a UUID key (an identifier, not the secret); Login: an integer key.
+        audit = {"MODELS": ["auditapp.Ticket", "auditapp.Token", "auditapp.Login"]}
+        assert run(check_masked_keys, audit) == []
+        # A mask pattern the user adds is a secret's name too.
+        audit = {"MODELS": ["auditapp.Ticket"], "MASK_FIELDS": ["ticket"]}
+        assert [message_id for message_id, _ in run(check_masked_keys, audit)] == ["signalkit.W028"]

@@ -12,6 +12,7 @@ from django.apps import apps
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from signalkit.audit.http import trusted_networks
+from signalkit.audit.options import matches
 from signalkit.audit.options import names as names_of
 from signalkit.audit.plans import build, resolve
 from signalkit.conf import get_settings, raw_settings
@@ -161,33 +162,68 @@ def check_masked_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     same (W028): every event names its object by its key."""
     messages: list[CheckMessage] = []
     seen: set[str] = set()
-    for model, plan in build(get_settings().audit).items():
+    audit = get_settings().audit
+    for model, plan in build(audit).items():
         if app_configs is not None and model._meta.app_config not in app_configs:
             continue
-        if not plan.masked_keys or plan.label in seen:
+        if plan.label in seen:
             continue  # (a proxy shares its concrete model's plan)
-        seen.add(plan.label)
-        names = ", ".join(plan.masked_keys)
         opts = model._meta
-        held = any(opts.get_field(name).is_relation for name in plan.masked_keys)
-        # (A key that is a relation is reported by the key it holds: see plans.)
-        why = (
-            "it holds a key that a mask pattern matches"
-            if held
-            else "a mask pattern matches its name"
-        )
+        if plan.masked_keys:
+            names = ", ".join(plan.masked_keys)
+            held = any(opts.get_field(name).is_relation for name in plan.masked_keys)
+            # (A key that is a relation is reported by the key it holds: see plans.)
+            why = (
+                "it holds a key that a mask pattern matches"
+                if held
+                else "a mask pattern matches its name"
+            )
+            knowingly = (
+                "or, if MASK_FIELDS matches the key, name it in the model's 'unmask' "
+                "to record it knowingly."
+            )
+        elif _secret_text_key(model, audit.mask_fields):
+            names = opts.pk.name
+            why = "its model's name looks like a secret's and the key is text, likely the secret"
+            knowingly = "or, if the key is no secret, name it in the model's 'unmask'."
+        else:
+            continue
+        seen.add(plan.label)
         messages.append(
             Warning(
                 f"The audit log records the primary key of {plan.label} ({names}) in "
                 f"clear, in every event's object_pk and in the foreign keys to it: {why}, "
                 "but an event must name its object.",
                 hint="Give the model another primary key and keep the secret in a field "
-                "of its own, which the mask covers; or, if MASK_FIELDS matches the key, "
-                "name it in the model's 'unmask' to record it knowingly.",
+                f"of its own, which the mask covers; {knowingly}",
                 id="signalkit.W028",
             )
         )
     return messages
+
+
+def _secret_text_key(model: Any, mask_fields: tuple[str, ...]) -> bool:
+    """Whether a model named like a secret (a ``Token``, an ``ApiKey``) keys
+    its rows by text: that key is usually the secret itself, under a name no
+    mask matches (``key``, as django-rest-framework's ``authtoken.Token``),
+    unless an ``unmask`` option of the model's names it."""
+    opts = model._meta.concrete_model._meta
+    pk = opts.pk
+    if pk.is_relation or pk.get_internal_type() not in _TEXT_TYPES:
+        return False
+    patterns = (*mask_fields, *LOOKS_SECRET)
+    if not any(matches(name, patterns) for name in (opts.model_name, opts.object_name)):
+        return False
+    unmasked = {
+        name.lower()
+        for label, options in get_settings().audit.models.items()
+        if (found := resolve(label)) is not None and found._meta.concrete_model is opts.model
+        for name in options.get("unmask", ())
+    }
+    return pk.name.lower() not in unmasked and pk.attname.lower() not in unmasked
+
+
+_TEXT_TYPES = frozenset({"CharField", "TextField", "SlugField", "EmailField"})
 
 
 @register(Tags.security)

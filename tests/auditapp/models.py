@@ -89,6 +89,17 @@ class Token(models.Model):
         return self.label
 
 
+class ApiToken(models.Model):
+    """A secret that keys its rows, named as no mask matches (as
+    django-rest-framework's ``authtoken.Token``)."""
+
+    key = models.CharField(max_length=40, primary_key=True)
+    name = models.CharField(max_length=50, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Login(models.Model):
     """Fields whose names look secret but that the default masks do not match."""
 
