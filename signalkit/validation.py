@@ -120,9 +120,13 @@ def _optional_section(schema: dict[str, Validator], required: tuple[str, ...] = 
     return check
 
 
+# A module name, not a file's: "signals.py" would name a module "py" inside
+# "signals" (and import "signals" as a side effect of looking for it).
+MODULE = re.compile(r"(?!.*\.py\Z)" + DOTTED.pattern)
+
 SCHEMA: dict[str, Validator] = {
     "AUTODISCOVER": type_of(bool, "True or False"),
-    "AUTODISCOVER_MODULES": string_list(DOTTED, "a module name such as 'signals'"),
+    "AUTODISCOVER_MODULES": string_list(MODULE, "a module name such as 'signals'"),
     "AUTODISCOVER_EXCLUDE": string_list(None, "app labels"),
     "RECEIVERS": receivers,
     "PROFILE": _optional_section(_PROFILE_SCHEMA, required=("MODEL",)),

@@ -121,6 +121,18 @@ class CheckSettingsTests(SimpleTestCase):
             )
         ]
 
+    def test_a_file_name_for_a_module_is_e004(self) -> None:
+        # ("signals.py" names a module "py" in "signals": none was ever found,
+        # and only the side effect of looking imported "signals".)
+        assert run({"AUTODISCOVER_MODULES": ["receivers", "signals.py"]}) == [
+            (
+                "signalkit.E004",
+                "SIGNALKIT['AUTODISCOVER_MODULES'][1] is 'signals.py', which is not "
+                "a module name such as 'signals'.",
+            )
+        ]
+        assert run({"AUTODISCOVER_MODULES": ["handlers.pyre", "py", "signals.pyc_helpers"]}) == []
+
     def test_model_label_with_a_final_newline_is_e004(self) -> None:
         assert [id_ for id_, _ in run({"PROFILE": {"MODEL": "auth.User\n"}})] == ["signalkit.E004"]
 
