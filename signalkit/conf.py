@@ -20,6 +20,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from signalkit.fallbacks import usable
+from signalkit.keys import BOOKKEEPING_PREFIXES
 from signalkit.validation import DEFAULTS, section_problems
 
 if TYPE_CHECKING:
@@ -69,7 +70,14 @@ class SignalkitSettings:
 
     @property
     def disabled_receivers(self) -> frozenset[str]:
-        return frozenset(key for key, enabled in self.receivers.items() if not enabled)
+        # signalkit's bookkeeping (this module's reset_settings among them) is
+        # never switched off: without it, no later settings change would apply
+        # (signalkit.W003).
+        return frozenset(
+            key
+            for key, enabled in self.receivers.items()
+            if not enabled and not key.startswith(BOOKKEEPING_PREFIXES)
+        )
 
 
 def raw_settings() -> object:

@@ -1,6 +1,7 @@
 """System checks on connected receivers (IDs listed in ``docs/checks.rst``).
 
 - ``signalkit.W002``: a ``SIGNALKIT["RECEIVERS"]`` key that matches no receiver;
+- ``signalkit.W003``: a ``SIGNALKIT["RECEIVERS"]`` key of signalkit's bookkeeping;
 - ``signalkit.W010``: one function connected twice to a signal for the same sender,
   to run the same way (at once, after the commit or on a worker);
 - ``signalkit.W011``: a weak receiver defined in a local scope;
@@ -21,7 +22,7 @@ from django.core.checks import Tags, Warning, register
 from signalkit.conf import get_settings
 from signalkit.entries import make_id, read_entries
 from signalkit.keycheck import close_keys, connected_keys
-from signalkit.keys import is_djangos, receiver_key, unwrap
+from signalkit.keys import BOOKKEEPING_PREFIXES, is_djangos, receiver_key, unwrap
 from signalkit.paths import loaded_longest
 from signalkit.receivers import DeferredReceiver
 from signalkit.registry import registry
@@ -184,6 +185,21 @@ def check_receiver_toggles(app_configs: Any = None, **kwargs: Any) -> list[Check
             )
         )
     return messages
+
+
+@register(Tags.signals)
+def check_bookkeeping_toggles(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W003: toggles cannot switch off signalkit's own bookkeeping receivers."""
+    return [
+        Warning(
+            f"SIGNALKIT['RECEIVERS'] switches off {key!r}, a receiver signalkit keeps "
+            "its own state with; it stays on.",
+            hint="Remove the key.",
+            id="signalkit.W003",
+        )
+        for key, enabled in sorted(get_settings().receivers.items())
+        if not enabled and key.startswith(BOOKKEEPING_PREFIXES)
+    ]
 
 
 def _not_imported(key: str) -> str:

@@ -10,9 +10,14 @@ from django.core.checks import run_checks
 from django.test import override_settings
 
 import signalkit
+from signalkit.conf import get_settings
 from signalkit.dispatch import Signal
 from signalkit.keycheck import close_keys as _close_keys
-from signalkit.receiver_checks import check_receiver_toggles, check_receivers
+from signalkit.receiver_checks import (
+    check_bookkeeping_toggles,
+    check_receiver_toggles,
+    check_receivers,
+)
 from tests.registryapp import custom, handlers
 from tests.testapp.models import Article, Author
 
@@ -215,6 +220,41 @@ class CheckReceiverTogglesTests:
     def test_registered_with_the_signals_tag(self) -> None:
         with override_settings(SIGNALKIT={"RECEIVERS": {"nothing.like.it": False}}):
             assert "signalkit.W002" in ids(run_checks(tags=["signals"]))
+
+
+class BookkeepingToggleTests:
+    """signalkit's own bookkeeping receivers cannot be switched off (W003)."""
+
+    def test_a_toggle_of_the_settings_reset_is_ignored_and_reported(self) -> None:
+        off = {"RECEIVERS": {"signalkit.conf.reset_settings": False}}
+        with override_settings(SIGNALKIT=off):
+            assert get_settings().disabled_receivers == frozenset()
+            with override_settings(SIGNALKIT={"AUTODISCOVER_EXCLUDE": ["testapp"]}):
+                assert get_settings().autodiscover_exclude == {"testapp"}
+            # Switched off, the reset would not have run: the inner settings
+            # would have stayed in force.
+            assert get_settings().autodiscover_exclude == frozenset()
+            (message,) = check_bookkeeping_toggles()
+            assert (message.id, message.msg, message.hint) == (
+                "signalkit.W003",
+                "SIGNALKIT['RECEIVERS'] switches off 'signalkit.conf.reset_settings', a "
+                "receiver signalkit keeps its own state with; it stays on.",
+                "Remove the key.",
+            )
+            assert "signalkit.W003" in ids(run_checks(tags=["signals"]))
+
+    def test_other_toggles_pass(self) -> None:
+        toggles = {
+            "signalkit.conf.reset_settings": True,
+            "tests.testapp.signals.remember_author": False,
+            "signalkit.profiles.receivers.create_profile": False,
+        }
+        with override_settings(SIGNALKIT={"RECEIVERS": toggles}):
+            assert check_bookkeeping_toggles() == []
+            assert get_settings().disabled_receivers == {
+                "tests.testapp.signals.remember_author",
+                "signalkit.profiles.receivers.create_profile",
+            }
 
 
 class CloseKeysFallbackTests:
