@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import sys
 import uuid
 from typing import Any
 
@@ -112,6 +113,10 @@ class ImmediateDeliveryTests(TransactionTestCase):
         assert str(failure.exc_info[1]) == "card declined"
 
 
+class Amount(int):
+    """An int subclass: it travels as the plain int."""
+
+
 def fail_to_charge(sender: Any, **kwargs: Any) -> None:
     raise RuntimeError("card declined")
 
@@ -163,6 +168,36 @@ class EnqueueTests(TestCase):
         message = str(caught.value)
         assert "'tests.offloadapp.signals.record_event'" in message
         assert "argument 'values'" in message
+
+    def test_a_too_deeply_nested_argument_fails_at_send_time(self) -> None:
+        nested: list[Any] = []
+        for _ in range(sys.getrecursionlimit() + 10):
+            nested = [nested]
+        article = Article.objects.create(title="Deep")
+        with pytest.raises(OffloadError) as caught:
+            article_event.send(sender=None, article=article, values=nested, using="default")
+        assert str(caught.value).startswith(
+            "Cannot offload receiver 'tests.offloadapp.signals.record_event': its argument "
+            "'values' is nested too deeply to travel."
+        )
+
+    def test_an_integer_json_cannot_carry_fails_at_send_time(self) -> None:
+        # (Python refuses to write it as text: the task would fail only when it
+        # is queued, after the commit, and the call would be lost.)
+        article = Article.objects.create(title="Big")
+        huge = 10 ** (sys.get_int_max_str_digits() + 1)
+        for value in (huge, {"total": -huge}, Amount(huge)):
+            with pytest.raises(OffloadError) as caught:
+                article_event.send(sender=None, article=article, values=value, using="default")
+            assert "digits, which JSON cannot carry: send it as a string" in str(caught.value)
+        with self.captureOnCommitCallbacks(execute=True):
+            fits = 10 ** (sys.get_int_max_str_digits() - 1)
+            article_event.send(sender=None, article=article, values=[fits], using="default")
+        try:
+            (result,) = enqueued()
+            assert result.kwargs["kwargs"]["values"] == [fits]
+        finally:
+            get_backend("default").clear()  # (the other tests expect none queued)
 
     def test_an_argument_named_idempotency_key_fails_at_send_time(self) -> None:
         # (The receiver gets the task's key under that name.)

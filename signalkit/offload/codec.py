@@ -41,7 +41,6 @@ import datetime
 import decimal
 import enum
 import json
-import math
 import uuid
 from typing import Any
 
@@ -53,17 +52,17 @@ from django.utils.functional import Promise
 from signalkit.offload import texts
 from signalkit.offload.classes import class_at, importable, qualified
 from signalkit.offload.containers import CONTAINERS, as_stored, refusal
+from signalkit.offload.errors import EncodeError as EncodeError
+from signalkit.offload.numbers import SAFE_BITS, finite, whole
 from signalkit.offload.zones import parse_datetime, parse_time, zoned
-
-
-class EncodeError(TypeError):
-    """A value that cannot travel to a worker."""
 
 
 def encode(value: Any) -> Any:
     """``value`` as JSON-compatible data; :class:`EncodeError` if impossible."""
-    if value is None or type(value) in (bool, int):
+    if value is None or type(value) is bool:
         return value
+    if type(value) is int:
+        return value if value.bit_length() < SAFE_BITS else whole(value)
     if type(value) is str:
         # (Most strings are ASCII without a NUL: no call for those.)
         return value if value.isascii() and "\x00" not in value else texts.encoded(value)
@@ -79,9 +78,9 @@ def encode(value: Any) -> Any:
             if isinstance(member, str):
                 return texts.encoded(str.__str__(member))
             if isinstance(member, int):
-                return int.__int__(member)
+                return whole(int.__int__(member))
             if isinstance(member, float):
-                return _float(float.__float__(member))
+                return finite(float.__float__(member))
             raise EncodeError(
                 f"{value!r} is a member of an enum that a worker cannot import as "
                 f"{cls.__module__}.{cls.__qualname__} (defined inside a function?)"
@@ -92,9 +91,9 @@ def encode(value: Any) -> Any:
         # worker: a str; the immediate backend must not pass the subclass.
         return texts.encoded(str.__str__(value))
     if isinstance(value, int):
-        return int.__int__(value)
+        return whole(int.__int__(value))
     if isinstance(value, float):
-        return _float(float.__float__(value))
+        return finite(float.__float__(value))
     if isinstance(value, Model):
         if value.pk is None or value._state.adding:
             # (A primary key with a default is set before the first save.)
@@ -156,19 +155,6 @@ def _unsupported(value: Any) -> str:
             f"(list(queryset.values_list('pk', flat=True)))"
         )
     return f"{type(value).__qualname__} values cannot be sent to a task worker"
-
-
-def _float(value: float) -> float | dict[str, str]:
-    if not math.isfinite(value):
-        raise EncodeError(f"{value!r} is not a finite number")
-    text = repr(value)
-    # A number store may rewrite a JSON number: PostgreSQL's jsonb makes 1e+16
-    # the integer 10000000000000000 and -0.0 the number 0.0 (2.5 and 123.0 stay
-    # as written). Every float that Python writes with an exponent travels as
-    # its text, not only the ones jsonb rewrites today.
-    if "e" in text or text == "-0.0":
-        return {"$float": text}
-    return value
 
 
 def _sort_key(item: Any) -> str:

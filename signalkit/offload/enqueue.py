@@ -47,9 +47,14 @@ def encode_call(key: str, signal: Signal, sender: Any, kwargs: dict[str, Any]) -
                 encoded[name] = _deleted(value)
             else:
                 encoded[name] = codec.encode(value)
-        except codec.EncodeError as error:
+        except (codec.EncodeError, RecursionError) as error:
+            why = (
+                "is nested too deeply to travel"
+                if isinstance(error, RecursionError)
+                else f"({error})"
+            )
             raise OffloadError(
-                f"Cannot offload receiver {key!r}: its argument {name!r} ({error}). "
+                f"Cannot offload receiver {key!r}: its argument {name!r} {why}. "
                 f"Send JSON values, model instances, UUIDs, dates, times or Decimals, or "
                 f"connect the receiver without offload=True."
             ) from error
