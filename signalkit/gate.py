@@ -117,6 +117,14 @@ def installed() -> bool:
     return _gate is not None and Signal.__dict__.get("_live_receivers") is _gate
 
 
+def unmuted_live_receivers(signal: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
+    """What ``signal._live_receivers(sender)`` would return if no mute were
+    active (receivers switched off by their toggles stay off)."""
+    if not _in_chain:
+        return signal._live_receivers(sender)
+    return gated.unmuted_live_receivers(signal, sender)
+
+
 def _refresh() -> None:
     # Caller holds _lock. Runs twice per mute block: kept lean.
     if gated.disabled or gated.process_mutes or _context_mute_count:

@@ -125,6 +125,14 @@ def _filter_resolved(
     return filter_resolved(signal, below(signal, sender), skip)
 
 
+def unmuted_live_receivers(signal: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
+    """The receivers a send would reach if no mute were active: those the
+    toggles let through."""
+    if not disabled:
+        return below(signal, sender)  # type: ignore[no-any-return]
+    return _filter_resolved(signal, sender, [])
+
+
 def _is_djangos(live: Any) -> bool:
     # Django's own method found at import first: the common case, and cheap.
     return live is _djangos_live_receivers or is_djangos(live)

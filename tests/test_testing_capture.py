@@ -6,13 +6,14 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import Signal
 
 from signalkit import gate
 from signalkit.dispatch import Signal as SignalkitSignal
 from signalkit.testing import capture_signals, mute_signals
-from tests.testapp.models import Author, Tag
+from tests.testapp.models import Article, Author, Tag
+from tests.testingapp.models import Entry
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 ORIGINALS = {
     (cls, name): cls.__dict__.get(name)
     for cls in (Signal, SignalkitSignal)
-    for name in ("send", "send_robust", "asend", "asend_robust")
+    for name in ("send", "send_robust", "asend", "asend_robust", "has_listeners")
 }
 
 plain = Signal()
@@ -220,6 +221,22 @@ class AssertSentTests:
             "(django.db.models.signals.pre_save: 30).",
         ]
 
+    def test_failure_lists_arguments_whose_repr_fails(self) -> None:
+        # A QuerySet's repr() runs a query: not allowed in this test. The
+        # assertion still fails with what was sent.
+        tags = Tag.objects.filter(name="x")
+        with capture_signals() as capture:
+            plain.send(Tag, tags=tags)
+        with pytest.raises(AssertionError) as info:
+            capture.assert_sent(plain, sender=Tag, count=2)
+        with pytest.raises(AssertionError) as info_not_sent:
+            capture.assert_not_sent(plain, tags=tags)
+        shown = "<QuerySet object; its repr() raised RuntimeError>"
+        assert str(info.value).splitlines()[-1] == (
+            f"  1. {__name__}.plain.send(sender=testapp.Tag, tags={shown})"
+        )
+        assert str(info_not_sent.value).startswith(f"Expected {__name__}.plain(tags={shown}) not")
+
     def test_count(self) -> None:
         with capture_signals() as capture:
             plain.send(None)
@@ -258,6 +275,23 @@ class AssertSentTests:
             capture.assert_sent(plain, {"sender": "me"})
         with pytest.raises(TypeError, match="The arguments to match are a dict, not 'me'"):
             capture.assert_not_sent(plain, "me")  # type: ignore[arg-type]
+
+    def test_arguments_whose_comparison_raises(self) -> None:
+        # As a numpy array's: == gives an array, whose truth value raises.
+        class Ambiguous:
+            def __eq__(self, other: object) -> bool:
+                raise ValueError("The truth value of an array is ambiguous.")
+
+            __hash__ = object.__hash__
+
+        data = Ambiguous()
+        with capture_signals() as capture:
+            plain.send("me", data=data)
+        [call] = capture.assert_sent(plain, data=data)
+        assert call.kwargs["data"] is data
+        capture.assert_not_sent(plain, data=Ambiguous())
+        with pytest.raises(AssertionError, match="it was sent 0 time"):
+            capture.assert_sent(plain, data=Ambiguous())
 
     def test_nothing_sent(self) -> None:
         with capture_signals() as capture:
@@ -339,3 +373,68 @@ class EndedCaptureTests:
             done.set()
             thread.join()
         assert calls == []
+
+
+def on_model_signal(sender: Any, **kwargs: Any) -> None:
+    received.append(kwargs.get("action", "deleted"))
+
+
+@pytest.fixture
+def model_receivers() -> Iterator[None]:
+    post_delete.connect(on_model_signal, sender=Entry)
+    m2m_changed.connect(on_model_signal, sender=Article.tags.through)
+    yield
+    post_delete.disconnect(on_model_signal, sender=Entry)
+    m2m_changed.disconnect(on_model_signal, sender=Article.tags.through)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("model_receivers")
+class SendsDjangoSkipsWithoutListenersTests:
+    """Django sends the delete signals and m2m_changed's pre_add and post_add
+    only when ``has_listeners()``: a mute of every receiver must not hide from a
+    capture the sends the code makes without it."""
+
+    def test_a_muted_delete_is_recorded(self) -> None:
+        entry = Entry.objects.create(number=1)
+        with capture_signals(post_delete) as capture, mute_signals(post_delete):
+            entry.delete()
+        capture.assert_sent(post_delete, sender=Entry, count=1, instance=entry)
+        assert received == []
+
+    def test_a_muted_m2m_add_is_recorded(self) -> None:
+        article, tag = Article.objects.create(title="a"), Tag.objects.create(name="t")
+        with capture_signals(m2m_changed) as capture, mute_signals(m2m_changed):
+            article.tags.add(tag)
+        assert [call.kwargs["action"] for call in capture.calls] == ["pre_add", "post_add"]
+        assert received == []
+
+    def test_a_capture_alone_or_of_other_signals_changes_nothing(self) -> None:
+        with capture_signals():
+            assert post_delete.has_listeners(Entry)
+            assert not post_delete.has_listeners(Tag)
+        with capture_signals(plain), mute_signals(post_delete):
+            assert not post_delete.has_listeners(Entry)
+        with mute_signals(post_delete):
+            assert not post_delete.has_listeners(Entry)
+
+    def test_other_threads_keep_their_mutes(self) -> None:
+        seen: list[bool] = []
+
+        def muted() -> None:
+            with mute_signals(post_delete):
+                seen.append(post_delete.has_listeners(Entry))
+
+        with capture_signals(post_delete), mute_signals(post_delete):
+            assert post_delete.has_listeners(Entry)
+            thread = threading.Thread(target=muted)
+            thread.start()
+            thread.join()
+        assert seen == [False]
+
+    def test_disabled_receivers_stay_off(self, settings: Any) -> None:
+        settings.SIGNALKIT = {"RECEIVERS": {f"{__name__}.on_model_signal": False}}
+        with capture_signals(post_delete) as capture, mute_signals(post_delete):
+            assert not post_delete.has_listeners(Entry)
+            Entry.objects.create(number=2).delete()
+        capture.assert_not_sent(post_delete)

@@ -3,10 +3,12 @@
 While a capture is active, the four send methods of Django's ``Signal`` (and
 signalkit's overrides of the robust ones) are wrapped so that every send is
 seen, also of muted signals and of signals without receivers (Django's send
-methods return before looking at receivers then). The wrappers are installed by
-the first active capture and removed by the last; captures are context-local. A
-capture ends with its block, also for a context copied inside it (a task) that
-sends later: whether that send is recorded never depends on captures elsewhere.
+methods return before looking at receivers then), and ``has_listeners()`` so
+that a mute does not make Django skip a send (:mod:`signalkit.testing.listeners`).
+The wrappers are installed by the first active capture and removed by the
+last; captures are context-local. A capture ends with its block, also for a
+context copied inside it (a task) that sends later: whether that send is
+recorded never depends on captures elsewhere.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from signalkit.testing.arguments import (
     recorded,
     signal_of,
 )
-from signalkit.testing.describing import describe_sender, expectation, signal_name
+from signalkit.testing.describing import describe_sender, expectation, shown, signal_name
+from signalkit.testing.listeners import wrap_has_listeners
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -56,7 +59,7 @@ class Call:
     method: str = "send"
 
     def __str__(self) -> str:
-        arguments = "".join(f", {name}={value!r}" for name, value in self.kwargs.items())
+        arguments = "".join(f", {name}={shown(value)}" for name, value in self.kwargs.items())
         sender = describe_sender(self.sender)
         return f"{signal_name(self.signal)}.{self.method}(sender={sender}{arguments})"
 
@@ -79,7 +82,8 @@ class Capture:
         keyword arguments include ``kwargs``."""
         resolved = recorded(self.signals, signal)
         # Matched as mutes match senders (a model label's name in any case),
-        # and by equality.
+        # and by equality; arguments by identity or equality (an == that
+        # raises, as a numpy array's truth value does, is no match).
         label = model_label(sender) if isinstance(sender, str) else gate.sender_label(sender)
         return [
             call
@@ -91,7 +95,9 @@ class Capture:
                 or equal(call.sender, sender)
             )
             and all(
-                name in call.kwargs and call.kwargs[name] == value for name, value in kwargs.items()
+                name in call.kwargs
+                and (call.kwargs[name] is value or equal(call.kwargs[name], value))
+                for name, value in kwargs.items()
             )
         ]
 
@@ -207,6 +213,11 @@ def set_active(captures: tuple[Capture, ...]) -> None:
     _active.set(captures)
 
 
+def _records(signal: Signal) -> bool:
+    """Whether a capture of this context records ``signal`` now."""
+    return any(not capture._ended and capture.wants(signal) for capture in _active.get())
+
+
 def _record(signal: Signal, method: str, sender: Any, named: dict[str, Any]) -> None:
     for capture in _active.get():
         if not capture._ended and capture.wants(signal):
@@ -249,6 +260,11 @@ def _install() -> None:
                     continue
                 _saved.append((cls, method, original))
                 setattr(cls, method, _wrap(method, original, method.startswith("a")))
+        # Django skips some sends when no receiver would run: not for a mute
+        # alone while a capture records the signal (see signalkit.testing.listeners).
+        original = Signal.__dict__["has_listeners"]
+        _saved.append((Signal, "has_listeners", original))
+        Signal.has_listeners = wrap_has_listeners(original, _records)  # type: ignore[method-assign]
 
 
 def _uninstall() -> None:

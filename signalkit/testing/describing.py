@@ -10,7 +10,7 @@ from signalkit import gate
 if TYPE_CHECKING:
     from django.dispatch import Signal
 
-__all__ = ["describe_sender", "expectation", "signal_name"]
+__all__ = ["describe_sender", "expectation", "shown", "signal_name"]
 
 
 def _label(sender: Any) -> str | None:
@@ -18,7 +18,17 @@ def _label(sender: Any) -> str | None:
 
 
 def describe_sender(sender: Any) -> str:
-    return _label(sender) or repr(sender)
+    return _label(sender) or shown(sender)
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, or what it is when that fails: a QuerySet's runs a query,
+    which a test without database access (or in a broken transaction) refuses,
+    and a failure message must still say what was sent."""
+    try:
+        return repr(value)
+    except Exception as exc:
+        return f"<{type(value).__qualname__} object; its repr() raised {type(exc).__name__}>"
 
 
 # Modules whose signals are named by their dotted path in reports, when imported.
@@ -49,5 +59,5 @@ def signal_name(signal: Signal) -> str:
 
 def expectation(signal: Signal | str, sender: Any, kwargs: dict[str, Any]) -> str:
     parts = [] if sender is ... else [f"sender={describe_sender(sender)}"]
-    parts += [f"{name}={value!r}" for name, value in kwargs.items()]
+    parts += [f"{name}={shown(value)}" for name, value in kwargs.items()]
     return f"{signal_name(gate.resolve_signal(signal))}({', '.join(parts)})"
