@@ -15,19 +15,23 @@ class SignalkitConfig(AppConfig):
     def __init__(self, app_name: str, app_module: Any) -> None:
         super().__init__(app_name, app_module)
         from signalkit.gate import refresh_toggles
+        from signalkit.profiles import receivers as profiles
 
         # Before any model is imported: a receiver switched off never runs, also
         # for what apps send while they load (class_prepared, other apps' ready()).
         refresh_toggles()
+        # The profile receiver too: it must run before the post_save receivers
+        # that models modules and the ready() of apps listed before signalkit
+        # connect, which may read the new user's profile.
+        profiles.connect()
 
     def ready(self) -> None:
         from signalkit import audit, checks, receiver_checks  # noqa: F401  (checks register)
         from signalkit.autodiscover import autodiscover
         from signalkit.offload import checks as offload_checks  # noqa: F401
         from signalkit.profiles import checks as profile_checks  # noqa: F401
-        from signalkit.profiles import receivers as profiles
 
-        # (Toggles were read in __init__; setting_changed reads them again.)
-        profiles.connect()
+        # (Toggles were read, and the profile receiver connected, in __init__;
+        # setting_changed does both again.)
         autodiscover()
         audit.connect()  # receivers per audited model, auth events, system checks

@@ -163,7 +163,7 @@ def reset_settings(*, setting: str, **kwargs: Any) -> None:
 
         refresh_toggles()
         profiles = sys.modules.get("signalkit.profiles.receivers")
-        if profiles is not None:  # imported by ready(): connected while PROFILE is set
+        if profiles is not None:  # imported at start-up: connected while PROFILE is set
             profiles.connect()
         audit = sys.modules.get("signalkit.audit")
         if audit is not None:  # imported by ready(): the audit receivers follow too

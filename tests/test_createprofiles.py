@@ -117,6 +117,17 @@ class CreateProfilesCommandTests(TestCase):
             createprofiles()
         assert not Profile.objects.exists()
 
+    @override_settings(SIGNALKIT=signalkit(DEFAULTS="tests.profilesapp.defaults.misspelt"))
+    def test_defaults_with_a_key_that_is_not_a_field_is_an_error(self) -> None:
+        make_users(1)
+        with pytest.raises(
+            CommandError,
+            match=r"^SIGNALKIT\['PROFILE'\]\['DEFAULTS'\] returned a dict with 'nick', which "
+            r"is not a field of profilesapp\.Profile\.",
+        ):
+            createprofiles()
+        assert not Profile.objects.exists()
+
     @override_settings(SIGNALKIT=signalkit(DEFAULTS="tests.profilesapp.defaults.no_nickname"))
     def test_profiles_the_database_refuses_are_an_error(self) -> None:
         make_users(3)

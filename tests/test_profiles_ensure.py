@@ -65,6 +65,22 @@ class GetProfileTests(TestCase):
             get_profile(UserFactory.create())
         assert not Profile.objects.exists()
 
+    @override_settings(
+        SIGNALKIT={
+            **signalkit(DEFAULTS="tests.profilesapp.defaults.misspelt"),
+            "RECEIVERS": {KEY: False},
+        }
+    )
+    def test_defaults_keys_must_be_fields_of_the_profile_model(self) -> None:
+        with pytest.raises(
+            ImproperlyConfigured,
+            match=r"^SIGNALKIT\['PROFILE'\]\['DEFAULTS'\] returned a dict with 'nick', which "
+            r"is not a field of profilesapp\.Profile\. Return only field names of the profile "
+            r"model \(profilesapp\.Profile: user, nickname, bio, timezone\)\.$",
+        ):
+            get_profile(UserFactory.create())
+        assert not Profile.objects.exists()
+
     def test_unsaved_user_is_refused(self) -> None:
         with pytest.raises(ValueError, match="not saved"):
             get_profile(User(username="ghost"))

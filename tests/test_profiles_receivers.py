@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -218,3 +222,47 @@ class ReceiverKeyTests(TestCase):
             finally:
                 post_save.disconnect(reads_profile, sender=User)
         assert found == [True]
+
+
+# A project app listed before signalkit (as the installation guide lists it: last)
+# connects a receiver that reads the new user's profile, in its models module or
+# its ready(): both run before signalkit's ready().
+EARLY_READER = """
+import django
+from django.conf import settings
+
+settings.configure(
+    INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes",
+                    "tests.profilesapp", "signalkit"],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    SIGNALKIT={"PROFILE": {"MODEL": "profilesapp.Profile",
+                           "DEFAULTS": "tests.profilesapp.defaults.profile_defaults"}},
+    USE_TZ=True,
+)
+from django.db.models.signals import post_save
+
+def welcome(sender, instance, created, **kwargs):
+    if created:
+        print("welcome", instance.profile.nickname)
+
+post_save.connect(welcome, sender="auth.User")  # connected while the models load
+django.setup()
+from django.core.management import call_command
+
+call_command("migrate", verbosity=0)
+from django.contrib.auth.models import User
+
+User.objects.create_user("ada")
+"""
+
+
+class ReceiverOrderTests:
+    def test_runs_before_receivers_connected_while_the_models_load(self) -> None:
+        run = subprocess.run(
+            [sys.executable, "-W", "error", "-c", EARLY_READER],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        )
+        assert run.returncode == 0, run.stderr
+        assert run.stdout == "welcome ada\n"

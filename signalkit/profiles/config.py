@@ -6,6 +6,7 @@ One function finds every problem of the setting; the system checks report them
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,7 +52,31 @@ class ProfileConfig:
                 f"{_WHERE}['DEFAULTS'] returned {values!r}, which is not a dict. Return a dict "
                 "of field values for the new profile, such as {'display_name': ...}."
             )
+        unknown = [key for key in values if not _is_field(self.model, key)]
+        if unknown:
+            # Checked here, not left to Model(**values): its TypeError does not name
+            # the setting, and createprofiles would end with a traceback.
+            label = self.model._meta.label
+            fields = ", ".join(
+                field.name for field in self.model._meta.concrete_fields if not field.auto_created
+            )
+            raise ImproperlyConfigured(
+                f"{_WHERE}['DEFAULTS'] returned a dict with {', '.join(map(repr, unknown))}, "
+                f"which {'is not a field' if len(unknown) == 1 else 'are not fields'} of "
+                f"{label}. Return only field names of the profile model ({label}: {fields})."
+            )
         return values
+
+
+def _is_field(model: type[models.Model], name: str) -> bool:
+    # What Model(**values) accepts: a field's name or attname, or a property.
+    if isinstance(inspect.getattr_static(model, name, None), property):
+        return True
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

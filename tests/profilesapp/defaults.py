@@ -39,3 +39,8 @@ def racing_backfill(user: Any) -> dict[str, Any]:
     if user.username == "old1" and not Profile.objects.filter(user=user).exists():
         Profile.objects.bulk_create([Profile(user=user, nickname="concurrent")])
     return {"nickname": user.username}
+
+
+def misspelt(user: Any) -> dict[str, Any]:
+    """A key that is not a field of the profile model (``nick`` for ``nickname``)."""
+    return {"nick": user.get_username()}
