@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from signalkit.models import AuditEvent
+from signalkit.models import AuditEvent, AuditEventQuerySet
 
 
 def parse_before(value: str) -> datetime.datetime:
@@ -47,14 +47,28 @@ def prune(
     # No table holds more rows; a larger size would overflow the 64-bit OFFSET
     # that finds a batch's edge below.
     batch_size = min(batch_size, 2**62)
+    # A second pass from the oldest event deletes those that transactions
+    # committed behind the first one (their times were taken before the commit).
+    return _sweep(old, batch_size) + _sweep(old, batch_size)
+
+
+def _sweep(old: AuditEventQuerySet, batch_size: int) -> int:
+    """Delete the events of ``old``, oldest first, ``batch_size`` at a time."""
     deleted = 0
+    done: datetime.datetime | None = None
     while True:
+        # Each batch starts where the previous one ended: the rows it deleted
+        # stay in the time index until they are vacuumed (PostgreSQL, InnoDB),
+        # and a scan from the oldest would walk them all again, batch after
+        # batch (hours for a few million events).
+        rest = old if done is None else old.filter(occurred_at__gt=done)
         # The batch is bounded by the time of its last event (oldest first, found
         # on the time index), not by a list of keys: any batch size fits in one
         # statement. Events sharing that time all go in this batch.
-        last = old.order_by("occurred_at").values_list("occurred_at", flat=True)
+        last = rest.order_by("occurred_at").values_list("occurred_at", flat=True)
         edge = list(last[batch_size - 1 : batch_size])
-        batch = old.filter(occurred_at__lte=edge[0]) if edge else old
+        batch = rest.filter(occurred_at__lte=edge[0]) if edge else rest
         deleted += batch._prune()
         if not edge:
             return deleted
+        done = edge[0]
