@@ -28,7 +28,8 @@ def send_on_commit(
     back it is never sent. ``db`` defaults to the ``using`` argument the signal
     carries (which receivers still get), else the default database. With
     ``robust=True`` a failing receiver is logged (by its key) and the others
-    still run; with ``robust=False`` its exception propagates from the commit.
+    still run; with ``robust=False`` its exception propagates from the commit,
+    and the receivers and commit callbacks due after it never run.
     A strict signal's arguments are checked at once, not at the commit. The
     send runs in the context of this call: mutes active here apply.
     """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import weakref
+from types import MethodType
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal as DjangoSignal
@@ -12,7 +13,7 @@ from signalkit.robust import asend_robust_logged, send_robust_logged
 from signalkit.scan import name_in_module
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 # path -> signal; weak, so a signal that nothing references any more disappears.
 _defined: weakref.WeakValueDictionary[str, Signal] = weakref.WeakValueDictionary()
@@ -62,19 +63,8 @@ class Signal(DjangoSignal):
             # The methods are looked up on the signal's class at each call, so
             # that a subclass's own send methods run, and wrappers put on the
             # classes later (signal captures, the gate) also see strict sends.
-            cls = type(self)
-            self.send = self._strict(  # type: ignore[method-assign]
-                lambda sender, **named: cls.send(self, sender, **named)
-            )
-            self.send_robust = self._strict(  # type: ignore[method-assign]
-                lambda sender, **named: cls.send_robust(self, sender, **named)
-            )
-            self.asend = self._strict_async(  # type: ignore[method-assign]
-                lambda sender, **named: cls.asend(self, sender, **named)
-            )
-            self.asend_robust = self._strict_async(  # type: ignore[method-assign]
-                lambda sender, **named: cls.asend_robust(self, sender, **named)
-            )
+            for method in _SEND_METHODS:
+                setattr(self, method, MethodType(_strict_method(type(self), method), self))
         # Not self.path: nothing holds the signal yet, so looking its name up
         # here would only cost every Signal() created at run time a walk of
         # its module.
@@ -118,20 +108,6 @@ class Signal(DjangoSignal):
                 takes = f"takes the arguments {', '.join(map(repr, self.args))}"
             raise TypeError(f"{self.path} {takes}: {'; '.join(parts)}.")
 
-    def _strict(self, method: Any) -> Any:
-        def send(sender: Any, **named: Any) -> Any:
-            self.check_arguments(named)
-            return method(sender, **named)
-
-        return send
-
-    def _strict_async(self, method: Any) -> Any:
-        async def asend(sender: Any, **named: Any) -> Any:
-            self.check_arguments(named)
-            return await method(sender, **named)
-
-        return asend
-
     def send_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         """Like Django's, but logs each failure with the receiver's key (partials and
         callable objects included)."""
@@ -140,6 +116,31 @@ class Signal(DjangoSignal):
     async def asend_robust(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
         """Like Django's, but logs each failure with the receiver's key."""
         return await asend_robust_logged(self, sender, named)
+
+
+_SEND_METHODS = ("send", "send_robust", "asend", "asend_robust")
+
+
+def _strict_method(cls: type[Signal], name: str) -> Callable[..., Any]:
+    # A function bound to the signal, named as the class's method: a call with
+    # the wrong positional arguments fails with the TypeError Django's gives.
+    strict: Callable[..., Any]
+    if name.startswith("a"):
+
+        async def strict(self: Signal, sender: Any, **named: Any) -> Any:
+            self.check_arguments(named)
+            return await getattr(cls, name)(self, sender, **named)
+
+    else:
+
+        def strict(self: Signal, sender: Any, **named: Any) -> Any:
+            self.check_arguments(named)
+            return getattr(cls, name)(self, sender, **named)
+
+    strict.__name__ = name
+    strict.__qualname__ = f"{cls.__name__}.{name}"
+    strict.__doc__ = getattr(cls, name).__doc__
+    return strict
 
 
 def _check_args(args: Iterable[str] | None) -> tuple[str, ...]:

@@ -140,6 +140,21 @@ class SendOnCommitTests:
         with pytest.raises(RuntimeError, match="receiver failed"), transaction.atomic():
             signalkit.send_on_commit(signal, "s", robust=False)
 
+    def test_not_robust_failure_skips_the_later_receivers_and_callbacks(self) -> None:
+        # As for any transaction.on_commit() callback that raises: the data is
+        # committed, what was due after the failing receiver never runs.
+        def failing(sender: Any, **kwargs: Any) -> None:
+            raise RuntimeError("receiver failed")
+
+        signal = Signal("fragile_first")
+        signal.connect(failing)
+        signal.connect(self.on_signal)
+        later: list[str] = []
+        with pytest.raises(RuntimeError, match="receiver failed"), transaction.atomic():
+            signalkit.send_on_commit(signal, "s", robust=False)
+            transaction.on_commit(lambda: later.append("callback"))
+        assert (self.received, later) == ([], [])
+
 
 class SendOnCommitThroughSignalMethodsTests:
     """Robust or not, the send goes through the signal's own send methods."""

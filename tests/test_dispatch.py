@@ -195,6 +195,21 @@ class StrictSignalTests:
                 asyncio.run(result)
         assert calls == [method]
 
+    @pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
+    def test_positional_misuse_is_reported_as_by_django(self, method: str) -> None:
+        # The same TypeError as a signal that is not strict: not one naming
+        # signalkit's internal wrapper, with a count that leaves out self.
+        loose = Signal("loose_positional", args=("order", "total"))
+        messages = []
+        for signal in (order_placed, loose):
+            send = getattr(signal, method)
+            for args in ((None, 1), ()):
+                with pytest.raises(TypeError) as info:
+                    send(*args, order=1, total=2)
+                messages.append(str(info.value))
+        assert messages[:2] == messages[2:]
+        assert messages[1] == f"Signal.{method}() missing 1 required positional argument: 'sender'"
+
     def test_signal_without_arguments(self) -> None:
         signal = Signal("bare", strict=True)
         with pytest.raises(TypeError, match="takes no arguments: unexpected 'x'"):
