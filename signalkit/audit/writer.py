@@ -271,10 +271,16 @@ def _insert_or_log(
     *,
     log: bool,
 ) -> bool:
+    doomed = connection.needs_rollback
     try:
         with savepoint_if_in_transaction(using, connection):
             _insert(events, using, connection)
     except Exception:
+        if connection.needs_rollback and not doomed:
+            # The savepoint could not be rolled back: the server ended the whole
+            # transaction (MySQL's and MariaDB's deadlock), the change audited
+            # too. Its error must reach the caller, as the change's own would.
+            raise
         if log:
             logger.exception("signalkit could not record %d audit event(s)", len(events))
         return False
