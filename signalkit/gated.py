@@ -73,7 +73,7 @@ def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[An
     if active:
         # What the mutes silence, worked out once per send rather than asked of
         # each mute for each receiver.
-        silenced = silenced_keys(active)
+        silenced = silenced_keys(active, id(self))
         if silenced is None:
             return [], []
         muted, catch_all = silenced
@@ -119,8 +119,10 @@ def _gated_wrapper_live_receivers(self: Signal, sender: Any) -> tuple[list[Any],
 def _filter_resolved(
     signal: Signal, sender: Any, active: list[Mute]
 ) -> tuple[list[Any], list[Any]]:
+    signal_id = id(signal)
+
     def skip(key: str) -> bool:
-        return key in disabled or any(mute.silences(key) for mute in active)
+        return key in disabled or any(mute.silences(key, signal_id) for mute in active)
 
     return filter_resolved(signal, below(signal, sender), skip)
 

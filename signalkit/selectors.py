@@ -7,6 +7,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.core.signals import setting_changed
 from django.dispatch.dispatcher import Signal
 from django.utils.module_loading import import_string
 
@@ -14,6 +15,8 @@ from signalkit.keys import is_spared, receiver_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+
+_SETTING_CHANGED = frozenset({id(setting_changed)})
 
 
 class Mute:
@@ -33,6 +36,7 @@ class Mute:
         "sender_label",
         "signal_ids",
         "silenced_ids",
+        "sparing_ids",
         "unchecked",
     )
 
@@ -75,9 +79,20 @@ class Mute:
             () if receivers is None else tuple(item for item in receivers if isinstance(item, str))
         )
         self.catch_all = self.signal_ids is None and self.keys is None
+        # Signals on which this mute spares the receivers a catch-all spares:
+        # override_settings relies on Django's own receivers of setting_changed
+        # (cache resets) and on signalkit's bookkeeping; muted, the caches would
+        # keep the overridden values after the block.
+        self.sparing_ids: frozenset[int] = (
+            _SETTING_CHANGED
+            if self.keys is None
+            and self.signal_ids is not None
+            and self.signal_ids >= _SETTING_CHANGED
+            else frozenset()
+        )
         # Signals this mute silences for every sender and every receiver.
         self.silenced_ids = (
-            self.signal_ids
+            self.signal_ids - self.sparing_ids
             if self.signal_ids is not None and sender is None and self.keys is None
             else frozenset()
         )
@@ -107,22 +122,28 @@ class Mute:
         with suppress(ValueError):
             self.sender_label = model_label(self.sender)
 
-    def silences(self, key: str) -> bool:
+    def silences(self, key: str, signal_id: int | None = None) -> bool:
+        """Whether this mute silences the receiver ``key`` (of the signal ``signal_id``)."""
         if self.keys is not None:
             return key in self.keys
-        return not (self.catch_all and is_spared(key))
+        if self.catch_all or signal_id in self.sparing_ids:
+            return not is_spared(key)
+        return True
 
 
-def silenced_keys(mutes: Iterable[Mute]) -> tuple[frozenset[str], bool] | None:
-    """What ``mutes`` silence together, as :meth:`Mute.silences` says one by one:
-    the receiver keys they name and whether one is a catch-all (which silences
-    every key but the spared ones); ``None`` when one silences every receiver."""
+def silenced_keys(
+    mutes: Iterable[Mute], signal_id: int | None = None
+) -> tuple[frozenset[str], bool] | None:
+    """What ``mutes`` silence together (of the signal ``signal_id``), as
+    :meth:`Mute.silences` says one by one: the receiver keys they name and
+    whether one is a catch-all there (which silences every key but the spared
+    ones); ``None`` when one silences every receiver."""
     named: frozenset[str] = frozenset()
     catch_all = False
     for mute in mutes:
         if mute.keys is not None:
             named = named | mute.keys if named else mute.keys
-        elif mute.catch_all:
+        elif mute.catch_all or signal_id in mute.sparing_ids:
             catch_all = True
         else:
             return None

@@ -10,7 +10,9 @@ from urllib.request import urlopen
 
 import pytest
 from asgiref.sync import markcoroutinefunction
+from asgiref.testing import ApplicationCommunicator
 from django.contrib.auth.hashers import get_hashers
+from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal
 from django.test import (
@@ -61,6 +63,11 @@ def receivers() -> Iterator[None]:
     post_delete.disconnect(dispatch_uid="test_testing_mute.on_delete")
     custom.disconnect(on_custom)
     assert gate.active_mutes() == ()
+
+
+def forget_hashers() -> None:
+    """Empty Django's cache of the password hashers (read from the settings again)."""
+    get_hashers.cache_clear()  # type: ignore[attr-defined]
 
 
 def run_case(case: type[unittest.TestCase]) -> unittest.TestResult:
@@ -133,6 +140,43 @@ class MuteSignalsBlockTests:
             with override_settings(SIGNALKIT={"RECEIVERS": {"x.y": False}}):
                 assert not gate.is_enabled("x.y")
             assert gate.is_enabled("x.y")
+
+    @pytest.mark.parametrize("scope", ["context", "process"])
+    def test_a_mute_of_setting_changed_spares_djangos_and_signalkits_receivers(
+        self, scope: str
+    ) -> None:
+        # override_settings inside it resets Django's caches (and signalkit's
+        # settings), so no overridden value outlives the block; the project's
+        # receivers of setting_changed are muted.
+        def on_setting(sender: Any, **kwargs: Any) -> None:
+            calls.append("setting")
+
+        setting_changed.connect(on_setting)
+        scrypt = ["django.contrib.auth.hashers.ScryptPasswordHasher"]
+        try:
+            forget_hashers()
+            with mute_signals(setting_changed, post_save, scope=scope):
+                with override_settings(PASSWORD_HASHERS=scrypt):
+                    assert type(get_hashers()[0]).__name__ == "ScryptPasswordHasher"
+                with override_settings(SIGNALKIT={"RECEIVERS": {"x.y": False}}):
+                    assert not gate.is_enabled("x.y")
+                post_save.send(Tag, instance=None)
+            assert type(get_hashers()[0]).__name__ != "ScryptPasswordHasher"
+            assert gate.is_enabled("x.y")
+        finally:
+            setting_changed.disconnect(on_setting)
+            forget_hashers()
+        assert calls == []
+
+    def test_a_receiver_of_setting_changed_named_in_receivers_is_muted(self) -> None:
+        scrypt = ["django.contrib.auth.hashers.ScryptPasswordHasher"]
+        get_hashers()
+        with (
+            mute_signals(receivers="django.contrib.auth.hashers.reset_hashers"),
+            override_settings(PASSWORD_HASHERS=scrypt),
+        ):
+            assert type(get_hashers()[0]).__name__ != "ScryptPasswordHasher"
+        forget_hashers()
 
     def test_blocks_end_in_any_order(self) -> None:
         outer, inner = mute_signals(post_save), mute_signals(custom)
@@ -296,6 +340,29 @@ class MuteSignalsScopeTests:
             thread.join()
         custom.send(None)
         assert calls == ["custom"]
+
+    @pytest.mark.parametrize(("scope", "expected"), [("context", ["custom"]), ("process", [])])
+    def test_an_asgi_communicators_application_runs_in_a_context_of_its_own(
+        self, scope: str, expected: list[str]
+    ) -> None:
+        # asgiref's ApplicationCommunicator (and Channels' communicators) start
+        # the application in an empty context: only a process-wide mute reaches it.
+        async def application(asgi_scope: Any, receive: Any, send: Any) -> None:
+            await receive()
+            await custom.asend(None)
+            await send({"type": "sent"})
+
+        async def main() -> None:
+            with mute_signals(custom, scope=scope):
+                communicator: Any = ApplicationCommunicator(  # type: ignore[no-untyped-call]
+                    application, {"type": "test"}
+                )
+                await communicator.send_input({"type": "go"})
+                assert await communicator.receive_output(5) == {"type": "sent"}
+                await communicator.wait(5)
+
+        asyncio.run(main())
+        assert calls == expected
 
 
 class AsyncReceiverMuteTests:
@@ -567,6 +634,23 @@ class MuteSignalsClassDecoratorTests:
 
 @pytest.mark.django_db(transaction=True)
 class MuteSignalsMixinTests:
+    def test_setting_changed_in_muted_signals_keeps_override_settings_working(self) -> None:
+        scrypt = ["django.contrib.auth.hashers.ScryptPasswordHasher"]
+
+        class Case(MuteSignalsMixin, SimpleTestCase):
+            muted_signals = ["django.core.signals.setting_changed"]
+
+            @override_settings(PASSWORD_HASHERS=scrypt)
+            def test_hashers(self) -> None:
+                assert type(get_hashers()[0]).__name__ == "ScryptPasswordHasher"
+
+        forget_hashers()
+        result = run_case(Case)
+        after = type(get_hashers()[0]).__name__
+        forget_hashers()
+        assert result.wasSuccessful(), result.failures
+        assert after != "ScryptPasswordHasher"
+
     def test_default_mutes_model_signals(self) -> None:
         class Case(MuteSignalsMixin, TestCase):
             @classmethod
