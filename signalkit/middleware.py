@@ -40,18 +40,27 @@ def _lazy_user(request: HttpRequest) -> Callable[[], Any]:
 
 
 def _context(request: HttpRequest) -> AuditContext:
+    # One id per request, however many audit middlewares it passes (both
+    # AuditMiddleware and AtomicAuditMiddleware listed): the response carries
+    # the one its events are recorded under.
+    request_id = request.__dict__.get(_REQUEST_ID)
+    if request_id is None:
+        request_id = request.__dict__[_REQUEST_ID] = correlation_id(request.META)
     return AuditContext(
         actor=_lazy_user(request),
         remote_addr=client_ip(request.META, get_settings().audit.trusted_proxies),
-        correlation_id=correlation_id(request.META),
+        correlation_id=request_id,
     )
+
+
+_REQUEST_ID = "_signalkit_request_id"
 
 
 class AuditMiddleware:
     """Attribute audit events recorded during a request to its user and client.
 
     Sync and async. Add it after ``AuthenticationMiddleware``. The response
-    carries the correlation id in ``X-Request-ID``.
+    carries the correlation id in ``X-Request-ID`` (replacing any it had).
     """
 
     sync_capable = True
@@ -90,8 +99,10 @@ class AuditMiddleware:
 
     @staticmethod
     def finish(response: HttpResponseBase, ctx: AuditContext) -> HttpResponseBase:
-        if not response.has_header("X-Request-ID"):
-            response["X-Request-ID"] = ctx.correlation_id
+        # Always this request's: a response may carry another's (a page that
+        # Django's cache middleware stored with the id of the request that
+        # filled the cache).
+        response["X-Request-ID"] = ctx.correlation_id
         if isinstance(response, StreamingHttpResponse) and not isinstance(response, FileResponse):
             # The body is produced after this middleware returned: changes made
             # while streaming get the request's context too. (A FileResponse

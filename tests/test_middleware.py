@@ -16,7 +16,7 @@ from signalkit.models import AuditEvent
 from signalkit.testing import mute_signals
 from tests.audit_utils import audited, events
 from tests.auditapp.models import Account
-from tests.auditapp.urls import stream_then_clean_up
+from tests.auditapp.urls import create, stream_then_clean_up
 
 PROXIES = ("10.0.0.0/8",)
 
@@ -255,6 +255,33 @@ class AuditMiddlewareStackTests(TestCase):
             response.close()
         assert closed == [True]
         assert AuditEvent.objects.get(object_repr="cleaned up").actor_repr == "ann"
+
+    def test_a_cached_page_carries_the_id_of_the_request_it_answers(self) -> None:
+        # Django's cache middleware stores the response with the header the
+        # audit's middleware set: the next visitor got the first one's id.
+        cached = [
+            "django.middleware.cache.UpdateCacheMiddleware",
+            *MIDDLEWARE,
+            "django.middleware.cache.FetchFromCacheMiddleware",
+        ]
+        caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        with override_settings(MIDDLEWARE=cached, CACHES=caches, CACHE_MIDDLEWARE_SECONDS=60):
+            first = self.client.get("/page/", headers={"x-request-id": "first"})
+            second = self.client.get("/page/", headers={"x-request-id": "second"})
+            third = self.client.get("/page/")
+        assert "Age" in second  # served from the cache
+        assert (first["X-Request-ID"], second["X-Request-ID"]) == ("first", "second")
+        assert third["X-Request-ID"] not in ("first", "second")
+
+    def test_a_request_has_one_correlation_id_however_many_audit_middlewares(self) -> None:
+        # AuditMiddleware and AtomicAuditMiddleware both listed: the response
+        # carries the id its events were recorded under.
+        request = RequestFactory().get("/")
+        request.user = self.user
+        view = AtomicAuditMiddleware(lambda request: create(request))
+        response = AuditMiddleware(view)(request)
+        event = AuditEvent.objects.get(object_repr="sync view")
+        assert response["X-Request-ID"] == event.correlation_id
 
     def test_file_responses_are_left_as_they_are(self) -> None:
         # Wrapping the file would lose the server's sendfile. (Not through the

@@ -19,6 +19,11 @@ def create(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
 
+def page(request: HttpRequest) -> HttpResponse:
+    """A page that writes nothing (Django's cache middleware may store it)."""
+    return HttpResponse("page")
+
+
 async def acreate(request: HttpRequest) -> HttpResponse:
     await Account.objects.acreate(name="async view")
     return HttpResponse("ok")
@@ -97,6 +102,7 @@ def create_non_atomic(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("create/", create),
+    path("page/", page),
     path("create-then-raise/", create_then_raise),
     path("create-non-atomic/", create_non_atomic),
     path("acreate/", acreate),
