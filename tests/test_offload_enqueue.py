@@ -15,6 +15,7 @@ from django.test import TestCase, TransactionTestCase, override_settings
 
 import signalkit
 from signalkit.gate import Mute, muting
+from signalkit.offload import nesting
 from signalkit.offload.compat import TASKS_MODULE, get_backend
 from signalkit.offload.enqueue import OffloadError
 from tests.offloadapp.models import Article, Effect
@@ -96,6 +97,16 @@ class ImmediateDeliveryTests(TransactionTestCase):
             },
         ]
         assert effect.data["sender"] == ["ModelBase", repr(Article)]
+
+    def test_an_argument_nested_to_the_limit_travels_one_level_more_fails(self) -> None:
+        article = Article.objects.create(title="Deep")
+        nested: Any = 1
+        for _ in range(nesting.limit()):
+            nested = [nested]
+        article_event.send(sender=None, article=article, values=nested, using="default")
+        assert Effect.objects.get(receiver="record_event").data["values"] == ["list", repr(nested)]
+        with pytest.raises(OffloadError, match="'values' is nested too deeply to travel"):
+            article_event.send(sender=None, article=article, values=[nested], using="default")
 
     def test_a_failing_receiver_is_logged_by_its_key(self) -> None:
         # The backend logs only signalkit.offload.tasks.run_receiver, the task
@@ -180,6 +191,22 @@ class EnqueueTests(TestCase):
             "Cannot offload receiver 'tests.offloadapp.signals.record_event': its argument "
             "'values' is nested too deeply to travel."
         )
+
+    def test_an_argument_too_deep_for_the_task_backend_fails_at_send_time(self) -> None:
+        # Within the recursion limit, but its JSON (three levels per dict whose
+        # keys need escaping) is deeper than the Tasks API walks when it queues
+        # the task, after the commit: the call would be lost.
+        nested: Any = 1
+        for _ in range(sys.getrecursionlimit() * 3 // 10):
+            nested = {"\x00": nested}
+        article = Article.objects.create(title="Deep")
+        with (
+            pytest.raises(OffloadError, match="'values' is nested too deeply to travel"),
+            self.assertNoLogs("signalkit.offload"),
+            self.captureOnCommitCallbacks(execute=True),
+        ):
+            article_event.send(sender=None, article=article, values=nested, using="default")
+        assert enqueued() == []
 
     def test_an_integer_json_cannot_carry_fails_at_send_time(self) -> None:
         # (Python refuses to write it as text: the task would fail only when it

@@ -12,7 +12,7 @@ from django.db.models import Model, QuerySet
 from django.db.models.signals import post_delete
 
 from signalkit.conf import get_settings
-from signalkit.offload import codec, compat, targets
+from signalkit.offload import codec, compat, nesting, targets
 
 if TYPE_CHECKING:
     from django.dispatch import Signal
@@ -47,17 +47,12 @@ def encode_call(key: str, signal: Signal, sender: Any, kwargs: dict[str, Any]) -
                 encoded[name] = _deleted(value)
             else:
                 encoded[name] = codec.encode(value)
-        except (codec.EncodeError, RecursionError) as error:
-            why = (
-                "is nested too deeply to travel"
-                if isinstance(error, RecursionError)
-                else f"({error})"
-            )
-            raise OffloadError(
-                f"Cannot offload receiver {key!r}: its argument {name!r} {why}. "
-                f"Send JSON values, model instances, UUIDs, dates, times or Decimals, or "
-                f"connect the receiver without offload=True."
-            ) from error
+        except codec.EncodeError as error:
+            raise _refused(key, name, f"({error})") from error
+        except RecursionError as error:
+            raise _refused(key, name, _TOO_DEEP) from error
+        if nesting.too_deep(encoded[name]):
+            raise _refused(key, name, _TOO_DEEP)
     return {
         "receiver": key,
         "signal": position,
@@ -66,6 +61,17 @@ def encode_call(key: str, signal: Signal, sender: Any, kwargs: dict[str, Any]) -
         "kwargs": encoded,
         "idempotency_key": uuid.uuid4().hex,
     }
+
+
+_TOO_DEEP = "is nested too deeply to travel"
+
+
+def _refused(key: str, name: str, why: str) -> OffloadError:
+    return OffloadError(
+        f"Cannot offload receiver {key!r}: its argument {name!r} {why}. "
+        f"Send JSON values, model instances, UUIDs, dates, times or Decimals, or "
+        f"connect the receiver without offload=True."
+    )
 
 
 def _deleted(value: Any) -> Any:
