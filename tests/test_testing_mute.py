@@ -171,12 +171,14 @@ class MuteSignalsBlockTests:
     def test_a_receiver_of_setting_changed_named_in_receivers_is_muted(self) -> None:
         scrypt = ["django.contrib.auth.hashers.ScryptPasswordHasher"]
         get_hashers()
-        with (
-            mute_signals(receivers="django.contrib.auth.hashers.reset_hashers"),
-            override_settings(PASSWORD_HASHERS=scrypt),
-        ):
-            assert type(get_hashers()[0]).__name__ != "ScryptPasswordHasher"
-        forget_hashers()
+        try:
+            with (
+                mute_signals(receivers="django.contrib.auth.hashers.reset_hashers"),
+                override_settings(PASSWORD_HASHERS=scrypt),
+            ):
+                assert type(get_hashers()[0]).__name__ != "ScryptPasswordHasher"
+        finally:
+            forget_hashers()  # (whatever the block left cached)
 
     def test_blocks_end_in_any_order(self) -> None:
         outer, inner = mute_signals(post_save), mute_signals(custom)

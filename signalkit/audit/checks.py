@@ -212,7 +212,7 @@ def _secret_text_key(model: Any, mask_fields: tuple[str, ...]) -> bool:
     if pk.is_relation or pk.get_internal_type() not in _TEXT_TYPES:
         return False
     patterns = (*mask_fields, *LOOKS_SECRET)
-    if not any(matches(name, patterns) for name in (opts.model_name, opts.object_name)):
+    if not matches(opts.model_name, patterns):  # (case-insensitive: "ApiToken" too)
         return False
     unmasked = {
         name.lower()
