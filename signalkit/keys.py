@@ -125,7 +125,12 @@ def _own_attribute(obj: Any, name: str) -> Any:
 
 def compute_key(receiver: Any, depth: int = 0) -> str:
     """The key of ``receiver`` (uncached)."""
-    named = _own_attribute(receiver, KEY_ATTRIBUTE)
+    if isinstance(receiver, type):
+        # A class connected itself: a name= given to it (set on the class), not
+        # one a base class was given (a subclass is another receiver).
+        named = vars(receiver).get(KEY_ATTRIBUTE)
+    else:
+        named = _own_attribute(receiver, KEY_ATTRIBUTE)
     if isinstance(named, str):
         return named
     if depth > 100:  # (a cycle of wrappers)

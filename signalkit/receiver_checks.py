@@ -69,7 +69,13 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
                 # imported under two names has two.
                 if first[0] is not function and first[0].__globals__ is not function.__globals__:
                     messages.append(_imported_twice(first[1], key, code, info.path))
-            if entry.weak and "<locals>" in _qualname(receiver):
+            # (Not a bound method: its function lives as long as its class, which
+            # its object keeps alive, so it lives exactly as long as that object.)
+            if (
+                entry.weak
+                and not isinstance(target, MethodType)
+                and "<locals>" in _qualname(receiver)
+            ):
                 local.append((receiver, target, key, info.path))
             # Through a deferred wrapper too: the commit would not await it either.
             if not entry.is_async and _async_call(target):

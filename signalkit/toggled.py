@@ -30,8 +30,13 @@ def toggled_entries(signal: Signal, sender: Any, disabled: frozenset[str]) -> li
     their keys: cached per signal and sender until the receivers, the toggles or
     the keys change."""
     receivers = signal.receivers
-    if not receivers:
+    # Read without the signal's lock (as Django's send() reads it): another
+    # thread may connect or disconnect between any two reads of the list.
+    try:
+        last = receivers[-1]
+    except IndexError:
         return []
+    count = len(receivers)
     state = signal.__dict__.get(_STATE)
     # connect() appends a new entry, disconnect() shortens the list and the dead
     # receiver clean-up replaces it: these three tell every change apart. A
@@ -40,12 +45,12 @@ def toggled_entries(signal: Signal, sender: Any, disabled: frozenset[str]) -> li
     if (
         state is None
         or state[0] is not receivers
-        or state[1] != len(receivers)
-        or state[2] is not receivers[-1]
+        or state[1] != count
+        or state[2] is not last
         or state[3] is not disabled
         or state[4] != generation
     ):
-        state = (receivers, len(receivers), receivers[-1], disabled, generation, {})
+        state = (receivers, count, last, disabled, generation, {})
         signal.__dict__[_STATE] = state
     by_sender: dict[Any, list[Entry] | None] = state[5]
     sender_id = _lookup_id(sender)
@@ -53,10 +58,15 @@ def toggled_entries(signal: Signal, sender: Any, disabled: frozenset[str]) -> li
         return by_sender[sender_id]
     except KeyError:
         pass
-    entries = build_entries(list(receivers), sender_id, disabled)
-    if len(by_sender) >= _MAX_SENDERS:
-        by_sender.clear()
-    by_sender[sender_id] = entries
+    read = list(receivers)
+    entries = build_entries(read, sender_id, disabled)
+    # Kept only if built from the list the state describes: a receiver another
+    # thread connected since the check would stay in it after its disconnect()
+    # (which gives the list back its length and last entry).
+    if read and len(read) == count and read[-1] is last:
+        if len(by_sender) >= _MAX_SENDERS:
+            by_sender.clear()
+        by_sender[sender_id] = entries
     return entries
 
 

@@ -420,6 +420,48 @@ class ToggleCacheTests:
             assert signal.send(Author) == []
         assert signal.has_listeners(Author)
 
+    def test_last_receiver_disconnected_by_another_thread_during_a_send(self) -> None:
+        # Signal.receivers is read without the signal's lock: another thread
+        # may disconnect the last receiver between two reads of the list.
+        signal = self.signal
+        for other in (self.receivers[0], self.receivers[2]):
+            signal.disconnect(other)
+        racing = [True]
+
+        class Racing(list[Any]):
+            def __getitem__(self, index: Any) -> Any:
+                if racing:
+                    racing.clear()
+                    del self[0]  # (the other thread's disconnect(), just now)
+                return super().__getitem__(index)
+
+        signal.receivers = Racing(signal.receivers)
+        with override_settings(SIGNALKIT={"RECEIVERS": {f"{__name__}.a": False}}):
+            assert signal.send(None) == []
+        assert self.calls == []
+
+    def test_a_receiver_connected_by_another_thread_during_a_rebuild_is_not_kept(
+        self,
+    ) -> None:
+        # Connected (and then disconnected) by another thread while a send
+        # builds the cached receivers: once disconnected, it must not run.
+        signal, late = self.signal, make_receiver(self.calls, "late")
+        racing = [True]
+
+        class Racing(list[Any]):
+            def __iter__(self) -> Any:
+                if racing:
+                    racing.clear()
+                    signal.connect(late)  # (the other thread, just now)
+                return super().__iter__()
+
+        signal.receivers = Racing(signal.receivers)
+        with self.toggled():
+            signal.send(None)
+            signal.disconnect(late)
+            signal.send(None)
+        assert self.calls == ["a", "c", "late", "a", "c"]
+
     def test_unknown_entry_shape_is_not_read(self) -> None:
         assert build_entries([((1, make_id(None)), self.receivers[0])], 1, frozenset()) is None
 

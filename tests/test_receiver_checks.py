@@ -100,6 +100,14 @@ class CheckReceiversTests:
         assert message.id == "signalkit.W011"
         assert "make_local_receiver.<locals>.local is a weak receiver" in message.msg
 
+    def test_bound_method_of_an_object_of_a_local_class_is_not_local(self, signal: Signal) -> None:
+        # Its function lives as long as its class, which the object keeps alive:
+        # the receiver lives exactly as long as the object, wherever its class is.
+        handler = handlers.make_local_handler()
+        signal.connect(handler.method)
+        signalkit.receiver(signal, on_commit=True, dispatch_uid="later")(handler.method)
+        assert check_receivers() == []
+
     def test_only_the_receivers_of_the_apps_checked(self, signal: Signal) -> None:
         # manage.py check LABEL: as Django's own model checks.
         local = handlers.make_local_receiver()

@@ -107,6 +107,27 @@ class ReceiverDecoratorTests:
         signal.send("on")
         assert calls == [("method", "on")]
 
+    def test_name_of_a_class_sets_its_toggle_key(self) -> None:
+        # A class is a callable like any other: Django calls it (runs __init__).
+        signal = Signal()
+
+        class Created:
+            def __init__(self, sender: Any, **kwargs: Any) -> None:
+                calls.append(("created", sender))
+
+        class Later(Created):
+            pass
+
+        signalkit.receiver(signal, name="created.toggle")(Created)
+        signal.connect(Later)
+        assert [info.key for info in signalkit.registry.receivers(signal)] == [
+            "created.toggle",
+            f"{__name__}.{Later.__qualname__}",  # (its base's name is not its own)
+        ]
+        with override_settings(SIGNALKIT={"RECEIVERS": {"created.toggle": False}}):
+            signal.send("off")
+        assert calls == [("created", "off")]  # (Later's)
+
     @pytest.mark.parametrize("name", [123, "", b"key"])
     def test_name_that_is_not_a_key_is_a_type_error(self, name: Any) -> None:
         signal = Signal()

@@ -94,3 +94,11 @@ class ClassReceiver:
 
     def __init__(self, sender: Any, **kwargs: Any) -> None:
         self.sender = sender
+
+
+def make_local_handler() -> Any:
+    class LocalHandler:
+        def method(self, sender: Any, **kwargs: Any) -> None:
+            pass
+
+    return LocalHandler()
