@@ -636,6 +636,17 @@ class MuteSignalsClassDecoratorTests:
 
 @pytest.mark.django_db(transaction=True)
 class MuteSignalsMixinTests:
+    def test_the_default_is_a_list_a_subclass_can_extend(self) -> None:
+        # (A tuple, "MuteSignalsMixin.muted_signals + [...]" raised TypeError.)
+        assert type(MuteSignalsMixin.muted_signals) is list
+        assert MuteSignalsMixin.muted_signals == [
+            "django.db.models.signals.pre_save",
+            "django.db.models.signals.post_save",
+            "django.db.models.signals.pre_delete",
+            "django.db.models.signals.post_delete",
+            "django.db.models.signals.m2m_changed",
+        ]
+
     def test_setting_changed_in_muted_signals_keeps_override_settings_working(self) -> None:
         scrypt = ["django.contrib.auth.hashers.ScryptPasswordHasher"]
 

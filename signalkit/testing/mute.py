@@ -161,7 +161,9 @@ class MuteSignalsMixin:
     ``setUpTestData``, every test and ``tearDownClass``)."""
 
     #: Signals, their dotted paths or short names; an empty sequence mutes nothing.
-    muted_signals: ClassVar[Sequence[Signal | str]] = DEFAULT_MUTED_SIGNALS
+    #: A list, as documented, so that a subclass can extend it
+    #: (``MuteSignalsMixin.muted_signals + [order_paid]``); never changed in place.
+    muted_signals: ClassVar[Sequence[Signal | str]] = list(DEFAULT_MUTED_SIGNALS)
     #: ``"context"`` (the test's thread), or ``"process"`` (every thread: a
     #: ``LiveServerTestCase``'s server threads too).
     mute_scope: ClassVar[str] = "context"
