@@ -92,6 +92,21 @@ class SaveTests(TestCase):
         [updated] = events(action="update", model_label="auditapp.Priced")
         assert updated.changes["quantity"] == [3, 4]
 
+    def test_a_number_assigned_to_a_text_field_is_recorded_as_the_text_it_keeps(self) -> None:
+        # The column keeps "5", which a later load gives back: not 5, 1.5 or true.
+        account = Account.objects.create(name=5)
+        account.name = 1.5  # type: ignore[assignment]
+        account.save()
+        account.name = True
+        account.save()
+        account.name = "True"
+        account.save()  # what the column holds already: no change
+        assert [event.changes["name"] for event in events()] == [
+            [None, "5"],
+            ["5", "1.5"],
+            ["1.5", "True"],
+        ]
+
     def test_update_records_only_changed_fields(self) -> None:
         account = Account.objects.create(name="a", balance=1)
         account.name = "b"

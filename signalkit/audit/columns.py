@@ -55,12 +55,20 @@ _NATIVE: dict[str, type] = {
 }
 
 
+# Django's own text fields: a number given to one is kept as its text (5 as
+# "5"). (A custom subclass may convert its values otherwise.)
+_TEXT = frozenset({"CharField", "SlugField", "TextField"})
+
+
 def native(field: Any) -> type | None:
     """The one Python type the column's values come back as, if it has one (a
     foreign key's is its target's)."""
     if field.is_relation and (field.many_to_one or field.one_to_one):
         return native(field.target_field)
-    return _NATIVE.get(field.get_internal_type())
+    kind = field.get_internal_type()
+    if kind in _TEXT:
+        return str if type(field).__module__.startswith("django.") else None
+    return _NATIVE.get(kind)
 
 
 # Django's own fields whose column keeps a value of this type as it is: two such

@@ -52,6 +52,23 @@ class FieldPlan:
         # values come back as its from_db_value() gives them, which need not be
         # of the column's type (an enum for an integer): its to_python() decides.
         native = self.native if self.native is not float and text is None else None
+        if convert is not None and native is str:
+            # A text field's: text as it is (a NUL replaced by to_json()),
+            # another value as the text the column keeps (5 as "5").
+            def textual(value: Any) -> Any:
+                if type(value) is str:
+                    return value if "\x00" not in value else to_json(value)
+                if value is None:
+                    return None
+                if hasattr(value, "resolve_expression"):
+                    raise Unresolved  # (its text is no value the column keeps)
+                try:  # noqa: SIM105
+                    value = convert(value)
+                except Exception:
+                    pass
+                return to_json(value)
+
+            return textual
         if convert is not None:
             # A custom field's value, converted, is recorded as its serializers'
             # text ("2", not "Level.HIGH", which its to_python() cannot read).
