@@ -20,7 +20,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from signalkit.fallbacks import usable
-from signalkit.keys import BOOKKEEPING_PREFIXES
+from signalkit.keys import is_bookkeeping
 from signalkit.validation import DEFAULTS, section_problems
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class SignalkitSettings:
         return frozenset(
             key
             for key, enabled in self.receivers.items()
-            if not enabled and not key.startswith(BOOKKEEPING_PREFIXES)
+            if not enabled and not is_bookkeeping(key)
         )
 
 

@@ -207,6 +207,12 @@ def is_djangos(key: str) -> bool:
     return key.startswith(DJANGO_PREFIXES)
 
 
+def is_bookkeeping(key: str) -> bool:
+    """Whether ``key`` is one of signalkit's own bookkeeping receivers, which no
+    toggle switches off (signalkit.W003)."""
+    return key.startswith(BOOKKEEPING_PREFIXES)
+
+
 def is_protected(key: str) -> bool:
     """Receivers that ``listsignals`` hides by default and a catch-all mute spares:
     Django's own and signalkit's bookkeeping."""

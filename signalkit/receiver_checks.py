@@ -22,7 +22,7 @@ from django.core.checks import Tags, Warning, register
 from signalkit.conf import get_settings
 from signalkit.entries import make_id, read_entries
 from signalkit.keycheck import close_keys, connected_keys
-from signalkit.keys import BOOKKEEPING_PREFIXES, is_djangos, receiver_key, unwrap
+from signalkit.keys import is_bookkeeping, is_djangos, receiver_key, unwrap
 from signalkit.paths import loaded_longest
 from signalkit.receivers import DeferredReceiver
 from signalkit.registry import registry
@@ -204,7 +204,7 @@ def check_bookkeeping_toggles(app_configs: Any = None, **kwargs: Any) -> list[Ch
             id="signalkit.W003",
         )
         for key, enabled in sorted(get_settings().receivers.items())
-        if not enabled and key.startswith(BOOKKEEPING_PREFIXES)
+        if not enabled and is_bookkeeping(key)
     ]
 
 
