@@ -12,6 +12,7 @@ from django.utils.module_loading import module_has_submodule
 
 from signalkit.conf import get_settings
 from signalkit.labels import app_names
+from signalkit.unwind import disconnect_failed_modules
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -37,7 +38,8 @@ def autodiscover(app_configs: Iterable[AppConfig] | None = None) -> list[str]:
 
     Returns the dotted names imported by this call. Apps without the module
     are skipped; an exception raised inside a module propagates as
-    :class:`AutodiscoveryError` naming the module, chained to the original.
+    :class:`AutodiscoveryError` naming the module, chained to the original,
+    once the receivers defined in the modules that failed are disconnected.
     """
     conf = get_settings()
     if not conf.autodiscover:
@@ -55,6 +57,9 @@ def autodiscover(app_configs: Iterable[AppConfig] | None = None) -> list[str]:
                     continue
                 import_module(dotted)
             except Exception as exc:
+                # Its next import (autodiscovery runs again, or the module is
+                # fixed and imported by hand) connects them again: twice.
+                disconnect_failed_modules(exc)
                 exc.add_note(f"(raised while signalkit autodiscovered {dotted!r})")
                 error = AutodiscoveryError(
                     f"Importing {dotted!r} (app {config.label!r}) failed during signalkit "

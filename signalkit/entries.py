@@ -27,7 +27,7 @@ from asgiref.sync import iscoroutinefunction
 from django.dispatch.dispatcher import _make_id  # type: ignore[attr-defined]
 
 if TYPE_CHECKING:
-    from collections.abc import Hashable
+    from collections.abc import Callable, Hashable
 
     from django.dispatch import Signal
 
@@ -167,3 +167,31 @@ def connected_under(signal: Signal, lookup_key: tuple[Any, Any]) -> Any:
             ref = shape[1]
             return ref() if isinstance(ref, weakref.ref) else ref
     return None
+
+
+def disconnect_where(signal: Signal, select: Callable[[Any], bool]) -> int:
+    """Disconnect every live receiver of ``signal`` for which ``select(receiver)``
+    is true, as ``disconnect()`` would; returns how many.
+
+    The receivers are chosen on a copy of the list, without the lock (``select``
+    runs arbitrary code); only the removal, by lookup key, takes it, and clears
+    the per-sender cache, as ``disconnect()`` does.
+    """
+    chosen = []
+    for entry in list(signal.receivers):
+        shape = unpack(entry)
+        if shape is None:
+            continue
+        ref = shape[1]
+        receiver = ref() if isinstance(ref, weakref.ref) else ref
+        if receiver is not None and select(receiver):
+            chosen.append(shape[0])
+    if chosen:
+        with signal.lock:
+            signal.receivers = [
+                entry
+                for entry in signal.receivers
+                if (shape := unpack(entry)) is None or shape[0] not in chosen
+            ]
+            signal.sender_receivers_cache.clear()
+    return len(chosen)

@@ -37,16 +37,20 @@ def listing(
     app: str | None = None,
     include_all: bool = False,
     include_django: bool = False,
+    sender_only: bool = False,
 ) -> Listing:
     """Signals with their receivers; ``LookupError`` for an unknown signal, model or
     app, ``TypeError`` for a value of the wrong type.
 
     Named signals are always listed; otherwise only signals with receivers,
-    unless ``include_all``. Receivers Django itself connects (and signalkit's
+    unless ``include_all``. Dead receivers, which never run again, are left out. Receivers Django itself connects (and signalkit's
     bookkeeping ones, such as the settings cache reset) are left out unless
     ``include_django``, or switched off in ``SIGNALKIT["RECEIVERS"]``.
+
+    ``sender`` keeps the receivers that run for it: those connected for it and,
+    unless ``sender_only``, those connected for any sender.
     """
-    check_arguments(names, sender=sender, app=app)
+    check_arguments(names, sender=sender, app=app, sender_only=sender_only)
     infos = _once([registry.get(name) for name in names]) if names else registry.signals()
     if sender is not None:
         resolve_model(sender)  # unknown models are an error even without receivers
@@ -61,6 +65,10 @@ def listing(
         ]
     else:
         found = registry.receivers(sender=sender, app=app)
+    # Dead receivers (collected, or on Django 6.0+ their sender was) never run
+    # again; Django drops them at its next connect(), disconnect() or send(),
+    # so whether one is still listed depends on when the collector ran.
+    found = [r for r in found if not r.dead and not (sender_only and r.sender is None)]
     if not include_django:
         # (One the project switched off is shown: it is the project's choice.)
         found = [r for r in found if r.enabled is False or not is_protected(r.key)]
@@ -76,9 +84,11 @@ def listing(
     ]
 
 
-def check_arguments(names: object, *, sender: object = None, app: object = None) -> None:
+def check_arguments(
+    names: object, *, sender: object = None, app: object = None, sender_only: object = False
+) -> None:
     """``TypeError`` for arguments of :func:`listing` of the wrong type, such as
-    one name given where a list of names goes."""
+    one name given where a list of names goes, or ``sender_only`` without a sender."""
     if isinstance(names, str) or not isinstance(names, list | tuple):
         raise TypeError(f"Signals are given as a list of names or dotted paths, not {names!r}.")
     for name in names:
@@ -90,6 +100,11 @@ def check_arguments(names: object, *, sender: object = None, app: object = None)
         check_sender(sender)
     if app is not None and not isinstance(app, str):
         raise TypeError(f"app must be an app label (a string), not {app!r}.")
+    if sender_only and sender is None:
+        raise TypeError(
+            "--sender-only needs --sender app_label.Model: it leaves out the receivers "
+            "connected for any sender, and keeps those connected for that sender."
+        )
 
 
 def _identity(info: SignalInfo) -> Any:
@@ -122,27 +137,39 @@ def flags(receiver: ReceiverInfo) -> list[str]:
     return [flag for flag in shown if flag]
 
 
+#: Escapes (as ``repr()`` writes them) of the characters that would end or break
+#: a line of the text format: control characters and Unicode line separators.
+_LINE_CODES = {
+    code: repr(chr(code))[1:-1] for code in [*range(32), *range(127, 160), 0x2028, 0x2029]
+}
+
+
+def _one_line(value: str) -> str:
+    return value.translate(_LINE_CODES)
+
+
 def text(data: Listing, width: int = WIDTH) -> str:
     """Grouped by signal; one aligned line per receiver.
 
     When a line of a group would run past ``width`` columns, the locations of
-    that group go on their own lines.
+    that group go on their own lines. Line breaks and other control characters
+    in a name are written escaped (``\\n``), as ``repr()`` writes them.
     """
     if not data:
         return "No receivers.\n"
     blocks = []
     for info, receivers in data:
-        lines = [f"{info.name} ({info.path})"]
+        lines = [_one_line(f"{info.name} ({info.path})")]
         if info.signal is None:
             lines.append("  (its module is not imported)")
         elif not receivers:
             lines.append("  (no receivers)")
         rows = [
             (
-                r.key,
-                "any sender" if r.sender is None else r.sender,
-                ", ".join(flags(r)),
-                r.location or "",
+                _one_line(r.key),
+                "any sender" if r.sender is None else _one_line(r.sender),
+                _one_line(", ".join(flags(r))),
+                _one_line(r.location or ""),
             )
             for r in receivers
         ]

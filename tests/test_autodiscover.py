@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ from django.utils import autoreload
 import tests.discovery
 from signalkit import autodiscover as autodiscover_module
 from signalkit.autodiscover import AutodiscoveryError, autodiscover
-from tests.discovery import imports
+from tests.discovery import fail_halfway, imports, pinged
 from tests.testapp.models import Author
 from tests.testapp.signals import seen_authors
 
@@ -26,9 +27,15 @@ def fresh() -> Iterator[None]:
 
     def forget() -> None:
         imports.clear()
+        fail_halfway.clear()
+        pinged.receivers.clear()
+        pinged.sender_receivers_cache.clear()
         for name in [name for name in sys.modules if name.startswith("tests.discovery.")]:
             if name.count(".") == 3:
                 del sys.modules[name]
+                # (Else "from package import module" takes the old module.)
+                package, _, module = name.rpartition(".")
+                vars(sys.modules[package]).pop(module, None)
         autodiscover_module.discovered.difference_update(
             {name for name in autodiscover_module.discovered if name.startswith("tests.discovery.")}
         )
@@ -141,6 +148,81 @@ class AutodiscoverTests:
 
     def test_app_without_the_module_is_skipped(self) -> None:
         assert autodiscover(configs("plainapp")) == []
+
+
+HALF = "tests.discovery.halfapp.signals"
+
+
+def pings() -> list[str]:
+    """The receivers of ``pinged`` that run when it is sent, one line per call."""
+    imports.clear()
+    pinged.send(sender=None)
+    return sorted(imports)
+
+
+@pytest.mark.usefixtures("fresh")
+class FailedImportTests:
+    """A module that raises halfway keeps no receiver its next import connects again."""
+
+    def test_receivers_defined_in_the_failed_module_are_disconnected(self) -> None:
+        fail_halfway.add(HALF)
+        with pytest.raises(AutodiscoveryError) as info:
+            autodiscover(configs("halfapp"))
+        assert str(info.value).startswith(
+            "Importing 'tests.discovery.halfapp.signals' (app 'halfapp') failed during "
+            "signalkit autodiscovery: ZeroDivisionError: broken halfway. "
+        )
+        assert isinstance(info.value.__cause__, ZeroDivisionError)
+        # (Those of the modules it imported, which finished, stay connected.)
+        assert pings() == ["helpers.on_helper_ping", "nested.on_nested_ping"]
+
+    def test_importing_again_connects_each_receiver_once(self) -> None:
+        fail_halfway.add(HALF)
+        errors = []  # held, as runserver's autoreloader holds the last one
+        for _ in range(2):
+            with pytest.raises(AutodiscoveryError) as info:
+                autodiscover(configs("halfapp"))
+            errors.append(info.value)
+        fail_halfway.clear()
+        assert autodiscover(configs("halfapp")) == [HALF]
+        assert pings() == [
+            "helpers.on_helper_ping",
+            "nested.on_nested_ping",
+            "signals.Instantiated",
+            "signals.Strong",
+            "signals.on_ping",
+        ]
+
+    def test_a_fixed_module_imported_by_hand_connects_each_receiver_once(self) -> None:
+        fail_halfway.add(HALF)
+        with pytest.raises(AutodiscoveryError) as info:
+            autodiscover(configs("halfapp"))
+        fail_halfway.clear()
+        import_module(HALF)
+        assert pings() == [
+            "helpers.on_helper_ping",
+            "nested.on_nested_ping",
+            "signals.Instantiated",
+            "signals.Strong",
+            "signals.on_ping",
+        ]
+        assert info.value.__cause__ is not None
+
+    def test_a_module_it_imports_that_failed_halfway_is_disconnected_too(self) -> None:
+        fail_halfway.add("tests.discovery.halfapp.nested")
+        with pytest.raises(AutodiscoveryError) as info:
+            autodiscover(configs("halfapp"))
+        assert str(info.value.__cause__) == "nested module broken halfway"
+        assert pings() == []
+        fail_halfway.clear()
+        assert autodiscover(configs("halfapp")) == [HALF]
+        assert pings() == [
+            "helpers.on_helper_ping",
+            "nested.on_nested_ping",
+            "signals.Instantiated",
+            "signals.Strong",
+            "signals.on_ping",
+        ]
 
 
 @pytest.mark.django_db

@@ -7,8 +7,21 @@ from typing import Any
 import pytest
 from django.dispatch import Signal
 
-from signalkit.entries import UNKNOWN, UnreadableEntryWarning, make_id, read_entries, read_entry
-from tests.registryapp.handlers import CallableReceiver, Handlers, make_local_receiver, on_event
+from signalkit.entries import (
+    UNKNOWN,
+    UnreadableEntryWarning,
+    disconnect_where,
+    make_id,
+    read_entries,
+    read_entry,
+)
+from tests.registryapp.handlers import (
+    CallableReceiver,
+    Handlers,
+    decorated,
+    make_local_receiver,
+    on_event,
+)
 
 
 class Sender:
@@ -123,3 +136,44 @@ class ReadEntriesTests:
         signal.connect(on_event)
         with signal.lock:  # another thread connecting would hold it
             assert [e.receiver for e in read_entries(signal)] == [on_event]
+
+
+class DisconnectWhereTests:
+    def test_entries_of_every_shape_by_lookup_key(self) -> None:
+        signal = Signal(use_caching=True)
+        instance = CallableReceiver()
+        unknown = ("not", "an entry")
+        signal.receivers = [
+            ((make_id(on_event), ANY), weakref.ref(on_event)),
+            ((make_id(decorated), id(Sender)), weakref.ref(decorated), False),
+            ((make_id(instance), ANY), instance, None, False),
+            ((make_id(on_event), id(Sender)), weakref.ref(on_event), weakref.ref(Sender), False),
+            unknown,
+        ]
+        signal.sender_receivers_cache[Sender] = ["cached"]
+        with pytest.warns(UnreadableEntryWarning):
+            read_entries(signal)  # (disconnect_where() itself skips unknown shapes silently)
+        assert disconnect_where(signal, lambda r: r is on_event or r is instance) == 3
+        assert signal.receivers == [
+            ((make_id(decorated), id(Sender)), weakref.ref(decorated), False),
+            unknown,
+        ]
+        assert not signal.sender_receivers_cache
+
+    def test_selects_on_the_live_receiver_and_skips_dead_ones(self) -> None:
+        signal = Signal()
+        handlers = Handlers()
+        local = make_local_receiver()
+        signal.connect(handlers.method)
+        signal.connect(local)
+        del local
+        gc.collect()
+        seen: list[Any] = []
+
+        def select(receiver: Any) -> bool:
+            seen.append(receiver)
+            return True
+
+        assert disconnect_where(signal, select) == 1
+        assert seen == [handlers.method]
+        assert not signal.has_listeners()

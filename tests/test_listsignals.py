@@ -98,6 +98,33 @@ class ListSignalsTests:
             "command_demo (tests.test_listsignals.command_demo)\n  (no receivers)\n"
         )
 
+    def test_sender_marks_receivers_for_any_sender_and_sender_only_leaves_them_out(
+        self, signal: Signal
+    ) -> None:
+        # Those connected for any sender run for the model too: listed, and marked.
+        signal.connect(handlers.decorated)
+        assert run(PATH, "--sender", "testapp.Article") == (
+            "command_demo (tests.test_listsignals.command_demo)\n"
+            "  tests.registryapp.handlers.on_event   testapp.Article  weak"
+            "  tests/registryapp/handlers.py:13\n"
+            "  tests.registryapp.handlers.decorated  any sender       weak"
+            "  tests/registryapp/handlers.py:29\n"
+        )
+        assert run(PATH, "--sender", "testapp.Article", "--sender-only") == (
+            "command_demo (tests.test_listsignals.command_demo)\n"
+            "  tests.registryapp.handlers.on_event  testapp.Article  weak"
+            "  tests/registryapp/handlers.py:13\n"
+        )
+        # Signals with receivers for any sender only are not listed unless named.
+        listed = run("--sender", "testapp.Article", "--sender-only")
+        assert "command_demo (tests.test_listsignals.command_demo)\n" in listed
+        assert "user_logged_in" not in listed
+        assert "user_logged_in" in run("--sender", "testapp.Article")
+
+    def test_sender_only_without_a_sender_is_a_command_error(self) -> None:
+        with pytest.raises(CommandError, match=r"^--sender-only needs --sender app_label\.Model"):
+            run("--sender-only")
+
     def test_exact_all_and_include_django(self) -> None:
         assert run("pre_init", "--all") == (
             "pre_init (django.db.models.signals.pre_init)\n  (no receivers)\n"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import json
 from typing import TYPE_CHECKING
 
@@ -114,6 +115,20 @@ class ListingTests:
         assert "on_event" not in [r.qualname for r in receivers]
         assert listing([PATH], app="testapp") == [(registry.get(PATH), [])]
 
+    def test_dead_receivers_are_left_out(self, signal: Signal) -> None:
+        # Django never calls them again and drops them at its next clean-up.
+        local = handlers.make_local_receiver()
+        signal.connect(local)
+        temporary = type("Temporary", (), {})
+        signal.connect(handlers.decorated, sender=temporary)
+        del local, temporary
+        gc.collect()
+        connected = registry.receivers(signal)
+        assert "<dead receiver>" in [r.key for r in connected]  # (the registry lists them)
+        ((_, receivers),) = listing([PATH])
+        assert [r.key for r in receivers] == [r.key for r in connected if not r.dead]
+        assert not any(r.dead for r in receivers)
+
     @pytest.mark.parametrize(
         "kwargs",
         [{"names": ["nope"]}, {"sender": "testapp.Nope"}, {"app": "nope"}],
@@ -121,6 +136,13 @@ class ListingTests:
     def test_bad_input(self, kwargs: dict[str, object]) -> None:
         with pytest.raises(LookupError):
             listing(**kwargs)  # type: ignore[arg-type]
+
+
+class MultiLineRepr:
+    """A ``dispatch_uid`` whose ``repr()`` spans two lines."""
+
+    def __repr__(self) -> str:
+        return "<multi\nline>"
 
 
 class TextTests:
@@ -146,6 +168,28 @@ class TextTests:
             "  tests.registryapp.handlers.on_event  any sender  strong, uid=7, disabled\n"
             "      at tests/registryapp/handlers.py:13\n"
         )
+
+    def test_line_breaks_in_names_are_escaped(self) -> None:
+        # (JSON keeps the values as they are: JSON escapes them itself.)
+        demo = Signal("line\nbreak", module="tests.test_render", doc="Two\nlines.")
+        local = handlers.make_local_receiver()
+        local.__qualname__ = "qual\nname"
+        connect(demo, local, dispatch_uid=MultiLineRepr())
+        connect(demo, handlers.make_local_receiver(), name="named\r\x85key\u2028", weak=False)
+        data = listing([demo.path])
+        assert text(data) == (
+            "line\\nbreak (tests.test_render.line\\nbreak)\n"
+            "  tests.registryapp.handlers.qual\\nname  any sender  weak, uid=<multi\\nline>\n"
+            "      at tests/registryapp/handlers.py:58\n"
+            "  named\\r\\x85key\\u2028                   any sender  strong\n"
+            "      at tests/registryapp/handlers.py:58\n"
+        )
+        [document] = json.loads(as_json(data))["signals"]
+        assert (document["name"], document["doc"]) == ("line\nbreak", "Two\nlines.")
+        assert [(r["key"], r["qualname"], r["dispatch_uid"]) for r in document["receivers"]] == [
+            ("tests.registryapp.handlers.qual\nname", "qual\nname", "<multi\nline>"),
+            ("named\r\x85key\u2028", "make_local_receiver.<locals>.local", None),
+        ]
 
     def test_empty_and_unimported(self) -> None:
         assert text([]) == "No receivers.\n"

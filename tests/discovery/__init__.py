@@ -2,5 +2,14 @@
 
 from __future__ import annotations
 
+from django.dispatch import Signal
+
 #: Dotted names of the modules below, appended to as each one is imported.
 imports: list[str] = []
+
+#: The signal the modules of ``halfapp`` connect their receivers to; each
+#: receiver appends its name to :data:`imports`.
+pinged = Signal()
+
+#: Dotted names of the modules of ``halfapp`` that raise at the end of their import.
+fail_halfway: set[str] = set()

@@ -23,7 +23,14 @@ class Command(BaseCommand):
             "signals", nargs="*", default=[], metavar="SIGNAL", help="Signal names or dotted paths."
         )
         parser.add_argument(
-            "--sender", help="Only receivers that run for this model (app_label.Model)."
+            "--sender",
+            help="Only receivers that run when this model (app_label.Model) sends: those "
+            "connected for it, and those connected for any sender.",
+        )
+        parser.add_argument(
+            "--sender-only",
+            action="store_true",
+            help="With --sender, leave out the receivers connected for any sender.",
         )
         parser.add_argument("--app", help="Only receivers defined in this app's modules.")
         parser.add_argument(
@@ -43,7 +50,12 @@ class Command(BaseCommand):
         if isinstance(names, str):  # call_command(..., signals="post_save"): one name
             names = [names]
         try:
-            check_arguments(names, sender=options["sender"], app=options["app"])
+            check_arguments(
+                names,
+                sender=options["sender"],
+                app=options["app"],
+                sender_only=options["sender_only"],
+            )
         except TypeError as error:
             raise CommandError(str(error)) from None
         try:
@@ -53,6 +65,7 @@ class Command(BaseCommand):
                 app=options["app"],
                 include_all=options["include_all"],
                 include_django=options["include_django"],
+                sender_only=options["sender_only"],
             )
         except LookupError as error:
             raise CommandError(str(error.args[0])) from None
