@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
 from django.test import SimpleTestCase, TestCase, override_settings
 
 from signalkit.conf import get_settings
 from signalkit.models import AuditEvent
+from signalkit.validation import DEFAULTS
 from tests.auditapp.models import Account
 
 
@@ -21,6 +27,19 @@ class GetSettingsTests(SimpleTestCase):
         assert "*password*" in conf.audit.mask_fields
         assert conf.audit.on_error == "raise"
         assert conf.offload.delivery == "on_commit"
+
+    def test_the_settings_reference_shows_the_defaults(self) -> None:
+        reference = Path(__file__).resolve().parent.parent / "docs" / "settings.rst"
+        [block] = re.findall(
+            r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", reference.read_text()
+        )
+        namespace: dict[str, Any] = {}
+        exec(textwrap.dedent(block), namespace)
+        assert namespace["SIGNALKIT"] == DEFAULTS
+        with override_settings(SIGNALKIT=namespace["SIGNALKIT"]):
+            documented = get_settings()
+        with override_settings(SIGNALKIT={}):
+            assert documented == get_settings()
 
     def test_override_settings_resets_the_cache(self) -> None:
         before = get_settings()

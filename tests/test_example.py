@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_project"
-TUTORIAL = EXAMPLE.parent / "docs" / "tutorial.rst"
+DOCS = EXAMPLE.parent / "docs"
+TUTORIAL = DOCS / "tutorial.rst"
+README = EXAMPLE.parent / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +146,44 @@ class ExampleProjectTests:
         ):
             assert manage("listsignals", *args, db=example_db) == block_after(docs, marker)
 
+    def test_the_json_listing_in_the_docs_is_what_it_prints(self, example_db: Path) -> None:
+        docs = (DOCS / "commands.rst").read_text()
+        out = manage("listsignals", "--format", "json", "--app", "blog", "pre_save", db=example_db)
+        assert json.loads(out) == json.loads(block_after(docs, "The JSON format\n"))
+
+    def test_the_examples_of_the_docs_print_what_the_docs_show(self, example_db: Path) -> None:
+        readme = README.read_text()
+        [quickstart] = re.findall(r"## Quickstart\n\n```python\n(.*?)```", readme, re.DOTALL)
+        audit = (DOCS / "audit.rst").read_text()
+        custom = (DOCS / "custom-signals.rst").read_text()
+        testing = (DOCS / "testing.rst").read_text()
+        snippets = {
+            "QUICKSTART": quickstart,
+            "HISTORY": block_after(audit, "now records an event:"),
+            "DEFINING": block_after(custom, "Defining\n"),
+            "STRICT": block_after(custom, "naming both:"),
+            "FAILING": block_after(testing, "is shown by its type:"),
+        }
+        code = "".join(f"{name} = {value!r}\n" for name, value in snippets.items())
+        out = manage("shell", "-c", code + DOCS_EXAMPLES, db=example_db).splitlines()
+        start = out.index("== quickstart")
+        assert out[start:] == [
+            "== quickstart",
+            "== committing",
+            "New post, safely committed: Committed",
+            "== rolling back",
+            "== history",
+            "doctest: 0 of 5 failed",
+            "== strict",
+            one_line(snippets["STRICT"].splitlines()[1]),
+            "== misspelt key",
+            one_line(block_after(testing, "gives the key to use:")),
+            "== not captured",
+            one_line(block_after(testing, "not a failed assertion:")),
+            "== failing assertion",
+            one_line(block_after(testing, "created=False)\n\n")),
+        ]
+
     def test_the_tutorials_pre_save_pre_delete_and_m2m_receivers(self, example_db: Path) -> None:
         code = f"SNIPPET = {tutorial_snippet('def tags_changed')!r}\n{TUTORIAL_RECEIVERS}"
         slug, keys, *logged = manage("shell", "-c", code, db=example_db).splitlines()[-4:]
@@ -154,6 +195,79 @@ class ExampleProjectTests:
                 f"Deleting Tutorial post (#{post}) and 1 comments",
             ],
         )
+
+
+# The examples of the README and the guides, run as written in the example project;
+# what they raise is printed on one line, as the docs wrap it.
+DOCS_EXAMPLES = """
+import doctest, types
+
+from django.db import transaction
+from django.db.models.signals import post_save, pre_save
+
+from blog.models import Post
+from signalkit.testing import capture_signals, mute_signals
+
+
+def show(error):
+    print(" ".join(f"{type(error).__name__}: {error}".split()))
+
+
+print("== quickstart")
+quickstart = types.ModuleType("blog.quickstart")
+exec(compile(QUICKSTART, "README.md", "exec"), quickstart.__dict__)
+with transaction.atomic():
+    Post.objects.create(title="Committed")
+    print("== committing")
+print("== rolling back")
+try:
+    with transaction.atomic():
+        Post.objects.create(title="Rolled back")
+        raise RuntimeError
+except RuntimeError:
+    pass
+post_save.disconnect(quickstart.notify_followers, sender=Post)
+
+print("== history")
+test = doctest.DocTestParser().get_doctest(HISTORY, {"Post": Post}, "audit", "audit.rst", 0)
+runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+runner.run(test)
+print(f"doctest: {runner.failures} of {runner.tries} failed")
+
+print("== strict")
+# Not put in sys.modules: the example's own blog.signals stays in place.
+defining = types.ModuleType("blog.signals")
+exec(compile(DEFINING, "custom-signals.rst", "exec"), defining.__dict__)
+try:
+    exec(STRICT.splitlines()[0].removeprefix(">>> "), {**vars(defining), "Post": Post, "post": Post()})
+except TypeError as error:
+    show(error)
+
+print("== misspelt key")
+try:
+    with mute_signals(receivers=["blog.signals.notify_follwers"]):
+        pass
+except ValueError as error:
+    show(error)
+
+print("== not captured")
+with capture_signals(post_save) as capture:
+    pass
+try:
+    capture.assert_sent(pre_save)
+except ValueError as error:
+    show(error)
+
+print("== failing assertion")
+try:
+    exec(FAILING, {"capture_signals": capture_signals, "post_save": post_save, "Post": Post})
+except AssertionError as error:
+    show(error)
+"""
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def block_after(text: str, marker: str) -> str:
