@@ -7,8 +7,8 @@ from django.db import connection, transaction
 from django.test import SimpleTestCase, TestCase
 
 from signalkit.audit import record
+from signalkit.audit.events import Event
 from signalkit.audit.packets import TOO_LARGE, shrink, value_size
-from signalkit.audit.writer import Event
 from tests.audit_utils import audited, events
 from tests.auditapp.models import Login
 

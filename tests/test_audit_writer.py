@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 import signalkit.audit as audit
 from signalkit.audit import statements
 from signalkit.audit.buffer import connection_of
+from signalkit.audit.events import build
 from signalkit.audit.pending import write_waiting
-from signalkit.audit.writer import build
 from tests.audit_utils import (
     audit_inserts,
     audited,

@@ -36,9 +36,10 @@ def record(
     from django.utils.functional import Promise
 
     from signalkit.audit.buffer import buffer_for
+    from signalkit.audit.events import build
     from signalkit.audit.pending import write_waiting
     from signalkit.audit.serialize import object_pk, to_json
-    from signalkit.audit.writer import build, write
+    from signalkit.audit.writer import write
     from signalkit.models import AuditEvent
 
     if isinstance(action, Promise):  # gettext_lazy("approved"), stored as its text

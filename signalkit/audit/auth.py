@@ -13,9 +13,10 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import router
 
 from signalkit.audit.context import current
+from signalkit.audit.events import build
 from signalkit.audit.http import client_ip
 from signalkit.audit.serialize import object_pk, truncate
-from signalkit.audit.writer import build, emit
+from signalkit.audit.writer import emit
 from signalkit.conf import get_settings
 from signalkit.models import AuditEvent
 

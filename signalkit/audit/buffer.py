@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
     from django.db.backends.base.base import BaseDatabaseWrapper
 
+    from signalkit.audit.events import Event
     from signalkit.audit.hooks import Marker
     from signalkit.audit.plans import ModelPlan
-    from signalkit.audit.writer import Event
 
 _MERGEABLE = frozenset({"create", "update"})
 

@@ -15,8 +15,9 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from signalkit.audit.events import build, for_instance
 from signalkit.audit.serialize import MASKED, to_json
-from signalkit.audit.writer import build, emit, for_instance
+from signalkit.audit.writer import emit
 
 if TYPE_CHECKING:
     from collections.abc import Collection

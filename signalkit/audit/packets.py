@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from django.db.backends.base.base import BaseDatabaseWrapper
 
-    from signalkit.audit.writer import Event
+    from signalkit.audit.events import Event
     from signalkit.models import AuditEvent
 
 #: What a value too large to be written stands for ({size}: the bytes of its JSON).

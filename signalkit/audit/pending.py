@@ -23,8 +23,8 @@ from signalkit.audit import hooks
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
+    from signalkit.audit.events import Event
     from signalkit.audit.hooks import Marker
-    from signalkit.audit.writer import Event
 
 ATTRIBUTE = "_signalkit_audit_pending"
 LIMIT = 1000

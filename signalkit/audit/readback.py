@@ -1,8 +1,8 @@
 """Reading audited values back from the database, under ``ON_ERROR``.
 
-The receivers read a row in three cases: the old values of fields deferred at
+The receivers read a row in four cases: the old values of fields deferred at
 load time (before an update), the values an expression stored (after one), and
-those of a row deleted through an instance that has no snapshot of it.
+those of a row saved or deleted through an instance that has no snapshot of it.
 A read that fails is an audit failure like a failed write: with ``"raise"`` the
 change fails too, and cannot commit; with ``"log"`` it is logged and the change
 goes on -- the read runs in a savepoint when in a transaction, so that
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Model
 
-from signalkit.audit import hooks, snapshot
+from signalkit.audit import buffer, hooks, saves, snapshot
 from signalkit.audit.writer import fail_change, savepoint_if_in_transaction
 from signalkit.conf import get_settings
 
@@ -114,6 +114,58 @@ def read_deferred(
             snapshot.advance(instance, {**old, **row}, connection)
         else:
             old.update(row)
+
+
+def read_saved(
+    plan: ModelPlan,
+    sender: type[Model],
+    instance: Model,
+    using: str,
+    update_fields: frozenset[str] | None,
+) -> None:
+    """Before a save (``pre_save``, not raw), make sure the snapshot holds the old
+    values it records: the fields a partial one lacks (see :func:`read_deferred`),
+    or the whole row when ``instance`` has no snapshot of it -- made by
+    ``bulk_create()``, built in memory (``Post(pk=1, title="x").save()``), loaded
+    before the model was audited or while the audit's receivers were muted --
+    and the save may update it. Without, every field it saves would be recorded
+    as changed, from None."""
+    state: snapshot.SnapshotState | None = instance.__dict__.get(snapshot.ATTRIBUTE)
+    if state is not None and (
+        state.committed is not None
+        # Saved in this transaction: valid unless a rollback dropped it.
+        or (
+            state.pending is not None
+            and snapshot.base(instance, buffer.connection_of(using)) is not None
+        )
+    ):
+        if state.partial:
+            read_deferred(plan, sender, instance, using, update_fields)
+        return
+    key = plan.row_key(instance.__dict__)
+    if (
+        key is not None
+        and not (type(key) is tuple and None in key)
+        and not _inserts(sender, instance)
+    ):
+        read_all(plan, sender, instance, using)
+
+
+def _inserts(sender: type[Model], instance: Model) -> bool:
+    """Whether the save in progress inserts without trying an ``UPDATE`` (as
+    ``Model._save_table()`` decides): called with ``force_insert`` (as
+    ``Manager.create()`` does), or of a new instance whose primary key, or a
+    multi-table parent's, has a default. A row read then would not be updated."""
+    if instance._state.adding:
+        concrete = sender._meta.concrete_model or sender
+        for model in (concrete, *concrete._meta.get_parent_list()):
+            if all(
+                field.has_default() or field.has_db_default() for field in model._meta.pk_fields
+            ):
+                return True
+    # (Django's save_base() sends pre_save before it looks at the argument.)
+    call = saves.save_call()
+    return call is not None and bool(call.f_locals.get("force_insert"))
 
 
 def read_deleted(

@@ -27,10 +27,11 @@ from signalkit.audit.audited import through_plans as _m2m
 from signalkit.audit.audited import warn_dropped
 from signalkit.audit.compare import changes_of
 from signalkit.audit.encoders import Unresolved
+from signalkit.audit.events import for_instance
 from signalkit.audit.plans import build
-from signalkit.audit.readback import read_all, read_deferred, read_deleted
+from signalkit.audit.readback import read_all, read_deleted, read_saved
 from signalkit.audit.rowkeys import has_key, key_attnames
-from signalkit.audit.writer import emit, for_instance
+from signalkit.audit.writer import emit
 from signalkit.conf import get_settings
 
 if TYPE_CHECKING:
@@ -84,8 +85,8 @@ def check_snapshot(
         read_all(plan, sender, instance, alias, lock=kwargs.get("signal") is pre_delete)
         read = True
     if kwargs.get("signal") is pre_save:
-        if snapshot.is_partial(instance) and not raw and not read:
-            read_deferred(plan, sender, instance, alias, kwargs.get("update_fields"))
+        if not raw and not read and plan is not None:
+            read_saved(plan, sender, instance, alias, kwargs.get("update_fields"))
         saves.check(instance, raw, kwargs.get("update_fields"))
     elif not read:
         read_deleted(plan, sender, instance, alias, kwargs.get("origin"))

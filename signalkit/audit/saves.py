@@ -164,7 +164,7 @@ def _all(instance: Model) -> list[Frame]:
     ]
 
 
-def _save_call() -> FrameType | None:
+def save_call() -> FrameType | None:
     """The Python frame of the innermost call of Django's ``Model.save_base``."""
     frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code is not _SAVE_BASE:
@@ -186,7 +186,7 @@ def check(
         if frame.checked:
             # This save's frame is checked already: this is another save, nested
             # in it, that bypassed the wrapper.
-            frame = Frame(frame.thread, _save_call())
+            frame = Frame(frame.thread, save_call())
             frames.append(frame)
         frame.checked = True
     frame.expecting, frame.raw, frame.update_fields, frame.updated = True, raw, update_fields, None
@@ -203,7 +203,7 @@ def end(instance: Model) -> Ending:
     if not frames:
         return Ending(None, None, -1, nested=_nested(instance, frames))
     frame = frames[-1]
-    while frame.call is not None and frame.call is not _save_call():
+    while frame.call is not None and frame.call is not save_call():
         # An unwrapped save that failed before its post_save: not this one
         # (never the bottom frame, the wrapper's).
         frames.pop()

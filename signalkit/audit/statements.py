@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Field
 
-    from signalkit.audit.writer import Event
+    from signalkit.audit.events import Event
 
 #: The columns of an event row, in the order of the ``INSERT``'s parameters.
 FIELDS = (
