@@ -6,7 +6,9 @@
   to run the same way (at once, after the commit or on a worker);
 - ``signalkit.W011``: a weak receiver defined in a local scope;
 - ``signalkit.W012``: an object with an ``async def __call__`` connected as a receiver;
-- ``signalkit.W013``: one function connected twice from a module imported under two names.
+- ``signalkit.W013``: one function connected twice from a module imported under two names;
+- ``signalkit.W014``: one function connected twice by a module executed again in place
+  (``importlib.reload()``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from django.core.checks import Tags, Warning, register
 from signalkit.conf import get_settings
 from signalkit.entries import make_id, read_entries
 from signalkit.keycheck import close_keys, connected_keys
-from signalkit.keys import is_bookkeeping, is_djangos, receiver_key, unwrap
+from signalkit.keys import BOOKKEEPING_PREFIXES, is_bookkeeping, is_djangos, receiver_key, unwrap
 from signalkit.paths import loaded_longest
 from signalkit.receivers import DeferredReceiver
 from signalkit.registry import registry
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
 @register(Tags.signals)
 def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """W010 to W013 for every connected receiver but Django's own."""
+    """W010 to W014 for every connected receiver but Django's own."""
     messages: list[CheckMessage] = []
     local: list[tuple[Any, Any, str, str]] = []  # weak receivers defined in a local scope
     for info in registry.signals():
@@ -44,6 +46,8 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
         seen: dict[tuple[Any, Any, str], int] = defaultdict(int)
         # (file, line, sender) -> the first function found there, and its key
         defined: dict[tuple[str, int, Any], tuple[FunctionType, str]] = {}
+        # (file, line, sender, way) -> the first function found there
+        compiled: dict[tuple[str, int, Any, str], FunctionType] = {}
         for entry in read_entries(info.signal):
             receiver = entry.receiver
             if receiver is None:
@@ -69,6 +73,9 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
                 # imported under two names has two.
                 if first[0] is not function and first[0].__globals__ is not function.__globals__:
                     messages.append(_imported_twice(first[1], key, code, info.path))
+                earlier = compiled.setdefault((*where, way[2]), function)
+                if _compiled_again(earlier, function):
+                    messages.append(_reloaded(key, code, info.path))
             # (Not a bound method: its function lives as long as its class, which
             # its object keeps alive, so it lives exactly as long as that object.)
             if (
@@ -136,6 +143,33 @@ def _imported_twice(first: str, second: str, code: Any, path: str) -> Warning:
     )
 
 
+def _compiled_again(first: FunctionType, second: FunctionType) -> bool:
+    """Whether ``second`` is ``first`` defined again by its module's code run
+    again in the same namespace (a reload): compiled anew from the same source,
+    where the functions of a factory or a loop share one code object."""
+    return (
+        first is not second
+        and first.__globals__ is second.__globals__
+        and first.__code__ is not second.__code__
+        and first.__code__ == second.__code__  # (the same source, to the column)
+        and first.__code__.co_filename == second.__code__.co_filename
+        and not first.__code__.co_filename.startswith("<")  # (exec() of a string)
+    )
+
+
+def _reloaded(key: str, code: Any, path: str) -> Warning:
+    return Warning(
+        f"{key} is connected twice to {path} for the same sender by the same code "
+        f"({code.co_filename}:{code.co_firstlineno}) run twice: its module was executed "
+        "again in place (importlib.reload()), which connected it again beside the "
+        "function it replaced, so it runs twice per signal.",
+        hint="Do not reload a module that connects receivers (restart the process), or "
+        "disconnect them first. With a dispatch_uid, Django keeps the first connection "
+        "(the old code) instead.",
+        id="signalkit.W014",
+    )
+
+
 def _local(key: str, path: str) -> Warning:
     return Warning(
         f"{key} is a weak receiver of {path} defined in a local scope: it is disconnected "
@@ -177,6 +211,8 @@ def check_receiver_toggles(app_configs: Any = None, **kwargs: Any) -> list[Check
     connected = sorted(connected_keys())
     messages: list[CheckMessage] = []
     for key in sorted(set(toggles) - set(connected)):
+        if _bookkeeping_off(key, toggles[key]):
+            continue  # (W003 says it: spelt right, it would have no effect either)
         matches = close_keys(key, connected)
         hint = (
             _not_imported(key)
@@ -196,16 +232,36 @@ def check_receiver_toggles(app_configs: Any = None, **kwargs: Any) -> list[Check
 @register(Tags.signals)
 def check_bookkeeping_toggles(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W003: toggles cannot switch off signalkit's own bookkeeping receivers."""
+    off = sorted(
+        key for key, enabled in get_settings().receivers.items() if _bookkeeping_off(key, enabled)
+    )
+    if not off:
+        return []
+    connected = connected_keys()
     return [
         Warning(
-            f"SIGNALKIT['RECEIVERS'] switches off {key!r}, a receiver signalkit keeps "
-            "its own state with; it stays on.",
+            f"SIGNALKIT['RECEIVERS'] switches off {key!r}, "
+            + (
+                "a receiver signalkit keeps its own state with; it stays on."
+                if key in connected
+                else "which matches no connected receiver and is under "
+                f"{_prefix(key)!r}, where signalkit's own bookkeeping receivers are: "
+                "no toggle switches those off, so it has no effect."
+            ),
             hint="Remove the key.",
             id="signalkit.W003",
         )
-        for key, enabled in sorted(get_settings().receivers.items())
-        if not enabled and is_bookkeeping(key)
+        for key in off
     ]
+
+
+def _bookkeeping_off(key: str, enabled: bool) -> bool:
+    """Whether the toggle ``key: enabled`` tries to switch off bookkeeping (W003)."""
+    return not enabled and is_bookkeeping(key)
+
+
+def _prefix(key: str) -> str:
+    return next(prefix for prefix in BOOKKEEPING_PREFIXES if key.startswith(prefix))
 
 
 def _not_imported(key: str) -> str:

@@ -9,6 +9,7 @@ call; the wrapper is connected under the function's own lookup key, so
 
 from __future__ import annotations
 
+import inspect
 import weakref
 from collections.abc import Callable, Sequence
 from types import MethodType
@@ -60,15 +61,15 @@ def connect(
         targets.rekey()
     # A falsy dispatch_uid ("", 0) is no uid to Django: the function's id, as there.
     uid = dispatch_uid if dispatch_uid else make_id(func)
-    warn_if_taken(signal, func, uid, sender, (on_commit, offload))
+    taken = warn_if_taken(signal, func, uid, sender, (on_commit, offload))
     if not (on_commit or offload):
-        signal.connect(func, sender=sender, weak=weak, dispatch_uid=dispatch_uid)
+        signal.connect(func, **_arguments(signal, sender, weak, dispatch_uid))
         return
     if offload:
-        from signalkit.offload import compat, targets
+        from signalkit.offload import compat, refusals, targets
 
         compat.require_tasks()
-        targets.check_offloadable(signal, func)
+        refusals.check_offloadable(signal, func)
     bound = isinstance(func, MethodType)
     wrappers: dict[Any, DeferredReceiver] = {}  # weak=False: Django keeps the wrapper
     if weak:
@@ -83,10 +84,42 @@ def connect(
         cls = AsyncDeferredReceiver if iscoroutinefunction(func) else DeferredReceiver
         wrapper = cls(func, weak=weak, on_commit=on_commit, offload=offload)
         wrappers[kind] = wrapper
-    if offload:
+    if offload and not taken:
+        # (A connection Django ignores: the wrapper a task finds is the one held.
+        # One connected with weak=False, which nothing else keeps, would be gone.)
         targets.register(signal, wrapper)
-    # Under the function's own lookup key, so disconnect(func) finds the wrapper.
-    signal.connect(wrapper, sender=sender, weak=weak, dispatch_uid=uid)
+    # Under the function's own lookup key, so disconnect(func) finds the wrapper
+    # (on another library's signal, when its connect() takes a dispatch_uid).
+    given_uid = uid if _takes_uid(signal) else dispatch_uid
+    signal.connect(wrapper, **_arguments(signal, sender, weak, given_uid))
+
+
+def _arguments(signal: Any, sender: Any, weak: bool, dispatch_uid: Any) -> dict[str, Any]:
+    """The keyword arguments of ``signal.connect()``: all of them for a Django
+    signal; for another library's signal only those given, as
+    ``django.dispatch.receiver`` passes them (its ``connect()`` may take fewer)."""
+    if isinstance(signal, DjangoSignal):
+        return {"sender": sender, "weak": weak, "dispatch_uid": dispatch_uid}
+    given = {"sender": sender, "dispatch_uid": dispatch_uid}
+    arguments = {name: value for name, value in given.items() if value is not None}
+    if weak is not True:
+        arguments["weak"] = weak
+    return arguments
+
+
+def _takes_uid(signal: Any) -> bool:
+    """Whether ``signal.connect()`` takes a ``dispatch_uid`` (a deferred wrapper
+    is connected under its function's, where it can be)."""
+    if isinstance(signal, DjangoSignal):
+        return True
+    try:
+        parameters = inspect.signature(signal.connect).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        parameter.name == "dispatch_uid" or parameter.kind is parameter.VAR_KEYWORD
+        for parameter in parameters
+    )
 
 
 def _check_name(name: object) -> None:

@@ -34,32 +34,49 @@ __all__ = ["holder_of", "warn_if_taken"]
 
 def warn_if_taken(
     signal: Signal, func: Any, uid: Any, sender: Any, kind: tuple[bool, bool]
-) -> None:
+) -> bool:
     """Warn if ``func``, connected to ``signal`` for ``sender`` under ``uid`` in the
     way ``kind`` (``(on_commit, offload)``), is connected there already another
-    way: Django would ignore this connection.
+    way; whether a receiver holds that connection already (Django ignores this one).
 
     (Connected again the same way, as when ``ready()`` runs twice, it is the
     de-duplication Django promises.)
     """
+    if not isinstance(getattr(signal, "receivers", None), list):
+        return False  # (another library's signal, which keeps its receivers its own way)
     holder = holder_of(signal, uid, sender)
+    if holder is None:
+        return False
     wrapped = holder.__wrapped__ if isinstance(holder, DeferredReceiver) else holder
-    if holder is None or make_id(wrapped) != make_id(func):
-        return  # a dispatch_uid another receiver holds (an equal one included)
+    if make_id(wrapped) != make_id(func):
+        return True  # a dispatch_uid another receiver holds (an equal one included)
     held = (
         (holder.on_commit, holder.offload)
         if isinstance(holder, DeferredReceiver)
         else (False, False)
     )
-    if held != kind:
+    key = keys.receiver_key(func)
+    if held[1] and kind[1] and held != kind:
+        # on_commit=True changes nothing for an offloaded receiver: the two run alike.
         warnings.warn(
-            f"{keys.receiver_key(func)} is connected to this signal and sender already, "
+            f"{key} is connected to this signal and sender already, {_how(*held)}; this "
+            f"connection, {_how(*kind)}, is the same one (on_commit=True changes nothing "
+            "with offload=True: SIGNALKIT['OFFLOAD']['DELIVERY'] decides when its task is "
+            f"queued), so Django keeps the first only and {key} runs once per signal, on "
+            "a worker. Remove one of the two.",
+            RuntimeWarning,
+            stacklevel=4,  # (the code that applied signalkit.receiver)
+        )
+    elif held != kind:
+        warnings.warn(
+            f"{key} is connected to this signal and sender already, "
             f"{_how(*held)}; Django keeps one connection per receiver and sender, so this "
             f"connection, {_how(*kind)}, is ignored. Connect a second function, or give "
             "each connection its own dispatch_uid.",
             RuntimeWarning,
             stacklevel=4,  # (the code that applied signalkit.receiver)
         )
+    return True
 
 
 def holder_of(signal: Signal, uid: Any, sender: Any) -> Any:
@@ -91,5 +108,5 @@ def _waiting_under(signal: Signal, uid: Any, model_key: tuple[str, str]) -> Any:
 
 def _how(on_commit: bool, offload: bool) -> str:
     if offload:
-        return "with offload=True"
+        return "with offload=True" + (" and on_commit=True" if on_commit else "")
     return "with on_commit=True" if on_commit else "without on_commit or offload"

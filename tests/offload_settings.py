@@ -39,3 +39,13 @@ SIGNALKIT = {
         "MISSING": os.environ.get("SIGNALKIT_WORKER_MISSING", "skip"),
     }
 }
+# Every record on the worker's stderr, named by its logger, which the tests read:
+# by default Django shows its own loggers' records (django.tasks on Django 6)
+# on the console only with DEBUG.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"named": {"format": "[%(name)s %(levelname)s] %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "named"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+}

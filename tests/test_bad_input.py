@@ -66,6 +66,38 @@ class ReceiverTests:
         signalkit.receiver(other)(on_save)  # type: ignore[arg-type]
         assert other.connected == [on_save]
 
+    def test_a_duck_typed_connect_gets_only_the_arguments_given(self) -> None:
+        class Hook:  # another library's signal: connect(receiver[, sender]) only
+            def __init__(self) -> None:
+                self.connected: list[Any] = []
+
+            def connect(self, receiver: Any, sender: Any = None) -> None:
+                self.connected.append((receiver, sender))
+
+        hook = Hook()
+        signalkit.receiver(hook)(on_save)  # type: ignore[arg-type]
+        signalkit.receiver(hook, sender=Author)(on_save)  # type: ignore[arg-type]
+        signalkit.receiver(hook, on_commit=True)(on_save)  # type: ignore[arg-type]
+        assert hook.connected[:2] == [(on_save, None), (on_save, Author)]
+        wrapper = hook.connected[2][0]
+        assert wrapper.__wrapped__ is on_save
+        assert wrapper.on_commit
+        with pytest.raises(TypeError, match="dispatch_uid"):
+            signalkit.receiver(hook, dispatch_uid="uid")(on_save)  # type: ignore[arg-type]
+
+    def test_a_django_signal_gets_every_argument_as_before(self) -> None:
+        class Recording(Signal):
+            def connect(self, receiver: Any, **kwargs: Any) -> None:  # type: ignore[override]
+                self.calls = [*getattr(self, "calls", []), kwargs]
+                super().connect(receiver, **kwargs)
+
+        plain, deferred = Recording(), Recording()
+        signalkit.receiver(plain)(on_save)
+        signalkit.receiver(deferred, on_commit=True)(on_save)
+        assert plain.calls == [{"sender": None, "weak": True, "dispatch_uid": None}]
+        assert deferred.calls[0]["dispatch_uid"] is not None  # (its function's lookup key)
+        assert deferred.disconnect(on_save)
+
     def test_staticmethod_object_is_refused_with_a_hint(self) -> None:
         with pytest.raises(TypeError, match="put @staticmethod above @receiver"):
             signalkit.receiver(post_save, sender=Author)(staticmethod(on_save))

@@ -10,7 +10,7 @@ from django.db.models import signals as model_signals
 from django.dispatch import Signal
 
 import signalkit
-from signalkit.offload import targets
+from signalkit.offload import refusals, targets
 
 PLACED = Signal()
 RENAMED = signalkit.define_signal("order_renamed")
@@ -51,7 +51,7 @@ class CheckOffloadableTests:
 
     def test_post_save_post_delete_and_custom_signals_are_allowed(self) -> None:
         for signal in (model_signals.post_save, model_signals.post_delete, Signal()):
-            targets.check_offloadable(signal, offloaded)
+            refusals.check_offloadable(signal, offloaded)
 
 
 class RegisterTests:
@@ -227,3 +227,48 @@ class OneKeyTwoReceiversTests:
         finally:
             signal_a.disconnect(both)
             signal_b.disconnect(both)
+
+
+def twice(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+class ConnectedAgainTests:
+    """A connection Django ignores (the same function under a lookup key taken)
+    leaves the offloaded receiver a worker finds as it was."""
+
+    @pytest.mark.parametrize("weak", [True, False])
+    def test_offloaded_again_with_on_commit_warns_that_it_runs_once(self, weak: bool) -> None:
+        signal = Signal()
+        signalkit.receiver(signal, offload=True, weak=weak)(twice)
+        try:
+            with pytest.warns(RuntimeWarning) as caught:
+                signalkit.receiver(signal, offload=True, on_commit=True, weak=weak)(twice)
+            (warning,) = caught
+            key = "tests.test_offload_targets.twice"
+            assert str(warning.message) == (
+                f"{key} is connected to this signal and sender already, with offload=True; "
+                "this connection, with offload=True and on_commit=True, is the same one "
+                "(on_commit=True changes nothing with offload=True: "
+                "SIGNALKIT['OFFLOAD']['DELIVERY'] decides when its task is queued), so "
+                f"Django keeps the first only and {key} runs once per signal, on a worker. "
+                "Remove one of the two."
+            )
+            gc.collect()
+            assert len(signal.receivers) == 1
+            assert targets.resolve(key, *targets.signal_ref(key, signal)) == (twice, signal)
+        finally:
+            signal.disconnect(twice)
+
+    def test_offloaded_again_with_weak_false_is_still_found(self) -> None:
+        # (As when the code that connects it runs twice: a ready() run again.)
+        signal = Signal()
+        for _ in range(2):
+            signalkit.receiver(signal, offload=True, weak=False)(twice)
+        try:
+            gc.collect()
+            key = "tests.test_offload_targets.twice"
+            assert targets.resolve(key, *targets.signal_ref(key, signal)) == (twice, signal)
+            assert key in targets.offloaded_keys()
+        finally:
+            signal.disconnect(twice)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.test import TestCase, TransactionTestCase, override_settings
 
 from signalkit.offload.codec import Missing, encode
+from signalkit.offload.compat import TASKS_MODULE
 from signalkit.offload.tasks import run_receiver
 from tests.offloadapp.models import Article, Effect
 from tests.offloadapp.signals import article_event
@@ -137,6 +138,24 @@ class DatabaseWorkerTests(WorkerTestsMixin, TransactionTestCase):
             run_worker(self.backend)
         (effect,) = effects("record_event")
         assert effect.data["values"] == ["list", repr(values)]
+
+    def test_a_failed_task_is_logged_once_naming_its_receiver(self) -> None:
+        from django_tasks_db.models import DBTaskResult
+
+        with self.settings():
+            article = Article.objects.using("offload").create(title="Gone")
+            article.delete()
+            output = run_worker(self.backend, missing="fail")
+        (failed,) = DBTaskResult.objects.using("offload").filter(status="FAILED")
+        note = "Offloaded receiver tests.offloadapp.signals.record_save failed (idempotency_key "
+        assert note in failed.traceback
+        # By the Tasks API (with the task's id), not by signalkit as well.
+        errors = [line for line in output.splitlines() if " ERROR] " in line]
+        assert errors == [
+            f"[{TASKS_MODULE} ERROR] Task id={failed.id} "
+            "path=signalkit.offload.tasks.run_receiver state=FAILED"
+        ]
+        assert output.count(note) == 1
 
 
 class RQWorkerTests(WorkerTestsMixin, TransactionTestCase):

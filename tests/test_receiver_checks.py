@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.apps import apps
 from django.core.checks import run_checks
+from django.core.signals import request_finished
 from django.test import override_settings
 
 import signalkit
@@ -23,6 +24,7 @@ from tests.testapp.models import Article, Author
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 
 pytestmark = pytest.mark.usefixtures("test_signals_disconnected")
@@ -33,6 +35,24 @@ def signal() -> Iterator[Signal]:
     signal = Signal("checks_demo", module="tests.test_receiver_checks")
     yield signal
     del signal
+
+
+RELOADED = """\
+from django.core.signals import request_finished
+import signalkit
+
+
+@signalkit.receiver(request_finished, weak=False)
+def on_finished(sender, **kwargs):
+    pass
+
+
+for uid in ("first", "second"):
+
+    @signalkit.receiver(request_finished, weak=False, dispatch_uid=uid)
+    def on_finished_too(sender, **kwargs):
+        pass
+"""
 
 
 def ids(messages: list[Any]) -> list[str]:
@@ -86,6 +106,33 @@ class CheckReceiversTests:
             "tests.registryapp.handlers.on_event and handlers_again.on_event are the same "
             f"code ({handlers.__file__}:"
         )
+
+    def test_a_module_reloaded_in_place_connects_again(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (tmp_path / "reloaded_receivers.py").write_text(RELOADED)
+        monkeypatch.syspath_prepend(tmp_path)
+        module = importlib.import_module("reloaded_receivers")
+        try:
+            # The functions a loop (or a factory) defines share one code object.
+            assert check_receivers() == []
+            importlib.reload(module)
+            (message,) = check_receivers()
+            assert (message.id, message.msg) == (
+                "signalkit.W014",
+                "reloaded_receivers.on_finished is connected twice to "
+                "django.core.signals.request_finished for the same sender by the same code "
+                f"({tmp_path / 'reloaded_receivers.py'}:5) run twice: its module was "
+                "executed again in place (importlib.reload()), which connected it again "
+                "beside the function it replaced, so it runs twice per signal.",
+            )
+        finally:
+            for receiver in list(request_finished.receivers):
+                target = receiver[1]
+                if getattr(target, "__module__", None) == "reloaded_receivers":
+                    request_finished.disconnect(target, dispatch_uid=receiver[0][0])
+            del sys.modules["reloaded_receivers"]
+        assert check_receivers() == []
 
     def test_receivers_made_by_one_factory_are_not_imported_twice(self, signal: Signal) -> None:
         signal.connect(handlers.make_local_receiver(), weak=False)
@@ -250,6 +297,22 @@ class BookkeepingToggleTests:
                 "Remove the key.",
             )
             assert "signalkit.W003" in ids(run_checks(tags=["signals"]))
+
+    def test_a_key_matching_no_bookkeeping_receiver_gets_one_warning(self) -> None:
+        toggles = {"signalkit.conf.reset_setings": False, "signalkit.gate.nothing": True}
+        with override_settings(SIGNALKIT={"RECEIVERS": toggles}):
+            messages = run_checks(tags=["signals"])
+            assert [(m.id, m.msg) for m in messages if "reset_setings" in m.msg] == [
+                (
+                    "signalkit.W003",
+                    "SIGNALKIT['RECEIVERS'] switches off 'signalkit.conf.reset_setings', "
+                    "which matches no connected receiver and is under 'signalkit.conf.', "
+                    "where signalkit's own bookkeeping receivers are: no toggle switches "
+                    "those off, so it has no effect.",
+                )
+            ]
+            # Switched on, it is a key like any other that matches nothing.
+            assert [m.id for m in messages if "gate.nothing" in m.msg] == ["signalkit.W002"]
 
     def test_other_toggles_pass(self) -> None:
         toggles = {

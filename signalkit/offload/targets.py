@@ -1,4 +1,4 @@
-"""Which receivers may be offloaded, and how a worker finds them again.
+"""How a worker finds an offloaded receiver again.
 
 A task addresses its receiver by key, and the signal (a function may be offloaded
 for ``post_save`` and ``post_delete``) by its dotted path, which does not depend
@@ -12,35 +12,16 @@ from __future__ import annotations
 
 import sys
 import weakref
-from functools import partial
-from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import signals as model_signals
 from django.dispatch import Signal
 
 from signalkit import keys
+from signalkit.offload.identity import same_receiver
 
 if TYPE_CHECKING:
     from signalkit.receivers import DeferredReceiver
-
-# Signals whose instance a worker cannot re-fetch, with the reason.
-_REFUSED: dict[int, tuple[str, str]] = {
-    id(model_signals.pre_init): ("pre_init", "the instance does not exist yet"),
-    id(model_signals.post_init): ("post_init", "it fires for every instance loaded, not a change"),
-    id(model_signals.class_prepared): ("class_prepared", "it fires while models load"),
-    id(model_signals.pre_save): (
-        "pre_save",
-        "a worker runs after the save has committed, so it can only see the row as saved, "
-        "never as it was before the save (and a new row did not exist then); use post_save",
-    ),
-    id(model_signals.pre_delete): (
-        "pre_delete",
-        "the row is gone by the time a worker runs; use post_delete, whose receivers get the "
-        "deleted instance rebuilt from its field values",
-    ),
-}
 
 
 class Target:
@@ -98,23 +79,11 @@ class Target:
 _targets: dict[str, Target] = {}
 
 
-def check_offloadable(signal: Signal, func: Any) -> None:
-    """Raise :class:`ImproperlyConfigured` if ``func`` cannot run on a worker for
-    ``signal``."""
-    refused = _REFUSED.get(id(signal))
-    if refused is not None:
-        name, why = refused
-        raise ImproperlyConfigured(
-            f"Receiver {keys.receiver_key(func)!r} cannot be offloaded for {name}: {why}. "
-            f"Connect it without offload=True."
-        )
-
-
 def register(signal: Signal, wrapper: DeferredReceiver) -> None:
     """Record ``wrapper`` as the offloaded receiver of its key for ``signal``."""
     key = wrapper.__signalkit_key__
     target = _targets.get(key)
-    if target is None or not _same_receiver(target.func, wrapper.__wrapped__):
+    if target is None or not same_receiver(target.func, wrapper.__wrapped__):
         _refuse_taken(key, target, wrapper)
         target = _targets[key] = Target(wrapper)
     target.wrapper = wrapper
@@ -134,7 +103,7 @@ def rekey() -> None:
             continue  # (one disconnected keeps its tasks' key, and leaves the new one free)
         new_key = wrapper.__signalkit_key__
         there = _targets.get(new_key)
-        if there is not None and _same_receiver(there.func, wrapper.__wrapped__):
+        if there is not None and same_receiver(there.func, wrapper.__wrapped__):
             # (Its signals after those already there: a worker renames it alike.)
             for ref in target.signals:
                 signal = ref()
@@ -175,70 +144,6 @@ def _connected(target: Target) -> bool:
 def _where(func: Any) -> str:
     place = keys.location(func)
     return f"{place[0]}:{place[1]}" if place else repr(func)
-
-
-def _same_receiver(first: Any, second: Any) -> bool:
-    """Whether two receivers connected under one key are one: the same callable,
-    or the same function defined again (a module imported twice or reloaded
-    defines a new function object with the same name). Bound methods of other
-    objects, partials with other arguments, closures and callable objects differ:
-    a worker could run one for the other."""
-    if first is second:
-        return True
-    if isinstance(first, MethodType) or isinstance(second, MethodType):
-        return (
-            isinstance(first, MethodType)
-            and isinstance(second, MethodType)
-            and _same_object(first.__self__, second.__self__)
-            and _same_receiver(first.__func__, second.__func__)
-        )
-    if isinstance(first, partial) or isinstance(second, partial):
-        return (
-            isinstance(first, partial)
-            and isinstance(second, partial)
-            and _equal(first.args, second.args)
-            and _equal(first.keywords, second.keywords)
-            and _same_receiver(first.func, second.func)
-        )
-    if _closure(first) or _closure(second):
-        return False  # (a decorator's wrapper holds what it wraps in its closure)
-    if not _same_object(type(first), type(second)):
-        # A decorator's wrapper object and the function it wraps share a key.
-        return False
-    first, second = keys.unwrap(first), keys.unwrap(second)
-    if first is second:
-        return True
-    return (
-        isinstance(first, FunctionType)
-        and isinstance(second, FunctionType)
-        and not (_closure(first) or _closure(second))
-        and "<lambda>" not in first.__qualname__
-        and first.__module__ == second.__module__
-        and first.__qualname__ == second.__qualname__
-    )
-
-
-def _closure(func: Any) -> bool:
-    return isinstance(func, FunctionType) and func.__closure__ is not None
-
-
-def _same_object(first: Any, second: Any) -> bool:
-    # A class (a classmethod's) defined again by a reload is the same one.
-    if first is second:
-        return True
-    return (
-        isinstance(first, type)
-        and isinstance(second, type)
-        and first.__module__ == second.__module__
-        and first.__qualname__ == second.__qualname__
-    )
-
-
-def _equal(first: Any, second: Any) -> bool:
-    try:
-        return bool(first == second)
-    except Exception:
-        return False
 
 
 def _path_of(signal: Signal) -> str | None:
