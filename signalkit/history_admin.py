@@ -101,9 +101,11 @@ class AuditHistoryMixin:
         model_admin: Any = self
         opts = model_admin.opts
         obj: Model | None = model_admin.get_object(request, unquote(object_id))
+        # Before any "does not exist" redirect, as the change view checks: a
+        # user who may not see the model learns nothing of its keys.
+        if not model_admin.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
         if obj is not None:
-            if not model_admin.has_view_or_change_permission(request, obj):
-                raise PermissionDenied
             found = history(obj)
         else:
             deleted = self._deleted_history(request, unquote(object_id))
@@ -172,8 +174,6 @@ class AuditHistoryMixin:
             return None
         if key is None or not _exact(str(key)):
             return None
-        if not model_admin.has_view_or_change_permission(request):
-            raise PermissionDenied
         # The database this admin reads from (get_queryset() may pick another).
         using = model_admin.get_queryset(request).db
         if model._base_manager.using(using).filter(pk=key).exists():

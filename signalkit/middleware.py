@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http import FileResponse, StreamingHttpResponse
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver
+from django.utils.functional import LazyObject, empty
 
 from signalkit.audit.context import AuditContext, Carried, pop, push
 from signalkit.audit.http import client_ip, correlation_id
@@ -34,7 +36,18 @@ def _lazy_user(request: HttpRequest) -> Callable[[], Any]:
     # Resolved when an event is written, not when the request starts, so users
     # authenticated later (DRF-style authentication in the view) are seen.
     def actor() -> Any:
-        return getattr(request, "user", None)
+        user = getattr(request, "user", None)
+        if isinstance(user, LazyObject) and user._wrapped is empty:
+            # Not loaded. An async view that awaited request.auser() holds the
+            # same user, loaded apart (AuthenticationMiddleware caches the two
+            # separately): loading request.user now would query again and see
+            # the row as the change left it -- a user who deleted or
+            # deactivated their account would be no one, and one who changed
+            # their password would have their session flushed.
+            loaded = request.__dict__.get("_acached_user")
+            if loaded is not None:
+                return loaded
+        return user
 
     return actor
 
@@ -179,7 +192,7 @@ class AtomicAuditMiddleware(AuditMiddleware):
     async_capable = False
 
     def handle(self, request: HttpRequest) -> HttpResponseBase:
-        atomic = _is_atomic(_view(request))
+        atomic = _atomic_request(request)
         request.__dict__[_DECIDED] = atomic
         if not atomic:
             return self.get_response(request)  # type: ignore[return-value]
@@ -220,12 +233,37 @@ _ATOMIC = "_signalkit_atomic"
 _DECIDED = "_signalkit_atomic_view"
 
 
-def _view(request: HttpRequest) -> Callable[..., Any] | None:
-    """The view the request resolves to now (None: none, its 404 changes nothing)."""
+def _atomic_request(request: HttpRequest) -> bool:
+    """Whether the view the request resolves to now may run in the transaction
+    (a 404 changes nothing: it may)."""
+    resolver = get_resolver(getattr(request, "urlconf", None))
+    if not _has_non_atomic_view(resolver):
+        # Every view may: the URL is left for Django to resolve, once (a path
+        # converter may query the database).
+        return True
     try:
-        return resolve(request.path_info, getattr(request, "urlconf", None)).func
+        return _is_atomic(resolver.resolve(request.path_info).func)
     except Resolver404:
-        return None
+        return True
+
+
+# Per resolver: Django makes a new one when the URLconf changes (a setting, a test).
+_non_atomic_seen: weakref.WeakKeyDictionary[URLResolver, bool] = weakref.WeakKeyDictionary()
+
+
+def _has_non_atomic_view(resolver: URLResolver) -> bool:
+    """Whether a view of ``resolver``'s URLconf is marked
+    ``@transaction.non_atomic_requests`` (or may be: a pattern of another kind
+    than Django's could resolve to any view)."""
+    found = _non_atomic_seen.get(resolver)
+    if found is None:
+        found = _non_atomic_seen[resolver] = any(
+            _has_non_atomic_view(pattern)
+            if isinstance(pattern, URLResolver)
+            else not isinstance(pattern, URLPattern) or not _is_atomic(pattern.callback)
+            for pattern in resolver.url_patterns
+        )
+    return found
 
 
 def _is_atomic(view: Callable[..., Any] | None) -> bool:

@@ -313,6 +313,22 @@ class AuditHistoryMixinTests(TestCase):
         staff.user_permissions.add(Permission.objects.get(codename="view_account"))
         assert self.client.get(url).status_code == 200
 
+    def test_the_models_permission_is_checked_before_any_missing_object_redirect(self) -> None:
+        # As the change view does: a user who may not see the model gets a 403,
+        # never a "does not exist" that tells a missing object from a hidden one.
+        url = audit_history_url(self.account)
+        invalid = reverse("admin:auditapp_account_audit_history", args=["not-a-number"])
+        self.account.delete()
+        staff = User.objects.create_user("staff", password="pw", is_staff=True)
+        self.client.force_login(staff)
+        assert self.client.get(invalid).status_code == 403
+        with mock.patch.object(AccountAdmin, "audit_history_deleted", False):
+            assert self.client.get(url).status_code == 403
+        staff.user_permissions.add(Permission.objects.get(codename="view_account"))
+        assert self.client.get(invalid).status_code == 302
+        with mock.patch.object(AccountAdmin, "audit_history_deleted", False):
+            assert self.client.get(url).status_code == 302
+
     def test_a_row_that_get_queryset_hides_is_not_taken_for_deleted(self) -> None:
         # The row exists; this admin hides it from the user: its history stays hidden.
         self.client.force_login(User.objects.create_superuser("root", password="pw"))

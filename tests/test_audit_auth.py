@@ -114,6 +114,23 @@ class AuthEventTests(TestCase):
         assert (event.model_label, event.object_pk) == ("", "")
         assert (event.actor_id, event.actor_repr) == ("7", "token-user")
 
+    def test_a_user_who_deleted_their_account_is_still_named_by_its_key(self) -> None:
+        # delete() sets the instance's key to None: what the user does next (log
+        # out) is recorded under the key events named them by before.
+        pk = str(self.user.pk)
+        with audit.context(actor=self.user):
+            self.user.delete()
+            audit.record("farewell")
+            user_logged_out.send(sender=User, request=None, user=self.user)
+        recorded = [
+            (e.action, e.actor_id, e.actor_repr, e.model_label, e.object_pk) for e in events()
+        ]
+        assert recorded[-3:] == [
+            ("delete", pk, "ann", "auth.User", pk),
+            ("farewell", pk, "ann", "", ""),
+            ("logout", pk, "ann", "auth.User", pk),
+        ]
+
     def test_login_failed_keeps_no_secret(self) -> None:
         assert authenticate(username="ann", password="wrong-guess", api_token="t0k") is None
         [event] = events(action="login_failed")

@@ -13,7 +13,11 @@ from signalkit.audit.checks import (
     check_secret_looking_fields,
     check_trusted_proxies,
 )
-from signalkit.audit.middleware_checks import check_atomic_middleware_order, check_audit_middleware
+from signalkit.audit.middleware_checks import (
+    check_atomic_middleware_order,
+    check_audit_middleware,
+    check_audit_middleware_after_cache,
+)
 
 
 def run(check: Any, audit: dict[str, Any]) -> list[tuple[str | None, str]]:
@@ -102,6 +106,36 @@ class AuditChecksTests(SimpleTestCase):
         for order in ([locale, handler, atomic], [handler, "tests.nope.Missing", atomic], []):
             with override_settings(MIDDLEWARE=order):
                 assert run(check_atomic_middleware_order, {}) == []
+
+    def test_the_audit_middleware_after_the_one_answering_from_the_cache_is_w029(self) -> None:
+        update = "django.middleware.cache.UpdateCacheMiddleware"
+        fetch = "django.middleware.cache.FetchFromCacheMiddleware"
+        both = "django.middleware.cache.CacheMiddleware"
+        audit = "signalkit.middleware.AuditMiddleware"
+        atomic = "signalkit.middleware.AtomicAuditMiddleware"
+        with override_settings(MIDDLEWARE=[update, fetch, audit]):
+            assert run(check_audit_middleware_after_cache, {}) == [
+                (
+                    "signalkit.W029",
+                    f"{audit} comes after {fetch} in MIDDLEWARE: a page served from the "
+                    "cache never reaches it, and carries the X-Request-ID of the request "
+                    "that filled the cache.",
+                )
+            ]
+        with override_settings(MIDDLEWARE=[both, audit, atomic]):
+            messages = run(check_audit_middleware_after_cache, {})
+        assert [(check_id, both in msg) for check_id, msg in messages] == [
+            ("signalkit.W029", True),
+            ("signalkit.W029", True),
+        ]
+        for order in (
+            [update, audit, fetch],  # as documented: hits reach the audit's middleware
+            [audit, both],
+            [audit],
+            [fetch, "tests.nope.Missing", "tests.test_audit_checks.middleware_factory"],
+        ):
+            with override_settings(MIDDLEWARE=order):
+                assert run(check_audit_middleware_after_cache, {}) == [], order
 
     def test_unknown_field_in_options_is_w020(self) -> None:
         messages = run(check_audit_models, {"MODELS": {"auditapp.Account": {"mask": ["secrt"]}}})

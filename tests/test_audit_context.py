@@ -236,6 +236,16 @@ class ResolveActorTests(SimpleTestCase):
         assert resolve_actor(Owner(name="unsaved")) == ("", "unsaved")
         assert resolve_actor("cron") == ("", "cron")
 
+    def test_a_deleted_instance_keeps_the_key_an_event_named_it_by(self) -> None:
+        user = User(pk=7, username="ann")
+        user._state.adding = False  # as loaded from the database
+        assert resolve_actor(user) == ("7", "ann")
+        user.pk = None  # as delete() leaves it
+        assert resolve_actor(user) == ("7", "ann")
+        user._state.adding = True  # a copy about to be inserted as a new row
+        assert resolve_actor(user) == ("", "ann")
+        assert resolve_actor(User(username="new")) == ("", "new")
+
     def test_a_user_without_a_username_has_no_name_rather_than_none(self) -> None:
         class Nameless:  # a user model's instance whose USERNAME_FIELD is empty
             pk = 8

@@ -4,6 +4,8 @@ from functools import partial
 from typing import Any
 from unittest import mock
 
+import django
+import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.signals import request_finished
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -11,10 +13,12 @@ from django.test import RequestFactory, TestCase, TransactionTestCase, override_
 
 from signalkit.audit.context import current
 from signalkit.audit.http import client_ip, correlation_id
+from signalkit.audit.middleware_checks import check_audit_middleware_after_cache
 from signalkit.middleware import AtomicAuditMiddleware, AuditMiddleware
 from signalkit.models import AuditEvent
 from signalkit.testing import mute_signals
 from tests.audit_utils import audited, events
+from tests.auditapp import urls_converter
 from tests.auditapp.models import Account
 from tests.auditapp.urls import create, stream_then_clean_up
 
@@ -173,6 +177,43 @@ class AuditMiddlewareStackTests(TestCase):
         assert event.actor_repr == "ann"
         assert event.correlation_id == response["X-Request-ID"]
 
+    def test_a_user_who_deletes_their_account_stays_the_actor_of_what_follows(self) -> None:
+        # delete() sets the instance's key to None; the logout that follows was
+        # still made by that user, under the id the log knows them by.
+        self.client.force_login(self.user)
+        assert self.client.post("/leave/").status_code == 200
+        actors = [(e.action, e.actor_id, e.actor_repr) for e in events(correlation_id__gt="")]
+        assert actors == [
+            ("delete", str(self.user.pk), "ann"),
+            ("logout", str(self.user.pk), "ann"),
+        ]
+
+    async def test_a_user_who_deletes_their_account_asynchronously_stays_the_actor(self) -> None:
+        await self.async_client.aforce_login(self.user)
+        assert (await self.async_client.post("/aleave/")).status_code == 200
+        actors = [
+            (e.action, e.actor_id, e.actor_repr)
+            async for e in AuditEvent.objects.exclude(correlation_id="").order_by("pk")
+        ]
+        assert actors == [
+            ("delete", str(self.user.pk), "ann"),
+            ("logout", str(self.user.pk), "ann"),
+        ]
+
+    @pytest.mark.skipif(
+        django.VERSION < (6, 0),
+        reason="Django 5.2's aupdate_session_auth_hash() reads request.user, a sync query",
+    )
+    async def test_an_async_password_change_keeps_the_user_logged_in(self) -> None:
+        # The view awaited request.auser(): the actor is that user, not
+        # request.user loaded anew, whose session hash no longer matches (which
+        # flushed the session, and recorded no actor).
+        await self.async_client.aforce_login(self.user)
+        assert (await self.async_client.post("/achange-password/")).status_code == 200
+        assert (await self.async_client.get("/whoami/")).content == b"ann"
+        event = await AuditEvent.objects.aget(action="update", model_label="auth.User")
+        assert (event.actor_id, event.actor_repr) == (str(self.user.pk), "ann")
+
     def test_changes_made_while_streaming_keep_the_context(self) -> None:
         # The body runs after the middleware returned.
         self.client.force_login(self.user)
@@ -273,6 +314,21 @@ class AuditMiddlewareStackTests(TestCase):
         assert (first["X-Request-ID"], second["X-Request-ID"]) == ("first", "second")
         assert third["X-Request-ID"] not in ("first", "second")
 
+    def test_listed_after_the_cache_middleware_a_cache_hit_keeps_the_cached_id(self) -> None:
+        # FetchFromCacheMiddleware answers a hit itself: the middleware listed
+        # after it never runs (signalkit.W029 warns about this order).
+        cached = [
+            "django.middleware.cache.UpdateCacheMiddleware",
+            "django.middleware.cache.FetchFromCacheMiddleware",
+            *MIDDLEWARE,
+        ]
+        caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        with override_settings(MIDDLEWARE=cached, CACHES=caches, CACHE_MIDDLEWARE_SECONDS=60):
+            self.client.get("/page/", headers={"x-request-id": "first"})
+            second = self.client.get("/page/", headers={"x-request-id": "second"})
+            assert [m.id for m in check_audit_middleware_after_cache()] == ["signalkit.W029"]
+        assert second["X-Request-ID"] == "first"
+
     def test_a_request_has_one_correlation_id_however_many_audit_middlewares(self) -> None:
         # AuditMiddleware and AtomicAuditMiddleware both listed: the response
         # carries the id its events were recorded under.
@@ -316,8 +372,31 @@ class AtomicAuditMiddlewareTests(TransactionTestCase):
         assert [a.name for a in Account.objects.all()] == ["autocommit"]
         assert [e.object_repr for e in events(action="create")] == ["autocommit"]
 
+    def test_a_non_atomic_view_in_an_include_runs_outside_the_transaction(self) -> None:
+        with override_settings(ROOT_URLCONF="tests.auditapp.urls_included"):
+            assert self.client.get("/app/create-non-atomic/").status_code == 200
+            assert self.client.get("/app/create/").status_code == 200
+        assert [a.name for a in Account.objects.order_by("pk")] == ["autocommit", "sync view"]
+
     def test_an_unknown_address_is_a_404(self) -> None:
         assert self.client.get("/nowhere/").status_code == 404
+
+    def test_a_url_is_resolved_once(self) -> None:
+        # A path converter may query the database: it runs once per request,
+        # when Django resolves the URL, not a second time for the middleware.
+        urls_converter.converted.clear()
+        with override_settings(ROOT_URLCONF="tests.auditapp.urls_converter"):
+            assert self.client.get("/create/acme/").status_code == 200
+            assert self.client.get("/create/nobody/").status_code == 404
+        assert urls_converter.converted == ["acme", "nobody"]
+        assert [e.object_repr for e in events(action="create")] == ["acme"]
+
+    async def test_a_url_is_resolved_once_under_asgi(self) -> None:
+        urls_converter.converted.clear()
+        with override_settings(ROOT_URLCONF="tests.auditapp.urls_converter"):
+            assert (await self.async_client.get("/acreate/acme/")).status_code == 200
+        assert urls_converter.converted == ["acme"]
+        assert await AuditEvent.objects.filter(object_repr="acme").aexists()
 
     def test_a_view_resolved_otherwise_later_is_logged(self) -> None:
         # A middleware after it sets the URLconf: the view it resolved first is

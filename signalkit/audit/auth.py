@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import router
 
-from signalkit.audit.context import current
+from signalkit.audit.context import current, known_pk
 from signalkit.audit.events import build
 from signalkit.audit.http import client_ip
 from signalkit.audit.serialize import object_pk, truncate
@@ -67,10 +67,12 @@ def _record(action: str, request: HttpRequest | None, user: Any, extra: Any = No
     label = pk = text = ""
     # A user that is no model instance (token authentication's) has no
     # history to join: the event names it as its actor only.
-    if getattr(user, "_meta", None) is not None and getattr(user, "pk", None) is not None:
+    key = known_pk(user)  # (also once the user deleted their account)
+    if getattr(user, "_meta", None) is not None and key is not None:
         # As its changes are recorded: one history per user, whichever class
         # (a proxy) logged in.
-        label, pk = user._meta.concrete_model._meta.label, object_pk(user)
+        label = user._meta.concrete_model._meta.label
+        pk = object_pk(user) if user.pk is not None else key
         text = user.get_username() if hasattr(user, "get_username") else str(user)
         text = "" if text is None else text  # (an empty USERNAME_FIELD)
         if hasattr(user, "_state"):  # where its changes are written (not a replica)

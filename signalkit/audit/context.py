@@ -179,6 +179,26 @@ class Carried:
 
 _MAX_CALLS = 8
 
+# Set on an instance each time an event names it by its key.
+_KNOWN_PK = "_signalkit_audit_pk"
+
+
+def known_pk(obj: Any) -> Any:
+    """``obj.pk``; for a model instance deleted since an event named it by its
+    key, that key. ``delete()`` sets the instance's to ``None``, but what follows
+    (a user who deleted their account logs out) is still that object's doing."""
+    pk = getattr(obj, "pk", None)
+    if getattr(obj, "_meta", None) is None:
+        return pk  # (not a model instance: nothing is set on it)
+    if pk is not None:
+        with contextlib.suppress(Exception):  # (a model that refuses attributes)
+            setattr(obj, _KNOWN_PK, pk)
+        return pk
+    state = getattr(obj, "_state", None)
+    if state is None or state.adding:
+        return None  # unsaved, or made a copy to insert (``pk = None``, ``adding = True``)
+    return getattr(obj, _KNOWN_PK, None)
+
 
 def resolve_actor(actor: Any) -> tuple[str, str]:
     """``(actor_id, actor_repr)`` of an actor value; never raises."""
@@ -195,7 +215,7 @@ def resolve_actor(actor: Any) -> tuple[str, str]:
             return "", truncate(actor, 255)
         if getattr(actor, "is_anonymous", False) is True:
             return "", ""
-        pk = getattr(actor, "pk", None)
+        pk = known_pk(actor)
         getter: Callable[[], str | None] | None = getattr(actor, "get_username", None)
         name = getter() if getter is not None else str(actor)
         if name is None:  # (a user model whose USERNAME_FIELD may be empty)

@@ -1,4 +1,4 @@
-"""System checks for the audit's middleware (signalkit.W021, W027)."""
+"""System checks for the audit's middleware (signalkit.W021, W027, W029)."""
 
 from __future__ import annotations
 
@@ -83,4 +83,38 @@ def check_atomic_middleware_order(app_configs: Any = None, **kwargs: Any) -> lis
                 id="signalkit.W027",
             )
         )
+    return messages
+
+
+@register()
+def check_audit_middleware_after_cache(
+    app_configs: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """``AuditMiddleware`` listed after the middleware that answers from the page
+    cache (W029): it never sees a cache hit, which keeps the cached X-Request-ID."""
+    from django.middleware.cache import FetchFromCacheMiddleware
+
+    from signalkit.middleware import AuditMiddleware
+
+    fetch = None  # the first middleware that answers cache hits
+    messages: list[CheckMessage] = []
+    for path in getattr(settings, "MIDDLEWARE", None) or ():
+        try:
+            middleware = import_string(path)
+        except Exception:
+            continue  # (Django reports what does not import)
+        if not isinstance(middleware, type):
+            continue  # a factory function: cannot tell what it returns
+        if fetch is None and issubclass(middleware, FetchFromCacheMiddleware):
+            fetch = path
+        elif fetch is not None and issubclass(middleware, AuditMiddleware):
+            messages.append(
+                Warning(
+                    f"{path} comes after {fetch} in MIDDLEWARE: a page served from "
+                    "the cache never reaches it, and carries the X-Request-ID of the "
+                    "request that filled the cache.",
+                    hint=f"List {path} before {fetch}.",
+                    id="signalkit.W029",
+                )
+            )
     return messages

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import alogout, aupdate_session_auth_hash, logout
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -100,8 +102,40 @@ def create_non_atomic(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
 
+def leave(request: HttpRequest) -> HttpResponse:
+    """A user deletes their own account, then is logged out."""
+    request.user.delete()
+    logout(request)
+    return HttpResponse("bye")
+
+
+async def aleave(request: HttpRequest) -> HttpResponse:
+    user = await request.auser()
+    assert isinstance(user, User)
+    await user.adelete()
+    await alogout(request)
+    return HttpResponse("bye")
+
+
+async def achange_password(request: HttpRequest) -> HttpResponse:
+    user = await request.auser()
+    assert isinstance(user, User)
+    user.set_password("new-pass-123")
+    await user.asave()
+    await aupdate_session_auth_hash(request, user)
+    return HttpResponse("ok")
+
+
+async def whoami(request: HttpRequest) -> HttpResponse:
+    return HttpResponse((await request.auser()).get_username())
+
+
 urlpatterns = [
     path("create/", create),
+    path("leave/", leave),
+    path("aleave/", aleave),
+    path("achange-password/", achange_password),
+    path("whoami/", whoami),
     path("page/", page),
     path("create-then-raise/", create_then_raise),
     path("create-non-atomic/", create_non_atomic),
