@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 
 from tests.profilesapp.config import signalkit
-from tests.profilesapp.models import Profile, RichProfile
+from tests.profilesapp.models import ChildProfile, Profile, RichProfile
 
 
 def createprofiles(*args: str) -> str:
@@ -127,6 +127,32 @@ class CreateProfilesCommandTests(TestCase):
         ):
             createprofiles()
         assert not Profile.objects.exists()
+
+    @override_settings(SIGNALKIT=signalkit(DEFAULTS="tests.profilesapp.defaults.with_badges"))
+    def test_defaults_with_a_reverse_relation_is_an_error(self) -> None:
+        make_users(1)
+        with pytest.raises(
+            CommandError,
+            match=r"^SIGNALKIT\['PROFILE'\]\['DEFAULTS'\] returned a dict with 'badges' "
+            r"\(a reverse relation\), which a new profilesapp\.Profile cannot be given\.",
+        ):
+            createprofiles()
+        assert not Profile.objects.exists()
+
+    @override_settings(
+        SIGNALKIT=signalkit(
+            MODEL="profilesapp.ChildProfile", DEFAULTS="tests.profilesapp.defaults.with_groups"
+        )
+    )
+    def test_defaults_with_a_many_to_many_field_is_an_error(self) -> None:
+        make_users(1)
+        with pytest.raises(
+            CommandError,
+            match=r"^SIGNALKIT\['PROFILE'\]\['DEFAULTS'\] returned a dict with 'groups' "
+            r"\(a many-to-many field\), which a new profilesapp\.ChildProfile cannot be given\.",
+        ):
+            createprofiles()
+        assert not ChildProfile.objects.exists()
 
     @override_settings(SIGNALKIT=signalkit(DEFAULTS="tests.profilesapp.defaults.no_nickname"))
     def test_profiles_the_database_refuses_are_an_error(self) -> None:

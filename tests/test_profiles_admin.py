@@ -2,31 +2,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.test import TestCase, override_settings
 
 from signalkit.profiles.admin import ProfileInline
 from tests.profilesapp.admin_site import site
 from tests.profilesapp.config import signalkit
-from tests.profilesapp.models import Preferences, Profile
+from tests.profilesapp.models import ChildProfile, Preferences, Profile
 
 ADD_URL = "/admin/auth/user/add/"
 
 
-def add_form(username: str, **profile: str) -> dict[str, Any]:
+def add_form(
+    username: str, *, prefix: str = "profile", key: str = "id", **profile: Any
+) -> dict[str, Any]:
     data = {
         "username": username,
         "password1": "a-Long-unusual-passw0rd",
         "password2": "a-Long-unusual-passw0rd",
         "usable_password": "true",
-        "profile-TOTAL_FORMS": "1",
-        "profile-INITIAL_FORMS": "0",
-        "profile-MIN_NUM_FORMS": "0",
-        "profile-MAX_NUM_FORMS": "1",
-        "profile-0-id": "",
-        "profile-0-user": "",
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1",
+        f"{prefix}-0-{key}": "",
+        f"{prefix}-0-user": "",
     }
-    data.update({f"profile-0-{name}": value for name, value in profile.items()})
+    data.update({f"{prefix}-0-{name}": value for name, value in profile.items()})
     return data
 
 
@@ -45,6 +47,25 @@ class ProfileInlineTests(TestCase):
         assert list(
             Profile.objects.filter(user=user).values_list("nickname", "bio", "timezone")
         ) == [("Newbie", "Hello", "Asia/Tokyo")]
+
+    @override_settings(SIGNALKIT={"PROFILE": {"MODEL": "profilesapp.ChildProfile"}})
+    def test_adding_a_user_updates_a_multi_table_profile_with_the_inline_data(self) -> None:
+        # The user link is declared on the parent: the parent's row took the
+        # inline's values, and the child's fields kept their defaults.
+        group = Group.objects.create(name="editors")
+        data = add_form(
+            "child",
+            prefix="profile_parent",
+            key="profileparent_ptr",
+            theme="dark",
+            groups=[str(group.pk)],
+        )
+        response = self.client.post(ADD_URL, data)
+        assert response.status_code == 302, response.context["errors"]
+        profile = ChildProfile.objects.get(user__username="child")
+        assert profile.theme == "dark"
+        assert list(profile.groups.all()) == [group]
+        assert ChildProfile.objects.count() == 1
 
     def test_adding_a_user_without_inline_changes_keeps_the_defaults(self) -> None:
         # An untouched extra form: what the browser sends with the initial values.

@@ -16,7 +16,15 @@ from signalkit.profiles.ensure import ensure_profile
 from signalkit.profiles.receivers import KEY
 from tests.factories import UserFactory
 from tests.profilesapp.config import signalkit
-from tests.profilesapp.models import Profile
+from tests.profilesapp.models import (
+    ChildProfile,
+    Note,
+    Profile,
+    ProfileParent,
+    PublicProfile,
+    UuidMember,
+    UuidMemberProfile,
+)
 
 # Users made with the receiver switched off: they have no profile yet.
 NO_RECEIVER = {**signalkit(), "RECEIVERS": {KEY: False}}
@@ -84,6 +92,19 @@ class GetProfileTests(TestCase):
     def test_unsaved_user_is_refused(self) -> None:
         with pytest.raises(ValueError, match="not saved"):
             get_profile(User(username="ghost"))
+
+    def test_user_built_with_the_key_of_a_saved_user_gets_its_profile(self) -> None:
+        saved = UserFactory.create(username="built")
+        profile = get_profile(User(pk=saved.pk))
+        assert (profile.user_id, profile.nickname) == (saved.pk, "")
+        assert Profile.objects.get().pk == profile.pk
+
+    def test_user_built_with_the_key_of_no_saved_user_is_refused(self) -> None:
+        # Its profile's foreign key pointed at no row: an IntegrityError, on
+        # SQLite only when the transaction committed.
+        with pytest.raises(ValueError, match="the user is not saved"):
+            get_profile(User(pk=987654, username="ghost"))
+        assert not Profile.objects.exists()
 
     def test_anonymous_user_is_refused_clearly(self) -> None:
         # (get_profile(request.user) on a request nobody is logged in to.)
@@ -153,6 +174,134 @@ class GetProfileTests(TestCase):
                 ensure_profile(user)
         finally:
             pre_save.disconnect(breaker, sender=Profile)
+        assert not Profile.objects.exists()
+
+
+@override_settings(
+    AUTH_USER_MODEL="profilesapp.UuidMember",
+    SIGNALKIT={
+        **signalkit(MODEL="profilesapp.UuidMemberProfile", USER_FIELD="member", DEFAULTS=None),
+        "RECEIVERS": {KEY: False},
+    },
+)
+class KeyWithDefaultTests(TestCase):
+    """A user model whose primary key has a default: it is set before the first save."""
+
+    def test_unsaved_user_is_refused(self) -> None:
+        member = UuidMember(email="new@example.com")
+        assert member.pk is not None
+        with pytest.raises(ValueError, match="the user is not saved"):
+            get_profile(member)
+        assert not UuidMemberProfile.objects.exists()
+
+    def test_saved_user_gets_a_profile(self) -> None:
+        member = UuidMember.objects.create_user("saved@example.com")
+        assert get_profile(member).member_id == member.pk
+        loaded = UuidMember.objects.get(pk=member.pk)
+        assert get_profile(loaded) == UuidMemberProfile.objects.get()
+
+    def test_user_built_with_the_key_of_a_saved_user_gets_its_profile(self) -> None:
+        member = UuidMember.objects.create_user("twin@example.com")
+        # The user's row, the lookup, and the insert in its savepoint.
+        with self.assertNumQueries(5):
+            profile = get_profile(UuidMember(pk=member.pk, email="twin@example.com"))
+        assert UuidMemberProfile.objects.get().pk == profile.pk
+
+
+@override_settings(SIGNALKIT={"PROFILE": {"MODEL": "profilesapp.ChildProfile"}})
+class InheritedUserLinkTests(TestCase):
+    """The user link is declared on another model than the profile model: a
+    multi-table parent (``ChildProfile``), or the concrete model of a proxy."""
+
+    def test_parent_read_through_the_user_is_not_taken_for_the_profile(self) -> None:
+        user = User.objects.get(pk=UserFactory.create().pk)
+        assert type(user.profile_parent) is ProfileParent  # cached on the user
+        profile = get_profile(user)
+        assert type(profile) is ChildProfile
+        assert profile.pk == ChildProfile.objects.get().pk
+
+    def test_the_users_accessor_keeps_giving_the_parent(self) -> None:
+        user = User.objects.get(pk=UserFactory.create().pk)
+        profile = get_profile(user)
+        assert type(profile) is ChildProfile
+        assert type(user.profile_parent) is ProfileParent
+        assert type(get_profile(user)) is ChildProfile
+
+    @override_settings(SIGNALKIT=signalkit(MODEL="profilesapp.PublicProfile"))
+    def test_proxy_profile_model_is_not_taken_from_the_concrete_models_accessor(self) -> None:
+        user = User.objects.get(pk=UserFactory.create().pk)
+        assert type(user.profile) is Profile
+        profile = get_profile(user)
+        assert type(profile) is PublicProfile
+        assert type(user.profile) is Profile
+
+
+@override_settings(SIGNALKIT=NO_RECEIVER)
+class DefaultsThatCannotBeGivenTests(TestCase):
+    """Keys Model() accepts by name but cannot set on a new profile."""
+
+    def assert_refused(self, key: str, model: str) -> None:
+        with pytest.raises(
+            ImproperlyConfigured,
+            match=rf"^SIGNALKIT\['PROFILE'\]\['DEFAULTS'\] returned a dict with {key}, "
+            rf"which a new {model} cannot be given\. Return only field names of the profile "
+            rf"model \({model}: ",
+        ):
+            get_profile(UserFactory.create())
+
+    @override_settings(
+        SIGNALKIT={**NO_RECEIVER, **signalkit(DEFAULTS="tests.profilesapp.defaults.with_badges")}
+    )
+    def test_reverse_foreign_key(self) -> None:
+        self.assert_refused(r"'badges' \(a reverse relation\)", r"profilesapp\.Profile")
+        assert not Profile.objects.exists()
+
+    @override_settings(
+        SIGNALKIT={**NO_RECEIVER, **signalkit(DEFAULTS="tests.profilesapp.defaults.with_note")}
+    )
+    def test_reverse_one_to_one(self) -> None:
+        # Model() took it and left the note unsaved: lost without an error.
+        self.assert_refused(r"'note' \(a reverse relation\)", r"profilesapp\.Profile")
+        assert not Profile.objects.exists()
+        assert not Note.objects.exists()
+
+    @override_settings(
+        SIGNALKIT={
+            **NO_RECEIVER,
+            **signalkit(
+                MODEL="profilesapp.ChildProfile", DEFAULTS="tests.profilesapp.defaults.with_groups"
+            ),
+        }
+    )
+    def test_many_to_many_field(self) -> None:
+        self.assert_refused(r"'groups' \(a many-to-many field\)", r"profilesapp\.ChildProfile")
+        assert not ChildProfile.objects.exists()
+
+    @override_settings(
+        SIGNALKIT={
+            **NO_RECEIVER,
+            **signalkit(
+                MODEL="profilesapp.ChildProfile", DEFAULTS="tests.profilesapp.defaults.with_label"
+            ),
+        }
+    )
+    def test_read_only_property(self) -> None:
+        self.assert_refused(r"'label' \(a read-only property\)", r"profilesapp\.ChildProfile")
+        assert not ChildProfile.objects.exists()
+
+    @override_settings(
+        SIGNALKIT={
+            **NO_RECEIVER,
+            **signalkit(DEFAULTS="tests.profilesapp.defaults.another_users_key"),
+        }
+    )
+    def test_the_user_fields_key(self) -> None:
+        # Model() set user_id after user: the profile was created for another user.
+        other = UserFactory.create(username="other")
+        self.assert_refused(
+            r"'user_id' \(the key of 'user', which is the user's\)", r"profilesapp\.Profile"
+        )
+        assert not Profile.objects.filter(user=other).exists()
         assert not Profile.objects.exists()
 
 

@@ -41,11 +41,11 @@ class ProfileFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
     """
 
     def save_new(self, form: ModelForm, commit: bool = True) -> Any:  # type: ignore[type-arg]
-        existing = (
-            self.fk.model._base_manager.using(self.instance._state.db)
-            .filter(**{self.fk.name: self.instance})
-            .first()
-        )
+        # The inline's model (the form's), not the foreign key's: declared on a
+        # multi-table parent, the key's model is the parent, whose instance
+        # would take none of the child's values.
+        profiles = type(form.instance)._base_manager.using(self.instance._state.db)
+        existing = profiles.filter(**{self.fk.name: self.instance}).first()
         if existing is not None:
             form.instance = construct_instance(
                 form, existing, form._meta.fields, form._meta.exclude

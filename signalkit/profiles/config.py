@@ -6,7 +6,6 @@ One function finds every problem of the setting; the system checks report them
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from django.db.models.fields import NOT_PROVIDED
 from django.utils.module_loading import import_string
 
 from signalkit.conf import get_settings
+from signalkit.profiles.values import check_values
 from signalkit.validators import CHECK_IDS
 
 if TYPE_CHECKING:
@@ -40,7 +40,9 @@ class ProfileConfig:
         """The field values of a new profile of ``user`` (``DEFAULTS(user)`` or ``{}``).
 
         Raises :class:`~django.core.exceptions.ImproperlyConfigured` when
-        ``DEFAULTS`` returns something other than a dict.
+        ``DEFAULTS`` returns something other than a dict, or a key that a new
+        profile cannot be given (not a field, a many-to-many field, a reverse
+        relation, a read-only property, the user field's ``attname``).
         """
         if self.defaults is None:
             return {}
@@ -52,31 +54,8 @@ class ProfileConfig:
                 f"{_WHERE}['DEFAULTS'] returned {values!r}, which is not a dict. Return a dict "
                 "of field values for the new profile, such as {'display_name': ...}."
             )
-        unknown = [key for key in values if not _is_field(self.model, key)]
-        if unknown:
-            # Checked here, not left to Model(**values): its TypeError does not name
-            # the setting, and createprofiles would end with a traceback.
-            label = self.model._meta.label
-            fields = ", ".join(
-                field.name for field in self.model._meta.concrete_fields if not field.auto_created
-            )
-            raise ImproperlyConfigured(
-                f"{_WHERE}['DEFAULTS'] returned a dict with {', '.join(map(repr, unknown))}, "
-                f"which {'is not a field' if len(unknown) == 1 else 'are not fields'} of "
-                f"{label}. Return only field names of the profile model ({label}: {fields})."
-            )
+        check_values(self.model, values, user_field=self.field, where=f"{_WHERE}['DEFAULTS']")
         return values
-
-
-def _is_field(model: type[models.Model], name: str) -> bool:
-    # What Model(**values) accepts: a field's name or attname, or a property.
-    if isinstance(inspect.getattr_static(model, name, None), property):
-        return True
-    try:
-        model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
 
 
 @dataclass(frozen=True)

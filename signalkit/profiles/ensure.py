@@ -28,7 +28,7 @@ def ensure_profile(
     does). ``DEFAULTS`` is only called when a profile is created.
     """
     config = config or require()
-    if user.pk is None:
+    if not _is_saved(user):
         raise ValueError(f"Cannot get the profile of {user!r}: the user is not saved.")
     db = using or router.db_for_write(config.model, instance=user)
     manager = config.model._base_manager.db_manager(db)
@@ -52,24 +52,51 @@ def ensure_profile(
     return profile, False
 
 
+def _is_saved(user: Any) -> bool:
+    # A primary key with a default (a UUID) is set when the user is built, so
+    # ``pk is None`` does not tell. An instance loaded or saved by Django is no
+    # longer ``adding``; one built by hand with the key of an existing row
+    # (``User(pk=5)``) still is, and is a saved user when that row exists.
+    if user.pk is None:
+        return False
+    if not user._state.adding:
+        return True
+    model = type(user)
+    db = router.db_for_write(model, instance=user)
+    return bool(model._base_manager.using(db).filter(pk=user.pk).exists())
+
+
 def _cache(config: ProfileConfig, user: Any, profile: Any) -> None:
     # So that ``user.profile`` (one-to-one) and ``profile.user`` need no query.
     config.field.set_cached_value(profile, user)
-    if config.field.one_to_one and not config.field.remote_field.hidden:
+    if _user_caches_profile(config):
         config.field.remote_field.set_cached_value(user, profile)
+
+
+def _user_caches_profile(config: ProfileConfig) -> bool:
+    """Whether the user's reverse accessor (``user.profile``) gives instances of the profile model.
+
+    Not when the field is declared on a multi-table parent of the profile model
+    (or the profile model is a proxy): the accessor gives the parent's (or the
+    concrete model's) instances, which are not profiles.
+    """
+    field = config.field
+    return field.one_to_one and not field.remote_field.hidden and field.model is config.model
 
 
 def get_profile(user: Any) -> Any:
     """The profile of ``user``, created (with ``DEFAULTS``) when missing.
 
     It is looked up and created on ``router.db_for_write(profile_model, instance=user)``:
-    the user's database unless a router says otherwise.
+    the user's database unless a router says otherwise. Raises ``ValueError``
+    for a user that is not saved (an instance built by hand is saved when a row
+    with its primary key exists).
     """
     config = require()
     if not isinstance(user, Model):
         # (request.user of an anonymous request: an AttributeError on _state otherwise.)
         raise ValueError(f"Cannot get the profile of {user!r}: it is not a saved user.")
-    if config.field.one_to_one and not config.field.remote_field.hidden:
+    if _user_caches_profile(config):
         cached = config.field.remote_field.get_cached_value(user, default=None)
         if cached is not None:
             return cached

@@ -44,3 +44,32 @@ def racing_backfill(user: Any) -> dict[str, Any]:
 def misspelt(user: Any) -> dict[str, Any]:
     """A key that is not a field of the profile model (``nick`` for ``nickname``)."""
     return {"nick": user.get_username()}
+
+
+def with_badges(user: Any) -> dict[str, Any]:
+    """A reverse foreign key of the profile model (``Badge.profile``)."""
+    return {"nickname": user.get_username(), "badges": []}
+
+
+def with_note(user: Any) -> dict[str, Any]:
+    """A reverse one-to-one of the profile model (``Note.profile``): the note would be lost."""
+    from tests.profilesapp.models import Note
+
+    return {"nickname": user.get_username(), "note": Note(user=user, score=1)}
+
+
+def with_groups(user: Any) -> dict[str, Any]:
+    """A many-to-many field of the profile model (``ChildProfile.groups``)."""
+    return {"theme": "dark", "groups": []}
+
+
+def with_label(user: Any) -> dict[str, Any]:
+    """A read-only property of the profile model (``ChildProfile.label``)."""
+    return {"theme": "dark", "label": "x"}
+
+
+def another_users_key(user: Any) -> dict[str, Any]:
+    """The user field's attname: Model() sets it after ``user``, so it wins."""
+    from django.contrib.auth.models import User
+
+    return {"nickname": "x", "user_id": User.objects.get(username="other").pk}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import models
 
 
@@ -129,3 +130,76 @@ class RichProfile(ProfileBase):
 
     # Declared for mypy, whose Django plugin misses the manager inherited from ProfileBase.
     objects: ClassVar[models.Manager[RichProfile]] = models.Manager()
+
+
+class ProfileParent(models.Model):
+    """The parent of a multi-table profile model, with a reverse accessor on the user."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile_parent"
+    )
+
+    def __str__(self) -> str:
+        return f"profile {self.pk}"
+
+
+class ChildProfile(ProfileParent):
+    """A multi-table profile model whose user link is declared on its parent."""
+
+    theme = models.CharField(max_length=20, default="light")
+    groups = models.ManyToManyField(Group, blank=True, related_name="+")
+
+    objects: ClassVar[models.Manager[ChildProfile]] = models.Manager()
+
+    @property
+    def label(self) -> str:
+        """Read-only: not a value ``DEFAULTS`` can give."""
+        return f"{self.user_id}: {self.theme}"
+
+
+class PublicProfile(Profile):
+    """A proxy of ``Profile``: ``user.profile`` gives ``Profile`` instances, not these."""
+
+    class Meta:
+        proxy = True
+
+
+class Badge(models.Model):
+    """Many per profile: ``Profile.badges`` is a reverse relation, not a field to set."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="badges")
+    name = models.CharField(max_length=20)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UuidMemberManager(BaseUserManager["UuidMember"]):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> UuidMember:
+        member = self.model(email=self.normalize_email(email), **extra)
+        member.set_password(password)
+        member.save(using=self._db)
+        return member
+
+
+class UuidMember(AbstractBaseUser):
+    """A custom user model whose primary key is set when the instance is built."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    objects = UuidMemberManager()
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class UuidMemberProfile(models.Model):
+    member = models.OneToOneField(UuidMember, on_delete=models.CASCADE, related_name="profile")
+    display_name = models.CharField(max_length=50, blank=True, default="")
+
+    def __str__(self) -> str:
+        return self.display_name
