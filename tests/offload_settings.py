@@ -34,10 +34,14 @@ TASKS = {
 }
 RQ_QUEUES = {QUEUE: REDIS}
 SIGNALKIT = {
+    # Receivers switched off on the worker only (keys separated by commas).
+    "RECEIVERS": {
+        key: False for key in os.environ.get("SIGNALKIT_WORKER_OFF", "").split(",") if key
+    },
     "OFFLOAD": {
         "QUEUE_NAME": QUEUE,
         "MISSING": os.environ.get("SIGNALKIT_WORKER_MISSING", "skip"),
-    }
+    },
 }
 # Every record on the worker's stderr, named by its logger, which the tests read:
 # by default Django shows its own loggers' records (django.tasks on Django 6)

@@ -258,6 +258,23 @@ def test_a_class_tag_of_an_earlier_version_finds_a_nested_class() -> None:
         decode({"$class": "nosuchpackage.Thing"}, using="default")
 
 
+def test_a_class_gone_since_the_task_was_queued_is_named_in_full() -> None:
+    # (Renamed or removed by a deploy: the bare errors said 'Gone' alone, or
+    # the module only.)
+    gone = {"$class": ["tests.offloadapp.models", "Article.Gone"]}
+    with pytest.raises(AttributeError) as caught:
+        decode(gone, using="default")
+    assert str(caught.value) == (
+        "Cannot find the class 'tests.offloadapp.models.Article.Gone': 'Gone' is not in 'Article'."
+    )
+    with pytest.raises(ImportError) as missing:
+        decode({"$enum": ["tests.offloadapp.gone", "Status", "a"]}, using="default")
+    assert str(missing.value) == (
+        "Cannot find the class 'tests.offloadapp.gone.Status': "
+        "No module named 'tests.offloadapp.gone'."
+    )
+
+
 def test_a_member_of_a_local_str_or_int_enum_travels_as_its_value() -> None:
     # (A worker cannot import the enum: the plain value, as before enums had a tag.)
     class Local(enum.IntEnum):

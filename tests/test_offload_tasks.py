@@ -230,3 +230,29 @@ class RunReceiverTests(TestCase):
         arguments = {**self.arguments(Article.objects.create(title="A")), "receiver": "gone.key"}
         with pytest.raises(LookupError, match=r"No offloaded receiver 'gone\.key'"):
             run_receiver.call(**arguments)
+
+    def test_an_argument_the_worker_cannot_decode_is_named(self) -> None:
+        # (The error named a class alone, not the argument that held it.)
+        article = Article.objects.create(title="A")
+        arguments = {
+            "receiver": "tests.offloadapp.signals.record_event",
+            "signal": 0,
+            "sender": None,
+            "kwargs": {
+                "article": encode(article),
+                "values": {"$class": ["tests.offloadapp.models", "Gone"]},
+                "using": "default",
+            },
+            "idempotency_key": "k",
+        }
+        note = (
+            "(decoding the argument 'values' of offloaded receiver "
+            "tests.offloadapp.signals.record_event)"
+        )
+        with pytest.raises(AttributeError, match=r"'tests\.offloadapp\.models\.Gone'") as caught:
+            run_receiver.call(**arguments)
+        assert caught.value.__notes__ == [
+            note,
+            "Offloaded receiver tests.offloadapp.signals.record_event failed (idempotency_key k).",
+        ]
+        assert not Effect.objects.filter(receiver="record_event").exists()

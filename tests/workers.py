@@ -16,7 +16,7 @@ import pytest
 from django.db import connections
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60.0
@@ -71,7 +71,7 @@ def _command(backend: str, *, batch: bool) -> list[str]:
     return command
 
 
-def _environment(backend: str, missing: str) -> dict[str, str]:
+def _environment(backend: str, missing: str, off: Sequence[str]) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.offload_settings",
@@ -80,15 +80,20 @@ def _environment(backend: str, missing: str) -> dict[str, str]:
         "SIGNALKIT_WORKER_BACKEND": backend,
         "SIGNALKIT_WORKER_QUEUE": QUEUE,
         "SIGNALKIT_WORKER_MISSING": missing,
+        "SIGNALKIT_WORKER_OFF": ",".join(off),
     }
 
 
-def run_worker(backend: str, *, missing: str = "skip", timeout: float = TIMEOUT) -> str:
-    """Run a worker until the queue is empty; its output. Fails on a timeout."""
+def run_worker(
+    backend: str, *, missing: str = "skip", off: Sequence[str] = (), timeout: float = TIMEOUT
+) -> str:
+    """Run a worker until the queue is empty; its output. Fails on a timeout.
+
+    ``off``: the keys of receivers switched off in the worker's settings."""
     try:
         done = subprocess.run(
             _command(backend, batch=True),
-            env=_environment(backend, missing),
+            env=_environment(backend, missing, off),
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -107,7 +112,7 @@ def running_worker(backend: str, *, missing: str = "skip") -> Iterator[subproces
     """A worker that keeps running until the block ends (then terminated)."""
     process = subprocess.Popen(
         _command(backend, batch=False),
-        env=_environment(backend, missing),
+        env=_environment(backend, missing, ()),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

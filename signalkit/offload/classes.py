@@ -31,9 +31,21 @@ def importable(cls: type) -> bool:
 def qualified(module: str, qualname: str, what: str = "a class") -> type:
     """The class ``qualname`` of ``module`` (an enum nested in a class, as
     TextChoices in a model, which ``import_string`` cannot find)."""
-    found: Any = importlib.import_module(module)
+    try:
+        found: Any = importlib.import_module(module)
+    except ImportError as error:
+        # (As class_at() says it: the bare error named the module only.)
+        raise ImportError(f"Cannot find the class '{module}.{qualname}': {error}.") from error
     for name in qualname.split("."):
-        found = inspect.getattr_static(found, name)
+        try:
+            found = inspect.getattr_static(found, name)
+        except AttributeError:
+            # (The bare error said only the name: a class renamed or removed
+            # since the task was queued.)
+            raise AttributeError(
+                f"Cannot find the class '{module}.{qualname}': {name!r} is not in "
+                f"{found.__name__!r}."
+            ) from None
         if not isinstance(found, type):
             raise TypeError(f"{module}.{qualname} is not {what}.")
     return found  # type: ignore[no-any-return]

@@ -176,7 +176,8 @@ def resolve(key: str, position: int, path: str | None = None) -> tuple[Any, Sign
             f"No offloaded receiver {key!r} in this process. The worker must import the "
             f"module that connects it with offload=True (keep SIGNALKIT['AUTODISCOVER'] on, "
             f"or import it in an AppConfig.ready()); a receiver renamed or removed since the "
-            f"task was queued is not found by its old key."
+            f"task was queued is not found by its old key: switch that key off in the "
+            f"worker's SIGNALKIT['RECEIVERS'] to skip its queued tasks."
         )
     if path is not None:
         found = target.find(path)

@@ -34,10 +34,12 @@ def run_receiver(
     names, or the one at position ``signal`` among the receiver's signals -- with
     the decoded arguments.
 
-    Model instances are re-fetched; one deleted meanwhile is handled per
-    ``SIGNALKIT['OFFLOAD']['MISSING']``: ``"skip"`` the call, pass ``None``
-    (``"none"``), or ``"fail"`` the task. A failure is raised with a note naming
-    the receiver, so that the backend marks the task failed and logs it.
+    A receiver that the worker's ``SIGNALKIT['RECEIVERS']`` switches off is
+    skipped, with a warning naming its key. Model instances are re-fetched; one
+    deleted meanwhile is handled per ``SIGNALKIT['OFFLOAD']['MISSING']``:
+    ``"skip"`` the call, pass ``None`` (``"none"``), or ``"fail"`` the task. A
+    failure is raised with a note naming the receiver, so that the backend marks
+    the task failed and logs it.
     """
     try:
         _run(receiver, signal, sender, kwargs, idempotency_key, signal_path)
@@ -60,20 +62,34 @@ def _run(
     idempotency_key: str,
     signal_path: str | None,
 ) -> None:
+    settings = get_settings()
+    if receiver in settings.disabled_receivers:
+        # Switched off since the send (it is misbehaving, say): the worker's own
+        # toggles apply to the calls queued before, too. Before resolving it, so
+        # that this holds also for a receiver the worker can no longer import.
+        logger.warning(
+            "Skipped offloaded receiver %s: it is switched off (SIGNALKIT['RECEIVERS']), "
+            "so this call is dropped (idempotency_key %s).",
+            receiver,
+            idempotency_key,
+        )
+        return
     func, signal_obj = targets.resolve(receiver, signal, signal_path)
-    missing = get_settings().offload.missing
+    missing = settings.offload.missing
     using = kwargs.get("using") if isinstance(kwargs.get("using"), str) else None
+    decoded: dict[str, Any] = {}
     try:
-        decoded_sender = codec.decode(sender, using=using, none_if_missing=missing == "none")
-        decoded = {
-            name: codec.decode(value, using=using, none_if_missing=missing == "none")
-            for name, value in kwargs.items()
-        }
+        for name, value in [("sender", sender), *kwargs.items()]:
+            decoded[name] = codec.decode(value, using=using, none_if_missing=missing == "none")
     except codec.Missing as error:
         if missing == "fail":
             raise
         logger.info("Skipped offloaded receiver %s: %s.", receiver, error)
         return
+    except Exception as error:
+        # (Its message names a class or a model, not the argument.)
+        error.add_note(f"(decoding the argument {name!r} of offloaded receiver {receiver})")
+        raise
     if iscoroutinefunction(func):
         func = async_to_sync(func)
-    func(signal=signal_obj, sender=decoded_sender, idempotency_key=idempotency_key, **decoded)
+    func(signal=signal_obj, idempotency_key=idempotency_key, **decoded)
