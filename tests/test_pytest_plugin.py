@@ -26,9 +26,9 @@ custom = Signal()
 calls: list[str] = []
 
 
-def run_pytest(tmp_path: Path, test_file: str) -> subprocess.CompletedProcess[str]:
-    """Run pytest on ``tmp_path / test_file`` in a process of its own, with test
-    databases of its own."""
+def run_pytest(tmp_path: Path, test_file: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """Run pytest (with ``options``) on ``tmp_path / test_file`` in a process of its
+    own, with test databases of its own."""
     suffix = os.environ.get("SIGNALKIT_TEST_DB_SUFFIX", os.environ.get("TOX_ENV_NAME", ""))
     env = {
         **os.environ,
@@ -37,7 +37,7 @@ def run_pytest(tmp_path: Path, test_file: str) -> subprocess.CompletedProcess[st
     }
     command = ["-q", "-p", "no:cacheprovider", "--ds", "tests.settings", "-W", "error"]
     return subprocess.run(
-        [sys.executable, "-m", "pytest", *command, str(tmp_path / test_file)],
+        [sys.executable, "-m", "pytest", *command, *options, str(tmp_path / test_file)],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -88,6 +88,50 @@ class LaterCase(TransactionTestCase):
         assert "testapp" in migrated
 """
 
+AVAILABLE_APPS_TESTS = """\
+import pytest
+from django.db.models.signals import post_migrate
+from django.test import TransactionTestCase
+
+migrated = []
+
+
+def on_migrate(sender, **kwargs):
+    migrated.append(sender.label)
+
+
+post_migrate.connect(on_migrate)
+
+
+class Base(TransactionTestCase):
+    available_apps = ["django.contrib.contenttypes", "django.contrib.auth", "tests.testapp"]
+    __test__ = False
+
+    def test_one(self):
+        migrated.clear()
+
+    def test_two(self):
+        # Sent by _pre_setup before this test, for the available apps.
+        assert "testapp" in migrated
+
+
+@pytest.mark.mute_signals(post_migrate)
+class TestMarkedClass(Base):
+    __test__ = True
+
+
+class TestMarkedMethods(Base):
+    __test__ = True
+
+    @pytest.mark.mute_signals(post_migrate)
+    def test_one(self):
+        super().test_one()
+
+    @pytest.mark.mute_signals(post_migrate)
+    def test_two(self):
+        super().test_two()
+"""
+
 
 class MarkerAndTestDatabasesTests:
     def test_databases_are_set_up_and_flushed_unmuted(self, tmp_path: Path) -> None:
@@ -104,3 +148,10 @@ class MarkerAndTestDatabasesTests:
         (tmp_path / "test_marked_method.py").write_text(MARKED_METHOD_TESTS)
         result = run_pytest(tmp_path, "test_marked_method.py")
         assert "2 passed" in result.stdout, result.stdout
+
+    def test_post_migrate_before_a_marked_test_of_available_apps_is_not_muted(
+        self, tmp_path: Path
+    ) -> None:
+        (tmp_path / "test_available_apps.py").write_text(AVAILABLE_APPS_TESTS)
+        result = run_pytest(tmp_path, "test_available_apps.py")
+        assert "4 passed" in result.stdout, result.stdout

@@ -751,6 +751,45 @@ class MuteSignalsMixinTests:
         assert run_case(Case).wasSuccessful()
         assert calls == []
 
+    def test_misspelt_path_is_refused_as_the_class_is_created(self) -> None:
+        with pytest.raises(ValueError, match=r"^Case\.muted_signals: ") as info:
+
+            class Case(MuteSignalsMixin, TestCase):
+                muted_signals = ["django.db.models.signals.post_sav"]
+
+        assert "Did you mean 'django.db.models.signals.post_save'" in str(info.value)
+
+    def test_sender_in_muted_signals_is_refused_as_the_class_is_created(self) -> None:
+        with pytest.raises(TypeError) as info:
+
+            class Case(MuteSignalsMixin, TestCase):
+                muted_signals = [custom, Tag]  # type: ignore[list-item]
+
+        assert str(info.value) == (
+            "Case.muted_signals: <class 'tests.testapp.models.Tag'> is not a signal or the "
+            "dotted path of one. To mute the sends of a sender, give it as "
+            "mute_signals(sender=...)."
+        )
+
+    def test_path_into_a_module_not_imported_yet_is_resolved_by_set_up_class(self) -> None:
+        # Creating the class imports nothing: running it imports the module.
+        module = "tests.registryapp.unimported"
+        sys.modules.pop(module, None)
+
+        class Case(MuteSignalsMixin, SimpleTestCase):
+            muted_signals = [f"{module}.stock_low"]
+
+            def test_muted(self) -> None:
+                [mute] = gate.active_mutes()
+                assert mute.signal_ids == frozenset({id(sys.modules[module].stock_low)})
+
+        try:
+            assert module not in sys.modules
+            result = run_case(Case)
+        finally:
+            sys.modules.pop(module, None)
+        assert result.wasSuccessful(), result.failures
+
 
 def on_ping(sender: Any, **kwargs: Any) -> None:
     calls.append("ping")

@@ -7,15 +7,22 @@ never removed from ``Signal.receivers``.
 from __future__ import annotations
 
 import contextvars
+import sys
 import unittest
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from django.apps import apps
 from django.dispatch import Signal
 
 from signalkit import gate
 from signalkit.gate import enter, leave
 from signalkit.keycheck import check_ended, check_started
-from signalkit.testing.flush import flushing_unmuted, unmuted
+from signalkit.testing.flush import (
+    fixture_setup_muted,
+    flushing_unmuted,
+    pre_setup_unmuted,
+    unmuted,
+)
 from signalkit.testing.wrappers import wrap
 
 if TYPE_CHECKING:
@@ -182,6 +189,8 @@ class MuteSignalsMixin:
                 f"{cls.__name__}, so it would mute nothing; put it first: "
                 f"class {cls.__name__}(MuteSignalsMixin, {case.__name__})."
             )
+        if "muted_signals" in cls.__dict__:
+            check_muted_signals(cls)
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -195,6 +204,26 @@ class MuteSignalsMixin:
             cls.addClassCleanup(gate.leave, mute, cls.mute_scope)  # type: ignore[attr-defined]
             cls.addClassCleanup(delattr, cls, "_signalkit_mute")  # type: ignore[attr-defined]
         super().setUpClass()  # type: ignore[misc]
+
+    @classmethod
+    def _pre_setup(cls) -> None:
+        # With available_apps, a TransactionTestCase sends post_migrate here,
+        # before each test: outside the class's mute (see signalkit.testing.flush).
+        pre_setup = super()._pre_setup  # type: ignore[misc]
+        mute = cls.__dict__.get("_signalkit_mute")
+        if mute is None:
+            pre_setup()
+        else:
+            pre_setup_unmuted(cls, mute, ((mute, cls.mute_scope),), pre_setup)
+
+    @classmethod
+    def _fixture_setup(cls) -> None:
+        fixture_setup = super()._fixture_setup  # type: ignore[misc]
+        mute = cls.__dict__.get("_signalkit_mute")
+        if mute is None:
+            fixture_setup()
+        else:
+            fixture_setup_muted(mute, ((mute, cls.mute_scope),), fixture_setup)
 
     def _fixture_teardown(self) -> None:
         # A TransactionTestCase's flush, after each test: outside the class's
@@ -218,6 +247,24 @@ class MuteSignalsMixin:
             return super().run(result)  # type: ignore[misc]
         finally:
             context.run(gate.leave, mute)
+
+
+def check_muted_signals(cls: type[MuteSignalsMixin]) -> None:
+    """Refuse, as the class is created, what ``cls.muted_signals`` holds that
+    ``setUpClass`` would refuse whenever it ran: what is no signal, or the
+    dotted path of a signal in a module that is imported already (a misspelt
+    name). A path into another module is resolved by ``setUpClass``, which
+    imports it, and a short name too: the signal may be defined later."""
+    if not apps.ready:
+        return
+    signals = cls.muted_signals
+    for signal in (signals,) if isinstance(signals, (str, Signal)) else signals:
+        if isinstance(signal, str) and signal.rpartition(".")[0] not in sys.modules:
+            continue
+        try:
+            gate.Mute((signal,))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{cls.__name__}.muted_signals: {exc}") from None
 
 
 def isolated_context(case: Any) -> contextvars.Context | None:
