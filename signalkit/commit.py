@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.dispatch import Signal as DjangoSignal
 
-from signalkit import gate, mutestack
+from signalkit import gate, gated, mutestack
 from signalkit.dispatch import Signal as SignalkitSignal
 
 if TYPE_CHECKING:
@@ -57,21 +57,32 @@ def send_on_commit(
     transaction.on_commit(in_this_context(send), using=using)
 
 
+_get_state = mutestack.state.get
+_modules = sys.modules
+
+
 def in_this_context(call: Callable[[], object]) -> Callable[[], None]:
     """``call``, to run later in a copy of the current context: a mute in force
     now applies though it ends before then, and receivers see the audit context
     (actor, request) of the code that runs now."""
     context = contextvars.copy_context()
     # A mute ends with its block, also for the context copied here: the mutes
-    # in force now (context-local and process-wide) are kept by hand.
-    sending = gate.active_mutes()
+    # in force now (context-local and process-wide) are kept by hand. (As
+    # gate.active_mutes(), without its call where no block is entered: this
+    # runs for every deferred receiver's send.)
+    sending = gated.process_mutes if _get_state()[0] is None else gate.active_mutes()
 
     def run() -> None:
         # A copy per run: each run sets the captures and mutes of where it
         # runs, which must not stay for the next (a captured callback called
         # again by hand).
-        mutes = sending + gate.active_mutes()
-        context.copy().run(_rearmed, call, _captures_here(), mutes)
+        here = gated.process_mutes if _get_state()[0] is None else gate.active_mutes()
+        mutes = sending + here if here else sending
+        captures = _captures_here()
+        if captures is None and not mutes:
+            context.copy().run(call)  # (what _rearmed() would do: nothing to set)
+        else:
+            context.copy().run(_rearmed, call, captures, mutes)
 
     return run
 
@@ -115,5 +126,5 @@ def _rearmed_mutes(mutes: tuple[gate.Mute, ...]) -> Iterator[None]:
 
 def _captures_here() -> tuple[Any, ...] | None:
     # Looked up, not imported: without the test helpers loaded there are none.
-    capture = sys.modules.get("signalkit.testing.capture")
+    capture = _modules.get("signalkit.testing.capture")
     return None if capture is None else capture.active()

@@ -69,7 +69,16 @@ class DeferredReceiver:
         return f"<DeferredReceiver {self.__signalkit_key__} ({how})>"
 
     def __call__(self, signal: Signal, sender: Any, **kwargs: Any) -> Any:
-        return self.defer(signal, sender, kwargs)
+        if self.offload or self.is_async:
+            return self.defer(signal, sender, kwargs)
+        # defer() for a sync on_commit receiver, inlined: this runs on every send.
+        func = self._ref()
+        if func is not None:
+            transaction.on_commit(
+                in_this_context(partial(func, signal=signal, sender=sender, **kwargs)),
+                using=kwargs.get("using") or DEFAULT_DB_ALIAS,
+            )
+        return None
 
     def defer(
         self, signal: Signal, sender: Any, kwargs: dict[str, Any], *, await_now: bool = False

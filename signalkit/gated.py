@@ -40,6 +40,7 @@ process_mutes: tuple[Mute, ...] = ()
 process_silenced: frozenset[int] = frozenset()
 disabled: frozenset[str] = frozenset()
 _NO_KEYS: frozenset[str] = frozenset()
+_NO_MUTES: list[Mute] = []  # (never appended to)
 
 
 def _applying(signal: Signal, sender: Any) -> list[Mute] | None:
@@ -55,17 +56,25 @@ def _applying(signal: Signal, sender: Any) -> list[Mute] | None:
     )
     entry = frame[0]
     while entry is not None:  # [mute, ended]
-        if not entry[1] and entry[0].applies_to(signal, sender):
-            active.append(entry[0])
+        if not entry[1]:
+            mute = entry[0]
+            # (The signal checked here first: most mutes are of other signals.)
+            ids = mute.signal_ids
+            if (ids is None or signal_id in ids) and mute.applies_to(signal, sender):
+                active.append(mute)
         frame = frame[2]
         entry = frame[0]
     return active
 
 
 def _gated_live_receivers(self: Signal, sender: Any) -> tuple[list[Any], list[Any]]:
-    active = _applying(self, sender)
-    if active is None:
-        return [], []
+    active = _NO_MUTES
+    # (No call to _applying() while no mute is active here: toggles only.)
+    if process_mutes or _get_state()[0] is not None:
+        applying = _applying(self, sender)
+        if applying is None:
+            return [], []
+        active = applying
     entries = toggled_entries(self, sender, disabled)
     if entries is None:  # an entry shape this version does not know: Django decides
         return _filter_resolved(self, sender, active)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from django.dispatch.dispatcher import _make_id  # type: ignore[attr-defined]
+
 from signalkit import keys
 from signalkit.entries import make_id, unpack
 from signalkit.keys import receiver_key
@@ -53,7 +55,7 @@ def toggled_entries(signal: Signal, sender: Any, disabled: frozenset[str]) -> li
         state = (receivers, count, last, disabled, generation, {})
         signal.__dict__[_STATE] = state
     by_sender: dict[Any, list[Entry] | None] = state[5]
-    sender_id = _lookup_id(sender)
+    sender_id = _NONE_ID if sender is None else _lookup_id(sender)
     try:
         return by_sender[sender_id]
     except KeyError:
@@ -92,7 +94,7 @@ def build_entries(
     return entries
 
 
-_lookup_id = make_id
+_lookup_id = _make_id  # (Django's own: make_id() is a call more per send)
 _NONE_ID = make_id(None)
 _STATE = "_signalkit_gate"
 _MAX_SENDERS = 1024
