@@ -66,16 +66,16 @@ def _misapplied_markers(module: pytest.Module) -> list[str]:
         # (Types only: isinstance() would evaluate a lazy object, such as
         # django.conf.settings.)
         kind = type(value)
+        short = name.rpartition(".")[2]  # (a class's member is matched by its own name)
         if issubclass(kind, type):
             if owner is module.obj.__dict__ and value.__module__ == module.obj.__name__:
                 names.extend(
                     (f"{name}.{key}", member, vars(value)) for key, member in vars(value).items()
                 )
         elif kind is FunctionType:
-            if _bare_marks(value) and not module.istestfunction(value, name):
+            if _bare_marks(value) and not module.istestfunction(value, short):
                 receivers.append(value)
         elif not callable(value):
-            short = name.rpartition(".")[2]
             if module.funcnamefilter(short) or module.classnamefilter(short):
                 lost = True
             if _bare_marks(kind):

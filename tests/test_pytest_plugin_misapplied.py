@@ -99,6 +99,23 @@ def test_bare():
     pass
 """
 
+MARKED_METHODS = """\
+import pytest
+
+test_values = [1, 2]
+
+
+class TestReports:
+    @pytest.mark.mute_signals()
+    def test_muted(self):
+        pass
+
+
+@pytest.mark.parametrize("value", test_values)
+def test_value(value):
+    pass
+"""
+
 
 class MisappliedMarkerTests:
     def test_single_class_or_function_fails_collection_naming_the_keyword(
@@ -135,3 +152,11 @@ class MisappliedMarkerTests:
         (tmp_path / "test_bare.py").write_text(BARE_HELPERS)
         result = run_pytest(tmp_path, "test_bare.py")
         assert "2 passed in" in result.stdout, result.stdout
+
+    def test_marked_test_method_beside_a_test_named_value_is_no_mistake(
+        self, tmp_path: Path
+    ) -> None:
+        # A test class's method is matched by its own name, not "TestReports.test_muted".
+        (tmp_path / "test_methods.py").write_text(MARKED_METHODS)
+        result = run_pytest(tmp_path, "test_methods.py")
+        assert "3 passed in" in result.stdout, result.stdout

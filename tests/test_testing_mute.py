@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 import sys
 import threading
@@ -788,6 +789,16 @@ class MuteSignalsMixinTests:
             result = run_case(Case)
         finally:
             sys.modules.pop(module, None)
+        assert result.wasSuccessful(), result.failures
+
+    def test_path_into_the_module_being_imported_is_resolved_by_set_up_class(self) -> None:
+        # The class's own module defines the signal after it.
+        sys.modules.pop("tests.mute_late", None)
+        try:
+            module = importlib.import_module("tests.mute_late")
+            result = run_case(module.LateSignalCase)
+        finally:
+            sys.modules.pop("tests.mute_late", None)
         assert result.wasSuccessful(), result.failures
 
 

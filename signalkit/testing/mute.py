@@ -254,17 +254,26 @@ def check_muted_signals(cls: type[MuteSignalsMixin]) -> None:
     ``setUpClass`` would refuse whenever it ran: what is no signal, or the
     dotted path of a signal in a module that is imported already (a misspelt
     name). A path into another module is resolved by ``setUpClass``, which
-    imports it, and a short name too: the signal may be defined later."""
+    imports it, and a short name too: the signal may be defined later. So may
+    one in a module whose import is still running (the class's own)."""
     if not apps.ready:
         return
     signals = cls.muted_signals
     for signal in (signals,) if isinstance(signals, (str, Signal)) else signals:
-        if isinstance(signal, str) and signal.rpartition(".")[0] not in sys.modules:
+        if isinstance(signal, str) and not _imported(signal.rpartition(".")[0]):
             continue
         try:
             gate.Mute((signal,))
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"{cls.__name__}.muted_signals: {exc}") from None
+
+
+def _imported(name: str) -> bool:
+    # (As importlib tells a module whose import has finished.)
+    module = sys.modules.get(name)
+    return module is not None and not getattr(
+        getattr(module, "__spec__", None), "_initializing", False
+    )
 
 
 def isolated_context(case: Any) -> contextvars.Context | None:
