@@ -189,6 +189,7 @@ class FailedImportTests:
             "helpers.on_helper_ping",
             "nested.on_nested_ping",
             "signals.Instantiated",
+            "signals.Listener.on_ping",
             "signals.Strong",
             "signals.on_ping",
         ]
@@ -203,6 +204,7 @@ class FailedImportTests:
             "helpers.on_helper_ping",
             "nested.on_nested_ping",
             "signals.Instantiated",
+            "signals.Listener.on_ping",
             "signals.Strong",
             "signals.on_ping",
         ]
@@ -220,6 +222,7 @@ class FailedImportTests:
             "helpers.on_helper_ping",
             "nested.on_nested_ping",
             "signals.Instantiated",
+            "signals.Listener.on_ping",
             "signals.Strong",
             "signals.on_ping",
         ]

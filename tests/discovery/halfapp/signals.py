@@ -23,6 +23,15 @@ class Strong:
 pinged.connect(Strong(), weak=False)
 
 
+class Listener:
+    def on_ping(self, sender: Any, **kwargs: Any) -> None:
+        imports.append("signals.Listener.on_ping")
+
+
+listener = Listener()
+pinged.connect(listener.on_ping)  # (a bound method: held weakly, alive with the module)
+
+
 @receiver(pinged)
 class Instantiated:
     def __init__(self, sender: Any, **kwargs: Any) -> None:
