@@ -155,12 +155,14 @@ def _written(instance: Model) -> Frame | None:
 def _all(instance: Model) -> list[Frame]:
     """The frames of ``instance`` in every thread."""
     key = id(instance)
-    # (Copies: other threads change their entries meanwhile.)
+    # Other threads change their entries meanwhile. On Python 3.11 a copy by C
+    # code that allocates as it goes (list(d.items()), tuple(a_list)) can start
+    # a garbage collection that runs Python code (a finalizer) and lets them
+    # run in its middle: "dictionary changed size during iteration". dict.copy()
+    # starts none while it copies; a Python loop over a list checks its length
+    # at each step (a thread changes only the end of its own).
     return [
-        frame
-        for (_, owner), frames in list(_active.items())
-        if owner == key
-        for frame in tuple(frames)
+        frame for (_, owner), frames in _active.copy().items() if owner == key for frame in frames
     ]
 
 
