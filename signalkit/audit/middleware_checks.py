@@ -11,6 +11,20 @@ from django.utils.module_loading import import_string
 from signalkit.conf import get_settings
 
 
+def _listed() -> list[tuple[str, type | None]]:
+    """``MIDDLEWARE``'s entries, each with its class; None where a check cannot
+    tell what it is: an entry that does not import (Django reports it) or a
+    factory function (what it returns is not known before it runs)."""
+    listed: list[tuple[str, type | None]] = []
+    for path in getattr(settings, "MIDDLEWARE", None) or ():
+        try:
+            middleware = import_string(path)
+        except Exception:
+            middleware = None
+        listed.append((path, middleware if isinstance(middleware, type) else None))
+    return listed
+
+
 @register()
 def check_audit_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Audited models without the audit middleware record no actor (W021)."""
@@ -18,15 +32,9 @@ def check_audit_middleware(app_configs: Any = None, **kwargs: Any) -> list[Check
         return []
     from signalkit.middleware import AuditMiddleware
 
-    for path in getattr(settings, "MIDDLEWARE", None) or ():
-        try:
-            middleware = import_string(path)
-        except Exception:
-            return []  # cannot tell (Django reports what does not import)
-        if not isinstance(middleware, type):
-            return []  # a factory function: cannot tell what it returns
-        if issubclass(middleware, AuditMiddleware):
-            return []
+    for _, middleware in _listed():
+        if middleware is None or issubclass(middleware, AuditMiddleware):
+            return []  # (None: cannot tell)
     return [
         Warning(
             "SIGNALKIT['AUDIT']['MODELS'] lists models, but MIDDLEWARE has no "
@@ -50,13 +58,9 @@ def check_atomic_middleware_order(app_configs: Any = None, **kwargs: Any) -> lis
 
     after = False  # past AtomicAuditMiddleware
     messages: list[CheckMessage] = []
-    for path in getattr(settings, "MIDDLEWARE", None) or ():
-        try:
-            middleware = import_string(path)
-        except Exception:
-            continue  # (Django reports what does not import)
-        if not isinstance(middleware, type):
-            continue  # a factory function: cannot tell what it returns
+    for path, middleware in _listed():
+        if middleware is None:
+            continue
         if issubclass(middleware, AtomicAuditMiddleware):
             after = True
             continue
@@ -98,13 +102,9 @@ def check_audit_middleware_after_cache(
 
     fetch = None  # the first middleware that answers cache hits
     messages: list[CheckMessage] = []
-    for path in getattr(settings, "MIDDLEWARE", None) or ():
-        try:
-            middleware = import_string(path)
-        except Exception:
-            continue  # (Django reports what does not import)
-        if not isinstance(middleware, type):
-            continue  # a factory function: cannot tell what it returns
+    for path, middleware in _listed():
+        if middleware is None:
+            continue
         if fetch is None and issubclass(middleware, FetchFromCacheMiddleware):
             fetch = path
         elif fetch is not None and issubclass(middleware, AuditMiddleware):
