@@ -27,7 +27,7 @@ from asgiref.sync import iscoroutinefunction
 from django.dispatch.dispatcher import _make_id  # type: ignore[attr-defined]
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Hashable
+    from collections.abc import Callable, Hashable, Iterator
 
     from django.dispatch import Signal
 
@@ -161,12 +161,23 @@ def make_id(target: Any) -> Any:
 def connected_under(signal: Signal, lookup_key: tuple[Any, Any]) -> Any:
     """The live receiver ``signal`` holds under Django's lookup key
     ``(receiver id or dispatch_uid, sender id)``, or None."""
+    for key, receiver in live(signal):
+        if key == lookup_key:
+            return receiver
+    return None
+
+
+def live(signal: Signal) -> Iterator[tuple[tuple[Any, Any], Any]]:
+    """``(lookup key, receiver)`` for each live receiver ``signal`` holds, read
+    from a copy of its list (entries of a shape this version does not know are
+    left out)."""
     for entry in list(signal.receivers):
         shape = unpack(entry)
-        if shape is not None and shape[0] == lookup_key:
+        if shape is not None:
             ref = shape[1]
-            return ref() if isinstance(ref, weakref.ref) else ref
-    return None
+            receiver = ref() if isinstance(ref, weakref.ref) else ref
+            if receiver is not None:
+                yield shape[0], receiver
 
 
 def disconnect_where(signal: Signal, select: Callable[[Any], bool]) -> int:
@@ -177,15 +188,7 @@ def disconnect_where(signal: Signal, select: Callable[[Any], bool]) -> int:
     runs arbitrary code); only the removal, by lookup key, takes it, and clears
     the per-sender cache, as ``disconnect()`` does.
     """
-    chosen = []
-    for entry in list(signal.receivers):
-        shape = unpack(entry)
-        if shape is None:
-            continue
-        ref = shape[1]
-        receiver = ref() if isinstance(ref, weakref.ref) else ref
-        if receiver is not None and select(receiver):
-            chosen.append(shape[0])
+    chosen = [key for key, receiver in live(signal) if select(receiver)]
     if chosen:
         with signal.lock:
             signal.receivers = [

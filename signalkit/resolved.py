@@ -8,13 +8,12 @@ hand back each receiver wrapped in a function of its own.
 
 from __future__ import annotations
 
-import weakref
 from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch import dispatcher
 
-from signalkit.entries import unpack
+from signalkit.entries import live
 from signalkit.keys import receiver_key
 
 if TYPE_CHECKING:
@@ -81,12 +80,6 @@ def _identity(receiver: Any) -> Any:
 
 def _connected(signal: Signal) -> dict[Any, Any]:
     targets = {}
-    for entry in list(signal.receivers):
-        shape = unpack(entry)
-        if shape is None:
-            continue
-        ref = shape[1]
-        target = ref() if isinstance(ref, weakref.ReferenceType) else ref
-        if target is not None:
-            targets[_identity(target)] = target
+    for _, target in live(signal):
+        targets[_identity(target)] = target
     return targets
