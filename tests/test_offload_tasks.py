@@ -8,6 +8,7 @@ committed data, so these are transactional tests on PostgreSQL.
 from __future__ import annotations
 
 import decimal
+import re
 from typing import Any, ClassVar
 
 import pytest
@@ -160,6 +161,24 @@ class DatabaseWorkerTests(WorkerTestsMixin, TransactionTestCase):
 
 class RQWorkerTests(WorkerTestsMixin, TransactionTestCase):
     backend = "rq"
+
+    def test_a_failed_task_is_logged_by_the_tasks_api_and_by_rq(self) -> None:
+        # Two records, neither of them signalkit's (as the docs say): RQ's
+        # worker logs every job that raises, on its own logger.
+        with self.settings():
+            Article.objects.using("offload").create(title="Gone").delete()
+            output = run_worker(self.backend, missing="fail")
+        errors = [line for line in output.splitlines() if " ERROR] " in line]
+        assert len(errors) == 2, output
+        task = re.escape("signalkit.offload.tasks.run_receiver")
+        tasks_api = rf"\[{TASKS_MODULE} ERROR\] Task id=(\w+) path={task} state=FAILED"
+        found = re.fullmatch(tasks_api, errors[0])
+        assert found is not None, errors
+        # (RQ's job id is the task's id.)
+        rq = rf"\[rq\.worker ERROR\] Worker \w+: job {found[1]}: exception raised while "
+        assert re.fullmatch(rf"{rq}executing \({task}\)", errors[1]), errors
+        note = "Offloaded receiver tests.offloadapp.signals.record_save failed (idempotency_key "
+        assert output.count(note) == 2
 
     def test_a_broker_down_at_commit_is_logged_and_later_callbacks_still_run(self) -> None:
         queue = f"{QUEUE}-down"

@@ -204,7 +204,7 @@ def decode(data: Any, *, using: str | None, none_if_missing: bool = False) -> An
     from database ``using`` (its router's choice when ``None``).
 
     A row deleted meanwhile raises :class:`Missing`, or becomes ``None`` with
-    ``none_if_missing``.
+    ``none_if_missing`` (once in a set, however many of its rows are gone).
     """
     if isinstance(data, list):
         return [decode(item, using=using, none_if_missing=none_if_missing) for item in data]
@@ -218,7 +218,7 @@ def decode(data: Any, *, using: str | None, none_if_missing: bool = False) -> An
         }
     if tag == "$items":
         return {
-            decode(key, using=using): decode(item, using=using, none_if_missing=none_if_missing)
+            texts.decoded(key): decode(item, using=using, none_if_missing=none_if_missing)
             for key, item in value
         }
     if tag in ("$tuple", "$set", "$frozenset"):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Any
 
-__all__ = ["encoded", "escaped", "needs_escape", "unescaped"]
+__all__ = ["decoded", "encoded", "escaped", "needs_escape", "unescaped"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -30,6 +31,17 @@ def needs_escape(text: str) -> bool:
 def encoded(text: str) -> str | dict[str, str]:
     """``text`` as the offload codec sends it: itself, or ``{"$str": escaped}``."""
     return {"$str": escaped(text)} if needs_escape(text) else text
+
+
+def decoded(data: Any) -> str:
+    """The string that :func:`encoded` wrote, and nothing else: a dict key of a
+    payload is a string, never a tagged value (an instance to re-fetch, a class
+    to import), whatever the payload says."""
+    if isinstance(data, str):
+        return data
+    if isinstance(data, dict) and list(data) == ["$str"] and isinstance(data["$str"], str):
+        return unescaped(data["$str"])
+    raise TypeError(f"{data!r} is not a dict key of an offload payload (a string).")
 
 
 def escaped(text: str) -> str:
