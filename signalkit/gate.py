@@ -69,10 +69,14 @@ __all__ = [
 # there (possibly under a wrapper installed on top of it since).
 _gate: Any = None
 _in_chain = False
-_lock = threading.Lock()
-# Cheaper than "with _lock:" where a mute block is entered and left.
-_acquire = _lock.acquire
-_release = _lock.release
+#: Held while the methods of the ``Signal`` class are replaced: by the gate, and
+#: by signal captures (:mod:`signalkit.testing.capture`), which wrap ``send`` too.
+#: One lock for both, or one could write back a method it read before the other
+#: replaced it, and drop the other's change.
+lock = threading.Lock()
+# Cheaper than "with lock:" where a mute block is entered and left.
+_acquire = lock.acquire
+_release = lock.release
 _get_state = mutestack.state.get
 _set_state = mutestack.state.set
 _stacked_mutes = mutestack.stacked
@@ -85,7 +89,7 @@ _silencing_count = 0
 
 
 def _put_on() -> None:
-    # Caller holds _lock: the gate goes on top of whatever is there, unless it
+    # Caller holds the lock: the gate goes on top of whatever is there, unless it
     # is still in place (on top, or under a wrapper installed since).
     global _gate, _in_chain
     live = Signal.__dict__["_live_receivers"]
@@ -101,7 +105,7 @@ def _put_on() -> None:
 
 
 def _take_off() -> None:
-    # Caller holds _lock: put back what the gate found, unless something was
+    # Caller holds the lock: put back what the gate found, unless something was
     # installed on top of it since (then the gate stays and lets all through).
     global _in_chain
     live = Signal.__dict__["_live_receivers"]
@@ -126,7 +130,7 @@ def unmuted_live_receivers(signal: Signal, sender: Any) -> tuple[list[Any], list
 
 
 def _refresh() -> None:
-    # Caller holds _lock. Runs twice per mute block: kept lean.
+    # Caller holds the lock. Runs twice per mute block: kept lean.
     if gated.disabled or gated.process_mutes or _context_mute_count:
         if Signal.__dict__["_live_receivers"] is not _gate:
             _put_on()
@@ -143,7 +147,7 @@ def _refresh() -> None:
 
 def refresh() -> None:
     """Put the gate's hooks in the state the active mutes and toggles need."""
-    with _lock:
+    with lock:
         _refresh()
 
 
@@ -151,7 +155,7 @@ def refresh_toggles() -> None:
     """Read ``SIGNALKIT["RECEIVERS"]`` again (at start-up and on ``setting_changed``)."""
     from signalkit.conf import get_settings
 
-    with _lock:
+    with lock:
         gated.disabled = get_settings().disabled_receivers
         _refresh()
 
@@ -195,7 +199,7 @@ def enter(mute: Mute, scope: str = "context") -> None:
 
 
 def _arm(mute: Mute) -> None:
-    # Caller holds _lock: _refresh(), reduced to what counting one more context
+    # Caller holds the lock: _refresh(), reduced to what counting one more context
     # mute can change.
     global _context_mute_count, _silencing_count
     _context_mute_count += 1
@@ -234,7 +238,7 @@ def leave(mute: Mute, scope: str = "context") -> None:
 
 
 def _stand_down(mute: Mute) -> None:
-    # Caller holds _lock: _refresh(), reduced to what leaving can change.
+    # Caller holds the lock: _refresh(), reduced to what leaving can change.
     global _silencing_count
     # (The count first: a nested block ends without reading signalkit.gated.)
     if _in_chain and not (_context_mute_count or gated.disabled or gated.process_mutes):
@@ -248,7 +252,7 @@ def _stand_down(mute: Mute) -> None:
 def _enter_process(mute: Mute, scope: str) -> None:
     global _silencing_count
     check_scope(scope)
-    with _lock:
+    with lock:
         gated.process_mutes = (*gated.process_mutes, mute)
         if mute.silenced_ids:
             _silencing_count += 1
@@ -257,7 +261,7 @@ def _enter_process(mute: Mute, scope: str) -> None:
 
 
 def _leave_process(mute: Mute) -> None:
-    with _lock:
+    with lock:
         mutes = gated.process_mutes
         if mute in mutes:
             index = len(mutes) - 1 - mutes[::-1].index(mute)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import unittest
 from contextlib import ExitStack
-from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from signalkit.pytest_misapplied import misapplied_markers
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
@@ -23,9 +24,6 @@ if TYPE_CHECKING:
 # The mutes that a unittest class's own markers (and its module's) started for
 # the whole class, on its collector node.
 _class_muters = pytest.StashKey[list[Any]]()
-# How many times a class or function given the marker by mistake had been
-# marked when a collection error last named it (it keeps the marks).
-_reported = pytest.StashKey[dict[Any, int]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,85 +40,12 @@ def pytest_make_collect_report(
 ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
     report = yield
     if isinstance(collector, pytest.Module) and report.passed:
-        problems = _misapplied_markers(collector)
+        problems = misapplied_markers(collector)
         if problems:
             report.outcome = "failed"
             report.longrepr = "\n\n".join(problems)
             report.result = []
     return report
-
-
-def _misapplied_markers(module: pytest.Module) -> list[str]:
-    """What ``@pytest.mark.mute_signals(Post)`` or ``(notify)`` did in ``module``.
-
-    pytest takes a marker called with a single class or function, and nothing
-    else, for the marker used as a decorator: it marks that class or function
-    and returns it, and that decorates the test: ``Post(test_x)``, an instance
-    of the model, or ``notify(test_x)``, what the receiver returns (``None``).
-    The test is lost without an error."""
-    found: dict[Any, list[str]] = {}
-    receivers = []
-    lost = False
-    names = [(name, value, module.obj.__dict__) for name, value in module.obj.__dict__.items()]
-    for name, value, owner in names:
-        # (Types only: isinstance() would evaluate a lazy object, such as
-        # django.conf.settings.)
-        kind = type(value)
-        short = name.rpartition(".")[2]  # (a class's member is matched by its own name)
-        if issubclass(kind, type):
-            if owner is module.obj.__dict__ and value.__module__ == module.obj.__name__:
-                names.extend(
-                    (f"{name}.{key}", member, vars(value)) for key, member in vars(value).items()
-                )
-        elif kind is FunctionType:
-            if _bare_marks(value) and not module.istestfunction(value, short):
-                receivers.append(value)
-        elif not callable(value):
-            if module.funcnamefilter(short) or module.classnamefilter(short):
-                lost = True
-            if _bare_marks(kind):
-                found.setdefault(kind, []).append(name)
-    if lost:
-        # (Whatever imports the module or the receiver has it marked too.)
-        found.update((receiver, []) for receiver in receivers)
-    # Each mistake adds a mark: a target imported by a later module is named
-    # again only if marked again there.
-    reported = module.session.stash.setdefault(_reported, {})
-    problems = []
-    for target, tests in found.items():
-        count = _bare_marks(target)
-        if count > reported.get(target, 0):
-            reported[target] = count
-            problems.append(_misapplied_message(target, tests))
-    return problems
-
-
-def _bare_marks(target: Any) -> int:
-    # Stored on the object itself (on a class, not inherited), as pytest does.
-    marks = target.__dict__.get("pytestmark", ())
-    return sum(
-        isinstance(mark, pytest.Mark)
-        and mark.name == "mute_signals"
-        and not mark.args
-        and not mark.kwargs
-        for mark in (marks if isinstance(marks, list) else [marks])
-    )
-
-
-def _misapplied_message(target: Any, lost: list[str]) -> str:
-    name = target.__name__
-    if isinstance(target, type):
-        what, fix = "class", f"sender={name}"
-    else:
-        what, fix = "function", f"receivers={name}"
-    tests = f" ({', '.join(lost)})" if lost else ""
-    return (
-        f"@pytest.mark.mute_signals({name}) marked the {what} {target.__module__}.{name} "
-        f"instead of the test it decorates{tests}: pytest applies a marker called with a "
-        "single class or function to that class or function, and the test was not "
-        f"collected. Pass it by keyword: @pytest.mark.mute_signals({fix}), with any "
-        f"signals to mute before it, as in @pytest.mark.mute_signals(post_save, {fix})."
-    )
 
 
 @pytest.fixture(autouse=True, scope="class")

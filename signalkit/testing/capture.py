@@ -13,7 +13,6 @@ recorded never depends on captures elsewhere.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -43,7 +42,8 @@ if TYPE_CHECKING:
 _REPORT_ALL = 20
 _METHODS = ("send", "send_robust", "asend", "asend_robust")
 _active: ContextVar[tuple[Capture, ...]] = ContextVar("signalkit_captures", default=())
-_lock = threading.Lock()
+# Installed and removed under the gate's lock (signalkit.gate.lock): the gate
+# replaces Signal.send too, when a mute silences a whole signal.
 _users = 0
 # (class, method name, original attribute) for each wrapped method.
 _saved: list[tuple[type, str, Any]] = []
@@ -247,7 +247,7 @@ def _wrap(method: str, original: Callable[..., Any], is_async: bool) -> Callable
 
 def _install() -> None:
     global _users
-    with _lock:
+    with gate.lock:
         _users += 1
         if _users > 1:
             return
@@ -269,15 +269,16 @@ def _install() -> None:
 
 def _uninstall() -> None:
     global _users
-    with _lock:
+    with gate.lock:
         _users -= 1
         if _users:
             return
         while _saved:
             cls, method, original = _saved.pop()
             setattr(cls, method, original)
-    # The gate's own send hook goes back on if a mute still needs it.
-    gate.refresh()
+        # The gate's own send hook goes back on if a mute still needs it (or
+        # off, if the one put back was the gate's and no mute needs it now).
+        gate._refresh()
 
 
 _resolve = gate.resolve_signal
