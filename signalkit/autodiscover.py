@@ -12,6 +12,7 @@ from django.utils.module_loading import module_has_submodule
 
 from signalkit.conf import get_settings
 from signalkit.labels import app_names
+from signalkit.recording import recording
 from signalkit.unwind import disconnect_failed_modules
 
 if TYPE_CHECKING:
@@ -39,37 +40,38 @@ def autodiscover(app_configs: Iterable[AppConfig] | None = None) -> list[str]:
     Returns the dotted names imported by this call. Apps without the module
     are skipped; an exception raised inside a module propagates as
     :class:`AutodiscoveryError` naming the module, chained to the original,
-    once the receivers defined in the modules that failed are disconnected.
+    once the connections that the modules that failed made are undone.
     """
     conf = get_settings()
     if not conf.autodiscover:
         return []
     imported = []
-    for config in apps.get_app_configs() if app_configs is None else app_configs:
-        if config.label in conf.autodiscover_exclude or config.module is None:
-            continue
-        for module_name in conf.autodiscover_modules:
-            dotted = f"{config.name}.{module_name}"
-            if dotted in discovered:
+    with recording() as made:
+        for config in apps.get_app_configs() if app_configs is None else app_configs:
+            if config.label in conf.autodiscover_exclude or config.module is None:
                 continue
-            try:
-                if not _has_module(config.module, module_name):
+            for module_name in conf.autodiscover_modules:
+                dotted = f"{config.name}.{module_name}"
+                if dotted in discovered:
                     continue
-                import_module(dotted)
-            except Exception as exc:
-                # Its next import (autodiscovery runs again, or the module is
-                # fixed and imported by hand) connects them again: twice.
-                disconnect_failed_modules(exc)
-                exc.add_note(f"(raised while signalkit autodiscovered {dotted!r})")
-                error = AutodiscoveryError(
-                    f"Importing {dotted!r} (app {config.label!r}) failed during signalkit "
-                    f"autodiscovery: {_described(exc)} "
-                    f"{way_out(config, conf.autodiscover_exclude)}"
-                )
-                error.filename = _error_file(exc)
-                raise error from exc
-            discovered.add(dotted)
-            imported.append(dotted)
+                try:
+                    if not _has_module(config.module, module_name):
+                        continue
+                    import_module(dotted)
+                except Exception as exc:
+                    # Its next import (autodiscovery runs again, or the module is
+                    # fixed and imported by hand) connects them again: twice.
+                    disconnect_failed_modules(exc, made)
+                    exc.add_note(f"(raised while signalkit autodiscovered {dotted!r})")
+                    error = AutodiscoveryError(
+                        f"Importing {dotted!r} (app {config.label!r}) failed during signalkit "
+                        f"autodiscovery: {_described(exc)} "
+                        f"{way_out(config, conf.autodiscover_exclude)}"
+                    )
+                    error.filename = _error_file(exc)
+                    raise error from exc
+                discovered.add(dotted)
+                imported.append(dotted)
     return imported
 
 

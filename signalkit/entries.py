@@ -180,15 +180,15 @@ def live(signal: Signal) -> Iterator[tuple[tuple[Any, Any], Any]]:
                 yield shape[0], receiver
 
 
-def disconnect_where(signal: Signal, select: Callable[[Any], bool]) -> int:
-    """Disconnect every live receiver of ``signal`` for which ``select(receiver)``
-    is true, as ``disconnect()`` would; returns how many.
+def disconnect_where(signal: Signal, select: Callable[[tuple[Any, Any], Any], bool]) -> int:
+    """Disconnect every live receiver of ``signal`` for which ``select(lookup_key,
+    receiver)`` is true, as ``disconnect()`` would; returns how many.
 
     The receivers are chosen on a copy of the list, without the lock (``select``
     runs arbitrary code); only the removal, by lookup key, takes it, and clears
     the per-sender cache, as ``disconnect()`` does.
     """
-    chosen = [key for key, receiver in live(signal) if select(receiver)]
+    chosen = [key for key, receiver in live(signal) if select(key, receiver)]
     if chosen:
         with signal.lock:
             signal.receivers = [

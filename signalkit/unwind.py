@@ -1,30 +1,38 @@
-"""Disconnecting the receivers of a module whose import failed halfway.
+"""Undoing the connections of a module whose import failed halfway.
 
-A module that raises halfway through its import keeps the receivers it
-connected before the error: Python drops the module from ``sys.modules``, but
-its functions live on (the traceback holds the module's namespace, and Django's
+A module that raises halfway through its import keeps the connections it made
+before the error: Python drops the module from ``sys.modules``, but its
+functions live on (the traceback holds the module's namespace, and Django's
 autoreloader keeps the traceback), and ``weak=False`` receivers are held by the
 signal itself. The next import of the module (autodiscovery tried again, or the
-module fixed and imported from a shell) defines new functions and connects
-them beside the old ones: every receiver fires twice. Django's admin undoes the
+module fixed and imported from a shell) makes new receivers and connects them
+beside the old ones: every receiver fires twice. Django's admin undoes the
 registrations of a failed ``admin.py`` for the same reason (ticket #8245).
 
-Only receivers *defined* in the failed modules are disconnected: a module they
-imported that finished its import stays in ``sys.modules``, is not run again,
-and keeps its receivers; a function of such a module that the failed module
-connected is connected again under the same lookup key, which Django
-de-duplicates.
+What is undone is what the failed modules' code connected while they were
+imported, as :mod:`signalkit.recording` noted it, whatever the receiver (a
+function of theirs, a ``functools.partial`` of another module's function, an
+object), including connections by model label still waiting for their model.
+A module they imported that finished its import stays in ``sys.modules``, is not
+run again, and keeps its connections; a connection the failed module asked for
+under a lookup key already taken was ignored by Django, and is left alone.
 """
 
 from __future__ import annotations
 
 import sys
 import traceback
-from types import FunctionType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from signalkit.entries import disconnect_where
-from signalkit.keys import unwrap
+from signalkit.entries import disconnect_where, make_id
+from signalkit.recording import drop_waiting
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.dispatch import Signal
+
+    from signalkit.recording import Recording
 
 __all__ = ["disconnect_failed_modules", "failed_namespaces"]
 
@@ -54,33 +62,27 @@ def failed_namespaces(exc: BaseException) -> list[dict[str, Any]]:
     return found
 
 
-def disconnect_failed_modules(exc: BaseException) -> int:
-    """Disconnect the receivers defined in the modules whose import ``exc``
-    interrupted, from every signal the registry knows; returns how many."""
+def disconnect_failed_modules(exc: BaseException, made: Recording) -> int:
+    """Undo the connections that the modules whose import ``exc`` interrupted
+    made, as noted in ``made``: disconnect them, and drop those still waiting
+    for their model. Returns how many."""
     namespaces = failed_namespaces(exc)
-    if not namespaces:
-        return 0
-    from signalkit.registry import registry
 
-    def defined_there(receiver: Any) -> bool:
-        namespace = _namespace(unwrap(receiver))
-        return namespace is not None and any(namespace is failed for failed in namespaces)
+    def failed(namespace: dict[str, Any] | None) -> bool:
+        return namespace is not None and any(namespace is other for other in namespaces)
 
-    return sum(
-        disconnect_where(info.signal, defined_there)
-        for info in registry.signals()
-        if info.signal is not None
-    )
+    chosen: dict[Signal, list[tuple[Any, Any]]] = {}
+    for connection in made.made:
+        if failed(connection.namespace):
+            chosen.setdefault(connection.signal, []).append(
+                (connection.key, connection.receiver_id)
+            )
+    count = sum(disconnect_where(signal, _among(pairs)) for signal, pairs in chosen.items())
+    for waiting in [waiting for waiting in made.waiting if failed(waiting.namespace)]:
+        count += drop_waiting(waiting)
+    return count
 
 
-def _namespace(target: Any) -> dict[str, Any] | None:
-    """The module namespace ``target``'s code was defined in: a function's
-    globals; for a class (connected as a receiver) or a callable object, the
-    globals of a function defined in the body of that class."""
-    if isinstance(target, FunctionType):
-        return target.__globals__
-    cls = target if isinstance(target, type) else type(target)
-    for value in vars(cls).values():
-        if isinstance(value, FunctionType):
-            return value.__globals__
-    return None
+def _among(pairs: list[tuple[Any, Any]]) -> Callable[[tuple[Any, Any], Any], bool]:
+    # (By equality, as Django compares lookup keys: a dispatch_uid may be unhashable.)
+    return lambda key, receiver: (key, make_id(receiver)) in pairs

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from asgiref.sync import markcoroutinefunction
 from django.contrib.auth.models import User
+from django.db import models
 from django.dispatch import Signal, dispatcher
 from django.test import SimpleTestCase
+from django.test.utils import isolate_apps
 
 import signalkit.audit as audit
 from signalkit.audit.context import current, resolve_actor
@@ -245,6 +247,61 @@ class ResolveActorTests(SimpleTestCase):
         user._state.adding = True  # a copy about to be inserted as a new row
         assert resolve_actor(user) == ("", "ann")
         assert resolve_actor(User(username="new")) == ("", "new")
+
+    @isolate_apps("tests.auditapp")
+    def test_resolving_an_actor_again_writes_nothing_on_it(self) -> None:
+        # (Resolved for every event: the key it is known by is written only
+        # when it is new.)
+        written: list[str] = []
+
+        class CountingUser(User):
+            class Meta:
+                proxy = True
+                app_label = "auditapp"
+
+            def __setattr__(self, name: str, value: Any) -> None:
+                written.append(name)
+                super().__setattr__(name, value)
+
+        user = CountingUser(pk=7, username="ann")
+        user._state.adding = False  # as loaded from the database
+        written.clear()
+        assert resolve_actor(user) == ("7", "ann")
+        assert written == ["_signalkit_audit_pk"]
+        assert resolve_actor(user) == ("7", "ann")
+        assert resolve_actor(user) == ("7", "ann")
+        assert written == ["_signalkit_audit_pk"]
+        user.pk = 8  # (a new key is remembered)
+        written.clear()
+        assert resolve_actor(user) == ("8", "ann")
+        assert written == ["_signalkit_audit_pk"]
+        user.pk = None  # as delete() leaves it
+        assert resolve_actor(user) == ("8", "ann")
+
+    @isolate_apps("tests.auditapp")
+    def test_resolving_an_actor_with_a_composite_key_again_writes_nothing_on_it(self) -> None:
+        written: list[str] = []
+
+        class Seat(models.Model):
+            pk = models.CompositePrimaryKey("row", "number")
+            row = models.CharField(max_length=2)
+            number = models.IntegerField()
+
+            class Meta:
+                app_label = "auditapp"
+
+            def __str__(self) -> str:
+                return f"{self.row}{self.number}"
+
+            def __setattr__(self, name: str, value: Any) -> None:
+                written.append(name)
+                super().__setattr__(name, value)
+
+        seat = Seat(row="B", number=12)
+        written.clear()
+        for _ in range(2):
+            assert resolve_actor(seat) == ("auditapp.seat:('B', 12)", "B12")
+        assert written == ["_signalkit_audit_pk"]
 
     def test_a_user_without_a_username_has_no_name_rather_than_none(self) -> None:
         class Nameless:  # a user model's instance whose USERNAME_FIELD is empty

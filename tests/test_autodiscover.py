@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.apps import AppConfig, apps
+from django.db.models import Model
 from django.test import override_settings
 from django.utils import autoreload
 
 import tests.discovery
 from signalkit import autodiscover as autodiscover_module
 from signalkit.autodiscover import AutodiscoveryError, autodiscover
-from tests.discovery import fail_halfway, imports, pinged
+from tests.discovery import fail_halfway, imports, later_apps, pinged, pinged_later
 from tests.testapp.models import Author
 from tests.testapp.signals import seen_authors
 
@@ -30,6 +31,11 @@ def fresh() -> Iterator[None]:
         fail_halfway.clear()
         pinged.receivers.clear()
         pinged.sender_receivers_cache.clear()
+        pinged_later.receivers.clear()
+        pinged_later.sender_receivers_cache.clear()
+        later_apps._pending_operations.clear()
+        later_apps.all_models.clear()
+        later_apps.clear_cache()
         for name in [name for name in sys.modules if name.startswith("tests.discovery.")]:
             if name.count(".") == 3:
                 del sys.modules[name]
@@ -151,6 +157,7 @@ class AutodiscoverTests:
 
 
 HALF = "tests.discovery.halfapp.signals"
+LATER = "tests.discovery.laterapp.signals"
 
 
 def pings() -> list[str]:
@@ -168,7 +175,14 @@ EVERY_PING = [
     "signals.Listener.on_ping",
     "signals.Strong",
     "signals.on_ping",
+    "signals.partial",
 ]
+
+
+def register_later() -> type[Model]:
+    """Register the model that halfapp connects a receiver for by its label."""
+    meta = type("Meta", (), {"app_label": "halfapp", "apps": later_apps})
+    return type("Later", (Model,), {"__module__": "tests.discovery.halfapp", "Meta": meta})
 
 
 @pytest.mark.usefixtures("fresh")
@@ -184,8 +198,10 @@ class FailedImportTests:
             "signalkit autodiscovery: ZeroDivisionError: broken halfway. "
         )
         assert isinstance(info.value.__cause__, ZeroDivisionError)
-        # (Those of the modules it imported, which finished, stay connected.)
-        assert pings() == ["helpers.on_helper_ping", "nested.on_nested_ping"]
+        # (What a module it imported connected stays connected: that module
+        # finished, and is not imported again. What it connected itself goes,
+        # a function of such a module included: its next import connects it.)
+        assert pings() == ["nested.on_nested_ping"]
 
     def test_importing_again_connects_each_receiver_once(self) -> None:
         fail_halfway.add(HALF)
@@ -216,6 +232,57 @@ class FailedImportTests:
         fail_halfway.clear()
         assert autodiscover(configs("halfapp")) == [HALF]
         assert pings() == EVERY_PING
+
+    def test_a_wrapper_it_made_of_a_function_of_another_module_is_disconnected(self) -> None:
+        # (A partial of helpers.say: a receiver of the failed module, though the
+        # function it calls is defined in a module that imported fine.)
+        fail_halfway.add(HALF)
+        with pytest.raises(AutodiscoveryError) as info:
+            autodiscover(configs("halfapp"))
+        assert "signals.partial" not in pings()
+        fail_halfway.clear()
+        assert autodiscover(configs("halfapp")) == [HALF]
+        assert pings().count("signals.partial") == 1
+        assert info.value.__cause__ is not None
+
+    def test_a_connection_waiting_for_its_model_is_dropped(self) -> None:
+        fail_halfway.add(HALF)
+        errors = []  # held, as runserver's autoreloader holds the last one
+        for _ in range(2):
+            with pytest.raises(AutodiscoveryError) as info:
+                autodiscover(configs("halfapp"))
+            errors.append(info.value)
+        fail_halfway.clear()
+        assert autodiscover(configs("halfapp")) == [HALF]
+        later = register_later()
+        imports.clear()
+        pinged_later.send(sender=later)
+        assert imports == ["signals.on_later"]
+
+    def test_a_connection_made_for_a_registered_model_by_its_label_is_disconnected(
+        self,
+    ) -> None:
+        later = register_later()
+        fail_halfway.add(HALF)
+        with pytest.raises(AutodiscoveryError) as info:
+            autodiscover(configs("halfapp"))
+        pinged_later.send(sender=later)
+        assert "signals.on_later" not in imports
+        assert info.value.__cause__ is not None
+
+    def test_connections_made_as_it_registers_a_model_are_undone_if_it_asked_for_them(
+        self,
+    ) -> None:
+        # laterapp connects a receiver by the label of a model that it then
+        # registers: Django makes that connection then, and the one halfapp
+        # (discovered before, fine) made waiting for the same model.
+        fail_halfway.add(LATER)
+        with pytest.raises(AutodiscoveryError) as info:
+            autodiscover(configs("halfapp", "laterapp"))
+        assert str(info.value.__cause__) == "broken after registering Later"
+        imports.clear()
+        pinged_later.send(sender=later_apps.get_registered_model("halfapp", "later"))
+        assert imports == ["signals.on_later"]
 
 
 @pytest.mark.django_db

@@ -153,7 +153,8 @@ class DisconnectWhereTests:
         signal.sender_receivers_cache[Sender] = ["cached"]
         with pytest.warns(UnreadableEntryWarning):
             read_entries(signal)  # (disconnect_where() itself skips unknown shapes silently)
-        assert disconnect_where(signal, lambda r: r is on_event or r is instance) == 3
+        chosen = (make_id(instance), ANY)
+        assert disconnect_where(signal, lambda key, r: r is on_event or key == chosen) == 3
         assert signal.receivers == [
             ((make_id(decorated), id(Sender)), weakref.ref(decorated), False),
             unknown,
@@ -170,7 +171,7 @@ class DisconnectWhereTests:
         gc.collect()
         seen: list[Any] = []
 
-        def select(receiver: Any) -> bool:
+        def select(key: tuple[Any, Any], receiver: Any) -> bool:
             seen.append(receiver)
             return True
 

@@ -179,7 +179,7 @@ class Carried:
 
 _MAX_CALLS = 8
 
-# Set on an instance each time an event names it by its key.
+# Set on an instance when an event names it by a key it does not hold yet.
 _KNOWN_PK = "_signalkit_audit_pk"
 
 
@@ -192,12 +192,27 @@ def known_pk(obj: Any) -> Any:
         return pk  # (not a model instance: nothing is set on it)
     if pk is not None:
         with contextlib.suppress(Exception):  # (a model that refuses attributes)
-            setattr(obj, _KNOWN_PK, pk)
+            if not _holds(obj, pk):  # (a look costs less than a write, event after event)
+                setattr(obj, _KNOWN_PK, pk)
         return pk
     state = getattr(obj, "_state", None)
     if state is None or state.adding:
         return None  # unsaved, or made a copy to insert (``pk = None``, ``adding = True``)
     return getattr(obj, _KNOWN_PK, None)
+
+
+def _holds(obj: Any, pk: Any) -> bool:
+    """Whether ``obj`` keeps ``pk`` as its known key already: that very object,
+    or for a composite key (a new tuple each time) a tuple of its very values."""
+    known = getattr(obj, _KNOWN_PK, None)
+    if known is pk:
+        return True
+    return (
+        type(known) is tuple
+        and type(pk) is tuple
+        and len(known) == len(pk)
+        and all(old is new for old, new in zip(known, pk, strict=True))
+    )
 
 
 def resolve_actor(actor: Any) -> tuple[str, str]:

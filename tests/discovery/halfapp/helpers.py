@@ -7,3 +7,7 @@ from tests.discovery import imports
 
 def on_helper_ping(sender: Any, **kwargs: Any) -> None:
     imports.append("helpers.on_helper_ping")
+
+
+def say(sender: Any, *, line: str, **kwargs: Any) -> None:
+    imports.append(line)
