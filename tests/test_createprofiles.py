@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 
 from tests.profilesapp.config import signalkit
-from tests.profilesapp.models import ChildProfile, Profile, RichProfile
+from tests.profilesapp.models import ChildProfile, HandleProfile, Profile, RichProfile
 
 
 def createprofiles(*args: str) -> str:
@@ -153,6 +153,23 @@ class CreateProfilesCommandTests(TestCase):
         ):
             createprofiles()
         assert not ChildProfile.objects.exists()
+
+    @override_settings(
+        SIGNALKIT=signalkit(
+            MODEL="profilesapp.HandleProfile", DEFAULTS="tests.profilesapp.defaults.with_generated"
+        )
+    )
+    def test_defaults_with_a_generated_field_is_an_error(self) -> None:
+        make_users(1)
+        with pytest.raises(
+            CommandError,
+            match=r"^SIGNALKIT\['PROFILE'\]\['DEFAULTS'\] returned a dict with 'handle_lower' "
+            r"\(a generated field\), which a new profilesapp\.HandleProfile cannot be given\. "
+            r"Return only field names of the profile model \(profilesapp\.HandleProfile: "
+            r"user, handle\);",
+        ):
+            createprofiles()
+        assert not HandleProfile.objects.exists()
 
     @override_settings(SIGNALKIT=signalkit(DEFAULTS="tests.profilesapp.defaults.no_nickname"))
     def test_profiles_the_database_refuses_are_an_error(self) -> None:

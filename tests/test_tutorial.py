@@ -154,8 +154,10 @@ class MigrateSignalsTests(SnippetMixin, TransactionTestCase):
             )
             call_command("migrate", "profilesapp", database="other", verbosity=0, stdout=StringIO())
         assert [record.getMessage() for record in logs.records] == [
-            "Migrating profilesapp on other: 0004_profile_shapes, 0003_richprofile",
-            "Migrating profilesapp on other: 0003_richprofile, 0004_profile_shapes",
+            "Migrating profilesapp on other: "
+            "0005_generated_and_shared_parent, 0004_profile_shapes, 0003_richprofile",
+            "Migrating profilesapp on other: "
+            "0003_richprofile, 0004_profile_shapes, 0005_generated_and_shared_parent",
         ]
 
 

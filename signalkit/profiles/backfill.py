@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 
 from signalkit.profiles.config import ProfileConfig, require, user_model
+from signalkit.profiles.parents import adopt_existing
 
 #: How often one batch is retried when a concurrent request created one of its profiles.
 RETRIES = 3
@@ -38,7 +39,8 @@ def create_missing(*, using: str = "default", batch_size: int = 1000) -> int:
     only that batch, which is then selected and written again without it.
     Profiles created here send no ``post_save`` (``bulk_create`` sends none),
     except those of a multi-table child model, which ``bulk_create`` refuses:
-    they are saved one by one, still a batch per savepoint.
+    they are saved one by one, still a batch per savepoint, each on the
+    existing parent row of its user when there is one.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size is {batch_size}; it must be at least 1.")
@@ -78,6 +80,7 @@ def _bulk_create(config: ProfileConfig, profiles: list[models.Model], using: str
 
 
 def _save_each(config: ProfileConfig, profiles: list[models.Model], using: str) -> None:
+    adopt_existing(config, profiles, using)
     for profile in profiles:
         profile.save(using=using, force_insert=True)
 

@@ -10,6 +10,7 @@ from django.db import IntegrityError, router, transaction
 from django.db.models import Model
 
 from signalkit.profiles.config import ProfileConfig, require
+from signalkit.profiles.parents import adopt_existing
 
 
 def ensure_profile(
@@ -25,7 +26,9 @@ def ensure_profile(
     The insert runs in a savepoint: when another request created the profile
     between our lookup and our insert, the unique constraint rejects ours, the
     savepoint rolls back, and we return theirs (as ``QuerySet.get_or_create``
-    does). ``DEFAULTS`` is only called when a profile is created.
+    does). ``DEFAULTS`` is only called when a profile is created. A
+    multi-table profile whose parent row the user already has is created on
+    that row (see :mod:`signalkit.profiles.parents`).
     """
     config = config or require()
     if not _is_saved(user):
@@ -39,9 +42,12 @@ def ensure_profile(
         values = {**config.values_for(user), **lookup}
         try:
             with transaction.atomic(using=db):
-                profile = manager.create(**values)
+                profile = config.model(**values)
+                # A multi-table profile whose parent row the user already has.
+                adopt_existing(config, [profile], db)
+                profile.save(force_insert=True, using=db)
         except IntegrityError:
-            found = manager.filter(**lookup).first()
+            found = _winner(manager, lookup, db)
             if found is None:
                 raise  # not a duplicate: another constraint rejected the profile
             profile = found
@@ -50,6 +56,20 @@ def ensure_profile(
             return profile, True
     _cache(config, user, profile)
     return profile, False
+
+
+def _winner(manager: Any, lookup: dict[str, Any], db: str) -> Any:
+    """The profile that a concurrent transaction inserted first, or ``None``."""
+    found = manager.filter(**lookup).first()
+    connection = transaction.get_connection(db)
+    if found is None and connection.in_atomic_block and connection.features.has_select_for_update:
+        # In a REPEATABLE READ transaction (MySQL's and MariaDB's own default,
+        # used with OPTIONS {"isolation_level": "repeatable read"}), a plain
+        # SELECT reads the snapshot taken at the transaction's first read,
+        # before the winner committed: it misses the row that the insert
+        # collided with. A locking read reads the latest committed row.
+        found = manager.select_for_update().filter(**lookup).first()
+    return found
 
 
 def _is_saved(user: Any) -> bool:

@@ -29,7 +29,9 @@ def check_values(
         why[user_field.attname] = f"the key of {user_field.name!r}, which is the user's"
     label = model._meta.label
     fields = ", ".join(
-        field.name for field in model._meta.concrete_fields if not field.auto_created
+        field.name
+        for field in model._meta.concrete_fields
+        if not field.auto_created and not field.generated
     )
     unknown = [key for key, reason in why.items() if reason == _UNKNOWN]
     if unknown:
@@ -59,7 +61,8 @@ def why_not_settable(model: type[models.Model], name: str) -> str | None:
     Django accepts a field's name or attname, a property, and any other name
     ``get_field()`` knows, which it assigns as an attribute: that works for
     concrete fields and forward virtual ones (a ``GenericForeignKey``), not for
-    many-to-many fields and reverse relations.
+    many-to-many fields and reverse relations. A ``GeneratedField`` takes the
+    value, but the database computes the column: the value is never saved.
     """
     attribute = inspect.getattr_static(model, name, None)
     if isinstance(attribute, property):
@@ -72,6 +75,8 @@ def why_not_settable(model: type[models.Model], name: str) -> str | None:
         return "a reverse relation"
     if field.many_to_many:
         return "a many-to-many field"
+    if getattr(field, "generated", False):
+        return "a generated field"
     if field.one_to_many:  # a GenericRelation: the reverse side of a generic key
         return "a reverse relation"
     return None

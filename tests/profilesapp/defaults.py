@@ -73,3 +73,23 @@ def another_users_key(user: Any) -> dict[str, Any]:
     from django.contrib.auth.models import User
 
     return {"nickname": "x", "user_id": User.objects.get(username="other").pk}
+
+
+def with_generated(user: Any) -> dict[str, Any]:
+    """A generated field of the profile model (``HandleProfile.handle_lower``)."""
+    return {"handle": user.get_username(), "handle_lower": "x"}
+
+
+def team_defaults(user: Any) -> dict[str, Any]:
+    """Values for a parent field (``name``) and a child field (``role``)."""
+    return {"name": f"defaults-{user.get_username()}", "role": "member"}
+
+
+#: Set by a test: ``waiting_team_defaults`` waits on it (both threads missed the profile).
+barrier: list[Any] = []
+
+
+def waiting_team_defaults(user: Any) -> dict[str, Any]:
+    """:func:`team_defaults`, once every thread of the test has come this far."""
+    barrier[0].wait()
+    return team_defaults(user)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import Group, User
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Profile(models.Model):
@@ -203,3 +204,52 @@ class UuidMemberProfile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class HandleProfile(models.Model):
+    """A profile with a generated column: the database computes it, nobody gives it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    handle = models.CharField(max_length=50, default="")
+    handle_lower = models.GeneratedField(
+        expression=Lower("handle"),
+        output_field=models.CharField(max_length=50),
+        db_persist=True,
+    )
+
+    objects: ClassVar[models.Manager[HandleProfile]] = models.Manager()
+
+    def __str__(self) -> str:
+        return self.handle
+
+
+class SharedParent(models.Model):
+    """The parent of several profile types: a user may have its row before a child's."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=50, default="")
+
+    objects: ClassVar[models.Manager[SharedParent]] = models.Manager()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamProfile(SharedParent):
+    """One profile type on ``SharedParent``, with a required field of its own."""
+
+    role = models.CharField(max_length=20)
+
+    objects: ClassVar[models.Manager[TeamProfile]] = models.Manager()
+
+
+class LeadProfile(TeamProfile):
+    """A profile type two tables below the user field."""
+
+    budget = models.IntegerField(default=0)
+
+    objects: ClassVar[models.Manager[LeadProfile]] = models.Manager()
