@@ -125,8 +125,10 @@ def _twice(key: str, path: str, mode: str) -> Warning:
         f"{key} is connected twice{_RUNS[mode]} to {path} for the same sender, under "
         "different lookup keys (with and without a dispatch_uid, or two uids): it runs "
         "twice per signal.",
-        hint="Connect it once each way (at once, on_commit=True, offload=True), always "
-        "with the same dispatch_uid (or none).",
+        hint="Remove one of the two connections, or give both the same dispatch_uid (or "
+        "neither one), so that Django keeps only the first. To run it both at once and "
+        "with on_commit=True (or offload=True) on purpose, connect it once each way, "
+        "each with a dispatch_uid of its own.",
         id="signalkit.W010",
     )
 

@@ -74,6 +74,22 @@ class CheckReceiversTests:
             "tests.test_receiver_checks.checks_demo for the same sender"
         )
 
+    def test_twice_hint_says_how_to_connect_it_once(self, signal: Signal) -> None:
+        signal.connect(handlers.on_event, sender=Article)
+        signal.connect(handlers.on_event, sender=Article, dispatch_uid="again")
+        (message,) = check_receivers()
+        assert message.hint == (
+            "Remove one of the two connections, or give both the same dispatch_uid (or "
+            "neither one), so that Django keeps only the first. To run it both at once and "
+            "with on_commit=True (or offload=True) on purpose, connect it once each way, "
+            "each with a dispatch_uid of its own."
+        )
+        # Doing what it says clears the warning: with the same uid, Django ignores
+        # the second connection.
+        signal.disconnect(handlers.on_event, sender=Article)
+        signal.connect(handlers.on_event, sender=Article, dispatch_uid="again")
+        assert check_receivers() == []
+
     def test_connected_to_run_at_once_and_after_the_commit_is_deliberate(
         self, signal: Signal
     ) -> None:
