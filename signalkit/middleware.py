@@ -11,8 +11,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver
-from django.utils.functional import LazyObject, empty
 
+from signalkit.audit.actors import keep_user_key, lazy_user
 from signalkit.audit.context import AuditContext, Carried, pop, push
 from signalkit.audit.http import client_ip, correlation_id
 from signalkit.conf import get_settings
@@ -32,26 +32,6 @@ if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
 
 
-def _lazy_user(request: HttpRequest) -> Callable[[], Any]:
-    # Resolved when an event is written, not when the request starts, so users
-    # authenticated later (DRF-style authentication in the view) are seen.
-    def actor() -> Any:
-        user = getattr(request, "user", None)
-        if isinstance(user, LazyObject) and user._wrapped is empty:
-            # Not loaded. An async view that awaited request.auser() holds the
-            # same user, loaded apart (AuthenticationMiddleware caches the two
-            # separately): loading request.user now would query again and see
-            # the row as the change left it -- a user who deleted or
-            # deactivated their account would be no one, and one who changed
-            # their password would have their session flushed.
-            loaded = request.__dict__.get("_acached_user")
-            if loaded is not None:
-                return loaded
-        return user
-
-    return actor
-
-
 def _context(request: HttpRequest) -> AuditContext:
     # One id per request, however many audit middlewares it passes (both
     # AuditMiddleware and AtomicAuditMiddleware listed): the response carries
@@ -59,8 +39,9 @@ def _context(request: HttpRequest) -> AuditContext:
     request_id = request.__dict__.get(_REQUEST_ID)
     if request_id is None:
         request_id = request.__dict__[_REQUEST_ID] = correlation_id(request.META)
+    keep_user_key(request)  # (a user who deletes their account stays the actor)
     return AuditContext(
-        actor=_lazy_user(request),
+        actor=lazy_user(request),
         remote_addr=client_ip(request.META, get_settings().audit.trusted_proxies),
         correlation_id=request_id,
     )

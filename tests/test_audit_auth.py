@@ -131,6 +131,22 @@ class AuthEventTests(TestCase):
             ("logout", pk, "ann", "auth.User", pk),
         ]
 
+    def test_a_context_actor_who_deletes_their_account_keeps_their_key(self) -> None:
+        # The user model not audited: no event names them before the delete.
+        pk = str(self.user.pk)
+        with audited(MODELS=["auditapp.Account"]), audit.context(actor=self.user):
+            self.user.delete()
+            audit.record("farewell")
+            user_logged_out.send(sender=User, request=None, user=self.user)
+        recorded = [
+            (e.action, e.actor_id, e.actor_repr, e.model_label, e.object_pk)
+            for e in events(action__in=["farewell", "logout"])
+        ]
+        assert recorded == [
+            ("farewell", pk, "ann", "", ""),
+            ("logout", pk, "ann", "auth.User", pk),
+        ]
+
     def test_login_failed_keeps_no_secret(self) -> None:
         assert authenticate(username="ann", password="wrong-guess", api_token="t0k") is None
         [event] = events(action="login_failed")

@@ -4,13 +4,16 @@ The row is read first (one query), so that the update records what changed."""
 
 from __future__ import annotations
 
+import datetime
+
+from django.db.models import QuerySet
 from django.db.models.signals import post_init
-from django.test import TestCase
+from django.test import TestCase, override_settings
 
 from signalkit.models import AuditEvent
 from signalkit.testing import mute_signals
 from tests.audit_utils import audited, events, queries_with_log
-from tests.auditapp.models import Account, Cupboard, Seat, Shelf, Token, VipAccount
+from tests.auditapp.models import Account, Cupboard, Dated, Seat, Shelf, Token, VipAccount
 
 
 @audited(MODELS={"auditapp.Account": {"include": ["name", "balance"]}, "auditapp.Token": {}})
@@ -93,6 +96,58 @@ class UnknownRowSaveTests(TestCase):
             Account(pk=pk, name="b").save_base(raw=True)  # as loaddata saves
         assert len(queries) == 1
         assert events(action="update") == []
+
+
+@audited(MODELS={"auditapp.Dated": {}, "auditapp.Account": {"include": ["name"]}})
+class BulkCreatedWithKeyTests(TestCase):
+    """An instance given to ``bulk_create()`` with its key set was snapshotted when
+    it was built: its snapshot lacks what the insert computed."""
+
+    def test_a_save_records_the_old_values_the_insert_computed(self) -> None:
+        [dated] = Dated.objects.bulk_create([Dated(pk=7, name="a")])
+        inserted = dated.changed
+        dated.name = "b"
+        with queries_with_log() as queries:
+            dated.save()
+        assert len(queries) == 3  # the row's SELECT, the UPDATE, the event's INSERT
+        [update] = events(action="update")
+        assert set(update.changes) == {"name", "changed"}  # (auto_now_add and db_default kept)
+        assert update.changes["name"] == ["a", "b"]
+        old, new = update.changes["changed"]
+        assert datetime.datetime.fromisoformat(old) == inserted
+        assert datetime.datetime.fromisoformat(new) == dated.changed
+        dated.name = "c"  # the snapshot is known now
+        with queries_with_log() as queries:
+            dated.save()
+        assert len(queries) == 2
+
+    def test_a_delete_records_the_values_the_insert_computed(self) -> None:
+        [dated] = Dated.objects.bulk_create([Dated(pk=7, name="a")])
+        dated.delete()
+        [delete] = events(action="delete")
+        row = {name: old for name, (old, new) in delete.changes.items()}
+        assert datetime.datetime.fromisoformat(row["created"]) == dated.created
+        assert datetime.datetime.fromisoformat(row["changed"]) == dated.changed
+        assert (row["name"], row["rank"]) == ("a", 5)
+
+    def test_a_row_the_insert_left_in_place_gives_the_old_values(self) -> None:
+        pk = Account.objects.create(name="held").pk
+        [account] = Account.objects.bulk_create([Account(pk=pk, name="x")], ignore_conflicts=True)
+        account.name = "y"
+        account.save()
+        assert events(action="update")[0].changes == {"name": ["held", "y"]}
+
+    async def test_abulk_create_too(self) -> None:
+        [dated] = await Dated.objects.abulk_create([Dated(pk=7, name="a")])
+        dated.name = "b"
+        await dated.asave(update_fields=["name", "created"])
+        update = await AuditEvent.objects.aget(action="update")
+        assert update.changes == {"name": ["a", "b"]}
+
+    def test_bulk_create_is_left_as_it_is_while_no_model_is_audited(self) -> None:
+        assert hasattr(QuerySet.bulk_create, "__wrapped__")
+        with override_settings(SIGNALKIT={"AUDIT": {"MODELS": []}}):
+            assert not hasattr(QuerySet.bulk_create, "__wrapped__")
 
 
 @audited(MODELS={"auditapp.Account": {"include": ["name"]}})

@@ -3,13 +3,17 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 from unittest import mock
+from unittest.mock import ANY
 
 import django
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.signals import request_finished
+from django.db import connection
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.test import RequestFactory, TestCase, TransactionTestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from signalkit.audit.context import current
 from signalkit.audit.http import client_ip, correlation_id
@@ -17,10 +21,10 @@ from signalkit.audit.middleware_checks import check_audit_middleware_after_cache
 from signalkit.middleware import AtomicAuditMiddleware, AuditMiddleware
 from signalkit.models import AuditEvent
 from signalkit.testing import mute_signals
-from tests.audit_utils import audited, events
+from tests.audit_utils import audited, events, quoted
 from tests.auditapp import urls_converter
 from tests.auditapp.models import Account
-from tests.auditapp.urls import create, stream_then_clean_up
+from tests.auditapp.urls import create, leave_a_note, stream_then_clean_up
 
 PROXIES = ("10.0.0.0/8",)
 
@@ -350,6 +354,64 @@ class AuditMiddlewareStackTests(TestCase):
 
 
 ATOMIC_MIDDLEWARE = [*MIDDLEWARE[:-1], "signalkit.middleware.AtomicAuditMiddleware"]
+
+
+@audited(MODELS=["auditapp.Account"])
+@override_settings(MIDDLEWARE=MIDDLEWARE, ROOT_URLCONF="tests.auditapp.urls")
+class DeletedActorTests(TestCase):
+    """A user deletes their own account while the user model is not audited: no
+    event named them before. Their key is kept from when the request loaded them."""
+
+    def setUp(self) -> None:
+        self.user = User.objects.create_user("ann")
+        self.pk = str(self.user.pk)
+
+    def recorded(self) -> list[tuple[str, str, str, str, str]]:
+        return [
+            (e.action, e.actor_id, e.actor_repr, e.model_label, e.object_pk)
+            for e in events(correlation_id__gt="")
+        ]
+
+    def test_the_logout_that_follows_names_them(self) -> None:
+        self.client.force_login(self.user)
+        with CaptureQueriesContext(connection) as queries:
+            assert self.client.post("/leave/").status_code == 200
+        users = f"FROM {quoted('auth_user')} WHERE"
+        loads = [q for q in queries if q["sql"].startswith("SELECT") and users in q["sql"]]
+        assert len(loads) == 1  # the session's user, as without the audit
+        assert self.recorded() == [("logout", self.pk, "ann", "auth.User", self.pk)]
+
+    def test_the_changes_that_follow_are_theirs(self) -> None:
+        self.client.force_login(self.user)
+        assert self.client.post("/leave-a-note/").status_code == 200
+        assert self.recorded() == [("create", self.pk, "ann", "auditapp.Account", ANY)]
+
+    async def test_the_async_logout_that_follows_names_them(self) -> None:
+        await self.async_client.aforce_login(self.user)
+        assert (await self.async_client.post("/aleave/")).status_code == 200
+        assert await sync_to_async(self.recorded)() == [
+            ("logout", self.pk, "ann", "auth.User", self.pk)
+        ]
+
+    async def test_the_async_changes_that_follow_are_theirs(self) -> None:
+        await self.async_client.aforce_login(self.user)
+        assert (await self.async_client.post("/aleave-a-note/")).status_code == 200
+        assert await sync_to_async(self.recorded)() == [
+            ("create", self.pk, "ann", "auditapp.Account", ANY)
+        ]
+
+    def test_through_both_audit_middlewares(self) -> None:
+        self.client.force_login(self.user)
+        both = [*MIDDLEWARE, "signalkit.middleware.AtomicAuditMiddleware"]
+        with override_settings(MIDDLEWARE=both):
+            assert self.client.post("/leave/").status_code == 200
+        assert self.recorded() == [("logout", self.pk, "ann", "auth.User", self.pk)]
+
+    def test_a_user_loaded_before_the_middleware_keeps_its_key_too(self) -> None:
+        request = RequestFactory().post("/")
+        request.user = User.objects.get(pk=self.user.pk)  # (not lazy: set by other code)
+        AuditMiddleware(leave_a_note)(request)
+        assert self.recorded() == [("create", self.pk, "ann", "auditapp.Account", ANY)]
 
 
 @audited()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import iscoroutinefunction
 from django.contrib.auth import get_user_model
+from django.db.models import Model
 
 from signalkit.audit.http import parse_address
 from signalkit.audit.serialize import to_json, truncate
@@ -98,6 +99,8 @@ class Scope(contextlib.ContextDecorator):
         return Scope(self._actor, self._extra)
 
     def __enter__(self) -> AuditContext:
+        if issubclass(type(self._actor), Model):  # (type(): a lazy actor stays lazy)
+            known_pk(self._actor)  # (kept if the block deletes it: see known_pk())
         parent = _current.get() or AuditContext()
         extra = dict(self._extra)
         remote_addr = extra.pop("remote_addr", parent.remote_addr)

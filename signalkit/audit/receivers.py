@@ -20,7 +20,7 @@ from django.db.models.signals import (
     pre_save,
 )
 
-from signalkit.audit import buffer, expressions, refresh, saves, snapshot
+from signalkit.audit import buffer, bulk, expressions, refresh, saves, snapshot
 from signalkit.audit import m2m as many_to_many
 from signalkit.audit.audited import plans as _plans
 from signalkit.audit.audited import through_plans as _m2m
@@ -267,6 +267,7 @@ def connect() -> None:
     _plans.update(plans)
     refresh.patch(plans, _plans.get)
     saves.patch(plans)
+    bulk.patch(plans)
     for model, plan in plans.items():
         for signal, func in (
             (post_init, take_snapshot),
@@ -294,6 +295,7 @@ def disconnect() -> None:
         signal.disconnect(func, sender=sender, dispatch_uid=uid)
     refresh.unpatch()
     saves.unpatch()
+    bulk.unpatch()
     _plans.clear()
     _m2m.clear()
     many_to_many.reset()

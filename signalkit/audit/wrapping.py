@@ -1,10 +1,10 @@
 """Methods of the audited models wrapped while they are audited.
 
 Django sends no signal when an instance is refreshed, nor when a save ends
-without its ``post_save`` (it failed): the audit wraps ``refresh_from_db`` and
-``save_base`` of the audited models while their receivers are connected, as
-FieldTracker of django-model-utils does, and restores them when they are
-disconnected.
+without its ``post_save`` (it failed), nor for ``bulk_create()``: the audit wraps
+``refresh_from_db`` and ``save_base`` of the audited models, and
+``QuerySet.bulk_create``, while their receivers are connected, as FieldTracker
+of django-model-utils does, and restores them when they are disconnected.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from django.db.models import Model
-
 _ABSENT = object()
 
 
@@ -26,15 +24,15 @@ class Wrapping:
     def __init__(self, name: str, mark: str) -> None:
         self.name = name
         self.mark = mark  # an attribute set on the wrappers
-        # (model, what its own __dict__ held under the name, or _ABSENT)
-        self.patched: list[tuple[type[Model], Any]] = []
+        # (class, what its own __dict__ held under the name, or _ABSENT)
+        self.patched: list[tuple[type[Any], Any]] = []
 
     def patch(
         self,
-        models: Iterable[type[Model]],
+        models: Iterable[type[Any]],
         wrap: Callable[[Callable[..., Any]], Callable[..., Any]],
     ) -> None:
-        for model in models:
+        for model in models:  # (models, or QuerySet)
             current = getattr(model, self.name)
             if getattr(current, self.mark, False):
                 continue  # inherited from a class wrapped already

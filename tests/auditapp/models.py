@@ -370,3 +370,17 @@ class Stamped(models.Model):
 
     def __str__(self) -> str:
         return f"stamped {self.pk}"
+
+
+class Dated(models.Model):
+    """Values its insert computes: ``auto_now_add``, ``auto_now`` and a ``db_default``."""
+
+    name = models.CharField(max_length=50)
+    created = models.DateTimeField(auto_now_add=True)
+    changed = models.DateTimeField(auto_now=True)
+    rank = models.IntegerField(db_default=5)
+
+    objects: models.Manager[Dated] = models.Manager()
+
+    def __str__(self) -> str:
+        return self.name

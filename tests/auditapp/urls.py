@@ -117,6 +117,21 @@ async def aleave(request: HttpRequest) -> HttpResponse:
     return HttpResponse("bye")
 
 
+def leave_a_note(request: HttpRequest) -> HttpResponse:
+    """A user deletes their own account, then the view writes."""
+    request.user.delete()
+    Account.objects.create(name="left behind")
+    return HttpResponse("bye")
+
+
+async def aleave_a_note(request: HttpRequest) -> HttpResponse:
+    user = await request.auser()
+    assert isinstance(user, User)
+    await user.adelete()
+    await Account.objects.acreate(name="left behind")
+    return HttpResponse("bye")
+
+
 async def achange_password(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     assert isinstance(user, User)
@@ -134,6 +149,8 @@ urlpatterns = [
     path("create/", create),
     path("leave/", leave),
     path("aleave/", aleave),
+    path("leave-a-note/", leave_a_note),
+    path("aleave-a-note/", aleave_a_note),
     path("achange-password/", achange_password),
     path("whoami/", whoami),
     path("page/", page),
