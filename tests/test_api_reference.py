@@ -15,7 +15,7 @@ from signalkit import audit, profiles, testing
 from signalkit.admin import AuditHistoryMixin
 from signalkit.middleware import AuditMiddleware
 from signalkit.models import AuditEvent
-from signalkit.profiles.admin import ProfileInline
+from signalkit.profiles.admin import ProfileForm, ProfileInline
 from signalkit.registry import ReceiverInfo, Registry, SignalInfo
 
 API = Path(__file__).resolve().parent.parent / "docs" / "api.rst"
@@ -45,6 +45,7 @@ PUBLIC: dict[str, Any] = {
     "signalkit.profiles.get_profile": profiles.get_profile,
     "signalkit.profiles.aget_profile": profiles.aget_profile,
     "signalkit.profiles.admin.ProfileInline": ProfileInline,
+    "signalkit.profiles.admin.ProfileForm": ProfileForm,
 }
 
 

@@ -37,12 +37,15 @@ def parents(config: ProfileConfig) -> list[type[models.Model]]:
     return [model for model in concrete._meta.get_parent_list() if issubclass(model, declared)]
 
 
-def existing_parents(config: ProfileConfig, keys: list[Any], using: str) -> dict[Any, Any]:
+def existing_parents(
+    config: ProfileConfig, keys: list[Any], using: str, *, lock: bool = True
+) -> dict[Any, Any]:
     """The nearest parent row of each user key in ``keys`` that has one, by user key.
 
     Run in a transaction: the rows are locked (``select_for_update``) until it
     ends, so that a concurrent change of a parent row is neither lost when the
-    new profile writes it again nor read from a stale snapshot.
+    new profile writes it again nor read from a stale snapshot. ``lock=False``
+    reads them without a lock, to show them (nothing is written).
     """
     found: dict[Any, Any] = {}
     attname = config.field.attname
@@ -50,7 +53,9 @@ def existing_parents(config: ProfileConfig, keys: list[Any], using: str) -> dict
         remaining = [key for key in keys if key not in found]
         if not remaining:
             break
-        rows = model._base_manager.using(using).select_for_update()
+        rows = model._base_manager.using(using)
+        if lock:
+            rows = rows.select_for_update()
         for row in rows.filter(**{f"{attname}__in": remaining}):
             found[getattr(row, attname)] = row
     return found
