@@ -26,7 +26,8 @@ class SignalkitConfig(AppConfig):
         profiles.connect()
 
     def ready(self) -> None:
-        from signalkit import audit, checks, receiver_checks  # noqa: F401  (checks register)
+        # (Importing the checks modules registers their checks.)
+        from signalkit import audit, checks, receiver_checks, signal_checks  # noqa: F401
         from signalkit.autodiscover import autodiscover
         from signalkit.offload import checks as offload_checks  # noqa: F401
         from signalkit.profiles import checks as profile_checks  # noqa: F401

@@ -82,7 +82,6 @@ class Describer:
             )  # fmt: skip
         key = keys.receiver_key(receiver)
         module, qualname = _names(keys.unwrap(receiver))
-        where = None if dead else keys.location(receiver)
         return ReceiverInfo(
             signal=info,
             key=key,
@@ -94,10 +93,15 @@ class Describer:
             is_async=is_async,
             dead=dead,
             enabled=key not in self.disabled,
-            location=None if where is None else f"{self._relative(where[0])}:{where[1]}",
+            location=None if dead else self.location(receiver),
             on_commit=deferred and receiver.on_commit,
             offload=deferred and receiver.offload,
         )
+
+    def location(self, receiver: Any) -> str | None:
+        """``"path/to/file.py:LINE"`` of the code that runs for ``receiver``, if known."""
+        where = keys.location(receiver)
+        return None if where is None else f"{self._relative(where[0])}:{where[1]}"
 
     def _relative(self, filename: str) -> str:
         relative = self.paths.get(filename)

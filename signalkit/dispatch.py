@@ -189,5 +189,9 @@ def _caller_module(depth: int = 2, signal: Signal | None = None) -> str:
 def define_signal(
     name: str, *, doc: str = "", args: Iterable[str] = (), strict: bool = False
 ) -> Signal:
-    """Create and register a documented :class:`Signal` defined in the caller's module."""
+    """Create and register a documented :class:`Signal` defined in the caller's module.
+
+    Give it a name no other signal has: a shared short name is ambiguous to
+    ``listsignals``, ``registry.get()`` and ``mute_signals()``, and reported by the
+    system check ``signalkit.W015``."""
     return Signal(name, doc=doc, args=args, strict=strict, module=_caller_module())

@@ -26,6 +26,14 @@ from signalkit.entries import make_id, read_entries
 from signalkit.keycheck import close_keys, connected_keys
 from signalkit.keys import BOOKKEEPING_PREFIXES, is_bookkeeping, is_djangos, receiver_key, unwrap
 from signalkit.paths import loaded_longest
+from signalkit.receiver_warnings import (
+    Names,
+    async_instance,
+    imported_twice,
+    local_receiver,
+    reloaded,
+    twice,
+)
 from signalkit.receivers import DeferredReceiver
 from signalkit.registry import registry
 from signalkit.scan import find_by_id
@@ -40,6 +48,7 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
     """W010 to W014 for every connected receiver but Django's own."""
     messages: list[CheckMessage] = []
     local: list[tuple[Any, Any, str, str]] = []  # weak receivers defined in a local scope
+    names = Names()
     for info in registry.signals():
         if info.signal is None:
             continue
@@ -63,7 +72,8 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
             way = (make_id(target), entry.sender_id, _mode(receiver))
             seen[way] += 1
             if seen[way] == 2:
-                messages.append(_twice(key, info.path, way[2]))
+                found = twice(key, names.location(receiver), info.path, way[2], names.sender(entry))
+                messages.append(found)
             function = unwrap(target)
             if isinstance(function, FunctionType):
                 code = function.__code__
@@ -72,10 +82,10 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
                 # Functions of one factory share their module's globals; a module
                 # imported under two names has two.
                 if first[0] is not function and first[0].__globals__ is not function.__globals__:
-                    messages.append(_imported_twice(first[1], key, code, info.path))
+                    messages.append(imported_twice(first[1], key, code, info.path))
                 earlier = compiled.setdefault((*where, way[2]), function)
                 if _compiled_again(earlier, function):
-                    messages.append(_reloaded(key, code, info.path))
+                    messages.append(reloaded(key, code, info.path))
             # (Not a bound method: its function lives as long as its class, which
             # its object keeps alive, so it lives exactly as long as that object.)
             if (
@@ -86,14 +96,14 @@ def check_receivers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
                 local.append((receiver, target, key, info.path))
             # Through a deferred wrapper too: the commit would not await it either.
             if not entry.is_async and _async_call(target):
-                messages.append(_async_instance(key, info.path))
+                messages.append(async_instance(key, info.path))
     # One bound at module level is kept alive there: a decorator's wrapper
     # (without functools.wraps) or a function a factory made for the module; a
     # deferred wrapper lives as long as its function. Not a partial or a
     # functools.wraps wrapper of a bound function: nothing keeps that one alive.
     bound = find_by_id({id(r) for r, _, _, _ in local} | {id(t) for _, t, _, _ in local})
     messages += [
-        _local(key, path)
+        local_receiver(key, path)
         for receiver, target, key, path in local
         if id(receiver) not in bound and id(target) not in bound
     ]
@@ -113,38 +123,6 @@ def _mode(receiver: Any) -> str:
     return "offload" if receiver.offload else "on_commit"
 
 
-_RUNS = {
-    "immediate": "",
-    "on_commit": " with on_commit=True",
-    "offload": " with offload=True",
-}
-
-
-def _twice(key: str, path: str, mode: str) -> Warning:
-    return Warning(
-        f"{key} is connected twice{_RUNS[mode]} to {path} for the same sender, under "
-        "different lookup keys (with and without a dispatch_uid, or two uids): it runs "
-        "twice per signal.",
-        hint="Remove one of the two connections, or give both the same dispatch_uid (or "
-        "neither one), so that Django keeps only the first. To run it both at once and "
-        "with on_commit=True (or offload=True) on purpose, connect it once each way, "
-        "each with a dispatch_uid of its own.",
-        id="signalkit.W010",
-    )
-
-
-def _imported_twice(first: str, second: str, code: Any, path: str) -> Warning:
-    return Warning(
-        f"{first} and {second} are the same code ({code.co_filename}:{code.co_firstlineno}) "
-        f"connected to {path} for the same sender: its module was imported under two "
-        "names, so it runs twice per signal.",
-        hint="Import the module by one dotted name only: look for a directory that is on "
-        "sys.path both as itself and through its parent, and for imports that name the "
-        "module differently (autodiscovery imports '<app>.signals' already).",
-        id="signalkit.W013",
-    )
-
-
 def _compiled_again(first: FunctionType, second: FunctionType) -> bool:
     """Whether ``second`` is ``first`` defined again by its module's code run
     again in the same namespace (a reload): compiled anew from the same source,
@@ -156,39 +134,6 @@ def _compiled_again(first: FunctionType, second: FunctionType) -> bool:
         and first.__code__ == second.__code__  # (the same source, to the column)
         and first.__code__.co_filename == second.__code__.co_filename
         and not first.__code__.co_filename.startswith("<")  # (exec() of a string)
-    )
-
-
-def _reloaded(key: str, code: Any, path: str) -> Warning:
-    return Warning(
-        f"{key} is connected twice to {path} for the same sender by the same code "
-        f"({code.co_filename}:{code.co_firstlineno}) run twice: its module was executed "
-        "again in place (importlib.reload()), which connected it again beside the "
-        "function it replaced, so it runs twice per signal.",
-        hint="Do not reload a module that connects receivers (restart the process), or "
-        "disconnect them first. With a dispatch_uid, Django keeps the first connection "
-        "(the old code) instead.",
-        id="signalkit.W014",
-    )
-
-
-def _local(key: str, path: str) -> Warning:
-    return Warning(
-        f"{key} is a weak receiver of {path} defined in a local scope: it is disconnected "
-        "as soon as it is garbage-collected.",
-        hint="Define it at module level, or connect it with weak=False.",
-        id="signalkit.W011",
-    )
-
-
-def _async_instance(key: str, path: str) -> Warning:
-    return Warning(
-        f"{key} is an object with an async __call__ connected to {path}; it is treated as "
-        "synchronous (by Django, and by the commit or the worker that runs it deferred), "
-        "so its coroutine is never awaited.",
-        hint="Connect an async def function or method instead, or mark the object with "
-        "asgiref.sync.markcoroutinefunction().",
-        id="signalkit.W012",
     )
 
 

@@ -62,15 +62,22 @@ class Registry:
             seen.add(id(defined))
             # (Its path names an unnamed one after the variable or class
             # attribute that holds it in its module, as the scan names others.)
-            others.append(_defined_info(defined))
+            others.append(defined_info(defined))
         for signal, module, name in self._scan.bindings():
             if id(signal) not in seen:
                 seen.add(id(signal))
-                others.append(SignalInfo(name, f"{module}.{name}", signal, False, (), ""))
+                if isinstance(signal, Signal):
+                    # One replaced under its path (its module run again by
+                    # importlib.reload()) and still held by an importer: listed
+                    # under its own path, which names the live one.
+                    others.append(defined_info(signal))
+                else:
+                    others.append(SignalInfo(name, f"{module}.{name}", signal, False, (), ""))
         return infos + sorted(others, key=lambda info: info.path)
 
     def get(self, name_or_path: str) -> SignalInfo:
-        """The signal with this dotted path or short name; ``LookupError`` if none."""
+        """The signal with this dotted path or short name; ``LookupError`` if none,
+        or if several signals have that short name (the error lists their paths)."""
         return self._get(name_or_path, import_owner=True)
 
     def _get(self, name_or_path: str, *, import_owner: bool) -> SignalInfo:
@@ -79,20 +86,20 @@ class Registry:
                 f"A signal is looked up by its name or dotted path, a string, not {name_or_path!r}."
             )
         infos = self.signals()
-        found = _live([info for info in infos if info.path == name_or_path])
+        found = live([info for info in infos if info.path == name_or_path])
         if len(found) == 1:
             return found[0]
         if found:
             raise _same_path(name_or_path)
         named = [info for info in infos if info.name == name_or_path]
         if len({info.path for info in named}) == 1:
-            named = _live(named)
+            named = live(named)
         if len(named) == 1:
             return named[0]
         if len({info.path for info in named}) == 1:
             raise _same_path(named[0].path)
         if named:
-            candidates = ", ".join(info.path for info in named)
+            candidates = ", ".join(dict.fromkeys(info.path for info in named))
             raise LookupError(f"{name_or_path!r} is ambiguous: use one of {candidates}.")
         why = ""
         if "." in name_or_path and all(name_or_path.split(".")):
@@ -119,7 +126,7 @@ class Registry:
             if info.signal is signal:
                 return info
         if isinstance(signal, Signal):
-            return _defined_info(signal)
+            return defined_info(signal)
         path = f"<signal {id(signal):#x}>"
         return SignalInfo(path, path, signal, False, (), "")
 
@@ -189,7 +196,7 @@ class Registry:
         return sorted(found, key=lambda r: (order[id(r.signal)], r.is_async))
 
 
-def _live(infos: list[SignalInfo]) -> list[SignalInfo]:
+def live(infos: list[SignalInfo]) -> list[SignalInfo]:
     """Of several signals sharing a path, those still bound in their module: a
     signal replaced there since (a reloaded module, a test's monkeypatch) may
     live on, held by importers or a reference cycle, under the path it had."""
@@ -217,7 +224,7 @@ def _in_package(module: str, package: str) -> bool:
     return module == package or module.startswith(f"{package}.")
 
 
-def _defined_info(signal: Signal) -> SignalInfo:
+def defined_info(signal: Signal) -> SignalInfo:
     path = signal.path
     return SignalInfo(
         signal.name or path.rpartition(".")[2], path, signal, False, signal.args, signal.doc

@@ -144,7 +144,8 @@ _LINE_CODES = {
 }
 
 
-def _one_line(value: str) -> str:
+def one_line(value: str) -> str:
+    """``value`` on one line: its line breaks and control characters escaped."""
     return value.translate(_LINE_CODES)
 
 
@@ -159,17 +160,17 @@ def text(data: Listing, width: int = WIDTH) -> str:
         return "No receivers.\n"
     blocks = []
     for info, receivers in data:
-        lines = [_one_line(f"{info.name} ({info.path})")]
+        lines = [one_line(f"{info.name} ({info.path})")]
         if info.signal is None:
             lines.append("  (its module is not imported)")
         elif not receivers:
             lines.append("  (no receivers)")
         rows = [
             (
-                _one_line(r.key),
-                "any sender" if r.sender is None else _one_line(r.sender),
-                _one_line(", ".join(flags(r))),
-                _one_line(r.location or ""),
+                one_line(r.key),
+                "any sender" if r.sender is None else one_line(r.sender),
+                one_line(", ".join(flags(r))),
+                one_line(r.location or ""),
             )
             for r in receivers
         ]

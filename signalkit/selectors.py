@@ -12,6 +12,7 @@ from django.dispatch.dispatcher import Signal
 from django.utils.module_loading import import_string
 
 from signalkit.keys import is_spared, receiver_key
+from signalkit.model_senders import check_instance_sender
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -50,6 +51,7 @@ class Mute:
         self._signals = tuple(_resolve_muted(signal) for signal in signals)
         if isinstance(sender, list | tuple | set | frozenset | dict):
             raise TypeError(_several_senders(sender))
+        check_instance_sender(self._signals, sender, "the mute would silence none of its sends")
         self.signal_ids = frozenset(id(signal) for signal in self._signals) or None
         self.sender = sender
         self.sender_label = sender_label(sender)

@@ -244,6 +244,7 @@ import pytest
 from django.db.models.signals import post_save
 
 from signals_here import heard, other, pinged
+from tests.testapp.models import Tag
 
 
 class Cases(unittest.IsolatedAsyncioTestCase):
@@ -262,6 +263,11 @@ class Cases(unittest.IsolatedAsyncioTestCase):
 
 @pytest.mark.mute_signals(post_save, sender=[object])
 def test_a_list_of_senders():
+    pass
+
+
+@pytest.mark.mute_signals(post_save, sender=Tag(name="news"))
+def test_an_instance_as_the_sender_of_a_model_signal():
     pass
 """
 
@@ -283,5 +289,9 @@ class MarkerInACopiedContextTests:
         (tmp_path / "signals_here.py").write_text(SIGNALS_HERE)
         (tmp_path / "test_isolated.py").write_text(ISOLATED_TESTS)
         result = run_pytest(tmp_path, "test_isolated.py")
-        assert "2 passed, 1 error" in result.stdout, result.stdout
+        assert "2 passed, 2 errors" in result.stdout, result.stdout
         assert "TypeError: mute_signals(sender=...) takes one sender" in result.stdout
+        assert (
+            "TypeError: sender is an instance of testapp.Tag, but "
+            "django.db.models.signals.post_save is sent with the model class as its sender"
+        ) in result.stdout

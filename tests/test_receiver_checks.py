@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.usefixtures("test_signals_disconnected")
 
+HANDLERS = "tests/registryapp/handlers.py"
+
 
 @pytest.fixture
 def signal() -> Iterator[Signal]:
@@ -69,9 +71,28 @@ class CheckReceiversTests:
         signal.connect(handlers.on_event, sender=Author)  # another sender: fine
         (message,) = check_receivers()
         assert message.id == "signalkit.W010"
-        assert message.msg.startswith(
-            "tests.registryapp.handlers.on_event is connected twice to "
-            "tests.test_receiver_checks.checks_demo for the same sender"
+        # The sender as listsignals shows it, and where the receiver is defined.
+        assert message.msg == (
+            f"tests.registryapp.handlers.on_event ({HANDLERS}:13) is connected twice to "
+            "tests.test_receiver_checks.checks_demo for the sender testapp.Article, under "
+            "different lookup keys (with and without a dispatch_uid, or two uids): it runs "
+            "twice per signal."
+        )
+
+    def test_twice_names_any_sender_and_string_senders(self, signal: Signal) -> None:
+        signal.connect(handlers.on_event)
+        signal.connect(handlers.on_event, dispatch_uid="again")
+        # A string sender, found back among the loaded modules' constants.
+        signal.connect(handlers.on_event_async, sender=custom.SHOP_SENDER)
+        signal.connect(handlers.on_event_async, sender=custom.SHOP_SENDER, dispatch_uid="again")
+        first, second = check_receivers()
+        assert first.msg.startswith(
+            f"tests.registryapp.handlers.on_event ({HANDLERS}:13) is connected twice to "
+            "tests.test_receiver_checks.checks_demo for any sender, under different lookup keys"
+        )
+        assert second.msg.startswith(
+            f"tests.registryapp.handlers.on_event_async ({HANDLERS}:17) is connected twice "
+            "to tests.test_receiver_checks.checks_demo for the sender shop.v2, under"
         )
 
     def test_twice_hint_says_how_to_connect_it_once(self, signal: Signal) -> None:
@@ -104,8 +125,8 @@ class CheckReceiversTests:
         (message,) = check_receivers()
         assert message.id == "signalkit.W010"
         assert message.msg.startswith(
-            "tests.registryapp.handlers.on_event is connected twice with on_commit=True to "
-            "tests.test_receiver_checks.checks_demo for the same sender"
+            f"tests.registryapp.handlers.on_event ({HANDLERS}:13) is connected twice with "
+            "on_commit=True to tests.test_receiver_checks.checks_demo for any sender, under"
         )
 
     def test_one_module_imported_under_two_names(self, signal: Signal) -> None:

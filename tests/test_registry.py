@@ -217,6 +217,26 @@ class GetTests:
             registry.get("post_save")
         del other
 
+    def test_a_name_finds_the_signal_its_reloaded_module_holds(self) -> None:
+        # The signal it replaced lives on in a module that imported it: the
+        # same signal defined again, not a second one of that name.
+        module = ModuleType("tests.registry_reloaded")
+        importer = ModuleType("tests.registry_importer")
+        sys.modules[module.__name__] = module
+        sys.modules[importer.__name__] = importer
+        source = "import signalkit\nrestocked = signalkit.define_signal('restocked')\n"
+        try:
+            exec(source, module.__dict__)
+            importer.__dict__["restocked"] = module.restocked
+            exec(source, module.__dict__)  # as importlib.reload() does
+            registry.clear_cache()
+            assert registry.get("restocked").signal is module.restocked
+            listed = [info for info in registry.signals() if info.name == "restocked"]
+            assert [info.path for info in listed] == ["tests.registry_reloaded.restocked"] * 2
+        finally:
+            del sys.modules[module.__name__], sys.modules[importer.__name__]
+            registry.clear_cache()
+
 
 class ReceiversTests:
     def test_function(self, signal: Signal) -> None:

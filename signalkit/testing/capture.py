@@ -23,6 +23,7 @@ from django.dispatch import Signal
 
 from signalkit import gate
 from signalkit.dispatch import Signal as SignalkitSignal
+from signalkit.model_senders import check_instance_sender
 from signalkit.selectors import model_label, sender_matches
 from signalkit.testing.arguments import (
     BY_NAME,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 #: Up to this many sends, failure messages list every one.
 _REPORT_ALL = 20
 _METHODS = ("send", "send_robust", "asend", "asend_robust")
+_NEVER_MATCHED = "no send of it can match, and assert_not_sent() would pass whatever was sent"
 _active: ContextVar[tuple[Capture, ...]] = ContextVar("signalkit_captures", default=())
 # Installed and removed under the gate's lock (signalkit.gate.lock): the gate
 # replaces Signal.send too, when a mute silences a whole signal.
@@ -81,6 +83,7 @@ class Capture:
         """The calls of ``signal`` from ``sender`` (any when omitted) whose
         keyword arguments include ``kwargs``."""
         resolved = recorded(self.signals, signal)
+        check_instance_sender((resolved,), sender, _NEVER_MATCHED)
         # Matched as mutes match senders (a model label's name in any case),
         # and by equality; arguments by identity or equality (an == that
         # raises, as a numpy array's truth value does, is no match).
