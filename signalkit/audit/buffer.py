@@ -183,6 +183,12 @@ def connection_of(using: str) -> BaseDatabaseWrapper:
     than 1 % of a plain update (asgiref asks asyncio for a running loop, which
     raises without one). In a thread without an event loop, Django's connection
     is the thread's, so the block's connection is still it."""
+    return enclosing(using)[0]
+
+
+def enclosing(using: str) -> tuple[BaseDatabaseWrapper, Buffer | None]:
+    """:func:`connection_of` and :func:`buffer_for` that connection, found at once
+    (an audited save needs both)."""
     buffers = _buffers.get()
     if buffers is not None:
         buffer = buffers.get(using)
@@ -192,8 +198,9 @@ def connection_of(using: str) -> BaseDatabaseWrapper:
             and buffer.thread == threading.get_ident()
             and _get_running_loop() is None
         ):
-            return buffer.connection
-    return connections[using]
+            return buffer.connection, buffer
+    connection = connections[using]
+    return connection, buffer_for(using, connection)
 
 
 @contextlib.contextmanager

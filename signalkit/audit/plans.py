@@ -85,7 +85,9 @@ class ModelPlan:
     def row_key(self, values: dict[str, Any]) -> Any:
         """The key of the row a save of the instance whose ``__dict__`` is
         ``values`` writes (see ``row_keys``; the link's, if the parent's is unset)."""
-        key = key_of(values, self.row_keys)
+        row_keys = self.row_keys
+        # (key_of() without a call for a single key: every save comes here.)
+        key = values.get(row_keys[0]) if len(row_keys) == 1 else key_of(values, row_keys)
         if key is None or (type(key) is tuple and None in key):
             return key_of(values, self.keys)
         return key

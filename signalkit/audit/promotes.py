@@ -42,13 +42,14 @@ _GROUP = "_signalkit_snapshot_group"
 
 def group(connection: BaseDatabaseWrapper) -> tuple[Promote, object]:
     """The newest group's hook, and the hooks' generation."""
-    current = hooks.generation(connection)
+    owner = hooks.of(connection)
+    current = owner.generation
     found = connection.__dict__.get(_GROUP)
     if found is not None:
         known, promote = found
         if known is current:
             return promote, current
-    promote = Promote(hooks.of(connection))
+    promote = Promote(owner)
     hooks.register(connection, promote)
     connection.__dict__[_GROUP] = (current, promote)
     return promote, current

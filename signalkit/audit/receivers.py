@@ -59,12 +59,14 @@ def check_snapshot(
     plan = _plans.get(sender)
     keys = key_attnames(sender) if plan is None else plan.keys
     values = instance.__dict__
-    keyed = has_key(values, keys)
+    # (has_key() without a call for a single key: every save comes here.)
+    keyed = values.get(keys[0]) is not None if len(keys) == 1 else has_key(values, keys)
+    saving = kwargs.get("signal") is pre_save
     if not keyed and (instance._state.adding or not sender._meta.parents):
         # A create (also of a copy whose key was set to None): no old values.
         # (A multi-table child's missing key may come from its parent's.)
         values.pop(snapshot.ATTRIBUTE, None)
-        if kwargs.get("signal") is pre_save:
+        if saving:
             saves.check(instance, raw, kwargs.get("update_fields"), created=True)
         return
     alias = using or instance._state.db or DEFAULT_DB_ALIAS
@@ -84,10 +86,11 @@ def check_snapshot(
         values.pop(snapshot.ATTRIBUTE, None)
         read_all(plan, sender, instance, alias, lock=kwargs.get("signal") is pre_delete)
         read = True
-    if kwargs.get("signal") is pre_save:
+    if saving:
+        update_fields = kwargs.get("update_fields")
         if not raw and not read and plan is not None:
-            read_saved(plan, sender, instance, alias, kwargs.get("update_fields"))
-        saves.check(instance, raw, kwargs.get("update_fields"))
+            read_saved(plan, sender, instance, alias, update_fields)
+        saves.check(instance, raw, update_fields)
     elif not read:
         read_deleted(plan, sender, instance, alias, kwargs.get("origin"))
 
@@ -124,7 +127,7 @@ def record_save(
         return
     if _FLAG_RAW:
         instance.__dict__.pop(RAW_LOADED, None)
-    connection = buffer.connection_of(using)
+    connection, batch = buffer.enclosing(using)
     values = instance.__dict__
     if ending.written:
         # Saves nested in this one (by its receivers) changed these fields since:
@@ -156,13 +159,11 @@ def record_save(
         if ending.deleted is not None and instance.pk is None:
             # A receiver of the save deleted the instance before the audit's.
             event.object_pk = ending.deleted
-        emit(
-            event,
-            using,
-            connection,
-            ending.number if ending.number >= 0 else None,
-            nested=nested,
-        )
+        started = ending.number if ending.number >= 0 else None
+        if batch is not None:  # (what emit() does, the buffer known already)
+            batch.add(event, connection, started, nested=nested)
+        else:
+            emit(event, using, connection, started, nested=nested)
     if created or update_fields is None:
         new = snapshot.take(instance, plan.attnames, plan.mutable)
         if known:

@@ -84,7 +84,11 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
                 unended.record(self, frame, error)
             raise
         finally:
-            _pop(key, frames, frame)
+            if len(frames) == 1 and frames[0] is frame:  # (_pop()'s common case)
+                frames.pop()
+                del _active[key]
+            else:
+                _pop(key, frames, frame)
 
     def any_save_base(self: Model, *args: Any, **kwargs: Any) -> Any:
         # (The same, for a save_base() overridden with other parameters.)

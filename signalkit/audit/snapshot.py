@@ -260,7 +260,7 @@ def base(instance: Model, connection: BaseDatabaseWrapper) -> Snapshot | None:
     if state is None:
         return None
     if state.pending is not None:
-        current = hooks.generation(connection)
+        current = hooks.of(connection).generation  # (hooks.generation(), without a call)
         if state.generation is current:
             return state.pending
         # A savepoint was opened, or hooks were dropped: is ours still there?
@@ -287,7 +287,8 @@ def advance(
         state = instance.__dict__[ATTRIBUTE] = SnapshotState(None, owner=id(instance))
     if key is not None:
         state.key = key
-    if hooks.in_transaction(connection):
+    # (An atomic block, the common case, told without a call.)
+    if connection.in_atomic_block or hooks.in_transaction(connection):
         promote, current = group(connection)
         promote.snapshots[state] = snapshot
         state.pending, state.generation, state.promote = snapshot, current, promote

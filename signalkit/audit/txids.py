@@ -22,7 +22,8 @@ def txid(using: str, connection: BaseDatabaseWrapper | None = None) -> str:
     lookup is not free, and an audited save makes several."""
     if connection is None:
         connection = connections[using]
-    if not hooks.in_transaction(connection):
+    # (An atomic block, the common case, told without a call.)
+    if not (connection.in_atomic_block or hooks.in_transaction(connection)):
         return uuid.uuid4().hex
     state = connection.__dict__.get(_TX_ATTRIBUTE)
     if state is not None:
